@@ -1,0 +1,55 @@
+"""The imgout engine: pure model of the medical imaging outsourcing market.
+
+No Excel, no templates, no email: adapters call this; nothing here calls them. Start with
+:func:`market_for` (an assumption file, or None for the embedded default) and ask the
+:class:`Market` questions::
+
+    >>> from xl_addin.model import default_market
+    >>> round(default_market().forecast(2030), 2)
+    27.88
+"""
+
+from .assumptions import (
+    AssumptionSet,
+    Entry,
+    assumptions_from_text,
+    default_assumptions,
+    load_assumptions,
+    parse_overrides,
+)
+from .errors import AssumptionError, CalibrationError, ImgoutError, InvalidArgument
+from .market import (
+    MODEL_VERSION,
+    UNITS,
+    BreakdownRow,
+    BridgeFactor,
+    Fan,
+    Market,
+    Point,
+    TornadoBar,
+    default_market,
+    market_for,
+)
+
+__all__ = [
+    "MODEL_VERSION",
+    "UNITS",
+    "AssumptionError",
+    "AssumptionSet",
+    "BreakdownRow",
+    "BridgeFactor",
+    "CalibrationError",
+    "Entry",
+    "Fan",
+    "ImgoutError",
+    "InvalidArgument",
+    "Market",
+    "Point",
+    "TornadoBar",
+    "assumptions_from_text",
+    "default_assumptions",
+    "default_market",
+    "load_assumptions",
+    "market_for",
+    "parse_overrides",
+]

@@ -1,0 +1,538 @@
+"""The market: totals by year and scenario, splits by dimension, the growth bridge.
+
+A :class:`Market` is built once from an :class:`AssumptionSet` (calibration, scenario paths and share
+tables are computed up front as arrays); every question after that is an index into them. Scalar answers
+are cached, so recalculating thousands of cells costs a dictionary lookup each.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import __version__
+from .assumptions import (
+    DIMENSIONS,
+    RESERVED_SCENARIO,
+    TOTAL_ALIASES,
+    AssumptionSet,
+    Dimension,
+    load_assumptions,
+    normalise,
+    resolve_dimension,
+)
+from .calibration import Calibration, calibrate
+from .errors import InvalidArgument
+
+MODEL_VERSION = __version__
+UNITS = "USD bn"
+SEGMENT_DIMENSIONS = ("service", "modality", "end_user")
+
+PUBLISHED = "published"
+BACK_CAST = "back-cast"
+INTERPOLATED = "interpolated"
+EXTRAPOLATED = "extrapolated"
+PROJECTED = "projected"  # a published year on a path that is not the calibrated base
+
+
+class Point(NamedTuple):
+    """One value with what it is and where it stands."""
+
+    year: int
+    value: float
+    status: str
+    scenario: str
+    region: str | None
+    segment: str | None
+
+
+class BreakdownRow(NamedTuple):
+    """One member of a dimension in one year."""
+
+    member: str
+    value: float
+    share: float
+    cagr: float
+
+
+class BridgeFactor(NamedTuple):
+    """One factor of the growth bridge with the drivers that feed it."""
+
+    factor: str
+    growth: float
+    drivers: tuple[tuple[str, float], ...]
+
+
+class TornadoBar(NamedTuple):
+    """The horizon-year value with one driver at its low and its high."""
+
+    driver: str
+    label: str
+    low_growth: float
+    high_growth: float
+    low_value: float
+    high_value: float
+
+    @property
+    def swing(self) -> float:
+        """High minus low value, USD bn."""
+        return self.high_value - self.low_value
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A resolved region and segment: canonical names (None = the whole market)."""
+
+    region: str | None
+    segment: str | None
+    segment_dimension: str | None
+
+
+class Market:
+    """The calibrated market for one assumption set."""
+
+    def __init__(self, assumptions: AssumptionSet) -> None:
+        self.assumptions = assumptions
+        self.version = MODEL_VERSION
+        self.assumption_hash = assumptions.hash
+        self.calibration: Calibration = calibrate(assumptions)
+        a = assumptions
+        self.first_year, self.last_year = a.first_year, a.last_year
+        self.base_year, self.next_year, self.horizon_year = a.base_year, a.next_year, a.horizon_year
+        self.years = np.arange(self.first_year, self.last_year + 1)
+        self.year_list: tuple[int, ...] = tuple(int(y) for y in self.years)
+        self._year_index = {y: i for i, y in enumerate(self.year_list)}
+
+        cal = self.calibration
+        self.forecast_growth = (
+            a.forecast_growth_override if a.forecast_growth_override is not None else cal.forecast_cagr
+        )
+        self.backcast_growth = a.backcast_growth if a.backcast_growth is not None else cal.historic_growth
+        self.extrapolation_growth = (
+            a.extrapolation_growth if a.extrapolation_growth is not None else self.forecast_growth
+        )
+        self.overridden = a.forecast_growth_override is not None
+
+        residual = next(d for d in a.drivers.values() if d.growth is None)
+        self.residual_driver = residual.key
+        others = math.prod(1 + (d.growth or 0.0) for d in a.drivers.values() if d.growth is not None)
+        # The residual is what makes the base bridge multiply back to the forecast growth exactly.
+        self.residual_growth = (1 + self.forecast_growth) / others - 1
+        self.base_driver_growth: dict[str, float] = {
+            k: (d.growth if d.growth is not None else self.residual_growth) for k, d in a.drivers.items()
+        }
+
+        self.scenario_names: tuple[str, ...] = self._scenario_order()
+        self._scenario_lookup = {normalise(s): s for s in self.scenario_names}
+        for s in self.scenario_names:
+            spec = a.scenarios.get(s)
+            if spec is not None:
+                self._scenario_lookup.setdefault(normalise(spec.label), s)
+        self.scenario_growth = {s: self._growth_for(s) for s in self.scenario_names}
+        self._totals = {s: self._path(self.scenario_growth[s]) for s in self.scenario_names}
+        self._status = {s: self._statuses(s) for s in self.scenario_names}
+
+        self._shares: dict[str, np.ndarray] = {}
+        self._member_index: dict[str, dict[str, int]] = {}
+        self._lookup: dict[str, dict[str, str]] = {}
+        for key, dim in a.dimensions.items():
+            s0 = np.array([m.share for m in dim.members])
+            d = np.array([m.growth for m in dim.members])
+            raw = s0[:, None] * (1 + d[:, None]) ** (self.years - self.base_year)[None, :]
+            self._shares[key] = raw / raw.sum(axis=0, keepdims=True)
+            self._member_index[key] = {m.name: i for i, m in enumerate(dim.members)}
+            lookup: dict[str, str] = {}
+            for m in dim.members:
+                lookup[normalise(m.name)] = m.name
+                for alias in m.aliases:
+                    lookup.setdefault(normalise(alias), m.name)
+            self._lookup[key] = lookup
+        self._totals_lookup = {normalise(t) for t in TOTAL_ALIASES}
+        self._cache: dict[tuple[object, ...], float] = {}
+        self._uncertainty_cache: dict[tuple[int, int, float], object] = {}
+
+    # ------------------------------------------------------------------ building
+
+    def _scenario_order(self) -> tuple[str, ...]:
+        custom = [s for s in self.assumptions.scenarios if s not in ("bear", "bull")]
+        order = [s for s in ("bear",) if s in self.assumptions.scenarios]
+        order.append(RESERVED_SCENARIO)
+        order += [s for s in ("bull",) if s in self.assumptions.scenarios]
+        return tuple(order + custom)
+
+    def driver_growths(self, scenario: str) -> dict[str, float]:
+        """Each driver's growth per year in a scenario's forecast years."""
+        growth = dict(self.base_driver_growth)
+        if scenario != RESERVED_SCENARIO:
+            growth.update(self.assumptions.scenarios[scenario].drivers)
+        return growth
+
+    def _growth_for(self, scenario: str) -> float:
+        if scenario == RESERVED_SCENARIO:
+            return self.forecast_growth  # pinned to the calibration, not a product that could drift an ulp
+        return math.prod(1 + g for g in self.driver_growths(scenario).values()) - 1
+
+    def _path(self, growth: float) -> np.ndarray:
+        cal = self.calibration
+        years = self.years
+        values = np.empty(len(years))
+        after_horizon = (1 + self.extrapolation_growth) * (1 + growth) / (1 + self.forecast_growth)
+        horizon_value = cal.next_size * (1 + growth) ** (self.horizon_year - self.next_year)
+        for i, y in enumerate(self.year_list):
+            if y < self.base_year:
+                values[i] = cal.base_size / (1 + self.backcast_growth) ** (self.base_year - y)
+            elif y == self.base_year:
+                values[i] = cal.base_size
+            elif y <= self.horizon_year:
+                values[i] = cal.next_size * (1 + growth) ** (y - self.next_year)
+            else:
+                values[i] = horizon_value * after_horizon ** (y - self.horizon_year)
+        return values
+
+    def _statuses(self, scenario: str) -> tuple[str, ...]:
+        pinned = scenario == RESERVED_SCENARIO and not self.overridden
+        qualifier = "" if pinned else f" ({'override' if scenario == RESERVED_SCENARIO else scenario})"
+        out = []
+        for y in self.year_list:
+            if y < self.base_year:
+                label = BACK_CAST
+            elif y in (self.base_year, self.next_year):
+                label = PUBLISHED
+            elif y == self.horizon_year:
+                label = PUBLISHED if pinned else PROJECTED
+            elif y < self.horizon_year:
+                label = INTERPOLATED
+            else:
+                label = EXTRAPOLATED
+            out.append(label if y <= self.next_year else label + qualifier)
+        return tuple(out)
+
+    # ------------------------------------------------------------------ resolving names
+
+    def year(self, year: object, argument: str = "year") -> int:
+        """A year as a whole number inside the model's range; Excel-style floats like 2030.0 are fine."""
+        if isinstance(year, bool):
+            value = None
+        elif isinstance(year, int):
+            value = year
+        elif isinstance(year, float) and year.is_integer():
+            value = int(year)
+        elif isinstance(year, _dt.date):
+            value = year.year
+        elif isinstance(year, str) and year.strip().isdigit():
+            value = int(year.strip())
+        else:
+            value = None
+        if value is None or value not in self._year_index:
+            raise InvalidArgument(argument, year, f"a year from {self.first_year} to {self.last_year}")
+        return value
+
+    def scenario(self, name: object) -> str:
+        """A scenario name (any case, or its label) -> its key; None or '' is base."""
+        if name is None or (isinstance(name, str) and not name.strip()):
+            return RESERVED_SCENARIO
+        if isinstance(name, str):
+            found = self._scenario_lookup.get(normalise(name))
+            if found is not None:
+                return found
+        raise InvalidArgument("scenario", name, self.scenario_names)
+
+    def dimension(self, name: object) -> str:
+        """A dimension name ('end user', 'Regions') -> its key."""
+        if not isinstance(name, str):
+            raise InvalidArgument("dimension", name, DIMENSIONS)
+        return resolve_dimension(name)
+
+    def member(self, dimension: str, name: object) -> str:
+        """A member name or alias within one dimension -> its canonical name."""
+        if isinstance(name, str):
+            found = self._lookup[dimension].get(normalise(name))
+            if found is not None:
+                return found
+        label = self.assumptions.dimensions[dimension].label
+        raise InvalidArgument(label, name, self.assumptions.dimensions[dimension].names)
+
+    def region(self, name: object) -> str | None:
+        """A region name or alias -> canonical name; None, '' or 'Global' is the whole market."""
+        if self._is_total(name):
+            return None
+        return self.member("region", name)
+
+    def segment(self, name: object) -> tuple[str | None, str | None]:
+        """A service, modality or end-user member -> (dimension, member); 'modality:Other' is explicit."""
+        if self._is_total(name):
+            return None, None
+        if not isinstance(name, str):
+            raise InvalidArgument("segment", name, self.segment_names())
+        if ":" in name:
+            dim_text, _, member = name.partition(":")
+            dim = self.dimension(dim_text.strip())
+            if dim not in SEGMENT_DIMENSIONS:
+                raise InvalidArgument("segment dimension", dim_text.strip(), SEGMENT_DIMENSIONS)
+            return dim, self.member(dim, member.strip())
+        wanted = normalise(name)
+        hits = [(d, self._lookup[d][wanted]) for d in SEGMENT_DIMENSIONS if wanted in self._lookup[d]]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            options = ", ".join(f"{d}:{m}" for d, m in hits)
+            raise InvalidArgument("segment", name, f"one segment; it is ambiguous, write one of {options}")
+        raise InvalidArgument("segment", name, self.segment_names())
+
+    def segment_names(self) -> list[str]:
+        """Every service, modality and end-user member name."""
+        return [n for d in SEGMENT_DIMENSIONS for n in self.assumptions.dimensions[d].names]
+
+    def _is_total(self, name: object) -> bool:
+        return name is None or (isinstance(name, str) and (not name.strip() or normalise(name) in self._totals_lookup))
+
+    def members(self, dimension: str) -> tuple[str, ...]:
+        """The members of a dimension, in order."""
+        return self.assumptions.dimensions[self.dimension(dimension)].names
+
+    # ------------------------------------------------------------------ the questions
+
+    def forecast(
+        self, year: object, region: object = None, segment: object = None, scenario: object = RESERVED_SCENARIO
+    ) -> float:
+        """The market size in USD bn for a year, optionally one region and one segment, in a scenario."""
+        key = (year, region, segment, scenario)
+        try:
+            return self._cache[key]
+        except (KeyError, TypeError):
+            pass
+        value = self._value(self.year(year), self.region(region), *self.segment(segment), self.scenario(scenario))
+        try:
+            self._cache[key] = value
+        except TypeError:  # unhashable input (a list from a range) is answered, not cached
+            pass
+        return value
+
+    def _value(self, year: int, region: str | None, seg_dim: str | None, segment: str | None, scenario: str) -> float:
+        i = self._year_index[year]
+        value = float(self._totals[scenario][i])
+        if region is not None:
+            value *= float(self._shares["region"][self._member_index["region"][region], i])
+        if seg_dim is not None and segment is not None:
+            value *= float(self._shares[seg_dim][self._member_index[seg_dim][segment], i])
+        return value
+
+    def point(
+        self, year: object, region: object = None, segment: object = None, scenario: object = RESERVED_SCENARIO
+    ) -> Point:
+        """The value with its status (published, interpolated, back-cast, extrapolated, ...)."""
+        y, r, (sd, sm), s = self.year(year), self.region(region), self.segment(segment), self.scenario(scenario)
+        return Point(y, self._value(y, r, sd, sm, s), self._status[s][self._year_index[y]], s, r, sm)
+
+    def status(self, year: object, scenario: object = RESERVED_SCENARIO) -> str:
+        """What a year's value is: published, interpolated, back-cast, extrapolated (with the scenario)."""
+        return self._status[self.scenario(scenario)][self._year_index[self.year(year)]]
+
+    def series(
+        self,
+        first_year: object,
+        last_year: object,
+        region: object = None,
+        segment: object = None,
+        scenario: object = RESERVED_SCENARIO,
+    ) -> list[Point]:
+        """Values for every year from first to last inclusive."""
+        first, last = self._span(first_year, last_year, allow_equal=True)
+        r, (sd, sm), s = self.region(region), self.segment(segment), self.scenario(scenario)
+        return [
+            Point(y, self._value(y, r, sd, sm, s), self._status[s][self._year_index[y]], s, r, sm)
+            for y in range(first, last + 1)
+        ]
+
+    def _span(self, first_year: object, last_year: object, *, allow_equal: bool) -> tuple[int, int]:
+        first = self.year(first_year, "first year")
+        last = self.year(last_year, "last year")
+        if last < first or (last == first and not allow_equal):
+            relation = "at or after" if allow_equal else "after"
+            raise InvalidArgument("last year", last, f"a year {relation} the first year {first}")
+        return first, last
+
+    def cagr(
+        self,
+        from_year: object,
+        to_year: object,
+        region: object = None,
+        segment: object = None,
+        scenario: object = RESERVED_SCENARIO,
+    ) -> float:
+        """Compound annual growth from one year to a later one, as a fraction (0.091 is 9.1 %)."""
+        first, last = self._span(from_year, to_year, allow_equal=False)
+        start = self.forecast(first, region, segment, scenario)
+        end = self.forecast(last, region, segment, scenario)
+        return float((end / start) ** (1.0 / (last - first)) - 1.0)
+
+    def share(self, year: object, member: object, scenario: object = RESERVED_SCENARIO) -> float:
+        """A member's share of the market in a year, as a fraction; the member may be of any dimension."""
+        self.scenario(scenario)  # validated; shares do not depend on the scenario's totals
+        y = self.year(year)
+        dim, name = self.find_member(member)
+        return float(self._shares[dim][self._member_index[dim][name], self._year_index[y]])
+
+    def find_member(self, name: object) -> tuple[str, str]:
+        """Any member of any dimension -> (dimension, member); 'region:NA' is explicit."""
+        if isinstance(name, str) and ":" in name:
+            dim_text, _, member = name.partition(":")
+            dim = self.dimension(dim_text.strip())
+            return dim, self.member(dim, member.strip())
+        if isinstance(name, str):
+            wanted = normalise(name)
+            hits = [(d, self._lookup[d][wanted]) for d in DIMENSIONS if wanted in self._lookup[d]]
+            if len(hits) == 1:
+                return hits[0]
+            if hits:
+                options = ", ".join(f"{d}:{m}" for d, m in hits)
+                raise InvalidArgument("member", name, f"one member; it is ambiguous, write one of {options}")
+        everything = [n for d in DIMENSIONS for n in self.assumptions.dimensions[d].names]
+        raise InvalidArgument("member", name, everything)
+
+    def breakdown(
+        self, year: object, dimension: object, scenario: object = RESERVED_SCENARIO, region: object = None
+    ) -> list[BreakdownRow]:
+        """Every member of a dimension in a year: value, share and CAGR over the forecast period.
+
+        With a region, a segment dimension is split within that region.
+        """
+        y, s = self.year(year), self.scenario(scenario)
+        dim = self.dimension(dimension)
+        r = self.region(region)
+        if dim == "region" and r is not None:
+            raise InvalidArgument("region", region, "no region filter when breaking down by region")
+        rows = []
+        for name in self.assumptions.dimensions[dim].names:
+            reg, seg = (name, None) if dim == "region" else (r, name)
+            sd = None if dim == "region" else dim
+            value = self._value(y, reg, sd, seg, s)
+            total = self._value(y, r if dim != "region" else None, None, None, s)
+            start = self._value(self.next_year, reg, sd, seg, s)
+            end = self._value(self.horizon_year, reg, sd, seg, s)
+            growth = (end / start) ** (1 / (self.horizon_year - self.next_year)) - 1
+            rows.append(BreakdownRow(name, value, value / total, float(growth)))
+        return rows
+
+    def scenarios(
+        self, first_year: object, last_year: object, region: object = None, segment: object = None
+    ) -> list[tuple[int, dict[str, float]]]:
+        """Years x scenarios: for each year, every scenario's value."""
+        first, last = self._span(first_year, last_year, allow_equal=True)
+        r, (sd, sm) = self.region(region), self.segment(segment)
+        return [(y, {s: self._value(y, r, sd, sm, s) for s in self.scenario_names}) for y in range(first, last + 1)]
+
+    def bridge(self, scenario: object = RESERVED_SCENARIO) -> list[BridgeFactor]:
+        """The growth bridge: (1+g) = (1+volume)(1+penetration)(1+price), each from its drivers."""
+        growths = self.driver_growths(self.scenario(scenario))
+        factors = []
+        for factor in ("volume", "penetration", "price"):
+            members = tuple((k, growths[k]) for k, d in self.assumptions.drivers.items() if d.factor == factor)
+            factors.append(BridgeFactor(factor, math.prod(1 + g for _, g in members) - 1, members))
+        return factors
+
+    def tornado(self) -> list[TornadoBar]:
+        """The horizon-year base value with each driver at its low and its high, widest swing first."""
+        n = self.horizon_year - self.next_year
+        base = self.base_driver_growth
+        bars = []
+        for key, driver in self.assumptions.drivers.items():
+            other = (1 + self.forecast_growth) / (1 + base[key])
+            low = self.calibration.next_size * (other * (1 + driver.low)) ** n
+            high = self.calibration.next_size * (other * (1 + driver.high)) ** n
+            bars.append(TornadoBar(key, driver.label, driver.low, driver.high, low, high))
+        return sorted(bars, key=lambda b: b.swing, reverse=True)
+
+    def uncertainty(self, paths: int | None = None, seed: int | None = None) -> Fan:
+        """The Monte Carlo fan (cached per paths and seed)."""
+        from .uncertainty import simulate
+
+        u = self.assumptions.uncertainty
+        key = (paths or u.paths, u.seed if seed is None else seed, u.annual_volatility)
+        fan = self._uncertainty_cache.get(key)
+        if fan is None:
+            fan = simulate(self, key[0], key[1])
+            self._uncertainty_cache[key] = fan
+        assert isinstance(fan, Fan)
+        return fan
+
+    def fan(self, year: object, percentile: object = 50, region: object = None, segment: object = None) -> float:
+        """A Monte Carlo percentile of the base-scenario value in a year (P10, P50, P90 ...)."""
+        if isinstance(percentile, bool) or not isinstance(percentile, int | float) or not 0 < percentile < 100:
+            raise InvalidArgument("percentile", percentile, "a number between 0 and 100 such as 10, 50 or 90")
+        y, r, (sd, sm) = self.year(year), self.region(region), self.segment(segment)
+        share = self._value(y, r, sd, sm, RESERVED_SCENARIO) / self._value(y, None, None, None, RESERVED_SCENARIO)
+        return self.uncertainty().percentile(y, float(percentile)) * share
+
+
+class Fan(NamedTuple):
+    """Monte Carlo results: simulated totals (paths x years) and their percentiles."""
+
+    years: tuple[int, ...]
+    paths: int
+    seed: int
+    p10: np.ndarray
+    p50: np.ndarray
+    p90: np.ndarray
+    sorted_values: np.ndarray
+
+    def percentile(self, year: int, percentile: float) -> float:
+        """Any percentile of the simulated total in a year."""
+        from .uncertainty import _percentile_sorted
+
+        return float(_percentile_sorted(self.sorted_values[:, self.years.index(year)], percentile))
+
+
+# --------------------------------------------------------------------------------- one market per file
+
+_markets: dict[tuple[str, int, int, str], Market] = {}
+
+
+def market_for(path: str | Path | None = None, overrides: str | Mapping[str, object] | None = None) -> Market:
+    """The market for an assumption file (None: the embedded default), with optional overrides.
+
+    Cached by file, modification time and size, so a changed file is picked up and an unchanged one
+    costs a stat.
+    """
+    if path is None or str(path) == "":
+        stamp = ("", 0, 0)
+    else:
+        file = Path(path)
+        try:
+            st = file.stat()
+            stamp = (str(file.resolve()), st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = (str(file), -1, -1)  # load_assumptions gives the user's error
+    from .assumptions import format_overrides, parse_overrides
+
+    text = format_overrides(parse_overrides(overrides)) if overrides else ""
+    key = (*stamp, text)
+    market = _markets.get(key)
+    if market is None:
+        assumptions = load_assumptions(path).with_overrides(text or None)
+        market = Market(assumptions)
+        if len(_markets) > 256:
+            _markets.clear()
+        _markets[key] = market
+    return market
+
+
+def default_market() -> Market:
+    """The market for the embedded default assumption set."""
+    return market_for(None)
+
+
+def member_lists(market: Market) -> Mapping[str, Sequence[str]]:
+    """Every dimension's members, in order."""
+    return {key: dim.names for key, dim in market.assumptions.dimensions.items()}
+
+
+def dimension_of(market: Market, key: str) -> Dimension:
+    """The dimension object for a key."""
+    return market.assumptions.dimensions[key]
