@@ -1,0 +1,371 @@
+"""The `imgout` command: the model's answers on the command line, and the jobs that build and send packs.
+
+Every command takes ``--assumptions FILE`` (default: the embedded set) and ``--set KEY=VALUE`` overrides.
+Bad input of any kind exits with code 2 and one line on stderr naming what was wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from .model import ImgoutError, Market, market_for
+from .model.formats import money, percent
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+USAGE_ERROR = 2
+
+
+class Failure(ImgoutError):
+    """A command could not do what was asked for a reason the user can act on."""
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the command with a user-facing error (exit code 2)."""
+    raise Failure(message)
+
+
+def model_options(func: F) -> F:
+    """--assumptions and --set, shared by every command that reads the model."""
+    func = click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override an assumption for this run, e.g. cagr=0.10 or share.APAC=0.25 (repeatable).",
+    )(func)
+    func = click.option(
+        "--assumptions",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        envvar="IMGOUT_ASSUMPTIONS",
+        help="Assumption file (YAML) merged over the embedded default. Env: IMGOUT_ASSUMPTIONS.",
+    )(func)
+    return func
+
+
+def filter_options(func: F) -> F:
+    """--region, --segment, --scenario."""
+    func = click.option("--scenario", default="base", show_default=True, help="bear, base, bull or a custom one.")(
+        func
+    )
+    func = click.option("--segment", default=None, help="A service, modality or end-user member, e.g. CT.")(func)
+    func = click.option("--region", default=None, help="A region or alias, e.g. Asia-Pacific or APAC.")(func)
+    return func
+
+
+def json_option(func: F) -> F:
+    """--json: machine-readable output with unrounded values."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (unrounded values).")(func)
+
+
+def open_market(assumptions: Path | None, overrides: Sequence[str]) -> Market:
+    """The market for the command's --assumptions and --set options."""
+    return market_for(assumptions, "; ".join(overrides) if overrides else None)
+
+
+def provenance(market: Market) -> dict[str, str]:
+    """Model version and assumption hash, carried by every output."""
+    return {"model_version": market.version, "assumption_hash": market.assumption_hash}
+
+
+def echo_json(payload: object) -> None:
+    """Print JSON on stdout."""
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> None:
+    """A rich table on stdout (imported only when a table is printed, to keep start-up fast)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, caption=caption)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="imgout", prog_name="imgout")
+def app() -> None:
+    """imgout: the medical imaging outsourcing market model (USD bn), from the command line."""
+
+
+# ------------------------------------------------------------------------------------------ the model
+
+
+@app.command()
+@click.argument("year")
+@filter_options
+@model_options
+@json_option
+def forecast(
+    year: str,
+    region: str | None,
+    segment: str | None,
+    scenario: str,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+    as_json: bool,
+) -> None:
+    """Market size in YEAR (USD bn), optionally for one region and one segment."""
+    market = open_market(assumptions, overrides)
+    point = market.point(year, region, segment, scenario)
+    if as_json:
+        echo_json({**point._asdict(), "units": "USD bn", **provenance(market)})
+        return
+    scope = " / ".join(x for x in (point.region, point.segment) if x) or "global"
+    click.echo(f"{point.year} {scope} ({point.scenario}): USD {money(point.value)} bn [{point.status}]")
+
+
+@app.command()
+@click.argument("first_year")
+@click.argument("last_year")
+@filter_options
+@model_options
+@json_option
+def series(
+    first_year: str,
+    last_year: str,
+    region: str | None,
+    segment: str | None,
+    scenario: str,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+    as_json: bool,
+) -> None:
+    """Market size for every year from FIRST_YEAR to LAST_YEAR, with growth and status."""
+    market = open_market(assumptions, overrides)
+    points = market.series(first_year, last_year, region, segment, scenario)
+    growth = [None] + [b.value / a.value - 1 for a, b in zip(points, points[1:], strict=False)]
+    if as_json:
+        echo_json(
+            [{**p._asdict(), "growth": g, "units": "USD bn", **provenance(market)} for p, g in zip(points, growth, strict=True)]
+        )
+        return
+    rows = [
+        (str(p.year), money(p.value), "" if g is None else percent(g), p.status) for p, g in zip(points, growth, strict=True)
+    ]
+    print_table("Market size, USD bn", ("year", "value", "growth", "status"), rows, _caption(market))
+
+
+@app.command()
+@click.argument("from_year")
+@click.argument("to_year")
+@filter_options
+@model_options
+@json_option
+def cagr(
+    from_year: str,
+    to_year: str,
+    region: str | None,
+    segment: str | None,
+    scenario: str,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+    as_json: bool,
+) -> None:
+    """Compound annual growth from FROM_YEAR to TO_YEAR (a fraction in --json: 0.091 is 9.1 %)."""
+    market = open_market(assumptions, overrides)
+    value = market.cagr(from_year, to_year, region, segment, scenario)
+    first, last = market.year(from_year, "from year"), market.year(to_year, "to year")
+    if as_json:
+        echo_json(
+            {
+                "from_year": first,
+                "to_year": last,
+                "value": value,
+                "units": "fraction",
+                "scenario": market.scenario(scenario),
+                "region": market.region(region),
+                "segment": market.segment(segment)[1],
+                **provenance(market),
+            }
+        )
+        return
+    click.echo(f"CAGR {first}-{last}: {percent(value)}")
+
+
+@app.command()
+@click.argument("year")
+@click.argument("dimension")
+@click.option("--scenario", default="base", show_default=True, help="bear, base, bull or a custom one.")
+@click.option("--region", default=None, help="Split a segment dimension within one region.")
+@model_options
+@json_option
+def breakdown(
+    year: str,
+    dimension: str,
+    scenario: str,
+    region: str | None,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+    as_json: bool,
+) -> None:
+    """Every member of DIMENSION (region, service, modality, end_user) in YEAR: value, share, CAGR."""
+    market = open_market(assumptions, overrides)
+    rows = market.breakdown(year, dimension, scenario, region)
+    period = f"{market.next_year}-{market.horizon_year}"
+    if as_json:
+        echo_json([{**r._asdict(), "cagr_period": period, "units": "USD bn", **provenance(market)} for r in rows])
+        return
+    table = [(r.member, money(r.value), percent(r.share), percent(r.cagr)) for r in rows]
+    total = sum(r.value for r in rows)
+    table.append(("Total", money(total), percent(1.0), ""))
+    dim = market.dimension(dimension)
+    print_table(
+        f"{market.year(year)} by {dim.replace('_', ' ')}, USD bn ({market.scenario(scenario)})",
+        (dim.replace("_", " "), "value", "share", f"CAGR {period}"),
+        table,
+        _caption(market),
+    )
+
+
+def _caption(market: Market) -> str:
+    return f"imgout {market.version}, assumptions {market.assumption_hash} ({market.assumptions.origin})"
+
+
+# ------------------------------------------------------------------------------------------ assumptions
+
+
+@app.group()
+def assumptions() -> None:
+    """Show, validate and compare assumption sets."""
+
+
+@assumptions.command("show")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override for this run.")
+@json_option
+def assumptions_show(file: Path | None, overrides: Sequence[str], as_json: bool) -> None:
+    """Every assumption with its kind and source, and the calibration residuals (default: embedded set)."""
+    market = open_market(file, overrides)
+    a = market.assumptions
+    residuals = [
+        {
+            "anchor": r.anchor.label,
+            "published": r.anchor.value,
+            "modelled": r.modelled,
+            "residual": r.difference,
+            "in_last_digits": r.in_last_digits,
+            "reproduced": r.reproduced,
+        }
+        for r in market.calibration.residuals
+    ]
+    if as_json:
+        echo_json(
+            {
+                "name": a.name,
+                "origin": a.origin,
+                **provenance(market),
+                "entries": [e.__dict__ for e in a.entries()],
+                "calibration": residuals,
+            }
+        )
+        return
+    rows = [(e.key, _entry_value(e.value), e.kind, e.source) for e in a.entries()]
+    print_table(f"Assumptions: {a.name}", ("key", "value", "kind", "source"), rows, _caption(market))
+    print_table(
+        "Calibration against the published anchors",
+        ("anchor", "published", "modelled", "residual", "last digits", "reproduced"),
+        [
+            (
+                r["anchor"],
+                f"{r['published']:g}",
+                f"{r['modelled']:.6f}",
+                f"{r['residual']:+.6f}",
+                f"{r['in_last_digits']:+.3f}",
+                "yes" if r["reproduced"] else "NO",
+            )
+            for r in residuals
+        ],
+    )
+    click.echo("Sources:")
+    for source in a.sources.values():
+        click.echo(f"  [{source.key}] {source.citation()}")
+
+
+def _entry_value(value: float | None) -> str:
+    return "calibrated" if value is None else f"{value:.6g}"
+
+
+@assumptions.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def assumptions_validate(file: Path) -> None:
+    """Check an assumption file: structure, types, shares, sources, and that calibration succeeds."""
+    market = open_market(file, ())
+    click.echo(
+        f"{file}: valid ({len(market.assumptions.entries())} assumptions, hash {market.assumption_hash}); "
+        "every published anchor reproduced"
+    )
+
+
+@assumptions.command("diff")
+@click.argument("first", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("second", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def assumptions_diff(first: Path, second: Path, as_json: bool) -> None:
+    """What differs between two assumption files, and what it does to the horizon-year market."""
+    a, b = open_market(first, ()), open_market(second, ())
+    before = {e.key: e for e in a.assumptions.entries()}
+    after = {e.key: e for e in b.assumptions.entries()}
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old is None or new is None or (old.value, old.kind, old.source) != (new.value, new.kind, new.source):
+            changes.append(
+                {"key": key, "first": None if old is None else old.value, "second": None if new is None else new.value}
+            )
+    year = b.horizon_year
+    effect = {"year": year, "first": a.forecast(year), "second": b.forecast(year)}
+    if as_json:
+        echo_json({"changes": changes, "horizon": effect})
+        return
+    if not changes:
+        click.echo(f"No differences ({a.assumption_hash} = {b.assumption_hash}).")
+        return
+    print_table(
+        f"{first} -> {second}",
+        ("key", str(first), str(second)),
+        [(c["key"], _entry_value(c["first"]), _entry_value(c["second"])) for c in changes],
+    )
+    click.echo(f"Market {year}: USD {money(effect['first'])} bn -> USD {money(effect['second'])} bn")
+
+
+# ------------------------------------------------------------------------------------------ entry point
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command; user errors become one line on stderr and exit code 2, never a traceback."""
+    try:
+        app.main(args=list(argv) if argv is not None else None, prog_name="imgout", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("imgout: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"imgout: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except ImgoutError as exc:
+        click.echo(f"imgout: error: {exc}", err=True)
+        sys.exit(USAGE_ERROR)
+    except KeyboardInterrupt:
+        click.echo("imgout: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug, not bad input: still one line unless asked for the traceback
+        if os.environ.get("IMGOUT_DEBUG"):
+            raise
+        click.echo(f"imgout: internal error: {type(exc).__name__}: {exc} (set IMGOUT_DEBUG=1 for details)", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
