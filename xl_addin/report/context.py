@@ -1,0 +1,392 @@
+"""One report context built from the model: the workbook, the brief and the email all read this.
+
+Nothing here formats or writes files; it gathers the numbers once, with their provenance, so that every
+output shows the same number. Client profiles (YAML) say who the pack is for and how it should look.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..model import Market, market_for
+from ..model.assumptions import Source
+from ..model.errors import ImgoutError, InvalidArgument
+from ..model.formats import UNIT_LABELS
+from ..model.market import SEGMENT_DIMENSIONS, BridgeFactor, Point, TornadoBar
+
+PROFILE_KEYS = (
+    "name",
+    "brand_colour",
+    "logo",
+    "units",
+    "focus_regions",
+    "focus_segments",
+    "scenario",
+    "paper",
+    "notes",
+    "first_year",
+    "last_year",
+    "to",
+    "cc",
+)
+PAPER_SIZES = ("A4", "Letter")
+DEFAULT_COLOUR = "#1F4E79"
+MAX_NAME_LENGTH = 300
+
+# Trends and growth factors named in the source document (TBRC press release, 2026-03-03).
+TRENDS = (
+    "global teleradiology reporting networks",
+    "24/7 remote image interpretation",
+    "centralised imaging workflow management",
+    "cloud-based image archiving services",
+    "outsourcing of subspecialty radiology",
+)
+FORECAST_FACTORS = (
+    "rising demand for cross-border reporting",
+    "growing imaging backlogs",
+    "expansion of remote diagnostic models",
+    "increased outsourcing by hospitals",
+    "need for faster report turnaround",
+)
+HISTORIC_FACTORS = (
+    "shortage of radiologists",
+    "increasing volumes of diagnostic imaging procedures",
+    "hospital initiatives to reduce costs",
+    "early adoption of teleradiology",
+    "widening use of digital imaging systems",
+)
+
+
+class ProfileError(ImgoutError):
+    """A client profile is wrong: names the file, the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    """Who a pack is for and how it should look. Every field but the name has a default."""
+
+    name: str
+    brand_colour: str = DEFAULT_COLOUR
+    logo: Path | None = None
+    units: str = "bn"
+    focus_regions: tuple[str, ...] = ()
+    focus_segments: tuple[str, ...] = ()
+    scenario: str = "base"
+    paper: str = "A4"
+    notes: str = ""
+    first_year: int = 2020
+    last_year: int = 2035
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe form of the client name (see :func:`safe_filename`)."""
+        return safe_filename(self.name)
+
+
+def safe_filename(text: str, fallback: str = "client") -> str:
+    """Client text -> a safe file name stem: no path separators, no dots in front, no control characters.
+
+    Non-Latin letters are kept (file systems take them); anything else becomes '-'.
+    >>> safe_filename("../../etc/passwd")
+    'etc-passwd'
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[^\w\-]+", "-", text, flags=re.UNICODE).strip("-_.")
+    text = re.sub(r"-{2,}", "-", text)[:80].strip("-_.")
+    return text or fallback
+
+
+def profile_from_mapping(data: Mapping[str, Any], where: str, **overrides: Any) -> ClientProfile:
+    """A validated profile from a mapping (a profile file or one entry of a clients file)."""
+    values = dict(data)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    for key in values:
+        if key not in PROFILE_KEYS:
+            raise ProfileError(f"Invalid profile in {where}: {key}: unknown key (allowed: {', '.join(PROFILE_KEYS)})")
+
+    def bad(key: str, problem: str) -> ProfileError:
+        return ProfileError(f"Invalid profile in {where}: {key}: {problem}")
+
+    name = values.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise bad("name", "a client name (text) is required")
+    name = " ".join(name.split())  # CR/LF and tabs in a name never reach a header or a cell
+    if len(name) > MAX_NAME_LENGTH:
+        raise bad("name", f"{len(name)} characters, at most {MAX_NAME_LENGTH} allowed")
+    colour = str(values.get("brand_colour", DEFAULT_COLOUR))
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+        raise bad("brand_colour", f"{colour!r} is not a colour like #1F4E79")
+    units = str(values.get("units", "bn"))
+    if units not in UNIT_LABELS:
+        raise bad("units", f"{units!r} is not allowed (expected one of {', '.join(UNIT_LABELS)})")
+    paper = str(values.get("paper", "A4"))
+    match = {p.casefold(): p for p in PAPER_SIZES}.get(paper.casefold())
+    if match is None:
+        raise bad("paper", f"{paper!r} is not allowed (expected one of {', '.join(PAPER_SIZES)})")
+    logo = values.get("logo")
+    logo_path = None
+    if logo:
+        logo_path = Path(str(logo))
+        if not logo_path.is_absolute() and where not in ("", "<command line>"):
+            logo_path = Path(where).parent / logo_path
+        if logo_path.suffix.lower() not in (".png", ".jpg", ".jpeg") or not logo_path.is_file():
+            raise bad("logo", f"{logo!r} is not a readable .png or .jpg file")
+
+    def names(key: str) -> tuple[str, ...]:
+        raw = values.get(key, ()) or ()
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list | tuple) or not all(isinstance(x, str) for x in raw):
+            raise bad(key, "expected a list of names")
+        return tuple(raw)
+
+    def year(key: str, default: int) -> int:
+        raw = values.get(key, default)
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise bad(key, f"expected a year, got {raw!r}")
+        return raw
+
+    notes = values.get("notes", "") or ""
+    if not isinstance(notes, str):
+        raise bad("notes", "expected text")
+    return ClientProfile(
+        name=name,
+        brand_colour=colour.upper(),
+        logo=logo_path,
+        units=units,
+        focus_regions=names("focus_regions"),
+        focus_segments=names("focus_segments"),
+        scenario=str(values.get("scenario", "base") or "base"),
+        paper=match,
+        notes=notes,
+        first_year=year("first_year", 2020),
+        last_year=year("last_year", 2035),
+        to=names("to"),
+        cc=names("cc"),
+    )
+
+
+def load_profile(path: Path | None, **overrides: Any) -> ClientProfile:
+    """Read a client profile (YAML); keyword overrides (name, scenario ...) win over the file."""
+    if path is None:
+        return profile_from_mapping({}, "<command line>", **overrides)
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(f"Invalid profile {where}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"Invalid profile {where}: cannot be read as UTF-8 text ({exc})") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"Invalid profile {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, Mapping):
+        raise ProfileError(f"Invalid profile {where}: expected a mapping of keys")
+    return profile_from_mapping(data, where, **overrides)
+
+
+# ------------------------------------------------------------------------------------------ context
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The numbers a reader sees first."""
+
+    base_year: int
+    base_value: float
+    next_year: int
+    next_value: float
+    horizon_year: int
+    horizon_value: float
+    historic_growth: float
+    cagr: float
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One member of a dimension: values at the base, next and horizon years, horizon share, CAGR."""
+
+    member: str
+    values: tuple[float, ...]
+    share: float
+    cagr: float
+    focus: bool
+
+
+@dataclass(frozen=True)
+class DriverRow:
+    """A driver with its base and scenario growths and the figure it rests on."""
+
+    key: str
+    label: str
+    factor: str
+    growth: float
+    low: float
+    high: float
+    scenario_growth: Mapping[str, float]
+    evidence: str
+    kind: str
+    source: str
+
+
+@dataclass(frozen=True)
+class FanRow:
+    """Monte Carlo percentiles of the total in one year."""
+
+    year: int
+    p10: float
+    p50: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything a workbook, brief or email shows, computed once from the model."""
+
+    client: ClientProfile
+    market: Market = field(repr=False)
+    generated: dt.datetime
+    scenario: str
+    units: str
+    headline: Headline
+    series: tuple[Point, ...]
+    scenario_table: tuple[tuple[int, Mapping[str, float]], ...]
+    table_years: tuple[int, ...]
+    regions: tuple[MemberRow, ...]
+    segments: Mapping[str, tuple[MemberRow, ...]]
+    drivers: tuple[DriverRow, ...]
+    bridge: tuple[BridgeFactor, ...]
+    fan: tuple[FanRow, ...]
+    tornado: tuple[TornadoBar, ...]
+    sources: tuple[Source, ...]
+    trends: tuple[str, ...] = TRENDS
+    forecast_factors: tuple[str, ...] = FORECAST_FACTORS
+    historic_factors: tuple[str, ...] = HISTORIC_FACTORS
+
+    @property
+    def model_version(self) -> str:
+        """The engine's version."""
+        return self.market.version
+
+    @property
+    def assumption_hash(self) -> str:
+        """The content hash of the assumption set."""
+        return self.market.assumption_hash
+
+    @property
+    def assumption_origin(self) -> str:
+        """Where the assumptions were read from."""
+        return self.market.assumptions.origin
+
+    @property
+    def scenario_names(self) -> tuple[str, ...]:
+        """bear, base, bull and any custom scenario."""
+        return self.market.scenario_names
+
+    @property
+    def provenance(self) -> str:
+        """One line carried by every output: model version and assumption hash."""
+        return f"imgout {self.model_version}, assumptions {self.assumption_hash}"
+
+    @property
+    def period(self) -> str:
+        """The published forecast period, e.g. '2026-2030'."""
+        return f"{self.headline.next_year}-{self.headline.horizon_year}"
+
+
+def build_context(
+    profile: ClientProfile,
+    assumptions: str | Path | None = None,
+    overrides: str | None = None,
+    *,
+    scenario: str | None = None,
+    generated: dt.datetime | None = None,
+) -> ReportContext:
+    """Gather every number a pack shows from the model, for one client profile."""
+    market = market_for(assumptions, overrides)
+    chosen = market.scenario(scenario if scenario is not None else profile.scenario)
+    for r in profile.focus_regions:
+        market.region(r)
+    focus_segments = {market.segment(s)[1] for s in profile.focus_segments}
+    focus_regions = {market.region(r) for r in profile.focus_regions}
+    first = market.year(profile.first_year, "first_year")
+    last = market.year(profile.last_year, "last_year")
+    if last <= first:
+        raise InvalidArgument("last_year", last, f"a year after first_year {first}")
+    years = (market.base_year, market.next_year, market.horizon_year)
+
+    def rows(dimension: str, focus: set[str | None]) -> tuple[MemberRow, ...]:
+        out = []
+        for b in market.breakdown(market.horizon_year, dimension, chosen):
+            region, segment = (b.member, None) if dimension == "region" else (None, f"{dimension}:{b.member}")
+            values = tuple(market.forecast(y, region, segment, chosen) for y in years)
+            out.append(MemberRow(b.member, values, b.share, b.cagr, b.member in focus))
+        return tuple(out)
+
+    fan = market.uncertainty()
+    h = market.calibration
+    growth = market.scenario_growth[chosen]
+    headline = Headline(
+        market.base_year,
+        market.forecast(market.base_year, scenario=chosen),
+        market.next_year,
+        market.forecast(market.next_year, scenario=chosen),
+        market.horizon_year,
+        market.forecast(market.horizon_year, scenario=chosen),
+        h.historic_growth,
+        growth,
+    )
+    drivers = tuple(
+        DriverRow(
+            d.key,
+            d.label,
+            d.factor,
+            market.base_driver_growth[d.key],
+            d.low,
+            d.high,
+            {s: market.driver_growths(s)[d.key] for s in market.scenario_names},
+            d.evidence,
+            d.kind,
+            d.source,
+        )
+        for d in market.assumptions.drivers.values()
+    )
+    return ReportContext(
+        client=profile,
+        market=market,
+        generated=generated or dt.datetime.now(dt.UTC).replace(microsecond=0),
+        scenario=chosen,
+        units=profile.units,
+        headline=headline,
+        series=tuple(market.series(first, last, scenario=chosen)),
+        scenario_table=tuple(market.scenarios(first, last)),
+        table_years=years,
+        regions=rows("region", focus_regions),
+        segments={d: rows(d, focus_segments) for d in SEGMENT_DIMENSIONS},
+        drivers=drivers,
+        bridge=tuple(market.bridge(chosen)),
+        fan=tuple(
+            FanRow(y, float(fan.p10[i]), float(fan.p50[i]), float(fan.p90[i]))
+            for i, y in enumerate(market.year_list)
+            if first <= y <= last
+        ),
+        tornado=tuple(market.tornado()),
+        sources=tuple(market.assumptions.sources.values()),
+    )
+
+
+def scenario_labels(context: ReportContext) -> Sequence[str]:
+    """Scenario names as shown to readers."""
+    return [context.market.assumptions.scenarios[s].label if s != "base" else "base" for s in context.scenario_names]
+
