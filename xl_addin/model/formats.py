@@ -24,13 +24,19 @@ def in_units(value_bn: float, units: str = "bn") -> float:
 
 def money(value_bn: float, units: str = "bn", *, with_unit: bool = False) -> str:
     """Format USD bn as text at the published precision: ``money(27.882) == '27.88'``."""
-    text = f"{in_units(value_bn, units):,.{MONEY_DECIMALS[units]}f}"
+    decimals = MONEY_DECIMALS[units]
+    text = f"{_no_negative_zero(in_units(value_bn, units), decimals):,.{decimals}f}"
     return f"USD {text} {units}" if with_unit else text
 
 
 def percent(fraction: float, decimals: int = PERCENT_DECIMALS) -> str:
     """Format a fraction as a percentage: ``percent(0.091) == '9.1%'``."""
-    return f"{fraction * 100:.{decimals}f}%"
+    return f"{_no_negative_zero(fraction * 100, decimals):.{decimals}f}%"
+
+
+def _no_negative_zero(value: float, decimals: int) -> float:
+    """-0.001 shown at 2 decimals is 0.00, not -0.00."""
+    return round(value, decimals) + 0.0
 
 
 def excel_money_format(units: str = "bn") -> str:
@@ -42,3 +48,14 @@ def excel_money_format(units: str = "bn") -> str:
 def excel_percent_format(decimals: int = PERCENT_DECIMALS) -> str:
     """The Excel number format that shows a fraction as :func:`percent` does."""
     return "0." + "0" * decimals + "%" if decimals else "0%"
+
+
+def axis_tick(value: float, step: float) -> str:
+    """A chart axis label in display units, with only the decimals the tick step needs.
+
+    ``axis_tick(10.0, 5.0) == '10'``, ``axis_tick(2.5, 2.5) == '2.5'``, ``axis_tick(20000, 10000) == '20,000'``.
+    """
+    decimals = 0
+    while decimals < 3 and abs(step * 10**decimals - round(step * 10**decimals)) > 1e-9:
+        decimals += 1
+    return f"{value:,.{decimals}f}"
