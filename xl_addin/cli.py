@@ -53,10 +53,12 @@ def model_options(func: F) -> F:
 
 def filter_options(func: F) -> F:
     """--region, --segment, --scenario."""
-    func = click.option("--scenario", default="base", show_default=True, help="bear, base, bull or a custom one.")(
+    func = click.option(
+        "--scenario", default="base", show_default=True, help="bear, base, bull or a custom one."
+    )(func)
+    func = click.option("--segment", default=None, help="A service, modality or end-user member, e.g. CT.")(
         func
     )
-    func = click.option("--segment", default=None, help="A service, modality or end-user member, e.g. CT.")(func)
     func = click.option("--region", default=None, help="A region or alias, e.g. Asia-Pacific or APAC.")(func)
     return func
 
@@ -146,14 +148,18 @@ def series(
     """Market size for every year from FIRST_YEAR to LAST_YEAR, with growth and status."""
     market = open_market(assumptions, overrides)
     points = market.series(first_year, last_year, region, segment, scenario)
-    growth = [None] + [b.value / a.value - 1 for a, b in zip(points, points[1:], strict=False)]
+    growth = [market.growth(p.year, region, segment, scenario) for p in points]
     if as_json:
         echo_json(
-            [{**p._asdict(), "growth": g, "units": "USD bn", **provenance(market)} for p, g in zip(points, growth, strict=True)]
+            [
+                {**p._asdict(), "growth": g, "units": "USD bn", **provenance(market)}
+                for p, g in zip(points, growth, strict=True)
+            ]
         )
         return
     rows = [
-        (str(p.year), money(p.value), "" if g is None else percent(g), p.status) for p, g in zip(points, growth, strict=True)
+        (str(p.year), money(p.value), "" if g is None else percent(g), p.status)
+        for p, g in zip(points, growth, strict=True)
     ]
     print_table("Market size, USD bn", ("year", "value", "growth", "status"), rows, _caption(market))
 
@@ -216,7 +222,9 @@ def breakdown(
     rows = market.breakdown(year, dimension, scenario, region)
     period = f"{market.next_year}-{market.horizon_year}"
     if as_json:
-        echo_json([{**r._asdict(), "cagr_period": period, "units": "USD bn", **provenance(market)} for r in rows])
+        echo_json(
+            [{**r._asdict(), "cagr_period": period, "units": "USD bn", **provenance(market)} for r in rows]
+        )
         return
     table = [(r.member, money(r.value), percent(r.share), percent(r.cagr)) for r in rows]
     total = sum(r.value for r in rows)
@@ -279,14 +287,14 @@ def assumptions_show(file: Path | None, overrides: Sequence[str], as_json: bool)
         ("anchor", "published", "modelled", "residual", "last digits", "reproduced"),
         [
             (
-                r["anchor"],
-                f"{r['published']:g}",
-                f"{r['modelled']:.6f}",
-                f"{r['residual']:+.6f}",
-                f"{r['in_last_digits']:+.3f}",
-                "yes" if r["reproduced"] else "NO",
+                r.anchor.label,
+                f"{r.anchor.value:g}",
+                f"{r.modelled:.6f}",
+                f"{r.difference:+.6f}",
+                f"{r.in_last_digits:+.3f}",
+                "yes" if r.reproduced else "NO",
             )
-            for r in residuals
+            for r in market.calibration.residuals
         ],
     )
     click.echo("Sources:")
@@ -318,12 +326,20 @@ def assumptions_diff(first: Path, second: Path, as_json: bool) -> None:
     a, b = open_market(first, ()), open_market(second, ())
     before = {e.key: e for e in a.assumptions.entries()}
     after = {e.key: e for e in b.assumptions.entries()}
-    changes = []
+    changes: list[dict[str, Any]] = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
-        if old is None or new is None or (old.value, old.kind, old.source) != (new.value, new.kind, new.source):
+        if (
+            old is None
+            or new is None
+            or (old.value, old.kind, old.source) != (new.value, new.kind, new.source)
+        ):
             changes.append(
-                {"key": key, "first": None if old is None else old.value, "second": None if new is None else new.value}
+                {
+                    "key": key,
+                    "first": None if old is None else old.value,
+                    "second": None if new is None else new.value,
+                }
             )
     year = b.horizon_year
     effect = {"year": year, "first": a.forecast(year), "second": b.forecast(year)}
@@ -363,7 +379,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:  # a bug, not bad input: still one line unless asked for the traceback
         if os.environ.get("IMGOUT_DEBUG"):
             raise
-        click.echo(f"imgout: internal error: {type(exc).__name__}: {exc} (set IMGOUT_DEBUG=1 for details)", err=True)
+        click.echo(
+            f"imgout: internal error: {type(exc).__name__}: {exc} (set IMGOUT_DEBUG=1 for details)", err=True
+        )
         sys.exit(1)
 
 

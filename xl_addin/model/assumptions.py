@@ -249,14 +249,24 @@ class AssumptionSet:
         for dim in self.dimensions.values():
             for m in dim.members:
                 base = f"dimensions.{dim.key}.{m.name}"
-                rows.append(Entry(f"{base}.share", f"{m.name} share {self.base_year}", m.share, m.kind, m.source, m.note))
+                rows.append(
+                    Entry(
+                        f"{base}.share", f"{m.name} share {self.base_year}", m.share, m.kind, m.source, m.note
+                    )
+                )
                 rows.append(Entry(f"{base}.growth", f"{m.name} relative growth", m.growth, m.kind, m.source))
         for d in self.drivers.values():
             rows.append(Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, d.note))
         for s in self.scenarios.values():
             for dk, g in s.drivers.items():
                 rows.append(
-                    Entry(f"scenarios.{s.key}.{dk}", f"{s.label}: {self.drivers[dk].label}", g, "assumed", "imgout")
+                    Entry(
+                        f"scenarios.{s.key}.{dk}",
+                        f"{s.label}: {self.drivers[dk].label}",
+                        g,
+                        "assumed",
+                        "imgout",
+                    )
                 )
         return rows
 
@@ -350,7 +360,9 @@ def _canonical_dimensions(base: Mapping[str, Any], dims: Mapping[str, Any], wher
     for dim_name, dim in dims.items():
         dim_key = resolve_dimension(str(dim_name), where=f"{where}: dimensions")
         if not isinstance(dim, Mapping):
-            raise AssumptionError(where, f"dimensions.{dim_name}", f"expected a mapping, got {_describe(dim)}")
+            raise AssumptionError(
+                where, f"dimensions.{dim_name}", f"expected a mapping, got {_describe(dim)}"
+            )
         members = dim.get("members")
         new_dim = dict(dim)
         if isinstance(members, Mapping):
@@ -462,7 +474,9 @@ class _Checker:
         assert value is not None
         return value
 
-    def integer(self, node: Mapping[str, Any], name: str, key: str, low: int, high: int, default: Any = ...) -> int:
+    def integer(
+        self, node: Mapping[str, Any], name: str, key: str, low: int, high: int, default: Any = ...
+    ) -> int:
         full = f"{key}.{name}"
         if name not in node:
             if default is not ...:
@@ -485,11 +499,15 @@ class _Checker:
             raise self.fail(f"{key}.{name}", f"expected text, got {_describe(value)}")
         return str(value)
 
-    def choice(self, node: Mapping[str, Any], name: str, key: str, allowed: Iterable[str], default: str) -> str:
+    def choice(
+        self, node: Mapping[str, Any], name: str, key: str, allowed: Iterable[str], default: str
+    ) -> str:
         allowed = tuple(allowed)
         value = self.text(node, name, key, default)
         if value not in allowed:
-            raise self.fail(f"{key}.{name}", f"{value!r} is not allowed (expected one of {', '.join(allowed)})")
+            raise self.fail(
+                f"{key}.{name}", f"{value!r} is not allowed (expected one of {', '.join(allowed)})"
+            )
         return value
 
     def only_keys(self, node: Mapping[str, Any], key: str, allowed: Iterable[str]) -> None:
@@ -542,7 +560,9 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
         year_keys = ("from_year", "to_year") if is_growth else ("year",)
         c.only_keys(node, key, ("label", "value", "decimals", "units", *year_keys, *SOURCED))
         kind, source = kind_and_source(node, key, "published")
-        value = c.required_number(node, "value", key, low=-0.99 if is_growth else 0.0, high=10.0 if is_growth else 1e6)
+        value = c.required_number(
+            node, "value", key, low=-0.99 if is_growth else 0.0, high=10.0 if is_growth else 1e6
+        )
         if not is_growth and value <= 0:
             raise c.fail(f"{key}.value", f"a market size must be positive, got {value:g}")
         yr = {yk: c.integer(node, yk, key, first_year, last_year) for yk in year_keys}
@@ -576,7 +596,9 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
         node = c.mapping(ext.get(ekey, {"value": None}), f"extension.{ekey}")
         c.only_keys(node, f"extension.{ekey}", ("value", *SOURCED))
         kind_and_source(node, f"extension.{ekey}", "derived")
-        ext_values[ekey] = c.number(node, "value", f"extension.{ekey}", low=-0.5, high=1.0, allow_null=True, default=None)
+        ext_values[ekey] = c.number(
+            node, "value", f"extension.{ekey}", low=-0.5, high=1.0, allow_null=True, default=None
+        )
 
     dims_node = c.section(raw, "dimensions", "")
     dimensions: dict[str, Dimension] = {}
@@ -689,7 +711,9 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
 
     ovr = c.mapping(raw.get("overrides", {}), "overrides")
     c.only_keys(ovr, "overrides", ("forecast_growth",))
-    forecast_override = c.number(ovr, "forecast_growth", "overrides", low=-0.5, high=1.0, allow_null=True, default=None)
+    forecast_override = c.number(
+        ovr, "forecast_growth", "overrides", low=-0.5, high=1.0, allow_null=True, default=None
+    )
 
     canonical = {k: v for k, v in raw.items() if k != "replace"}
     return AssumptionSet(
@@ -799,7 +823,11 @@ def _apply_override(raw: dict[str, Any], current: AssumptionSet, key: str, value
                 m["share"] = value if n == member else float(m["share"]) * (1 - value) / others
     elif head_n == "driver" and rest:
         wanted = normalise(rest)
-        match = [d for d in current.drivers if normalise(d) == wanted or normalise(current.drivers[d].label) == wanted]
+        match = [
+            d
+            for d in current.drivers
+            if normalise(d) == wanted or normalise(current.drivers[d].label) == wanted
+        ]
         if not match:
             raise InvalidArgument("driver", rest, list(current.drivers))
         driver = raw["drivers"][match[0]]

@@ -31,7 +31,9 @@ class InvalidArgument(ImgoutError):
             names = list(allowed)
             self.allowed = "one of " + ", ".join(names)
             suggestions = (
-                difflib.get_close_matches(str(given), names, n=1, cutoff=0.6) if isinstance(given, str) else []
+                difflib.get_close_matches(str(given), names, n=1, cutoff=0.6)
+                if isinstance(given, str)
+                else []
             )
         message = f"Invalid {argument}: {given!r} (expected {self.allowed})"
         if suggestions:

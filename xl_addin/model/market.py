@@ -7,12 +7,13 @@ are cached, so recalculating thousands of cells costs a dictionary lookup each.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -154,6 +155,13 @@ class Market:
                     lookup.setdefault(normalise(alias), m.name)
             self._lookup[key] = lookup
         self._totals_lookup = {normalise(t) for t in TOTAL_ALIASES}
+        # Plain Python rows for scalar questions: indexing a list is several times cheaper than numpy.
+        self._total_rows = {s: [float(v) for v in path] for s, path in self._totals.items()}
+        self._share_rows = {
+            key: {name: [float(v) for v in table[i]] for name, i in self._member_index[key].items()}
+            for key, table in self._shares.items()
+        }
+        self._resolved: dict[tuple[str, object], object] = {}
         self._cache: dict[tuple[object, ...], float] = {}
         self._uncertainty_cache: dict[tuple[int, int, float], object] = {}
 
@@ -290,7 +298,9 @@ class Market:
         return [n for d in SEGMENT_DIMENSIONS for n in self.assumptions.dimensions[d].names]
 
     def _is_total(self, name: object) -> bool:
-        return name is None or (isinstance(name, str) and (not name.strip() or normalise(name) in self._totals_lookup))
+        return name is None or (
+            isinstance(name, str) and (not name.strip() or normalise(name) in self._totals_lookup)
+        )
 
     def members(self, dimension: str) -> tuple[str, ...]:
         """The members of a dimension, in order."""
@@ -299,7 +309,11 @@ class Market:
     # ------------------------------------------------------------------ the questions
 
     def forecast(
-        self, year: object, region: object = None, segment: object = None, scenario: object = RESERVED_SCENARIO
+        self,
+        year: object,
+        region: object = None,
+        segment: object = None,
+        scenario: object = RESERVED_SCENARIO,
     ) -> float:
         """The market size in USD bn for a year, optionally one region and one segment, in a scenario."""
         key = (year, region, segment, scenario)
@@ -307,27 +321,69 @@ class Market:
             return self._cache[key]
         except (KeyError, TypeError):
             pass
-        value = self._value(self.year(year), self.region(region), *self.segment(segment), self.scenario(scenario))
-        try:
+        seg_dim, seg = self._memo("segment", segment, self.segment)
+        value = self._value(
+            self._memo("year", year, self.year),
+            self._memo("region", region, self.region),
+            seg_dim,
+            seg,
+            self._memo("scenario", scenario, self.scenario),
+        )
+        with contextlib.suppress(TypeError):  # unhashable input (a list from a range) is answered, not cached
             self._cache[key] = value
-        except TypeError:  # unhashable input (a list from a range) is answered, not cached
-            pass
         return value
 
-    def _value(self, year: int, region: str | None, seg_dim: str | None, segment: str | None, scenario: str) -> float:
+    def growth(
+        self,
+        year: object,
+        region: object = None,
+        segment: object = None,
+        scenario: object = RESERVED_SCENARIO,
+    ) -> float | None:
+        """Growth over the year before, as a fraction; None for the model's first year."""
+        y = self.year(year)
+        if y == self.first_year:
+            return None
+        return (
+            self.forecast(y, region, segment, scenario) / self.forecast(y - 1, region, segment, scenario) - 1
+        )
+
+    def _memo(self, kind: str, given: object, resolve: Callable[[Any], Any]) -> Any:
+        """Resolve a name once: thousands of cells repeat the same few regions, segments and scenarios."""
+        key = (kind, given)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            found = self._resolved[key] = resolve(given)
+            return found
+        except TypeError:  # unhashable (a list from a range): resolve, and let resolve explain
+            return resolve(given)
+
+    def _value(
+        self, year: int, region: str | None, seg_dim: str | None, segment: str | None, scenario: str
+    ) -> float:
         i = self._year_index[year]
-        value = float(self._totals[scenario][i])
+        value = self._total_rows[scenario][i]
         if region is not None:
-            value *= float(self._shares["region"][self._member_index["region"][region], i])
+            value *= self._share_rows["region"][region][i]
         if seg_dim is not None and segment is not None:
-            value *= float(self._shares[seg_dim][self._member_index[seg_dim][segment], i])
+            value *= self._share_rows[seg_dim][segment][i]
         return value
 
     def point(
-        self, year: object, region: object = None, segment: object = None, scenario: object = RESERVED_SCENARIO
+        self,
+        year: object,
+        region: object = None,
+        segment: object = None,
+        scenario: object = RESERVED_SCENARIO,
     ) -> Point:
         """The value with its status (published, interpolated, back-cast, extrapolated, ...)."""
-        y, r, (sd, sm), s = self.year(year), self.region(region), self.segment(segment), self.scenario(scenario)
+        y, r, (sd, sm), s = (
+            self.year(year),
+            self.region(region),
+            self.segment(segment),
+            self.scenario(scenario),
+        )
         return Point(y, self._value(y, r, sd, sm, s), self._status[s][self._year_index[y]], s, r, sm)
 
     def status(self, year: object, scenario: object = RESERVED_SCENARIO) -> str:
@@ -426,14 +482,19 @@ class Market:
         """Years x scenarios: for each year, every scenario's value."""
         first, last = self._span(first_year, last_year, allow_equal=True)
         r, (sd, sm) = self.region(region), self.segment(segment)
-        return [(y, {s: self._value(y, r, sd, sm, s) for s in self.scenario_names}) for y in range(first, last + 1)]
+        return [
+            (y, {s: self._value(y, r, sd, sm, s) for s in self.scenario_names})
+            for y in range(first, last + 1)
+        ]
 
     def bridge(self, scenario: object = RESERVED_SCENARIO) -> list[BridgeFactor]:
         """The growth bridge: (1+g) = (1+volume)(1+penetration)(1+price), each from its drivers."""
         growths = self.driver_growths(self.scenario(scenario))
         factors = []
         for factor in ("volume", "penetration", "price"):
-            members = tuple((k, growths[k]) for k, d in self.assumptions.drivers.items() if d.factor == factor)
+            members = tuple(
+                (k, growths[k]) for k, d in self.assumptions.drivers.items() if d.factor == factor
+            )
             factors.append(BridgeFactor(factor, math.prod(1 + g for _, g in members) - 1, members))
         return factors
 
@@ -462,12 +523,20 @@ class Market:
         assert isinstance(fan, Fan)
         return fan
 
-    def fan(self, year: object, percentile: object = 50, region: object = None, segment: object = None) -> float:
+    def fan(
+        self, year: object, percentile: object = 50, region: object = None, segment: object = None
+    ) -> float:
         """A Monte Carlo percentile of the base-scenario value in a year (P10, P50, P90 ...)."""
-        if isinstance(percentile, bool) or not isinstance(percentile, int | float) or not 0 < percentile < 100:
+        if (
+            isinstance(percentile, bool)
+            or not isinstance(percentile, int | float)
+            or not 0 < percentile < 100
+        ):
             raise InvalidArgument("percentile", percentile, "a number between 0 and 100 such as 10, 50 or 90")
         y, r, (sd, sm) = self.year(year), self.region(region), self.segment(segment)
-        share = self._value(y, r, sd, sm, RESERVED_SCENARIO) / self._value(y, None, None, None, RESERVED_SCENARIO)
+        share = self._value(y, r, sd, sm, RESERVED_SCENARIO) / self._value(
+            y, None, None, None, RESERVED_SCENARIO
+        )
         return self.uncertainty().percentile(y, float(percentile)) * share
 
 

@@ -48,4 +48,5 @@ def _percentile_sorted(sorted_values: np.ndarray, percentile: float) -> np.ndarr
     low = int(np.floor(position))
     high = min(low + 1, sorted_values.shape[0] - 1)
     weight = position - low
-    return sorted_values[low] * (1 - weight) + sorted_values[high] * weight
+    # low + (high - low) * w keeps equal neighbours exact, so percentiles never cross by an ulp.
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * weight

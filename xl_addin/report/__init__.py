@@ -1,5 +1,19 @@
 """Reports built from one context: client workbooks, briefs and their charts."""
 
-from .context import ClientProfile, ReportContext, build_context, load_profile, profile_from_mapping, safe_filename
+from .context import (
+    ClientProfile,
+    ReportContext,
+    build_context,
+    load_profile,
+    profile_from_mapping,
+    safe_filename,
+)
 
-__all__ = ["ClientProfile", "ReportContext", "build_context", "load_profile", "profile_from_mapping", "safe_filename"]
+__all__ = [
+    "ClientProfile",
+    "ReportContext",
+    "build_context",
+    "load_profile",
+    "profile_from_mapping",
+    "safe_filename",
+]

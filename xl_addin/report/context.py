@@ -112,7 +112,9 @@ def profile_from_mapping(data: Mapping[str, Any], where: str, **overrides: Any) 
     values.update({k: v for k, v in overrides.items() if v is not None})
     for key in values:
         if key not in PROFILE_KEYS:
-            raise ProfileError(f"Invalid profile in {where}: {key}: unknown key (allowed: {', '.join(PROFILE_KEYS)})")
+            raise ProfileError(
+                f"Invalid profile in {where}: {key}: unknown key (allowed: {', '.join(PROFILE_KEYS)})"
+            )
 
     def bad(key: str, problem: str) -> ProfileError:
         return ProfileError(f"Invalid profile in {where}: {key}: {problem}")
@@ -190,7 +192,9 @@ def load_profile(path: Path | None, **overrides: Any) -> ClientProfile:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ProfileError(f"Invalid profile {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise ProfileError(
+            f"Invalid profile {where}: not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
     if not isinstance(data, Mapping):
         raise ProfileError(f"Invalid profile {where}: expected a mapping of keys")
     return profile_from_mapping(data, where, **overrides)
@@ -388,5 +392,7 @@ def build_context(
 
 def scenario_labels(context: ReportContext) -> Sequence[str]:
     """Scenario names as shown to readers."""
-    return [context.market.assumptions.scenarios[s].label if s != "base" else "base" for s in context.scenario_names]
-
+    return [
+        context.market.assumptions.scenarios[s].label if s != "base" else "base"
+        for s in context.scenario_names
+    ]

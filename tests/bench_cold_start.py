@@ -1,0 +1,45 @@
+"""Cold start: `imgout forecast 2030` against `python -c "import pandas"` (the yardstick), in fresh processes.
+
+Run: python tests/bench_cold_start.py [--runs 15]
+Prints the median wall time of each and their ratio (target: at most 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+
+def median_seconds(command: list[str], runs: int) -> float:
+    """Median wall time of a command over `runs` fresh processes (after one warm-up for the disk cache)."""
+    subprocess.run(command, check=True, capture_output=True)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    imgout = shutil.which("imgout")
+    forecast = (
+        [imgout, "forecast", "2030"] if imgout else [sys.executable, "-m", "xl_addin.cli", "forecast", "2030"]
+    )
+    pandas = [sys.executable, "-c", "import pandas"]
+    a = median_seconds(forecast, args.runs)
+    b = median_seconds(pandas, args.runs)
+    print(f"imgout forecast 2030: {a * 1000:.0f} ms (median of {args.runs})")
+    print(f"python -c 'import pandas': {b * 1000:.0f} ms (median of {args.runs})")
+    print(f"ratio: {a / b:.2f} (target <= 2)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The engine's invariants hold for any valid assumption set, not only the default (hypothesis)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xl_addin.model import Market, assumptions_from_text, default_assumptions
+from xl_addin.model.formats import money
+
+DEFAULT = default_assumptions()
+
+
+@st.composite
+def shares(draw: st.DrawFn, names: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    weights = [draw(st.floats(0.05, 10.0)) for _ in names]
+    total = sum(weights)
+    members = {}
+    for name, w in zip(names, weights, strict=True):
+        members[name] = {"share": w / total, "growth": draw(st.floats(-0.04, 0.06))}
+    # Exact sum to one despite float rounding: give the remainder to the first member.
+    first = names[0]
+    members[first]["share"] = 1.0 - math.fsum(m["share"] for n, m in members.items() if n != first)
+    return members
+
+
+@st.composite
+def assumption_texts(draw: st.DrawFn) -> str:
+    """A random but consistent report: a true path, published at the report's precision."""
+    size = draw(st.floats(1.0, 200.0))
+    historic = draw(st.floats(0.0, 0.25))
+    cagr = draw(st.floats(0.0, 0.25))
+    nxt = size * (1 + historic)
+    horizon = nxt * (1 + cagr) ** 4
+    anchors = {
+        "base_size": {"value": round(size, 2)},
+        "next_size": {"value": round(nxt, 2)},
+        "historic_growth": {"value": round(historic, 3)},
+        "horizon_size": {"value": round(horizon, 2)},
+        "forecast_cagr": {"value": round(cagr, 3)},
+    }
+    dims = {key: {"members": draw(shares(dim.names))} for key, dim in DEFAULT.dimensions.items()}
+    drivers = {}
+    bear, bull = {}, {}
+    for key, driver in DEFAULT.drivers.items():
+        if driver.growth is None:
+            continue
+        g = draw(st.floats(0.0, 0.05))
+        drivers[key] = {"growth": g, "low": g - 0.01, "high": g + 0.01}
+        bear[key] = g - draw(st.floats(0.001, 0.01))
+        bull[key] = g + draw(st.floats(0.001, 0.01))
+    doc = {
+        "anchors": anchors,
+        "dimensions": dims,
+        "drivers": drivers,
+        "scenarios": {"bear": {"drivers": bear}, "bull": {"drivers": bull}},
+    }
+    return yaml.safe_dump(doc)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(assumption_texts())
+def test_any_valid_set_keeps_every_promise(text: str) -> None:
+    market = Market(assumptions_from_text(text, "random.yaml"))
+    anchors = market.assumptions.anchors
+    # Every anchor reproduced at its published precision.
+    assert money(market.forecast(2025)) == f"{anchors['base_size'].value:.2f}"
+    assert money(market.forecast(2030)) == f"{anchors['horizon_size'].value:.2f}"
+    for residual in market.calibration.residuals:
+        assert residual.reproduced, residual
+    assert abs(market.cagr(2026, 2030) - anchors["forecast_cagr"].value) < anchors["forecast_cagr"].half_width
+    for year in (2010, 2025, 2027, 2030, 2040, 2050):
+        for scenario in market.scenario_names:
+            total = market.forecast(year, scenario=scenario)
+            for dim in ("region", "service", "modality", "end_user"):
+                parts = math.fsum(r.value for r in market.breakdown(year, dim, scenario))
+                assert parts == np.float64(total) or abs(parts / total - 1) <= 1e-12
+    for year in range(2027, 2051):
+        assert (
+            market.forecast(year, scenario="bear")
+            < market.forecast(year)
+            < market.forecast(year, scenario="bull")
+        )
+    product = math.prod(1 + f.growth for f in market.bridge()) - 1
+    assert abs(product - market.forecast_growth) <= 1e-14
+    fan = market.uncertainty(paths=500, seed=1)
+    assert np.all(fan.p10 <= fan.p50) and np.all(fan.p50 <= fan.p90)
