@@ -1,0 +1,118 @@
+"""One client's pack: the workbook, the brief (HTML, text, PDF) and the chart, built from one report context.
+
+A :class:`Pack` holds the attachment bytes, not only their paths, so that a pack built in another
+process or on a Dask worker can travel back to the process that sends it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..report.context import ClientProfile, build_context
+from .message import render_subject
+
+PDF_TYPE = "application/pdf"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to the email."""
+
+    filename: str
+    mime_type: str
+    content: bytes = b""
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Everything one client's email carries, with the provenance of its figures."""
+
+    client: str
+    slug: str
+    subject: str
+    period: str
+    scenario: str
+    generated: dt.datetime
+    html: str
+    text: str
+    chart_png: bytes
+    chart_cid: str
+    attachments: tuple[Attachment, ...]
+    provenance: str
+    model_version: str
+    assumption_hash: str
+    #: Where the builder wrote the files (on the machine that built the pack), or None once detached.
+    workbook_path: Path | None = None
+    pdf_path: Path | None = None
+
+    def detached(self) -> Pack:
+        """The same pack without local paths (for packs built in a temporary folder or elsewhere)."""
+        return replace(self, workbook_path=None, pdf_path=None)
+
+
+def build_pack(
+    profile: ClientProfile,
+    out_dir: Path,
+    *,
+    assumptions: str | Path | None = None,
+    overrides: str | None = None,
+    with_pdf: bool = True,
+) -> Pack:
+    """Build ``profile``'s pack in ``out_dir``: workbook (.xlsx), PDF brief (optional), HTML and text brief.
+
+    The HTML refers to the chart by ``cid:`` so that the email can carry it inline.
+    """
+    from ..report.brief import render_brief, write_pdf
+    from ..report.charts import CHART_CID, chart_png
+    from ..report.workbook import write_workbook
+
+    context = build_context(profile, assumptions, overrides)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{profile.slug}-imaging-outsourcing-{context.period}"
+    workbook_path = Path(write_workbook(context, out_dir / f"{stem}.xlsx"))
+    attachments = [Attachment(workbook_path.name, XLSX_TYPE, workbook_path.read_bytes())]
+    pdf_path = None
+    if with_pdf:
+        pdf_path = Path(write_pdf(context, out_dir / f"{stem}.pdf"))
+        attachments.append(Attachment(pdf_path.name, PDF_TYPE, pdf_path.read_bytes()))
+    return Pack(
+        client=profile.name,
+        slug=profile.slug,
+        subject=render_subject(profile.name, context.period, context.scenario),
+        period=context.period,
+        scenario=context.scenario,
+        generated=context.generated,
+        html=render_brief(context, "html", chart="cid"),
+        text=render_brief(context, "txt"),
+        chart_png=chart_png(context),
+        chart_cid=CHART_CID,
+        attachments=tuple(attachments),
+        provenance=context.provenance,
+        model_version=context.model_version,
+        assumption_hash=context.assumption_hash,
+        workbook_path=workbook_path,
+        pdf_path=pdf_path,
+    )
+
+
+def build_detached_pack(
+    profile: ClientProfile,
+    *,
+    assumptions: str | Path | None = None,
+    overrides: str | None = None,
+    with_pdf: bool = True,
+) -> Pack:
+    """Build a pack in a temporary folder that is removed afterwards (what batch workers run).
+
+    A top-level function so that local processes and Dask workers can run it by reference.
+    """
+    with tempfile.TemporaryDirectory(prefix="imgout-pack-") as folder:
+        pack = build_pack(
+            profile, Path(folder), assumptions=assumptions, overrides=overrides, with_pdf=with_pdf
+        )
+    return pack.detached()

@@ -1,0 +1,214 @@
+"""Delivery settings: where mail goes, who it comes from, who may receive it, where the ledger and log live.
+
+Read from environment variables, optionally over a settings file (YAML) named by ``--settings`` or
+``IMGOUT_SETTINGS``. The environment wins over the file. The SMTP password is read only from
+``IMGOUT_SMTP_PASSWORD``: a settings file that contains one is refused, and the password never appears in
+``repr()``, output, the log, the ledger or an ``.eml`` file.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..model.errors import ImgoutError
+
+SECURITY_MODES = ("none", "starttls", "ssl")
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+
+#: Settings-file key -> environment variable. The password has no settings-file key on purpose.
+ENV_VARS: dict[str, str] = {
+    "smtp_host": "IMGOUT_SMTP_HOST",
+    "smtp_port": "IMGOUT_SMTP_PORT",
+    "smtp_security": "IMGOUT_SMTP_SECURITY",
+    "smtp_user": "IMGOUT_SMTP_USER",
+    "smtp_cafile": "IMGOUT_SMTP_CAFILE",
+    "smtp_timeout": "IMGOUT_SMTP_TIMEOUT",
+    "smtp_helo": "IMGOUT_SMTP_HELO",
+    "retries": "IMGOUT_SMTP_RETRIES",
+    "retry_backoff": "IMGOUT_SMTP_BACKOFF",
+    "mail_from": "IMGOUT_MAIL_FROM",
+    "allowed_domains": "IMGOUT_ALLOWED_DOMAINS",
+    "ledger": "IMGOUT_LEDGER",
+    "log": "IMGOUT_LOG",
+}
+PASSWORD_VAR = "IMGOUT_SMTP_PASSWORD"
+SETTINGS_VAR = "IMGOUT_SETTINGS"
+
+
+class SettingsError(ImgoutError):
+    """A delivery setting is missing or wrong: names the variable or file key and what is allowed."""
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the ledger and log live by default: ``$XDG_STATE_HOME/imgout`` or ``~/.local/state/imgout``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "imgout"
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Every delivery setting in one object (see the module docstring for where each comes from)."""
+
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: str = "none"
+    smtp_user: str | None = None
+    # Never shown: repr=False keeps it out of tracebacks, logs and assertion messages.
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_cafile: Path | None = None
+    smtp_timeout: float = 30.0
+    smtp_helo: str | None = None
+    #: Extra attempts after a transient failure (4xx, refused connection, timeout).
+    retries: int = 3
+    #: Seconds before the first retry; doubled for each further one (0 in tests).
+    retry_backoff: float = 2.0
+    mail_from: str = "imgout@localhost"
+    #: Lower-case domains; empty means any domain is allowed.
+    allowed_domains: tuple[str, ...] = ()
+    ledger: Path = field(default_factory=lambda: state_dir() / "ledger.sqlite3")
+    log: Path = field(default_factory=lambda: state_dir() / "delivery.jsonl")
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying TLS context: the system's trusted CAs, or only ``smtp_cafile`` when set."""
+        if self.smtp_cafile is not None:
+            return ssl.create_default_context(cafile=str(self.smtp_cafile))
+        return ssl.create_default_context()
+
+    def with_paths(self, ledger: Path | None = None, log: Path | None = None) -> DeliverySettings:
+        """The same settings with the ledger and/or log moved (command-line --ledger/--log)."""
+        return replace(self, ledger=ledger or self.ledger, log=log or self.log)
+
+    def describe(self) -> str:
+        """One line for the terminal, without the password."""
+        auth = f", user {self.smtp_user}" if self.smtp_user else ""
+        return f"{self.smtp_host}:{self.smtp_port} ({self.smtp_security}{auth}), from {self.mail_from}"
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, settings_file: Path | None = None
+) -> DeliverySettings:
+    """Delivery settings from a settings file (``settings_file`` or ``$IMGOUT_SETTINGS``) and the environment.
+
+    Environment variables override the file's keys; the password comes only from ``IMGOUT_SMTP_PASSWORD``.
+    """
+    env = os.environ if env is None else env
+    raw: dict[str, tuple[str, Any]] = {}  # key -> (where it came from, value)
+    file = settings_file or (Path(env[SETTINGS_VAR]) if env.get(SETTINGS_VAR) else None)
+    if file is not None:
+        for key, value in _read_settings_file(file).items():
+            raw[key] = (f"{file}: {key}", value)
+    for key, var in ENV_VARS.items():
+        if env.get(var, "").strip():
+            raw[key] = (var, env[var].strip())
+
+    values: dict[str, Any] = {}
+    for key, (where, value) in raw.items():
+        values[key] = _convert(key, where, value)
+    security = values.get("smtp_security", "none")
+    values.setdefault("smtp_port", DEFAULT_PORTS[security])
+    values.setdefault("ledger", state_dir(env) / "ledger.sqlite3")
+    values.setdefault("log", state_dir(env) / "delivery.jsonl")
+    password = env.get(PASSWORD_VAR) or None
+    if password is not None and not values.get("smtp_user"):
+        raise SettingsError(f"{PASSWORD_VAR} is set but IMGOUT_SMTP_USER is not: set both, or neither")
+    if password is not None and security == "none" and not _is_loopback(values.get("smtp_host", "localhost")):
+        raise SettingsError(
+            "Refusing to send the SMTP password unencrypted to "
+            f"{values.get('smtp_host')}: set IMGOUT_SMTP_SECURITY to starttls or ssl"
+        )
+    return DeliverySettings(smtp_password=password, **values)
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1")
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise SettingsError(f"Settings file {path}: not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"Settings file {path}: cannot be read as UTF-8 text ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(
+            f"Settings file {path}: not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"Settings file {path}: expected a mapping of keys")
+    for key in data:
+        if key in ("smtp_password", "password"):
+            raise SettingsError(
+                f"Settings file {path}: {key}: the password is read only from the environment "
+                f"({PASSWORD_VAR}); remove it from the file"
+            )
+        if key not in ENV_VARS:
+            raise SettingsError(f"Settings file {path}: {key}: unknown key (allowed: {', '.join(ENV_VARS)})")
+    return data
+
+
+def _convert(key: str, where: str, value: Any) -> Any:
+    """One raw setting (text from the environment, or a YAML value) -> its typed value, or a SettingsError."""
+    text = str(value).strip()
+
+    def bad(allowed: str) -> SettingsError:
+        return SettingsError(f"Invalid setting {where}: {text!r} (expected {allowed})")
+
+    if key == "smtp_security":
+        if text.lower() not in SECURITY_MODES:
+            raise bad("one of " + ", ".join(SECURITY_MODES))
+        return text.lower()
+    if key in ("smtp_port", "retries"):
+        try:
+            number = int(text)
+        except ValueError:
+            raise bad("a whole number") from None
+        if key == "smtp_port" and not 0 < number < 65536:
+            raise bad("a port from 1 to 65535")
+        if number < 0:
+            raise bad("0 or more")
+        return number
+    if key in ("smtp_timeout", "retry_backoff"):
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise bad("a number of seconds") from None
+        if seconds < 0 or (key == "smtp_timeout" and seconds == 0):
+            raise bad("a positive number of seconds")
+        return seconds
+    if key == "allowed_domains":
+        items = value if isinstance(value, list) else text.split(",")
+        domains = tuple(str(d).strip().lower().lstrip("@") for d in items if str(d).strip())
+        for domain in domains:
+            if not _looks_like_domain(domain):
+                raise bad("comma-separated domains such as acme.example")
+        return domains
+    if key in ("smtp_cafile", "ledger", "log"):
+        path = Path(text).expanduser()
+        if key == "smtp_cafile" and not path.is_file():
+            raise bad("a readable PEM file of trusted certificates")
+        return path
+    if key == "mail_from":
+        from .message import AddressError, check_address
+
+        try:
+            return check_address(text, "sender")
+        except AddressError as exc:
+            raise bad(f"one email address ({exc})") from None
+    return text
+
+
+def _looks_like_domain(domain: str) -> bool:
+    labels = domain.split(".")
+    return len(labels) >= 2 and all(
+        label and len(label) <= 63 and label.replace("-", "").isalnum() and not label.startswith("-")
+        for label in labels
+    )
