@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -187,3 +188,51 @@ def test_the_tornado_swings_each_driver_between_its_low_and_high(market: Market)
     assert [b.swing for b in bars] == sorted((b.swing for b in bars), reverse=True)
     for b in bars:
         assert b.low_value < market.forecast(2030) < b.high_value
+
+
+JOINT = """
+joint:
+  region/service:
+    kind: assumed
+    source: imgout
+    rows:
+      NA: {Reporting: 0.6, acquisition: 0.1, Archiving: 0.15, IT: 0.15}
+"""
+
+
+def test_a_joint_table_gives_the_segment_mix_within_a_region(market: Market) -> None:
+    from xl_addin.model import assumptions_from_text
+
+    joint = Market(assumptions_from_text(JOINT, "joint.yaml"))
+    na_reporting = joint.forecast(2025, "NA", "Reporting")
+    assert na_reporting == pytest.approx(joint.forecast(2025, "NA") * 0.6, rel=1e-12)
+    # The mix within North America still sums to North America in every year.
+    for year in (2020, 2030, 2045):
+        parts = math.fsum(r.value for r in joint.breakdown(year, "service", region="NA"))
+        assert parts == pytest.approx(joint.forecast(year, "NA"), rel=1e-12)
+    # Regions without a row, and other dimensions, keep the product of shares.
+    assert joint.forecast(2030, "APAC", "Reporting") == market.forecast(2030, "APAC", "Reporting")
+    assert joint.forecast(2030, "NA", "CT") == market.forecast(2030, "NA", "CT")
+    assert any(e.key == "joint.region/service.North America.Reporting" for e in joint.assumptions.entries())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("joint:\n  service/region: {rows: {}}\n", "unknown joint table (allowed: region/service"),
+        (
+            "joint:\n  region/service: {rows: {Mars: {Reporting: 1}}}\n",
+            "joint.region/service.rows.Mars: unknown region",
+        ),
+        (
+            "joint:\n  region/service: {rows: {NA: {Reporting: 0.6}}}\n",
+            "shares sum to 0.6, they must sum to 1",
+        ),
+        ("joint:\n  region/service: {rows: {NA: {Dancing: 1}}}\n", "unknown member"),
+    ],
+)
+def test_a_bad_joint_table_is_refused_naming_the_key(text: str, expected: str) -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    with pytest.raises(AssumptionError, match=re.escape(expected)):
+        assumptions_from_text(text, "joint.yaml")

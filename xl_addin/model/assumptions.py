@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -39,6 +39,7 @@ TOP_LEVEL_KEYS = (
     "drivers",
     "scenarios",
     "uncertainty",
+    "joint",
     "overrides",
 )
 SHARE_TOLERANCE = 1e-6
@@ -195,7 +196,9 @@ class AssumptionSet:
     drivers: Mapping[str, Driver]
     scenarios: Mapping[str, Scenario]
     uncertainty: Uncertainty
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    #: Segment mix within regions: {segment dimension: {region: {segment member: base-year share}}}.
+    joint: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __hash__(self) -> int:
         return hash(self.hash)
@@ -255,6 +258,19 @@ class AssumptionSet:
                     )
                 )
                 rows.append(Entry(f"{base}.growth", f"{m.name} relative growth", m.growth, m.kind, m.source))
+        for seg_dim, table in self.joint.items():
+            spec = self.raw.get("joint", {}).get(f"region/{seg_dim}", {})
+            for region, shares in table.items():
+                for member, share in shares.items():
+                    rows.append(
+                        Entry(
+                            f"joint.region/{seg_dim}.{region}.{member}",
+                            f"{member} share within {region} {self.base_year}",
+                            share,
+                            str(spec.get("kind", "assumed")),
+                            str(spec.get("source", "")),
+                        )
+                    )
         for d in self.drivers.values():
             rows.append(Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, d.note))
         for s in self.scenarios.values():
@@ -709,6 +725,8 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
         c.text(unc, "note", "uncertainty", ""),
     )
 
+    joint = _joint_tables(c, raw.get("joint", {}), dimensions, kind_and_source)
+
     ovr = c.mapping(raw.get("overrides", {}), "overrides")
     c.only_keys(ovr, "overrides", ("forecast_growth",))
     forecast_override = c.number(
@@ -732,8 +750,61 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
         drivers=drivers,
         scenarios=scenarios,
         uncertainty=uncertainty,
+        joint=joint,
         raw=canonical,
     )
+
+
+def _joint_tables(
+    c: _Checker,
+    node: Any,
+    dimensions: Mapping[str, Dimension],
+    kind_and_source: Callable[[Mapping[str, Any], str], tuple[str, str]],
+) -> dict[str, dict[str, dict[str, float]]]:
+    """`joint: {region/service: {kind, source, rows: {North America: {Reporting: 0.6, ...}}}}`.
+
+    The segment mix within regions.
+
+    Each row gives base-year shares of a segment dimension's members within one region and must sum to 1;
+    they shift over time with the members' relative growth, as the global split does. Regions without a
+    row use the global split (a product of shares).
+    """
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    for name, table in c.mapping(node, "joint").items():
+        key = f"joint.{name}"
+        first, _, second = str(name).partition("/")
+        allowed = [f"region/{d}" for d in DIMENSIONS if d != "region"]
+        if first.strip() != "region" or second.strip() not in DIMENSIONS or second.strip() == "region":
+            raise c.fail(key, f"unknown joint table (allowed: {', '.join(allowed)})")
+        seg_dim = dimensions[second.strip()]
+        regions = _member_lookup({m.name: {"aliases": list(m.aliases)} for m in dimensions["region"].members})
+        segments = _member_lookup({m.name: {"aliases": list(m.aliases)} for m in seg_dim.members})
+        spec = c.mapping(table, key)
+        c.only_keys(spec, key, ("rows", *SOURCED))
+        kind_and_source(spec, key)
+        rows: dict[str, dict[str, float]] = {}
+        for region_name, row in c.mapping(spec.get("rows", {}), f"{key}.rows").items():
+            region = regions.get(normalise(str(region_name)))
+            if region is None:
+                raise c.fail(
+                    f"{key}.rows.{region_name}",
+                    f"unknown region (allowed: {', '.join(dimensions['region'].names)})",
+                )
+            row_key = f"{key}.rows.{region_name}"
+            shares: dict[str, float] = {m: 0.0 for m in seg_dim.names}
+            for member_name in c.mapping(row, row_key):
+                member = segments.get(normalise(str(member_name)))
+                if member is None:
+                    raise c.fail(
+                        f"{row_key}.{member_name}", f"unknown member (allowed: {', '.join(seg_dim.names)})"
+                    )
+                shares[member] = c.required_number(row, member_name, row_key, low=0.0, high=1.0)
+            total = sum(shares.values())
+            if abs(total - 1.0) > SHARE_TOLERANCE:
+                raise c.fail(row_key, f"shares sum to {total:.6g}, they must sum to 1")
+            rows[region] = shares
+        tables[seg_dim.key] = rows
+    return tables
 
 
 def _describe(value: Any) -> str:

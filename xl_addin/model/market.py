@@ -162,6 +162,19 @@ class Market:
             for key, table in self._shares.items()
         }
         self._resolved: dict[tuple[str, object], object] = {}
+        # Joint tables: the segment mix within a region, shifting with the members' relative growth.
+        self._joint_rows: dict[str, dict[str, dict[str, list[float]]]] = {}
+        for seg_dim, rows in a.joint.items():
+            growth = {m.name: m.growth for m in a.dimensions[seg_dim].members}
+            for region, shares in rows.items():
+                names = list(shares)
+                raw = np.array([shares[n] for n in names])[:, None] * np.array(
+                    [(1 + growth[n]) ** (self.years - self.base_year) for n in names]
+                )
+                mix = raw / raw.sum(axis=0, keepdims=True)
+                self._joint_rows.setdefault(seg_dim, {})[region] = {
+                    n: [float(v) for v in mix[j]] for j, n in enumerate(names)
+                }
         self._cache: dict[tuple[object, ...], float] = {}
         self._uncertainty_cache: dict[tuple[int, int, float], object] = {}
 
@@ -367,7 +380,8 @@ class Market:
         if region is not None:
             value *= self._share_rows["region"][region][i]
         if seg_dim is not None and segment is not None:
-            value *= self._share_rows[seg_dim][segment][i]
+            within = self._joint_rows.get(seg_dim, {}).get(region) if region is not None else None
+            value *= (within or self._share_rows[seg_dim])[segment][i]
         return value
 
     def point(
