@@ -150,7 +150,7 @@ def load_clients(path: Path, market: Market | None = None) -> list[ClientEntry]:
                 f"Invalid profile in {where}: to: at least one recipient address is required"
             )
         if market is not None:
-            _check_against_market(profile, market, where)
+            check_against_market(profile, market, where)
         name_key = profile.name.casefold()
         if name_key in seen_names:
             raise ClientsFileError(
@@ -166,7 +166,8 @@ def load_clients(path: Path, market: Market | None = None) -> list[ClientEntry]:
     return entries
 
 
-def _check_against_market(profile: ClientProfile, market: Market, where: str) -> None:
+def check_against_market(profile: ClientProfile, market: Market, where: str) -> None:
+    """Check the profile's scenario and focus regions/segments exist in ``market``; ProfileError if not."""
     checks: list[tuple[str, Callable[[], object]]] = [("scenario", lambda: market.scenario(profile.scenario))]
     checks += [("focus_regions", lambda r=r: market.region(r)) for r in profile.focus_regions]  # type: ignore[misc]
     checks += [("focus_segments", lambda s=s: market.segment(s)) for s in profile.focus_segments]  # type: ignore[misc]

@@ -40,7 +40,7 @@ PROVENANCE_HEADER = "X-Imgout-Provenance"
 # RFC 5322 "dot-atom" local part (no quoted strings: nobody needs them for a client's finance team).
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-_ADDRESS = re.compile(rf"({_LOCAL})@({_LABEL}(?:\.{_LABEL})+)")
+_ADDRESS = re.compile(rf"({_LOCAL})@({_LABEL}(?:\.{_LABEL})*)")
 
 
 class AddressError(ImgoutError):

@@ -208,7 +208,7 @@ def _convert(key: str, where: str, value: Any) -> Any:
 
 def _looks_like_domain(domain: str) -> bool:
     labels = domain.split(".")
-    return len(labels) >= 2 and all(
+    return all(
         label and len(label) <= 63 and label.replace("-", "").isalnum() and not label.startswith("-")
         for label in labels
     )
