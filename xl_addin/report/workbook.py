@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,9 @@ def workbook_path(context: ReportContext, out: Path) -> Path:
     if out.is_dir() or str(out).endswith(("/", os.sep)):
         return out / f"{context.client.slug}.xlsx"
     if out.suffix.lower() != ".xlsx":
-        raise WorkbookError(f"Invalid --out: {str(out)!r} (expected a folder or a file name ending in .xlsx)")
+        raise WorkbookError(
+            f"Invalid --out: {str(out)!r} is neither an existing folder nor a file name ending in .xlsx"
+        )
     return out
 
 
@@ -80,12 +82,12 @@ def write_workbook(context: ReportContext, path: Path) -> Path:
     if path.is_dir():
         raise WorkbookError(f"Cannot write {path}: it is a folder (give a file name ending in .xlsx)")
     layout = render_layout(context)
+    temp = folder / f".{path.stem[:40]}.{secrets.token_hex(6)}.xlsx.tmp"
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=".xlsx.tmp", dir=folder)
+        # Created exclusively with the usual permissions (the umask applies, unlike mkstemp's 0600).
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
         raise WorkbookError(f"Cannot write {path}: {exc.strerror or exc}") from None
-    os.close(handle)
-    temp = Path(temp_name)
     try:
         _Writer(context, layout, temp).write()
         os.replace(temp, path)
