@@ -357,6 +357,77 @@ def assumptions_diff(first: Path, second: Path, as_json: bool) -> None:
     click.echo(f"Market {year}: USD {money(effect['first'])} bn -> USD {money(effect['second'])} bn")
 
 
+# ------------------------------------------------------------------------------------------ workbook
+
+
+@app.command()
+@click.option("--client", "client_name", default=None, help="Client name (or the profile's name).")
+@click.option(
+    "--profile", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Client profile (YAML)."
+)
+@click.option("--scenario", default=None, help="Scenario selected on opening (default: the profile's).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Workbook file (.xlsx), or an existing folder: the file is then named after the client.",
+)
+@model_options
+def workbook(
+    client_name: str | None,
+    profile: Path | None,
+    scenario: str | None,
+    out: Path,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+) -> None:
+    """Write a client workbook: live formulas on one Inputs sheet, stored results, native charts."""
+    from .report.context import build_context, load_profile
+    from .report.workbook import workbook_path, write_workbook
+
+    if client_name is None and profile is None:
+        fail("Missing --client NAME (or a --profile FILE with a name)")
+    chosen = load_profile(profile, name=client_name)
+    override_text = "; ".join(overrides) if overrides else None
+    context = build_context(chosen, assumptions, override_text, scenario=scenario)
+    path = write_workbook(context, workbook_path(context, out))
+    h = context.headline
+    click.echo(
+        f"Wrote {path} (scenario {context.scenario}: USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"CAGR {percent(h.cagr)} {context.period}; {context.provenance})"
+    )
+
+
+# ------------------------------------------------------------------------------------------ excel
+
+
+@app.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("IMGOUT.xlsm"),
+    show_default=True,
+    help="Where to write the workbook (the repository's copy is workbooks/IMGOUT.xlsm).",
+)
+def excel(out: Path) -> None:
+    """Write or refresh IMGOUT.xlsm: the xlwings workbook whose demo sheet uses every IMGOUT_* function.
+
+    Stored results come from the assumptions the functions use (IMGOUT_ASSUMPTIONS, else the default).
+    """
+    from .excel_workbook import build
+
+    path = build(out)
+    market = udfs_market()
+    click.echo(f"Wrote {path} (UDF Modules = xl_addin.udfs; {_caption(market)})")
+
+
+def udfs_market() -> Market:
+    """The market the Excel functions answer from."""
+    from .udfs import current_market
+
+    return current_market()
+
+
 # ------------------------------------------------------------------------------------------ entry point
 
 
