@@ -479,6 +479,87 @@ def brief(
     click.echo(f"{context.provenance}, {context.scenario} scenario")
 
 
+# ------------------------------------------------------------------------------------------ excel
+
+
+@app.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("IMGOUT.xlsm"),
+    show_default=True,
+    help="Where to write the workbook (the repository's copy is workbooks/IMGOUT.xlsm).",
+)
+def excel(out: Path) -> None:
+    """Write or refresh IMGOUT.xlsm: the xlwings workbook whose demo sheet uses every IMGOUT_* function.
+
+    Stored results come from the assumptions the functions use (IMGOUT_ASSUMPTIONS, else the default).
+    """
+    from .excel_workbook import build
+
+    path = build(out)
+    market = udfs_market()
+    click.echo(f"Wrote {path} (UDF Modules = xl_addin.udfs; {_caption(market)})")
+
+
+def udfs_market() -> Market:
+    """The market the Excel functions answer from."""
+    from .udfs import current_market
+
+    return current_market()
+
+
+# ------------------------------------------------------------------------------------------ briefs
+
+
+@app.command()
+@click.option("--client", default=None, metavar="NAME", help="The client's name (wins over the profile's).")
+@click.option(
+    "--profile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Client profile (YAML): name, brand_colour, logo, units, focus_regions, paper, notes ...",
+)
+@click.option(
+    "--scenario", default=None, help="bear, base, bull or a custom one (default: the profile's, else base)."
+)
+@model_options
+@click.option(
+    "--format",
+    "formats",
+    required=True,
+    metavar="html|md|pdf|txt|all",
+    help="What to write; several as a comma list, e.g. html,pdf.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write into (created if missing); files are named <client>-brief.<format>.",
+)
+def brief(
+    client: str | None,
+    profile: Path | None,
+    scenario: str | None,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+    formats: str,
+    out: Path,
+) -> None:
+    """Write the client's summary brief: HTML (email-ready), Markdown, PDF and/or plain text."""
+    from .report.brief import expand_formats, write_briefs
+    from .report.context import build_context, load_profile
+
+    wanted = expand_formats(formats.split(","))  # a bad format stops here, before anything is computed
+    chosen = load_profile(profile, name=client)
+    context = build_context(
+        chosen, assumptions, "; ".join(overrides) if overrides else None, scenario=scenario
+    )
+    for fmt, path in write_briefs(context, out, wanted).items():
+        click.echo(f"Wrote {path} ({fmt})")
+    click.echo(f"{context.provenance}, {context.scenario} scenario")
+
+
 # ------------------------------------------------------------------------------------------ entry point
 
 

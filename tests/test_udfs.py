@@ -1,0 +1,510 @@
+"""The Excel functions as Windows Excel sees them, proved on Linux through tests/xlwings_harness.py.
+
+Registration metadata and the VBA come from xlwings' own code (``xlwings.udfs.xlfunc``/``import_udfs``);
+every value goes through xlwings' conversion layer (``XLPython.CallUDF`` -> ``call_udf`` ->
+``conversion.read``/``write``) with arguments as pywin32 hands them over from Excel. Relies on the xlwings
+version pinned in pyproject.toml (0.37.8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+import types
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.formula import ArrayFormula
+
+from tests import xlwings_harness as xh
+from xl_addin.model import market_for
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKBOOK = ROOT / "workbooks" / "IMGOUT.xlsm"
+MISSING = xh.MISSING
+
+EXPECTED = {
+    "IMGOUT_FORECAST": [("year", None), ("region", None), ("segment", None), ("scenario", None), ("options", None)],
+    "IMGOUT_SERIES": [
+        ("first_year", None),
+        ("last_year", None),
+        ("region", None),
+        ("segment", None),
+        ("scenario", None),
+        ("options", None),
+    ],
+    "IMGOUT_CAGR": [
+        ("from_year", None),
+        ("to_year", None),
+        ("region", None),
+        ("segment", None),
+        ("scenario", None),
+        ("options", None),
+    ],
+    "IMGOUT_SHARE": [("year", None), ("member", None), ("scenario", None), ("options", None)],
+    "IMGOUT_BREAKDOWN": [("year", None), ("dimension", None), ("scenario", None), ("options", None)],
+    "IMGOUT_SCENARIOS": [
+        ("first_year", None),
+        ("last_year", None),
+        ("region", None),
+        ("segment", None),
+        ("options", None),
+    ],
+    "IMGOUT_FAN": [("year", None), ("percentile", 50), ("region", None), ("segment", None), ("options", None)],
+    "IMGOUT_ASSUMPTION": [("key", None), ("field", "value")],
+    "IMGOUT_SOURCE": [("reference", None), ("field", "citation")],
+    "IMGOUT_LIST": [("dimension", None), ("options", None)],
+    "IMGOUT_INFO": [("field", None)],
+}
+REQUIRED = {
+    "IMGOUT_FORECAST": 1,
+    "IMGOUT_SERIES": 2,
+    "IMGOUT_CAGR": 2,
+    "IMGOUT_SHARE": 2,
+    "IMGOUT_BREAKDOWN": 2,
+    "IMGOUT_SCENARIOS": 2,
+    "IMGOUT_FAN": 1,
+    "IMGOUT_ASSUMPTION": 1,
+    "IMGOUT_SOURCE": 0,
+    "IMGOUT_LIST": 1,
+    "IMGOUT_INFO": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def udfs() -> types.ModuleType:
+    return xh.load_udf_module("xl_addin.udfs")
+
+
+@pytest.fixture(autouse=True)
+def fresh(udfs: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each story starts from the embedded default with nothing cached."""
+    monkeypatch.delenv("IMGOUT_ASSUMPTIONS", raising=False)
+    monkeypatch.setattr(udfs, "USER_CONFIG", "/nonexistent/xlwings.conf")
+    udfs.clear_cache()
+
+
+def excel(udfs: types.ModuleType, name: str, *args: Any) -> Any:
+    """What Excel receives for ``=NAME(args)``."""
+    return xh.call_like_excel(getattr(udfs, name), *args)
+
+
+def market():  # type: ignore[no-untyped-def]
+    return market_for(None)
+
+
+# ----------------------------------------------------------------------------------------- registration
+
+
+def test_the_function_family_is_exported_and_nothing_else(udfs: types.ModuleType) -> None:
+    exported = xh.udf_functions(udfs)
+    assert set(exported) == set(EXPECTED)
+    assert list(udfs.FUNCTIONS) == list(EXPECTED)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_registration_metadata(udfs: types.ModuleType, name: str) -> None:
+    meta = xh.registration(getattr(udfs, name))
+    assert meta["name"] == name
+    assert meta["category"] == "IMGOUT"
+    assert meta["ret"]["doc"] == getattr(udfs, name).__doc__ and len(meta["ret"]["doc"]) > 30
+    assert [(a["name"], a.get("optional", None)) for a in meta["args"]] == EXPECTED[name]
+    assert sum("optional" not in a for a in meta["args"]) == REQUIRED[name]
+    for arg in meta["args"]:
+        assert not arg["doc"].startswith("Positional argument"), arg["name"]
+        assert arg["options"] == {"err_to_str": True}, "error cells must arrive as their text"
+    assert meta["volatile"] is (name == "IMGOUT_INFO")
+    assert xh.registration_problems(getattr(udfs, name)) == []
+
+
+def test_the_vba_excel_imports_compiles_looking_and_uses_no_reserved_words(udfs: types.ModuleType) -> None:
+    imported = xh.import_udfs_like_excel(udfs, "IMGOUT.xlsm")
+    for name in EXPECTED:  # check_vba needs the module name a call records
+        xh.call_like_excel(getattr(udfs, name), *(["region"] if name == "IMGOUT_LIST" else [2030.0] * REQUIRED[name]))
+    assert xh.check_vba(imported.vba, udfs.FUNCTIONS.values()) == []
+    for name, function in udfs.FUNCTIONS.items():
+        meta = xh.registration(function)
+        assert xh.check_vba_argument_names(meta) == []
+        assert all(a["name"].lower() not in xh.vba_reserved_words for a in meta["args"])
+        assert f'{name} = XLPy.CallUDF("xl_addin.udfs", "{name}"' in imported.vba
+        wizard = imported.macro_options[name]
+        assert wizard["Category"] == "IMGOUT"
+        assert wizard["Description"] == function.__doc__
+        assert wizard["ArgumentDescriptions"] == [a["doc"] for a in meta["args"]] or not meta["args"]
+    assert "Function IMGOUT_FORECAST(year, Optional region, Optional segment, Optional scenario, Optional options)" in (
+        imported.vba
+    )
+
+
+# ----------------------------------------------------------------------------------------- values
+
+
+def test_forecast_2030_is_the_published_figure(udfs: types.ModuleType) -> None:
+    value = excel(udfs, "IMGOUT_FORECAST", 2030.0)
+    assert isinstance(value, float)
+    assert f"{value:.2f}" == "27.88"
+    assert value == market().forecast(2030)
+
+
+def test_cagr_2026_2030_is_the_published_rate_as_a_fraction(udfs: types.ModuleType) -> None:
+    value = excel(udfs, "IMGOUT_CAGR", 2026.0, 2030.0)
+    assert f"{value:.3f}" == "0.091"
+    assert value == market().cagr(2026, 2030)
+
+
+def test_series_spills_a_labelled_block_equal_to_the_engine(udfs: types.ModuleType) -> None:
+    block = excel(udfs, "IMGOUT_SERIES", 2020.0, 2040.0, "APAC", "CT", "bull")
+    assert block[0] == ["year", "value (USD bn)", "growth"]
+    points = market().series(2019, 2040, "Asia-Pacific", "CT", "bull")
+    assert [row[0] for row in block[1:]] == list(range(2020, 2041))
+    for row, before, point in zip(block[1:], points[:-1], points[1:], strict=True):
+        assert row[1] == point.value
+        assert row[2] == pytest.approx(point.value / before.value - 1, rel=1e-12)
+
+
+def test_breakdown_regions_equal_the_engine_and_sum_to_the_total(udfs: types.ModuleType) -> None:
+    block = excel(udfs, "IMGOUT_BREAKDOWN", 2030.0, "region")
+    assert block[0] == ["region", "value (USD bn)", "share", "CAGR 2026-2030"]
+    rows = market().breakdown(2030, "region")
+    assert [tuple(r) for r in block[1:]] == [tuple(r) for r in rows]
+    assert sum(r[1] for r in block[1:]) == pytest.approx(excel(udfs, "IMGOUT_FORECAST", 2030.0), rel=1e-12)
+    assert sum(r[2] for r in block[1:]) == pytest.approx(1.0, rel=1e-12)
+    for member, value, _share, _cagr in block[1:]:
+        assert excel(udfs, "IMGOUT_FORECAST", 2030.0, member) == pytest.approx(value, rel=1e-12)
+
+
+def test_breakdown_options_total_row_region_and_units(udfs: types.ModuleType) -> None:
+    block = excel(udfs, "IMGOUT_BREAKDOWN", 2030.0, "modality", MISSING, "Total=Y;Region=NA;Units=mn")
+    assert block[0][1] == "value (USD mn)"
+    assert block[-1][0] == "Total"
+    assert block[-1][1] == pytest.approx(market().forecast(2030, "North America") * 1000, rel=1e-12)
+    assert sum(r[1] for r in block[1:-1]) == pytest.approx(block[-1][1], rel=1e-12)
+
+
+def test_scenarios_are_years_by_scenarios(udfs: types.ModuleType) -> None:
+    block = excel(udfs, "IMGOUT_SCENARIOS", 2026.0, 2030.0)
+    assert block[0] == ["year", "bear", "base", "bull"]
+    for row, (year, values) in zip(block[1:], market().scenarios(2026, 2030), strict=True):
+        assert row == [year, values["bear"], values["base"], values["bull"]]
+    assert block[-1][1] < block[-1][2] < block[-1][3]
+
+
+def test_share_fan_assumption_source_list_info(udfs: types.ModuleType) -> None:
+    m = market()
+    assert excel(udfs, "IMGOUT_SHARE", 2030.0, "apac") == m.share(2030, "Asia-Pacific")
+    assert excel(udfs, "IMGOUT_FAN", 2030.0) == m.fan(2030, 50)
+    assert excel(udfs, "IMGOUT_FAN", 2030.0, 0.9) == excel(udfs, "IMGOUT_FAN", 2030.0, "P90") == m.fan(2030, 90)
+    assert excel(udfs, "IMGOUT_FAN", 2030.0, 10.0) < excel(udfs, "IMGOUT_FAN", 2030.0, 90.0)
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "anchors.horizon_size") == 27.88
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "cagr") == 0.091
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "share.APAC") == 0.205
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "share.APAC", "kind") == "assumed"
+    # A calibrated assumption shows the value the model uses.
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "drivers.price_mix.growth") == m.base_driver_growth["price_mix"]
+    citation = excel(udfs, "IMGOUT_SOURCE")
+    assert citation.startswith("The Business Research Company, Medical Imaging Outsourcing Global Market Report")
+    assert "2026-03-03" in citation
+    assert excel(udfs, "IMGOUT_SOURCE", "horizon_size") == citation
+    assert excel(udfs, "IMGOUT_SOURCE", "drivers.imaging_volume.growth").startswith("NHS England")
+    assert excel(udfs, "IMGOUT_SOURCE", "nhs", "url").startswith("https://www.england.nhs.uk/")
+    assert excel(udfs, "IMGOUT_LIST", "region") == [[n] for n in m.members("region")]
+    assert excel(udfs, "IMGOUT_LIST", "end users", "Dir=H") == list(m.members("end_user"))
+    assert excel(udfs, "IMGOUT_LIST", "scenarios") == [["bear"], ["base"], ["bull"]]
+    assert excel(udfs, "IMGOUT_LIST", "functions") == [[n] for n in EXPECTED]
+    assert len(excel(udfs, "IMGOUT_LIST", "assumptions")) == len(m.assumptions.entries())
+    assert excel(udfs, "IMGOUT_INFO", "hash") == m.assumption_hash
+    assert excel(udfs, "IMGOUT_INFO", "version") == m.version
+    info = dict((row[0], row[1]) for row in excel(udfs, "IMGOUT_INFO")[1:])
+    assert info["assumption file"] == "embedded default"
+    assert info["calibration"] == "5 of 5 published figures reproduced"
+    assert sum(k.startswith("anchor: ") for k in info) == 5
+
+
+def test_years_as_dates_serials_and_text(udfs: types.ModuleType) -> None:
+    expected = excel(udfs, "IMGOUT_FORECAST", 2030.0)
+    for year in (
+        xh.excel_date(2030, 6, 30),  # a reference to a date cell
+        xh.excel_serial(dt.date(2030, 1, 1)),  # DATE(2030,1,1): 47484
+        xh.excel_serial(dt.datetime(2030, 12, 31, 18)),  # with a time of day
+        "2030",
+        " 2030 ",
+        "2030-06-30",
+    ):
+        assert excel(udfs, "IMGOUT_FORECAST", year) == expected, year
+    assert xh.excel_serial(dt.date(2030, 1, 1)) == 47484
+    assert excel(udfs, "IMGOUT_CAGR", xh.excel_date(2026, 3, 1), 47849.0) == excel(udfs, "IMGOUT_CAGR", 2026.0, 2031.0)
+
+
+def test_empty_cells_omitted_arguments_and_defaults_agree(udfs: types.ModuleType) -> None:
+    expected = market().forecast(2030)
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, None, None, None, None) == expected  # empty referenced cells
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "", "", "", "") == expected  # ="" cells
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, "base") == expected
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "Global") == expected
+    assert excel(udfs, "IMGOUT_FAN", 2030.0, None) == excel(udfs, "IMGOUT_FAN", 2030.0, 50.0)
+
+
+def test_aliases_are_case_insensitive(udfs: types.ModuleType) -> None:
+    m = market()
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "apac") == m.forecast(2030, "Asia-Pacific")
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "US", "teleradiology", "BULL") == m.forecast(
+        2030, "North America", "Reporting", "bull"
+    )
+    assert excel(udfs, "IMGOUT_SHARE", 2030.0, "region:NA") == m.share(2030, "North America")
+
+
+def test_options_text_or_range(udfs: types.ModuleType) -> None:
+    m = market()
+    base = m.forecast(2030)
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Units=mn") == pytest.approx(base * 1000)
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "units = MN ; currency=usd") == (
+        pytest.approx(base * 1000)
+    )
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Status=Y") == [base, "published"]
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Status=Y;Dir=V") == [[base], ["published"]]
+    overridden = market_for(None, "cagr=0.1").forecast(2030, "Asia-Pacific", None, "bull")
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Region=APAC;Scenario=bull;cagr=0.1") == (
+        overridden
+    )
+    # A range of option cells (a column, a row, with an empty cell), as xlwings delivers it.
+    column = (("Units=mn",), (None,), ("cagr=0.1",))
+    row = (("Units=mn", None, "cagr=0.1"),)
+    expected = market_for(None, "cagr=0.1").forecast(2030) * 1000
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, column) == pytest.approx(expected)
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, row) == pytest.approx(expected)
+    # An argument wins over the same key in options.
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "NA", MISSING, MISSING, "Region=APAC") == m.forecast(2030, "NA")
+
+
+def test_table_layout_options(udfs: types.ModuleType) -> None:
+    block = excel(udfs, "IMGOUT_SERIES", 2025.0, 2027.0)
+    assert excel(udfs, "IMGOUT_SERIES", 2025.0, 2027.0, MISSING, MISSING, MISSING, "Header=N") == block[1:]
+    across = excel(udfs, "IMGOUT_SERIES", 2025.0, 2027.0, MISSING, MISSING, MISSING, "Dir=H")
+    assert across == [list(col) for col in zip(*block, strict=True)]
+    with_status = excel(udfs, "IMGOUT_SERIES", 2025.0, 2027.0, MISSING, MISSING, MISSING, "Status=Y")
+    assert [r[-1] for r in with_status] == ["status", "published", "published", "interpolated"]
+    assert excel(udfs, "IMGOUT_SCENARIOS", 2030.0, 2030.0, MISSING, MISSING, "Header=N;Units=mn")[0] == 2030
+    assert excel(udfs, "IMGOUT_LIST", "scenarios", "Header=Y") == [["scenario"], ["bear"], ["base"], ["bull"]]
+
+
+def test_results_are_cached_and_tables_are_fresh_lists(udfs: types.ModuleType) -> None:
+    first = udfs.IMGOUT_SERIES(2020, 2030)
+    first[1][1] = "scribbled"
+    assert udfs.IMGOUT_SERIES(2020, 2030)[1][1] != "scribbled"
+    assert ("F", 2030, None, None, None, None) not in udfs._results
+    udfs.IMGOUT_FORECAST(2030)
+    assert ("F", 2030, None, None, None, None) in udfs._results
+
+
+# ----------------------------------------------------------------------------------------- bad inputs
+
+ERR = xh.excel_error
+BAD_INPUTS: list[tuple[str, tuple[Any, ...], str]] = [
+    ("IMGOUT_FORECAST", (2060.0,), "Invalid year: 2060 (expected a year from 2010 to 2050"),
+    ("IMGOUT_FORECAST", (1999.0,), "Invalid year: 1999"),
+    ("IMGOUT_FORECAST", (2030.5,), "Invalid year: 2030.5"),
+    ("IMGOUT_FORECAST", (-5.0,), "Invalid year: -5"),
+    ("IMGOUT_FORECAST", ("next year",), "Invalid year: 'next year'"),
+    ("IMGOUT_FORECAST", ("",), "Invalid year: an empty value"),
+    ("IMGOUT_FORECAST", (None,), "Invalid year: an empty value"),
+    ("IMGOUT_FORECAST", (True,), "Invalid year: True"),
+    ("IMGOUT_FORECAST", (xh.excel_serial(dt.date(2070, 1, 1)),), "(the date 2070-01-01)"),
+    ("IMGOUT_FORECAST", (xh.excel_date(1990, 1, 1),), "Invalid year: 1990"),
+    ("IMGOUT_FORECAST", (((2030.0, 2031.0),),), "Invalid year: a range of 2 cells"),
+    ("IMGOUT_FORECAST", (ERR("#DIV/0!"),), "Invalid year: the referenced cell shows #DIV/0!"),
+    ("IMGOUT_FORECAST", (ERR("#REF!"),), "shows #REF!"),
+    ("IMGOUT_FORECAST", (-2146826243,), "shows #SPILL!"),  # newer error codes arrive as plain ints
+    ("IMGOUT_FORECAST", (2030.0, "Mars"), "Invalid region: 'Mars' (expected one of North America"),
+    ("IMGOUT_FORECAST", (2030.0, "Asia Pacifc"), "did you mean 'Asia-Pacific'"),
+    ("IMGOUT_FORECAST", (2030.0, 42.0), "Invalid region: 42.0"),
+    ("IMGOUT_FORECAST", (2030.0, ERR("#N/A")), "Invalid region: the referenced cell shows #N/A"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, "Cheese"), "Invalid segment: 'Cheese'"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, "region:APAC"), "Invalid segment dimension: 'region'"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, "boom"), "Invalid scenario: 'boom' (expected one of bear, base, bull)"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, ERR("#VALUE!")), "Invalid scenario: the referenced cell shows"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Units"), "Invalid options: 'Units' (expected Key=Value"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Units=kg"), "Invalid Units option: 'kg'"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Dir=diagonal"), "Invalid Dir option"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Header=maybe"), "Invalid Header option"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Currency=EUR"), "Invalid Currency option: 'EUR'"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "bogus=1"), "Invalid override: 'bogus'"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "cagr=fast"), "Invalid override value for cagr"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "=0.1"), "Invalid options: '=0.1'"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, 5.0), "Invalid options: 5"),
+    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, ((ERR("#NAME?"),),)), "Invalid options: the referenced"),
+    ("IMGOUT_SERIES", (2030.0, 2020.0), "Invalid last_year: 2020 (expected a year at or after first_year 2030)"),
+    ("IMGOUT_SERIES", (2020.0, "later"), "Invalid last_year: 'later'"),
+    ("IMGOUT_SERIES", (2020.0, 2030.0, "Atlantis"), "Invalid region: 'Atlantis'"),
+    ("IMGOUT_CAGR", (2030.0, 2030.0), "Invalid to_year: 2030 (expected a year after from_year 2030)"),
+    ("IMGOUT_CAGR", (2026.0, 2099.0), "Invalid to_year: 2099"),
+    ("IMGOUT_SHARE", (2030.0, "Pluto"), "Invalid member: 'Pluto'"),
+    ("IMGOUT_SHARE", (2030.0, None), "Invalid member: an empty value"),
+    ("IMGOUT_SHARE", (2030.0, "APAC", "doom"), "Invalid scenario: 'doom'"),
+    ("IMGOUT_BREAKDOWN", (2030.0, "colour"), "Invalid dimension: 'colour'"),
+    ("IMGOUT_BREAKDOWN", (2030.0, ""), "Invalid dimension: ''"),
+    ("IMGOUT_BREAKDOWN", (2030.0, "region", MISSING, "Region=APAC"), "no region filter when breaking down by region"),
+    ("IMGOUT_SCENARIOS", (2031.0, 2030.0), "Invalid last_year: 2030"),
+    ("IMGOUT_FAN", (2030.0, 150.0), "Invalid percentile: 150"),
+    ("IMGOUT_FAN", (2030.0, "median"), "Invalid percentile: 'median'"),
+    ("IMGOUT_FAN", (2030.0, 0.0), "Invalid percentile: 0"),
+    ("IMGOUT_ASSUMPTION", ("anchors.horizon_sise",), "did you mean 'anchors.horizon_size'"),
+    ("IMGOUT_ASSUMPTION", ("",), "Invalid assumption key: an empty value"),
+    ("IMGOUT_ASSUMPTION", ("cagr", "colour"), "Invalid field: 'colour'"),
+    ("IMGOUT_ASSUMPTION", (12.0,), "Invalid assumption key: 12"),
+    ("IMGOUT_SOURCE", ("wikipedia",), "Invalid reference: 'wikipedia' (expected an assumption key, an anchor"),
+    ("IMGOUT_SOURCE", ("nhs", "isbn"), "Invalid field: 'isbn'"),
+    ("IMGOUT_LIST", ("planets",), "Invalid dimension: 'planets' (expected one of region, service"),
+    ("IMGOUT_LIST", (None,), "Invalid dimension: an empty value"),
+    ("IMGOUT_INFO", ("everything",), "Invalid field: 'everything'"),
+]
+PYTHON_NAMES = re.compile(
+    r"Traceback|\b(Error|Exception|NoneType|str|int|float|tuple|bool|KeyError|ValueError|TypeError"
+    r"|AttributeError|IndexError|ImgoutError|InvalidArgument|self|def|File \")\b"
+)
+
+
+def test_there_are_at_least_thirty_bad_inputs() -> None:
+    assert len(BAD_INPUTS) >= 30
+
+
+@pytest.mark.parametrize(("name", "args", "expected"), BAD_INPUTS, ids=[f"{n}{a!r}"[:60] for n, a, _ in BAD_INPUTS])
+def test_a_bad_input_gives_one_line_that_says_what_is_wrong(
+    udfs: types.ModuleType, name: str, args: tuple[Any, ...], expected: str
+) -> None:
+    result = excel(udfs, name, *args)
+    assert isinstance(result, str), result
+    assert result.startswith("#N/A "), result
+    assert "\n" not in result and len(result) < 1000
+    assert expected in result, result
+    assert not PYTHON_NAMES.search(result), result
+
+
+# ----------------------------------------------------------------------------------------- assumptions file
+
+
+def _write_assumptions(path: Path, growth: float) -> None:
+    path.write_text(
+        "extension:\n"
+        "  extrapolation_growth:\n"
+        f"    value: {growth}\n"
+        "    kind: assumed\n"
+        "    source: imgout\n",
+        encoding="utf-8",
+    )
+
+
+def test_a_changed_assumption_file_is_picked_up(
+    udfs: types.ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default_2040 = excel(udfs, "IMGOUT_FORECAST", 2040.0)
+    default_hash = excel(udfs, "IMGOUT_INFO", "hash")
+    file = tmp_path / "mine.yaml"
+    _write_assumptions(file, 0.05)
+    monkeypatch.setenv("IMGOUT_ASSUMPTIONS", str(file))
+    time.sleep(udfs.CHECK_INTERVAL * 1.5)  # the next recalculation
+    first = excel(udfs, "IMGOUT_FORECAST", 2040.0)
+    assert first == pytest.approx(market_for(file).forecast(2040), rel=1e-12)
+    assert first != pytest.approx(default_2040)
+    assert excel(udfs, "IMGOUT_INFO", "file") == str(file)
+    first_hash = excel(udfs, "IMGOUT_INFO", "hash")
+    assert first_hash != default_hash
+    # The 2030 figure stays the published one: the file only changes the extrapolation.
+    assert f"{excel(udfs, 'IMGOUT_FORECAST', 2030.0):.2f}" == "27.88"
+
+    _write_assumptions(file, 0.07)  # the user edits and saves the file
+    time.sleep(udfs.CHECK_INTERVAL * 1.5)
+    second = excel(udfs, "IMGOUT_FORECAST", 2040.0)
+    assert second > first
+    assert excel(udfs, "IMGOUT_INFO", "hash") != first_hash
+
+    file.write_text("extension: [not, a, mapping]\n", encoding="utf-8")  # a broken save
+    time.sleep(udfs.CHECK_INTERVAL * 1.5)
+    broken = excel(udfs, "IMGOUT_FORECAST", 2040.0)
+    assert broken.startswith(f"#N/A Invalid assumptions in {file}"), broken
+    assert not PYTHON_NAMES.search(broken)
+
+    monkeypatch.delenv("IMGOUT_ASSUMPTIONS")
+    time.sleep(udfs.CHECK_INTERVAL * 1.5)
+    assert excel(udfs, "IMGOUT_FORECAST", 2040.0) == default_2040
+
+
+def test_the_setting_can_live_in_the_xlwings_user_config(
+    udfs: types.ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "mine.yaml"
+    _write_assumptions(file, 0.05)
+    conf = tmp_path / "xlwings.conf"
+    conf.write_text(f'"INTERPRETER_WIN","python"\n"IMGOUT_ASSUMPTIONS","{file}"\n', encoding="utf-8")
+    monkeypatch.setattr(udfs, "USER_CONFIG", str(conf))
+    udfs.clear_cache()
+    assert udfs.assumption_path() == str(file)
+    assert excel(udfs, "IMGOUT_FORECAST", 2040.0) == pytest.approx(market_for(file).forecast(2040), rel=1e-12)
+    assert "xlwings.conf" in excel(udfs, "IMGOUT_INFO", "setting")
+
+
+# ----------------------------------------------------------------------------------------- the workbook
+
+
+def _formulas(path: Path) -> dict[str, str]:
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    out = {}
+    for row in wb["IMGOUT"].iter_rows():
+        for cell in row:
+            value = cell.value
+            text = value.text if isinstance(value, ArrayFormula) else value
+            if isinstance(text, str) and text.startswith("=IMGOUT_") and cell.column == 5:
+                out[cell.coordinate] = text
+    return out
+
+
+def test_the_workbook_is_an_xlwings_standalone_workbook_with_our_udf_module() -> None:
+    wb = openpyxl.load_workbook(WORKBOOK, keep_vba=True)
+    assert wb.vba_archive is not None and "xl/vbaProject.bin" in wb.vba_archive.namelist()
+    vba = wb.vba_archive.read("xl/vbaProject.bin")
+    assert b"Module=xlwings" in vba  # xlwings' standalone VBA module, as `xlwings quickstart --standalone` has it
+    import xlwings
+
+    template = zipfile.ZipFile(Path(xlwings.__file__).with_name("quickstart_standalone.xlsm"))
+    assert vba == template.read("xl/vbaProject.bin")
+    assert wb.sheetnames == ["IMGOUT", "xlwings.conf"]
+    settings = {row[0]: row[1] for row in wb["xlwings.conf"].iter_rows(max_row=9, values_only=True)}
+    assert settings["UDF Modules"] == "xl_addin.udfs"
+    assert settings["Interpreter_Win"] == "python"
+
+
+def test_the_demo_sheet_uses_every_function_and_tables_spill(udfs: types.ModuleType) -> None:
+    formulas = _formulas(WORKBOOK)
+    used = {re.match(r"=(IMGOUT_\w+)\(", f).group(1) for f in formulas.values()}  # type: ignore[union-attr]
+    assert used == set(EXPECTED)
+    wb = openpyxl.load_workbook(WORKBOOK)
+    sheet = wb["IMGOUT"]
+    for coordinate, formula in formulas.items():
+        value = sheet[coordinate].value
+        if any(formula.startswith(f"={n}(") for n in ("IMGOUT_SERIES", "IMGOUT_BREAKDOWN", "IMGOUT_SCENARIOS")):
+            assert isinstance(value, ArrayFormula), f"{coordinate} {formula} must be a dynamic array formula"
+        # The formula text shown beside each result is the formula itself.
+        assert sheet.cell(sheet[coordinate].row, 3).value == formula
+
+
+def test_the_demo_sheet_stores_its_results() -> None:
+    wb = openpyxl.load_workbook(WORKBOOK, data_only=True)
+    sheet = wb["IMGOUT"]
+    stored = {sheet.cell(r, 3).value: sheet.cell(r, 5).value for r in range(1, sheet.max_row + 1)}
+    assert f"{stored['=IMGOUT_FORECAST(2030)']:.2f}" == "27.88"
+    assert f"{stored['=IMGOUT_CAGR(2026,2030)']:.3f}" == "0.091"
+    assert stored['=IMGOUT_FORECAST(2030,"Mars")'].startswith("#N/A Invalid region: 'Mars'")
+
+
+def test_imgout_excel_writes_the_committed_workbook(tmp_path: Path) -> None:
+    from xl_addin.cli import main
+
+    out = tmp_path / "IMGOUT.xlsm"
+    main(["excel", "--out", str(out)])
+    assert _formulas(out) == _formulas(WORKBOOK)
+    fresh = openpyxl.load_workbook(out, keep_vba=True)
+    assert fresh.vba_archive is not None
+    assert not list(tmp_path.glob(".imgout-*"))  # written atomically: no temporary file left
