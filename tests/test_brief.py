@@ -1,0 +1,443 @@
+"""The summary brief, read back the way a client reads it: every figure is the engine's figure, in
+HTML, Markdown, plain text and PDF; hostile client names stay text; template typos are loud errors."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from PIL import Image
+
+from xl_addin.cli import main
+from xl_addin.model import InvalidArgument, default_market
+from xl_addin.model.formats import money, percent
+from xl_addin.model.market import SEGMENT_DIMENSIONS
+from xl_addin.report import build_context, load_profile
+from xl_addin.report.brief import (
+    BriefTemplateError,
+    markdown_escape,
+    pdf_bytes,
+    render_brief,
+    write_briefs,
+    write_pdf,
+)
+from xl_addin.report.charts import CHART_CID, HEIGHT, WIDTH, chart_png
+from xl_addin.resources import templates_dir
+
+HOSTILE_NAMES = {
+    "markup": "<script>alert('x')</script> & \"Quoted\" O'Brien <b>Imaging</b> *Ltd* | #1",
+    "long": " ".join(["Northern-Regional-Diagnostic-Imaging-Partners"] * 7)[:300],
+    "unbroken": "X" * 300,
+    "chinese": "中文医学影像集团",
+    "arabic": "العربية للأشعة التشخيصية",
+    "greek": "Ελληνικά Διαγνωστικά Κέντρα",
+}
+NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
+
+
+# ------------------------------------------------------------------------------------------ reading back
+
+
+class _Rows(HTMLParser):
+    """Table rows of an HTML page as lines of cell text, and the page's visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.text: list[str] = []
+        self._cell: list[str] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("svg", "title", "style", "script"):
+            self._skip += 1
+        if tag == "tr":
+            self.rows.append([])
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("svg", "title", "style", "script"):
+            self._skip -= 1
+        if tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def lines_of(fmt: str, document: str) -> list[str]:
+    """The brief as lines of text: one line per table row, whatever the format."""
+    if fmt == "html":
+        parser = _Rows()
+        parser.feed(document)
+        return ["  ".join(cells) for cells in parser.rows if cells]
+    if fmt == "md":
+        return [
+            re.sub(r"\\(.)", r"\1", line).replace("**", "").replace("|", "  ")
+            for line in document.splitlines()
+        ]
+    return document.splitlines()
+
+
+def flat_text(fmt: str, document: str) -> str:
+    """The whole brief as one line of visible text (whitespace collapsed)."""
+    if fmt == "html":
+        parser = _Rows()
+        parser.feed(document)
+        document = "".join(parser.text)
+    elif fmt == "md":
+        document = re.sub(r"\\(.)", r"\1", document).replace("**", "")
+    return " ".join(document.split())
+
+
+def row(lines: Iterable[str], name: str, count: int) -> list[str]:
+    """The last `count` figures of the table row whose label is `name` (a focus mark '*' is ignored)."""
+    for line in lines:
+        tokens = line.replace("*", " ").split()
+        figures = [t for t in tokens if NUMBER.match(t)]
+        label = " ".join(t for t in tokens if not NUMBER.match(t))
+        if label == name and len(figures) >= count:
+            return figures[-count:]
+    raise AssertionError(f"no row {name!r} with {count} figures")
+
+
+def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True) -> str:
+    pdf = tmp_path / "brief.pdf"
+    pdf.write_bytes(data)
+    args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else []), str(pdf), "-"]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def context():
+    return build_context(load_profile(None, name="Acme Imaging", focus_regions=["APAC"]))
+
+
+@pytest.fixture(scope="module")
+def briefs(context, tmp_path_factory) -> dict[str, str]:
+    """The brief in every format, the PDF as its extracted text."""
+    rendered = {fmt: render_brief(context, fmt) for fmt in ("html", "md", "txt")}
+    rendered["pdf"] = pdf_text(pdf_bytes(context), tmp_path_factory.mktemp("pdf"))
+    return rendered
+
+
+# ------------------------------------------------------------------------------------------ the numbers
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt", "pdf"])
+def test_every_table_figure_is_the_engines_figure(briefs, fmt):
+    m = default_market()  # the engine itself, not the context the brief was built from
+    lines = lines_of(fmt, briefs[fmt])
+    for region in m.members("region"):
+        expected = [money(m.forecast(y, region)) for y in (2025, 2026, 2030)]
+        expected += [percent(m.share(2030, f"region:{region}")), percent(m.cagr(2026, 2030, region))]
+        assert row(lines, region, 5) == expected, region
+    for dim in SEGMENT_DIMENSIONS:
+        for member in m.members(dim):
+            segment = f"{dim}:{member}"
+            expected = [money(m.forecast(y, segment=segment)) for y in (2025, 2026, 2030)]
+            expected += [percent(m.share(2030, segment)), percent(m.cagr(2026, 2030, segment=segment))]
+            assert row(lines, member, 5) == expected, member
+    total = [money(m.forecast(y)) for y in (2025, 2026, 2030)] + [percent(1.0), percent(m.cagr(2026, 2030))]
+    assert row(lines, "Total", 5) == total
+    for key, driver in m.assumptions.drivers.items():
+        expected = [percent(m.driver_growths(s)[key]) for s in m.scenario_names]
+        assert row(lines, f"{driver.label} {driver.factor}", 3) == expected, key
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt", "pdf"])
+def test_headline_scenarios_and_range_are_the_engines(briefs, fmt):
+    m = default_market()
+    text = flat_text(fmt, briefs[fmt])
+    assert (
+        f"market is USD {money(m.forecast(2030))} bn in 2030, growing {percent(m.cagr(2026, 2030))} a year "
+        f"from 2026 to 2030 (base scenario), from USD {money(m.forecast(2025))} bn in the base year 2025."
+    ) in text
+    assert f"P10 {money(m.fan(2030, 10))}, P50 {money(m.fan(2030, 50))}, P90 {money(m.fan(2030, 90))}" in text
+    assert f"imgout {m.version}, assumptions {m.assumption_hash}" in text
+    lines = lines_of(fmt, briefs[fmt])
+    for s in m.scenario_names:
+        rows = [line.replace("*", " ").split() for line in lines]
+        figures = next(
+            f for f in ([t for t in r if NUMBER.match(t)] for r in rows if r[:1] == [s]) if len(f) >= 2
+        )
+        assert figures[-2:] == [
+            percent(m.cagr(2026, 2030, scenario=s)),
+            money(m.forecast(2030, scenario=s)),
+        ], s
+
+
+@pytest.mark.parametrize("fmt", ["md", "txt"])
+def test_text_formats_carry_the_chart_as_a_table_of_the_engines_values(briefs, fmt):
+    m = default_market()
+    for year in range(2020, 2036):
+        expected = [money(m.forecast(year, scenario=s)) for s in m.scenario_names]
+        expected += [money(m.fan(year, 10)), money(m.fan(year, 90))]
+        line = next(
+            line
+            for line in lines_of(fmt, briefs[fmt])
+            if line.split()[:1] == [str(year)] and len(line.split()) > 5
+        )
+        assert [t for t in line.split() if NUMBER.match(t)][1:6] == expected, year
+        assert m.status(year) in line
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt", "pdf"])
+def test_no_figure_in_the_brief_is_made_up(briefs, fmt):
+    """Every money figure (2 dp) and every percentage in the brief is one the engine gives."""
+    m = default_market()
+    segments = [None] + [f"{d}:{x}" for d in SEGMENT_DIMENSIONS for x in m.members(d)]
+    allowed_money = {
+        money(m.forecast(y, r, seg, s))
+        for y in m.year_list
+        for s in m.scenario_names
+        for r, seg in [(None, x) for x in segments] + [(r, None) for r in m.members("region")]
+    }
+    allowed_money |= {money(m.fan(y, p)) for y in m.year_list for p in (10, 50, 90)}
+    allowed_percent = {percent(1.0), percent(m.calibration.historic_growth)}
+    for r in [*m.members("region"), *segments[1:]]:
+        region, segment = (r, None) if r in m.members("region") else (None, r)
+        allowed_percent |= {percent(m.share(2030, r if segment else f"region:{r}"))}
+        allowed_percent |= {percent(m.cagr(2026, 2030, region, segment))}
+    for s in m.scenario_names:
+        allowed_percent |= {percent(m.cagr(2026, 2030, scenario=s))}
+        allowed_percent |= {percent(g) for g in m.driver_growths(s).values()}
+        allowed_percent |= {percent(b.growth) for b in m.bridge(s)}
+    text = flat_text(fmt, briefs[fmt])
+    monies = re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])", text)
+    percents = re.findall(r"(?<![\d.])\d+\.\d%", text)
+    assert len(monies) > 60 and len(percents) > 40
+    assert set(monies) <= allowed_money, set(monies) - allowed_money
+    assert set(percents) <= allowed_percent, set(percents) - allowed_percent
+
+
+def test_the_profiles_units_change_every_money_figure_through_the_shared_formatter():
+    m = default_market()
+    context = build_context(load_profile(None, name="Units Co", units="mn"))
+    text = render_brief(context, "txt")
+    assert money(m.forecast(2030), "mn") == "27,880"
+    assert "USD 27,880 mn in 2030" in text
+    assert row(text.splitlines(), "North America", 5)[:3] == [
+        money(m.forecast(y, "North America"), "mn") for y in (2025, 2026, 2030)
+    ]
+
+
+# ------------------------------------------------------------------------------------------ user text
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_NAMES))
+def test_hostile_client_names_stay_text_in_html_markdown_and_text(kind):
+    name = HOSTILE_NAMES[kind]
+    context = build_context(load_profile(None, name=name, notes=f"Prepared for {name}\n\n- not a list"))
+    page = render_brief(context, "html")
+    assert "<script" not in page.lower()
+    parser = _Rows()
+    parser.feed(page)
+    assert name in "".join(parser.text)  # shown to the reader exactly as typed
+
+    markdown = render_brief(context, "md")
+    rendered = MarkdownIt("commonmark").render(markdown)  # what a Markdown viewer makes of it
+    assert "<script" not in rendered.lower() and "<b>" not in rendered
+    first_heading = re.search(r"<h1>(.*?)</h1>", rendered, re.S)
+    assert (
+        first_heading
+        and html.unescape(first_heading.group(1)) == f"Medical imaging outsourcing market: brief for {name}"
+    )
+    assert "<li>not a list</li>" not in rendered
+
+    text = render_brief(context, "txt")
+    assert name.replace(" ", "") in text.replace("\n", "").replace(" ", "")
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text)
+
+
+@pytest.mark.parametrize("kind", ["markup", "chinese", "arabic", "greek", "unbroken"])
+def test_hostile_client_names_render_in_the_pdf(kind, tmp_path):
+    name = HOSTILE_NAMES[kind]
+    data = pdf_bytes(build_context(load_profile(None, name=name)))
+    text = pdf_text(data, tmp_path, layout=False)
+    compact = "".join(text.split())
+    if kind == "arabic":  # right-to-left text comes back in visual order with presentation forms
+        import unicodedata
+
+        letters = {c for c in unicodedata.normalize("NFKC", compact) if "\u0600" <= c <= "\u06ff"}
+        assert letters >= {c for c in name if "\u0600" <= c <= "\u06ff"}
+    else:
+        assert "".join(name.split()) in compact
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "brief.pdf")], capture_output=True, text=True).stdout
+    if kind == "chinese":
+        assert "CJK" in fonts  # the name is drawn with a CJK font, not as empty boxes
+
+
+def test_markdown_escape_leaves_figures_alone_and_disarms_markup():
+    assert markdown_escape("27.88") == "27.88" and markdown_escape("9.1%") == "9.1%"
+    assert markdown_escape("1. first") == "1\\. first"
+    assert markdown_escape("[link](javascript:x)") == "\\[link\\](javascript:x)"
+
+
+# ------------------------------------------------------------------------------------------ templates
+
+
+def _copy_templates(tmp_path: Path) -> Path:
+    folder = tmp_path / "templates"
+    shutil.copytree(templates_dir(), folder)
+    return folder
+
+
+def test_a_typo_in_a_template_is_an_error_naming_the_template_and_line(context, tmp_path):
+    folder = _copy_templates(tmp_path)
+    template = folder / "brief.html.j2"
+    lines = template.read_text(encoding="utf-8").splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines, 1) if "h.cagr|percent" in line)
+    lines[number - 1] = lines[number - 1].replace("h.cagr|percent", "h.cgar|percent", 1)
+    template.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(BriefTemplateError) as caught:
+        render_brief(context, "html", templates=folder)
+    assert f"brief.html.j2:{number}" in str(caught.value)
+    assert "cgar" in str(caught.value)
+
+
+def test_a_typo_in_a_shared_partial_names_the_partial(context, tmp_path):
+    folder = _copy_templates(tmp_path)
+    partial = folder / "_headline.j2"
+    partial.write_text(
+        partial.read_text(encoding="utf-8").replace("h.base_year", "h.base_yaer"), encoding="utf-8"
+    )
+    for fmt in ("md", "txt"):
+        with pytest.raises(BriefTemplateError, match=r"_headline\.j2:2: .*base_yaer"):
+            render_brief(context, fmt, templates=folder)
+
+
+def test_a_template_syntax_error_names_the_template_and_line(context, tmp_path):
+    folder = _copy_templates(tmp_path)
+    template = folder / "brief.md.j2"
+    template.write_text("# Brief\n\n{% for x in c.regions %}\n", encoding="utf-8")
+    with pytest.raises(BriefTemplateError, match=r"brief\.md\.j2:\d+"):
+        render_brief(context, "md", templates=folder)
+
+
+# ------------------------------------------------------------------------------------------ HTML for email
+
+
+def test_html_is_self_contained_with_css_inlined(context):
+    for chart in ("inline", "cid"):
+        page = render_brief(context, "html", chart=chart)
+        assert "<style" not in page and "<link" not in page and "<script" not in page
+        assert 'class="page"' in page and "style=" in page
+        assert "display:flex" not in page.replace(" ", "") and "display:grid" not in page.replace(" ", "")
+    inline = render_brief(context, "html", chart="inline")
+    assert "<svg" in inline and "cid:" not in inline
+    email = render_brief(context, "html", chart="cid")
+    assert f'src="cid:{CHART_CID}"' in email and "<svg" not in email
+
+
+def test_the_email_chart_is_a_png_of_the_same_chart(context):
+    image = Image.open(io.BytesIO(chart_png(context)))
+    assert image.format == "PNG" and image.size == (2 * WIDTH, 2 * HEIGHT)
+    colours = {c for _, c in image.convert("RGB").getcolors(1 << 20) or []}
+    assert (0x1F, 0x4E, 0x79) in colours  # the base path in the client's brand colour
+
+
+def test_unknown_format_or_chart_mode_is_refused(context):
+    with pytest.raises(InvalidArgument, match="docx"):
+        render_brief(context, "docx")
+    with pytest.raises(InvalidArgument, match="chart"):
+        render_brief(context, "html", chart="attached")
+
+
+# ------------------------------------------------------------------------------------------ files
+
+
+def test_write_briefs_names_files_from_the_client_and_leaves_no_temporary_files(tmp_path):
+    context = build_context(load_profile(None, name="../Acme / Imaging"))
+    written = write_briefs(context, tmp_path / "out", ["md", "txt", "html"])
+    assert {p.name for p in written.values()} == {
+        "Acme-Imaging-brief.md",
+        "Acme-Imaging-brief.txt",
+        "Acme-Imaging-brief.html",
+    }
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written.values())
+    assert written["md"].read_text(encoding="utf-8") == render_brief(context, "md")
+
+
+def test_an_unknown_format_writes_nothing(tmp_path):
+    context = build_context(load_profile(None, name="Acme"))
+    with pytest.raises(
+        InvalidArgument, match=r"Invalid format: 'docx' \(expected one of html, md, pdf, txt, all\)"
+    ):
+        write_briefs(context, tmp_path / "out", ["html", "docx"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_pdf_is_on_the_profiles_paper(tmp_path):
+    context = build_context(load_profile(None, name="Letter Co", paper="letter"))
+    path = write_pdf(context, tmp_path / "letter.pdf")
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "612 x 792 pts (letter)" in info
+    assert [p.name for p in tmp_path.iterdir()] == ["letter.pdf"]
+
+
+# ------------------------------------------------------------------------------------------ the command
+
+
+def test_imgout_brief_writes_every_format(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            [
+                "brief",
+                "--client",
+                "Acme & Co",
+                "--scenario",
+                "bull",
+                "--format",
+                "all",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        raise SystemExit(0)
+    assert stopped.value.code == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["Acme-Co-brief.html", "Acme-Co-brief.md", "Acme-Co-brief.pdf", "Acme-Co-brief.txt"]
+    out = capsys.readouterr().out
+    assert "bull scenario" in out and "Acme-Co-brief.pdf" in out
+    m = default_market()
+    assert (
+        f"USD {money(m.forecast(2030, scenario='bull'))} bn in 2030"
+        in (tmp_path / "Acme-Co-brief.txt").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "docx"], "Invalid format: 'docx' (expected one of html, md, pdf, txt, all)"),
+        (
+            ["--format", "html", "--scenario", "sideways"],
+            "Invalid scenario: 'sideways' (expected one of bear, base, bull)",
+        ),
+    ],
+)
+def test_imgout_brief_refuses_an_unknown_format_or_scenario_and_writes_nothing(
+    tmp_path, capsys, args, message
+):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stopped:
+        main(["brief", "--client", "Acme", *args, "--out", str(out)])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip() == f"imgout: error: {message}"
+    assert not out.exists()
