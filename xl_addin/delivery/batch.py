@@ -258,7 +258,7 @@ def _built_packs(
             }
 
             def from_dask() -> BuildResults:
-                for future in dask_completed(futures):
+                for future in dask_completed(futures, loop=client.loop):
                     try:
                         yield futures[future], future.result()
                     except Exception as exc:  # the worker died or the task could not run
@@ -296,13 +296,13 @@ def _built_packs(
 
 
 @contextmanager
-def _dask_client(address: str) -> Iterator[Any]:
+def _dask_client(address: str, timeout: str = "10s") -> Iterator[Any]:
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
         raise SchedulerError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise SchedulerError(f"Cannot reach the Dask scheduler at {address!r} ({exc})") from None
     try:

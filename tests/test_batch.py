@@ -1,0 +1,419 @@
+"""Batch runs: an operations person sends every client its pack with one command, and can run it again safely.
+
+Every story sends to a real SMTP server on 127.0.0.1 and reads back what arrived. Packs are real; the
+in-process builder is wrapped by a session cache (each pack is built once per test session), except in the
+local-process and Dask stories, which build for real in other processes.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.delivery_support import (
+    PASSWORD,
+    SENDER,
+    USER,
+    PackCache,
+    client_entries,
+    delivery_env,
+    received_by_client,
+    settings_for,
+    write_clients_file,
+)
+from tests.smtp_server import LocalSMTPServer, smtp_servers
+from xl_addin import cli
+from xl_addin.delivery import batch
+from xl_addin.delivery.batch import BatchReport, ClientsFileError, load_clients, run_batch
+from xl_addin.delivery.ledger import Ledger
+from xl_addin.delivery.settings import DeliverySettings, load_settings
+from xl_addin.model import market_for
+from xl_addin.model.errors import ImgoutError
+
+NO_WAIT: dict[str, Any] = {"sleep": lambda seconds: None}
+
+
+@pytest.fixture(scope="session")
+def pack_cache() -> PackCache:
+    return PackCache()
+
+
+@pytest.fixture
+def cached_packs(pack_cache: PackCache, monkeypatch: pytest.MonkeyPatch) -> PackCache:
+    """Build in this process through the session cache."""
+    monkeypatch.setattr(batch, "build_task", pack_cache.build_task)
+    return pack_cache
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
+    with smtp_servers() as make:
+        yield make
+
+
+def _run(clients: Path, settings: DeliverySettings, **options: Any) -> BatchReport:
+    options.setdefault("with_pdf", False)  # PDFs cost about a second each; one story below attaches them
+    return run_batch(load_clients(clients, market_for()), settings, mailer_options=NO_WAIT, **options)
+
+
+def _log(settings: DeliverySettings) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in settings.log.read_text(encoding="utf-8").splitlines()]
+
+
+# ------------------------------------------------------------------------------------------ exactly once
+
+
+def test_twenty_clients_get_twenty_correct_messages_and_a_rerun_sends_none(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, cached_packs: PackCache
+) -> None:
+    server = make_server("none")
+    entries = client_entries(20)
+    clients = write_clients_file(tmp_path / "clients.yaml", entries)
+    settings = settings_for(server, tmp_path)
+
+    first = _run(clients, settings)
+    assert [r.status for r in first.results] == ["sent"] * 20
+    assert first.failures == []
+
+    by_client = received_by_client(server)
+    assert sorted(by_client) == sorted(e["name"] for e in entries)
+    period = market_for().next_year, market_for().horizon_year
+    for entry in entries:
+        [received] = by_client[entry["name"]]
+        msg = received.message
+        assert received.mail_from == SENDER
+        assert received.rcpt_tos == entry["to"] + entry.get("cc", [])
+        assert msg["To"] == entry["to"][0]
+        assert msg["Cc"] == (entry["cc"][0] if "cc" in entry else None)
+        assert entry["name"] in msg["Subject"] and f"{period[0]}-{period[1]}" in msg["Subject"]
+        [workbook] = list(msg.iter_attachments())
+        assert workbook.get_filename().endswith(".xlsx")
+    assert len({m.message_id for m in server.messages}) == 20
+
+    rerun = _run(clients, settings)
+    assert [r.status for r in rerun.results] == ["already sent"] * 20
+    assert [r.message_id for r in rerun.results] == [r.message_id for r in first.results]
+    assert len(server.messages) == 20
+    with Ledger(settings.ledger) as ledger:
+        assert {d.status for d in ledger.deliveries()} == {"sent"}
+        assert len(ledger.deliveries()) == 20
+
+
+def test_a_server_answering_451_once_per_message_gets_each_exactly_once(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, cached_packs: PackCache
+) -> None:
+    server = make_server("none", fail_transiently_once_per_message=True)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(20))
+    settings = settings_for(server, tmp_path)
+
+    report = _run(clients, settings)
+
+    assert [(r.status, r.attempts) for r in report.results] == [("sent", 2)] * 20
+    assert len(server.messages) == 20
+    assert sorted(server.transient_failures) == sorted(m.message_id for m in server.messages)
+    attempts = [line for line in _log(settings) if line["event"] == "attempt"]
+    assert [a["outcome"] for a in attempts].count("transient") == 20
+    for result in report.results:  # each retry kept its message's Message-ID
+        mine = [a for a in attempts if a["client"] == result.client]
+        assert [(a["attempt"], a["outcome"], a["code"]) for a in mine] == [
+            (1, "transient", 451),
+            (2, "sent", 250),
+        ]
+        assert {a["message_id"] for a in mine} == {result.message_id}
+
+
+def test_a_server_stopped_mid_batch_loses_nothing_and_the_rerun_sends_only_the_missing_packs(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, cached_packs: PackCache
+) -> None:
+    server = make_server("none")
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(20))
+    settings = settings_for(server, tmp_path)
+
+    def stop_after_seven(client: str, done: int) -> None:
+        if done == 7:
+            server.stop()  # between two messages: the next connection is refused
+
+    broken = _run(clients, settings, progress=stop_after_seven)
+    assert [r.status for r in broken.results] == ["sent"] * 7 + ["failed"] * 13
+    for failed in broken.failures:
+        assert "connection refused" in failed.reason and "gave up after 4 attempts" in failed.reason
+    delivered_first = {str(m.message["X-Imgout-Client"]) for m in server.messages}
+    assert len(delivered_first) == 7
+
+    server.start()
+    rerun = _run(clients, settings)
+    assert [r.status for r in rerun.results] == ["already sent"] * 7 + ["sent"] * 13
+    by_client = received_by_client(server)
+    assert all(len(messages) == 1 for messages in by_client.values())
+    assert len(by_client) == 20
+    # The retried packs went out with the Message-IDs the ledger gave them in the broken run.
+    assert [r.message_id for r in rerun.results] == [r.message_id for r in broken.results]
+
+
+def test_a_pack_whose_fate_is_unknown_is_not_sent_again_unless_asked(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, cached_packs: PackCache
+) -> None:
+    server = make_server("none")
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(2))
+    settings = settings_for(server, tmp_path)
+    entries = load_clients(clients)
+    # A run that crashed after claiming client 1 (status "sending") and before the server's answer.
+    market = market_for()
+    first = entries[0].profile
+    with Ledger(settings.ledger) as ledger:
+        key = batch.PackKey(first.name, first.to, first.cc, market.version, market.assumption_hash, "base")
+        ledger.claim(key, "<crashed@imgout.example>", "crashed-run")
+
+    report = _run(clients, settings)
+    assert [r.status for r in report.results] == ["in doubt", "sent"]
+    assert "--resend-in-doubt" in report.results[0].reason
+
+    resent = _run(clients, settings, resend_in_doubt=True)
+    assert [r.status for r in resent.results] == ["sent", "already sent"]
+    assert server.messages[-1].message_id == "<crashed@imgout.example>"
+
+
+# ------------------------------------------------------------------------------------------ refusals
+
+
+def test_bad_or_disallowed_recipients_are_refused_and_nothing_is_sent_to_them(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, cached_packs: PackCache
+) -> None:
+    server = make_server("none")
+    entries = client_entries(4)
+    entries[1]["cc"] = ["leak@gmail.example"]
+    entries[2]["to"] = ["cfo3@acme.example\r\nBcc: everyone@evil.example"]
+    entries[3]["to"] = ["cfo4 at acme.example"]
+    clients = write_clients_file(tmp_path / "clients.yaml", entries)
+    settings = settings_for(server, tmp_path, IMGOUT_ALLOWED_DOMAINS="acme.example")
+
+    report = _run(clients, settings)
+
+    assert [r.status for r in report.results] == ["sent", "refused", "refused", "refused"]
+    reasons = [r.reason for r in report.failures]
+    assert "outside the allowed domains: leak@gmail.example" in reasons[0]
+    assert "line break" in reasons[1]
+    assert "expected one address" in reasons[2]
+    assert [m.message["X-Imgout-Client"] for m in server.messages] == [entries[0]["name"]]
+    assert all(b"evil.example" not in m.raw for m in server.messages)
+    assert {line["event"] for line in _log(settings)} == {"attempt", "refused"}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("clients: []", "clients: expected a non-empty list"),
+        ("customers: [{name: A}]", "expected one key, clients:"),
+        ("clients:\n  - name: A\n    to: [a@x.example]\n  - {name: B}", "client #2 (B): to: at least one"),
+        (
+            "clients:\n  - name: A\n    to: [a@x.example]\n    colour: red",
+            "client #1 (A): colour: unknown key",
+        ),
+        (
+            "clients:\n  - {name: A, to: [a@x.example], scenario: bul}",
+            "client #1 (A): scenario: Invalid scenario",
+        ),
+        (
+            "clients:\n  - {name: A, to: [a@x.example]}\n  - {name: a, to: [b@x.example]}",
+            "the same client as",
+        ),
+        ("clients: [", "not valid YAML"),
+    ],
+)
+def test_a_wrong_clients_file_names_the_file_the_entry_and_the_key(
+    tmp_path: Path, document: str, message: str
+) -> None:
+    path = tmp_path / "clients.yaml"
+    path.write_text(document, encoding="utf-8")
+    with pytest.raises(ImgoutError) as error:
+        load_clients(path, market_for())
+    assert str(path) in str(error.value)
+    assert message in str(error.value)
+
+
+def test_a_missing_clients_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ClientsFileError, match="not found"):
+        load_clients(tmp_path / "nope.yaml")
+
+
+# ------------------------------------------------------------------------------------------ command line
+
+
+def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = 0
+    try:
+        cli.main(args)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_imgout_batch_over_starttls_with_auth_never_shows_the_password(
+    make_server: Callable[..., LocalSMTPServer],
+    tmp_path: Path,
+    cached_packs: PackCache,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = make_server(
+        "starttls", username=USER, password=PASSWORD, reject_permanently=["cfo2@acme.example"]
+    )
+    for name, value in delivery_env(server, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(3))
+
+    code, out, err = _main(["batch", str(clients), "--no-pdf"], capsys)
+    dry_code, dry_out, dry_err = _main(
+        ["batch", str(clients), "--no-pdf", "--dry-run", str(tmp_path / "eml")], capsys
+    )
+
+    # Client 2's recipient is refused by the server (550): reported, the others went on, exit code 1.
+    assert code == 1
+    assert "Client 02 Radiology: failed: every recipient refused: cfo2@acme.example (550" in err
+    assert "1 of 3 clients not served" in err
+    assert "Client 01 Radiology" in out and "sent" in out
+    assert [m.authenticated_as for m in server.messages] == [USER, USER]
+    assert all(m.tls for m in server.messages)
+    assert dry_code == 0 and len(list((tmp_path / "eml").glob("*.eml"))) == 3
+
+    settings = load_settings()
+    places = {
+        "stdout": out + dry_out,
+        "stderr": err + dry_err,
+        "log": settings.log.read_text(encoding="utf-8"),
+        "ledger": settings.ledger.read_bytes().decode("latin-1"),
+        **{p.name: p.read_bytes().decode("latin-1") for p in (tmp_path / "eml").glob("*.eml")},
+        **{f"message {i}": m.raw.decode("latin-1") for i, m in enumerate(server.messages)},
+    }
+    for place, content in places.items():
+        assert PASSWORD not in content, place
+    assert server.auth_attempts[0].password == PASSWORD  # it was used, just never shown
+
+
+def test_imgout_send_refuses_bad_recipients_with_exit_code_2_and_sends_nothing(
+    make_server: Callable[..., LocalSMTPServer],
+    tmp_path: Path,
+    cached_packs: PackCache,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = make_server("none")
+    for name, value in delivery_env(server, tmp_path, IMGOUT_ALLOWED_DOMAINS="acme.example").items():
+        monkeypatch.setenv(name, value)
+    base = ["send", "--client", "Acme Radiology", "--no-pdf"]
+
+    for bad in (
+        ["--to", "cfo@acme.example\r\nBcc: all@evil.example"],
+        ["--to", "cfo@acme.example", "--cc", "not an address"],
+        ["--to", "cfo@gmail.example"],
+    ):
+        code, out, err = _main(base + bad, capsys)
+        assert code == 2
+        assert err.startswith("imgout: error: ") and err.count("\n") == 1
+    assert "outside the allowed domains" in err
+    assert server.messages == []
+    assert not Path(load_settings().ledger).exists()
+
+    code, out, err = _main([*base, "--to", "cfo@acme.example"], capsys)
+    assert code == 0 and "sent" in out
+    code, out, err = _main([*base, "--to", "cfo@acme.example"], capsys)
+    assert code == 0 and "already sent" in out
+    assert len(server.messages) == 1
+
+
+def test_imgout_send_dry_run_writes_the_eml_with_the_pdf_and_sends_nothing(
+    make_server: Callable[..., LocalSMTPServer],
+    tmp_path: Path,
+    cached_packs: PackCache,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = make_server("none")
+    for name, value in delivery_env(server, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    code, _out, err = _main(
+        [
+            "send",
+            "--client",
+            "Acme Radiology",
+            "--to",
+            "cfo@acme.example",
+            "--dry-run",
+            str(tmp_path / "out"),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    [eml] = list((tmp_path / "out").iterdir())
+    parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert [a.get_content_type() for a in parsed.iter_attachments()] == [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/pdf",
+    ]
+    assert server.messages == []
+    assert not load_settings().ledger.exists()
+    assert json.loads(load_settings().log.read_text().splitlines()[0])["event"] == "written"
+
+
+# ------------------------------------------------------------------------------------------ scale-out
+
+
+@pytest.mark.slow
+def test_local_processes_build_the_packs_and_sending_stays_exactly_once(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path
+) -> None:
+    server = make_server("none", fail_transiently_once_per_message=True)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(4))
+    settings = settings_for(server, tmp_path)
+
+    report = _run(clients, settings, jobs=2)
+    rerun = _run(clients, settings, jobs=2)
+
+    assert [r.status for r in report.results] == ["sent"] * 4
+    assert [r.status for r in rerun.results] == ["already sent"] * 4
+    assert sorted(len(v) for v in received_by_client(server).values()) == [1, 1, 1, 1]
+
+
+@pytest.fixture(scope="module")
+def dask_cluster() -> Iterator[str]:
+    """A real 2-worker Dask cluster in separate processes (as on a real cluster: packs travel by pickle)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_builds_the_packs_and_sending_stays_exactly_once(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, dask_cluster: str
+) -> None:
+    server = make_server("none")
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(4))
+    settings = settings_for(server, tmp_path)
+
+    def stop_after_two(client: str, done: int) -> None:
+        if done == 2:
+            server.stop()
+
+    broken = _run(clients, settings, scheduler=dask_cluster, progress=stop_after_two)
+    assert sorted(r.status for r in broken.results) == ["failed", "failed", "sent", "sent"]
+    server.start()
+    rerun = _run(clients, settings, scheduler=dask_cluster)
+    assert sorted(r.status for r in rerun.results) == ["already sent", "already sent", "sent", "sent"]
+    assert sorted(len(v) for v in received_by_client(server).values()) == [1, 1, 1, 1]
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
+    with (
+        pytest.raises(batch.SchedulerError, match="Cannot reach the Dask scheduler"),
+        batch._dask_client("tcp://127.0.0.1:9", timeout="1s"),
+    ):
+        pass

@@ -1,0 +1,366 @@
+"""Email delivery pieces: settings, address checks, the MIME message, the .eml file, the ledger, SMTP sending.
+
+Sending is tested against a real SMTP server on 127.0.0.1 (tests/smtp_server.py), reading back what arrived.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from tests.delivery_support import PASSWORD, SENDER, USER, settings_for
+from tests.smtp_server import LocalSMTPServer, smtp_servers
+from xl_addin.delivery.ledger import Ledger, LedgerError, PackKey
+from xl_addin.delivery.message import (
+    AddressError,
+    build_message,
+    check_address,
+    check_recipients,
+    new_message_id,
+    write_eml,
+)
+from xl_addin.delivery.pack import Pack, build_pack
+from xl_addin.delivery.settings import DeliverySettings, SettingsError, load_settings, state_dir
+from xl_addin.delivery.smtp import Attempt, Mailer
+from xl_addin.model import market_for
+from xl_addin.model.formats import money, percent
+from xl_addin.report.context import load_profile
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
+    with smtp_servers() as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def bull_pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
+    """A real pack with its PDF, for a client who reads the bull scenario in USD mn."""
+    profile = load_profile(None, name="Acme Radiology", scenario="bull", units="mn", to=["cfo@acme.example"])
+    return build_pack(profile, tmp_path_factory.mktemp("pack"), with_pdf=True)
+
+
+# ------------------------------------------------------------------------------------------ settings
+
+
+def test_settings_come_from_the_environment_and_never_show_the_password(tmp_path: Path) -> None:
+    env = {
+        "IMGOUT_SMTP_HOST": "mail.example.com",
+        "IMGOUT_SMTP_SECURITY": "STARTTLS",
+        "IMGOUT_SMTP_USER": USER,
+        "IMGOUT_SMTP_PASSWORD": PASSWORD,
+        "IMGOUT_MAIL_FROM": SENDER,
+        "IMGOUT_ALLOWED_DOMAINS": "Acme.example, @beta.example",
+        "XDG_STATE_HOME": str(tmp_path),
+    }
+    settings = load_settings(env)
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == (
+        "mail.example.com",
+        587,
+        "starttls",
+    )
+    assert settings.smtp_password == PASSWORD
+    assert settings.allowed_domains == ("acme.example", "beta.example")
+    assert settings.ledger == tmp_path / "imgout" / "ledger.sqlite3"
+    assert settings.log == tmp_path / "imgout" / "delivery.jsonl"
+    assert PASSWORD not in repr(settings)
+    assert PASSWORD not in settings.describe()
+
+
+def test_a_settings_file_is_overridden_by_the_environment_and_may_not_hold_the_password(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "delivery.yaml"
+    file.write_text("smtp_host: mail.example.com\nsmtp_port: 2525\nmail_from: ops@imgout.example\n")
+    settings = load_settings({"IMGOUT_SMTP_PORT": "2626"}, settings_file=file)
+    assert (settings.smtp_host, settings.smtp_port, settings.mail_from) == (
+        "mail.example.com",
+        2626,
+        "ops@imgout.example",
+    )
+
+    file.write_text(f"smtp_host: mail.example.com\nsmtp_password: {PASSWORD}\n")
+    with pytest.raises(SettingsError) as refused:
+        load_settings({}, settings_file=file)
+    assert "smtp_password" in str(refused.value) and "IMGOUT_SMTP_PASSWORD" in str(refused.value)
+    assert PASSWORD not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        (
+            {"IMGOUT_SMTP_SECURITY": "tls"},
+            "IMGOUT_SMTP_SECURITY: 'tls' (expected one of none, starttls, ssl)",
+        ),
+        ({"IMGOUT_SMTP_PORT": "smtp"}, "IMGOUT_SMTP_PORT: 'smtp' (expected a whole number)"),
+        ({"IMGOUT_ALLOWED_DOMAINS": "acme example"}, "IMGOUT_ALLOWED_DOMAINS"),
+        ({"IMGOUT_MAIL_FROM": "ops@imgout.example\r\nBcc: x@evil.example"}, "IMGOUT_MAIL_FROM"),
+        ({"IMGOUT_SMTP_CAFILE": "/nonexistent/ca.pem"}, "IMGOUT_SMTP_CAFILE"),
+        ({"IMGOUT_SMTP_PASSWORD": PASSWORD}, "IMGOUT_SMTP_USER is not"),
+        (
+            {
+                "IMGOUT_SMTP_HOST": "mail.example.com",
+                "IMGOUT_SMTP_USER": USER,
+                "IMGOUT_SMTP_PASSWORD": PASSWORD,
+            },
+            "unencrypted",
+        ),
+    ],
+)
+def test_bad_settings_name_the_variable_and_what_is_allowed(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError) as bad:
+        load_settings(env)
+    assert named in str(bad.value)
+    assert PASSWORD not in str(bad.value)
+
+
+def test_the_default_state_folder_follows_xdg(tmp_path: Path) -> None:
+    assert state_dir({"HOME": str(tmp_path)}) == tmp_path / ".local" / "state" / "imgout"
+    assert state_dir({"XDG_STATE_HOME": str(tmp_path / "s")}) == tmp_path / "s" / "imgout"
+
+
+# ------------------------------------------------------------------------------------------ addresses
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "cfo@acme.example\r\nBcc: everyone@evil.example",
+        "cfo@acme.example\n",
+        "cfo\x00@acme.example",
+        "not-an-address",
+        "cfo@",
+        "@acme.example",
+        "cfo@@acme.example",
+        "cfo acme@acme.example",
+        "Cfo <cfo@acme.example>",
+        "cfo@acme..example",
+        "cfo@-acme.example",
+        "",
+    ],
+)
+def test_malformed_addresses_and_header_injection_are_refused(address: str) -> None:
+    with pytest.raises(AddressError) as refused:
+        check_address(address)
+    assert repr(address) in str(refused.value)
+
+
+def test_recipients_outside_the_allowed_domains_are_refused_all_together() -> None:
+    assert check_recipients(["CFO@ACME.example"], ["x@beta.example"], ["acme.example", "beta.example"]) == (
+        ("CFO@acme.example",),
+        ("x@beta.example",),
+    )
+    with pytest.raises(AddressError) as refused:
+        check_recipients(["cfo@acme.example"], ["leak@gmail.example"], ["acme.example"])
+    assert "leak@gmail.example" in str(refused.value) and "allowed: acme.example" in str(refused.value)
+    with pytest.raises(AddressError):
+        check_recipients([], [])
+
+
+# ------------------------------------------------------------------------------------------ the message
+
+
+def test_the_message_is_standard_mime_with_alternatives_inline_chart_and_attachments(bull_pack: Pack) -> None:
+    msg = build_message(bull_pack, ["cfo@acme.example"], ["ops@acme.example"], SENDER)
+    # Read back through the standard parser, as a mail client would.
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+
+    assert parsed["From"] == SENDER
+    assert parsed["To"] == "cfo@acme.example"
+    assert parsed["Cc"] == "ops@acme.example"
+    assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith("@imgout.example>")
+    assert parsed["Date"].datetime.tzinfo is not None
+    assert "Acme Radiology" in parsed["Subject"] and bull_pack.period in parsed["Subject"]
+    assert parsed["X-Imgout-Provenance"] == bull_pack.provenance
+
+    assert parsed.get_content_type() == "multipart/mixed"
+    alternative, *attachments = parsed.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    text, related = alternative.iter_parts()
+    assert text.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    html, chart = related.iter_parts()
+    assert html.get_content_type() == "text/html"
+    assert f'src="cid:{bull_pack.chart_cid}"' in html.get_content()
+    assert chart.get_content_type() == "image/png"
+    assert chart["Content-ID"] == f"<{bull_pack.chart_cid}>"
+    assert chart.get_content().startswith(b"\x89PNG")
+
+    assert [(a.get_content_type(), a.get_filename()) for a in attachments] == [
+        (XLSX, f"Acme-Radiology-imaging-outsourcing-{bull_pack.period}.xlsx"),
+        ("application/pdf", f"Acme-Radiology-imaging-outsourcing-{bull_pack.period}.pdf"),
+    ]
+    assert attachments[0].get_content()[:2] == b"PK"  # a zip: the .xlsx
+    assert attachments[1].get_content().startswith(b"%PDF")
+
+
+def test_the_figures_in_the_message_body_are_the_engines(bull_pack: Pack) -> None:
+    market = market_for()
+    horizon = market.forecast(market.horizon_year, scenario="bull")
+    growth = market.cagr(market.next_year, market.horizon_year, scenario="bull")
+    msg = build_message(bull_pack, ["cfo@acme.example"], sender=SENDER)
+    text = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert text is not None and html is not None
+    for body in (text.get_content(), html.get_content()):
+        assert money(horizon, "mn") in body  # the bull 2030 market in USD mn, e.g. 28,9xx
+        assert percent(growth) in body
+        assert market.assumption_hash in body
+
+
+def test_the_message_refuses_bad_recipients_before_anything_is_built(bull_pack: Pack) -> None:
+    with pytest.raises(AddressError):
+        build_message(bull_pack, ["cfo@acme.example\r\nBcc: all@evil.example"], sender=SENDER)
+    with pytest.raises(AddressError):
+        build_message(bull_pack, ["cfo@acme.example"], sender="briefs@imgout.example\nX: y")
+
+
+def test_an_eml_file_opens_as_the_same_message_and_nothing_else_is_left(
+    bull_pack: Pack, tmp_path: Path
+) -> None:
+    msg = build_message(bull_pack, ["cfo@acme.example"], sender=SENDER)
+    path = write_eml(msg, tmp_path / "out")
+    assert path == tmp_path / "out" / "Acme-Radiology.eml"
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+    parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert parsed["Message-ID"] == msg["Message-ID"]
+    assert b"\r\n" in path.read_bytes()  # SMTP line endings, as Outlook and Thunderbird expect
+
+
+# ------------------------------------------------------------------------------------------ ledger
+
+
+def _key(client: str = "Acme Radiology", to: tuple[str, ...] = ("cfo@acme.example",)) -> PackKey:
+    return PackKey(client, to, (), "0.1.0", "abc123", "base")
+
+
+def test_the_ledger_gives_a_pack_out_once_and_keeps_its_message_id(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        claim = ledger.claim(_key(), "<first@imgout.example>", "run1")
+        assert (claim.decision, claim.message_id) == ("send", "<first@imgout.example>")
+        ledger.finish(_key(), "failed", "451 try again later")
+        # A later run retries a failed pack with the Message-ID of the first attempt.
+        retry = ledger.claim(_key(), "<second@imgout.example>", "run2")
+        assert (retry.decision, retry.message_id) == ("send", "<first@imgout.example>")
+        ledger.finish(_key(), "sent")
+    with Ledger(path) as reopened:  # persistent
+        again = reopened.claim(_key(), "<third@imgout.example>", "run3")
+        assert again.decision == "already sent"
+        # The order recipients are listed in does not make a new pack; another recipient does.
+        assert _key(to=("CFO@acme.example",)).digest == _key().digest
+        assert reopened.claim(_key(to=("ceo@acme.example",)), "<x@y>", "run3").decision == "send"
+
+
+def test_a_pack_left_sending_by_a_crashed_run_is_in_doubt_until_asked_for(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        ledger.claim(_key(), "<first@imgout.example>", "crashed-run")
+        # The run died here, between the claim and the server's answer.
+        assert ledger.claim(_key(), "<new@imgout.example>", "run2").decision == "in doubt"
+        resend = ledger.claim(_key(), "<new@imgout.example>", "run3", resend_in_doubt=True)
+        assert (resend.decision, resend.message_id) == ("send", "<first@imgout.example>")
+
+
+def test_a_file_that_is_not_a_ledger_is_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "ledger.sqlite3"
+    bad.write_text("this is not a database " * 100)
+    with pytest.raises(LedgerError) as error:
+        Ledger(bad)
+    assert str(bad) in str(error.value) and "--ledger" in str(error.value)
+
+
+# ------------------------------------------------------------------------------------------ SMTP
+
+
+def _plain_message(subject: str = "Brief") -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = SENDER, "cfo@acme.example", subject
+    msg["Message-ID"] = new_message_id(SENDER)
+    msg.set_content("USD 27.88 bn in 2030\n")
+    return msg
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_auth_delivers_trusting_the_throwaway_certificate_via_the_setting(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, security: str
+) -> None:
+    server = make_server(security, username=USER, password=PASSWORD)
+    settings = settings_for(server, tmp_path)
+    assert settings.smtp_cafile == server.cafile
+    with Mailer(settings) as mailer:
+        first = mailer.send(_plain_message("one"), ["cfo@acme.example"])
+        second = mailer.send(_plain_message("two"), ["cfo@acme.example"])
+    assert (first.outcome, second.outcome) == ("sent", "sent")
+    assert [(m.tls, m.authenticated_as, m.message["Subject"]) for m in server.messages] == [
+        (True, USER, "one"),
+        (True, USER, "two"),
+    ]
+    assert server.logins == [USER]  # one connection reused for both
+
+
+def test_an_untrusted_certificate_or_a_wrong_password_stops_at_once_without_retrying(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path
+) -> None:
+    server = make_server("starttls", username=USER, password=PASSWORD)
+    untrusted = DeliverySettings(**{**settings_for(server, tmp_path).__dict__, "smtp_cafile": None})
+    result = Mailer(untrusted).send(_plain_message(), ["cfo@acme.example"])
+    assert (result.outcome, result.fatal, result.attempts) == ("failed", True, 1)
+    assert "IMGOUT_SMTP_CAFILE" in result.reason
+
+    wrong = settings_for(server, tmp_path, IMGOUT_SMTP_PASSWORD="wrong")
+    result = Mailer(wrong).send(_plain_message(), ["cfo@acme.example"])
+    assert (result.outcome, result.fatal, result.attempts) == ("failed", True, 1)
+    assert "login refused" in result.reason and "wrong" not in result.reason
+    assert server.messages == []
+
+
+def test_a_451_is_retried_with_backoff_and_the_same_message_id(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path
+) -> None:
+    server = make_server("none", fail_transiently_once_per_message=True)
+    waits: list[float] = []
+    attempts: list[Attempt] = []
+    settings = settings_for(server, tmp_path, IMGOUT_SMTP_BACKOFF="1.5")
+    msg = _plain_message()
+    with Mailer(settings, sleep=waits.append) as mailer:
+        result = mailer.send(msg, ["cfo@acme.example"], on_attempt=attempts.append)
+    assert (result.outcome, result.attempts) == ("sent", 2)
+    assert [(a.outcome, a.code) for a in attempts] == [("transient", 451), ("sent", 250)]
+    assert waits == [1.5]
+    assert server.transient_failures == [msg["Message-ID"]]
+    assert [m.message_id for m in server.messages] == [msg["Message-ID"]]
+
+
+def test_a_server_that_stays_away_is_given_up_after_the_retries(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path
+) -> None:
+    server = make_server("none")
+    settings = settings_for(server, tmp_path, IMGOUT_SMTP_RETRIES="2", IMGOUT_SMTP_BACKOFF="0.5")
+    server.stop()
+    waits: list[float] = []
+    result = Mailer(settings, sleep=waits.append).send(_plain_message(), ["cfo@acme.example"])
+    assert (result.outcome, result.transient, result.attempts) == ("failed", True, 3)
+    assert "connection refused" in result.reason and "gave up after 3 attempts" in result.reason
+    assert waits == [0.5, 1.0]  # doubling backoff
+
+
+def test_a_550_is_permanent_and_a_partial_refusal_is_reported(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path
+) -> None:
+    server = make_server("none", reject_permanently=["gone@acme.example"])
+    with Mailer(settings_for(server, tmp_path)) as mailer:
+        refused = mailer.send(_plain_message("all refused"), ["gone@acme.example"])
+        partly = mailer.send(_plain_message("partly"), ["gone@acme.example", "cfo@acme.example"])
+    assert (refused.outcome, refused.transient, refused.attempts) == ("failed", False, 1)
+    assert "gone@acme.example (550" in refused.reason
+    assert partly.outcome == "partly sent" and "gone@acme.example" in partly.reason
+    assert [(m.message["Subject"], m.rcpt_tos) for m in server.messages] == [("partly", ["cfo@acme.example"])]
