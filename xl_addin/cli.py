@@ -479,6 +479,319 @@ def brief(
     click.echo(f"{context.provenance}, {context.scenario} scenario")
 
 
+# ------------------------------------------------------------------------------------------ delivery
+
+
+def delivery_options(func: F) -> F:
+    """Options shared by `send` and `batch`: dry run, PDF, ledger, log, settings file."""
+    for option in reversed(
+        (
+            click.option(
+                "--dry-run",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                metavar="DIR",
+                help="Write one .eml per message into DIR instead of sending (same checks; ledger untouched).",
+            ),
+            click.option("--no-pdf", is_flag=True, help="Do not attach the PDF brief (faster)."),
+            click.option(
+                "--ledger",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Send ledger (SQLite). Default: IMGOUT_LEDGER or ~/.local/state/imgout/ledger.sqlite3.",
+            ),
+            click.option(
+                "--log",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="JSON-lines log of every attempt. Default: IMGOUT_LOG or ~/.local/state/imgout/delivery.jsonl.",
+            ),
+            click.option(
+                "--settings",
+                "settings_file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Delivery settings file (YAML; never the password). Default: IMGOUT_SETTINGS.",
+            ),
+            click.option(
+                "--resend-in-doubt",
+                is_flag=True,
+                help="Also resend packs whose earlier send may or may not have arrived (same Message-ID).",
+            ),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def _deliver(
+    entries: Sequence[Any],
+    *,
+    dry_run: Path | None,
+    no_pdf: bool,
+    ledger: Path | None,
+    log: Path | None,
+    settings_file: Path | None,
+    resend_in_doubt: bool,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+    jobs: int = 1,
+    scheduler: str | None = None,
+) -> Any:
+    from .delivery.batch import run_batch
+    from .delivery.settings import load_settings
+    from .delivery.terminal import print_summary, progress_bar
+
+    settings = load_settings(settings_file=settings_file).with_paths(ledger, log)
+    what = "Writing" if dry_run is not None else "Sending"
+    with progress_bar(len(entries), what) as progress:
+        report = run_batch(
+            entries,
+            settings,
+            dry_run=dry_run,
+            jobs=jobs,
+            scheduler=scheduler,
+            assumptions=assumptions,
+            overrides="; ".join(overrides) if overrides else None,
+            with_pdf=not no_pdf,
+            resend_in_doubt=resend_in_doubt,
+            progress=progress,
+        )
+    print_summary(report, settings)
+    if report.failures:
+        for r in report.failures:
+            click.echo(f"imgout: {r.client}: {r.status}: {r.reason}", err=True)
+        click.echo(f"imgout: {len(report.failures)} of {len(report.results)} clients not served", err=True)
+        sys.exit(1)
+    return report
+
+
+@app.command()
+@click.option("--client", "client_name", default=None, help="Client name (or the profile's name).")
+@click.option("--to", "to", multiple=True, metavar="ADDR", help="Recipient (repeatable; default: profile's).")
+@click.option("--cc", "cc", multiple=True, metavar="ADDR", help="Copy recipient (repeatable).")
+@click.option(
+    "--profile", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Client profile (YAML)."
+)
+@delivery_options
+@model_options
+def send(
+    client_name: str | None,
+    to: Sequence[str],
+    cc: Sequence[str],
+    profile: Path | None,
+    dry_run: Path | None,
+    no_pdf: bool,
+    ledger: Path | None,
+    log: Path | None,
+    settings_file: Path | None,
+    resend_in_doubt: bool,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+) -> None:
+    """Build one client's pack and email it (once: a repeat is refused by the send ledger).
+
+    Settings come from IMGOUT_SMTP_HOST, _PORT, _SECURITY (none|starttls|ssl), _USER, _PASSWORD,
+    IMGOUT_MAIL_FROM and IMGOUT_ALLOWED_DOMAINS. Bad recipients exit with code 2; a failed send with 1.
+    """
+    from .delivery.batch import ClientEntry, check_against_market
+    from .delivery.message import check_recipients
+    from .delivery.settings import load_settings
+    from .report.context import load_profile
+
+    if client_name is None and profile is None:
+        fail("Missing --client NAME (or a --profile FILE with a name)")
+    chosen = load_profile(profile, name=client_name, to=list(to) or None, cc=list(cc) or None)
+    settings = load_settings(settings_file=settings_file)
+    # Refused before anything is built: exit code 2 with the reason.
+    check_recipients(chosen.to, chosen.cc, settings.allowed_domains)
+    check_against_market(chosen, open_market(assumptions, overrides), str(profile or "<command line>"))
+    _deliver(
+        [ClientEntry(chosen, str(profile or "<command line>"))],
+        dry_run=dry_run,
+        no_pdf=no_pdf,
+        ledger=ledger,
+        log=log,
+        settings_file=settings_file,
+        resend_in_doubt=resend_in_doubt,
+        assumptions=assumptions,
+        overrides=overrides,
+    )
+
+
+@app.command()
+@click.argument("clients_file", metavar="CLIENTS.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--jobs", default=1, show_default=True, type=click.IntRange(1, 256), help="Build packs in N processes."
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Build packs on a Dask cluster, e.g. tcp://10.0.0.5:8786 (sending stays here, one at a time).",
+)
+@delivery_options
+@model_options
+def batch(
+    clients_file: Path,
+    jobs: int,
+    scheduler: str | None,
+    dry_run: Path | None,
+    no_pdf: bool,
+    ledger: Path | None,
+    log: Path | None,
+    settings_file: Path | None,
+    resend_in_doubt: bool,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+) -> None:
+    """Build and email every client's pack in CLIENTS.yaml; a rerun sends only what was not delivered.
+
+    The file lists clients as profiles with recipients: `clients: [{name: ..., to: [...], cc: [...]}]`.
+    Exit code 1 (with the reason per client) when any client was not served.
+    """
+    from .delivery.batch import load_clients
+
+    if scheduler and jobs != 1:
+        fail("Use --jobs N (local processes) or --scheduler ADDRESS (Dask), not both")
+    entries = load_clients(clients_file, open_market(assumptions, overrides))
+    _deliver(
+        entries,
+        dry_run=dry_run,
+        no_pdf=no_pdf,
+        ledger=ledger,
+        log=log,
+        settings_file=settings_file,
+        resend_in_doubt=resend_in_doubt,
+        assumptions=assumptions,
+        overrides=overrides,
+        jobs=jobs,
+        scheduler=scheduler,
+    )
+
+
+# ------------------------------------------------------------------------------------------ workbook
+
+
+@app.command()
+@click.option("--client", "client_name", default=None, help="Client name (or the profile's name).")
+@click.option(
+    "--profile", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Client profile (YAML)."
+)
+@click.option("--scenario", default=None, help="Scenario selected on opening (default: the profile's).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Workbook file (.xlsx), or an existing folder: the file is then named after the client.",
+)
+@model_options
+def workbook(
+    client_name: str | None,
+    profile: Path | None,
+    scenario: str | None,
+    out: Path,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+) -> None:
+    """Write a client workbook: live formulas on one Inputs sheet, stored results, native charts."""
+    from .report.context import build_context, load_profile
+    from .report.workbook import workbook_path, write_workbook
+
+    if client_name is None and profile is None:
+        fail("Missing --client NAME (or a --profile FILE with a name)")
+    chosen = load_profile(profile, name=client_name)
+    override_text = "; ".join(overrides) if overrides else None
+    context = build_context(chosen, assumptions, override_text, scenario=scenario)
+    path = write_workbook(context, workbook_path(context, out))
+    h = context.headline
+    click.echo(
+        f"Wrote {path} (scenario {context.scenario}: USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"CAGR {percent(h.cagr)} {context.period}; {context.provenance})"
+    )
+
+
+# ------------------------------------------------------------------------------------------ excel
+
+
+@app.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("IMGOUT.xlsm"),
+    show_default=True,
+    help="Where to write the workbook (the repository's copy is workbooks/IMGOUT.xlsm).",
+)
+def excel(out: Path) -> None:
+    """Write or refresh IMGOUT.xlsm: the xlwings workbook whose demo sheet uses every IMGOUT_* function.
+
+    Stored results come from the assumptions the functions use (IMGOUT_ASSUMPTIONS, else the default).
+    """
+    from .excel_workbook import build
+
+    path = build(out)
+    market = udfs_market()
+    click.echo(f"Wrote {path} (UDF Modules = xl_addin.udfs; {_caption(market)})")
+
+
+def udfs_market() -> Market:
+    """The market the Excel functions answer from."""
+    from .udfs import current_market
+
+    return current_market()
+
+
+# ------------------------------------------------------------------------------------------ briefs
+
+
+@app.command()
+@click.option("--client", default=None, metavar="NAME", help="The client's name (wins over the profile's).")
+@click.option(
+    "--profile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Client profile (YAML): name, brand_colour, logo, units, focus_regions, paper, notes ...",
+)
+@click.option(
+    "--scenario", default=None, help="bear, base, bull or a custom one (default: the profile's, else base)."
+)
+@model_options
+@click.option(
+    "--format",
+    "formats",
+    required=True,
+    metavar="html|md|pdf|txt|all",
+    help="What to write; several as a comma list, e.g. html,pdf.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write into (created if missing); files are named <client>-brief.<format>.",
+)
+def brief(
+    client: str | None,
+    profile: Path | None,
+    scenario: str | None,
+    assumptions: Path | None,
+    overrides: Sequence[str],
+    formats: str,
+    out: Path,
+) -> None:
+    """Write the client's summary brief: HTML (email-ready), Markdown, PDF and/or plain text."""
+    from .report.brief import expand_formats, write_briefs
+    from .report.context import build_context, load_profile
+
+    wanted = expand_formats(formats.split(","))  # a bad format stops here, before anything is computed
+    chosen = load_profile(profile, name=client)
+    context = build_context(
+        chosen, assumptions, "; ".join(overrides) if overrides else None, scenario=scenario
+    )
+    for fmt, path in write_briefs(context, out, wanted).items():
+        click.echo(f"Wrote {path} ({fmt})")
+    click.echo(f"{context.provenance}, {context.scenario} scenario")
+
+
 # ------------------------------------------------------------------------------------------ entry point
 
 
