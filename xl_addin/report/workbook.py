@@ -37,6 +37,7 @@ INPUT_FILL = "#FFF2CC"
 FOLLOW_FONT = "#595959"  # an input cell that follows another input until a number is typed
 INPUT_PERCENT_DECIMALS = 2
 PAPER = {"A4": 9, "Letter": 1}
+CUSTOM_PROPERTY_LIMIT = 255  # characters Excel keeps in a custom document property
 # Sheets are filled in this order (each references names defined by the ones before it); tabs keep
 # the layout's order.
 FILL_ORDER = (
@@ -268,7 +269,7 @@ class _Writer:
         self.book.set_custom_property("imgout model version", c.model_version)
         self.book.set_custom_property("imgout assumption hash", c.assumption_hash)
         self.book.set_custom_property("imgout scenario", c.scenario)
-        self.book.set_custom_property("imgout client", c.client.name)
+        self.book.set_custom_property("imgout client", c.client.name[:CUSTOM_PROPERTY_LIMIT])
 
     # ------------------------------------------------------------------ formulas shared by sheets
 
@@ -1296,7 +1297,8 @@ class _Writer:
             "model_version": lambda: c.model_version,
             "assumption_origin": lambda: c.assumption_origin,
             "assumption_hash": lambda: c.assumption_hash,
-            "notes": lambda: c.client.notes,
+            # Excel breaks lines at LF; a CR would show as "_x000D_" in some readers.
+            "notes": lambda: c.client.notes.replace("\r\n", "\n").replace("\r", "\n"),
             "provenance": lambda: c.provenance,
         }
         if name not in fields:

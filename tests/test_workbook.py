@@ -1,0 +1,408 @@
+"""Client workbooks: an account team writes one per client, and every number in it is the engine's.
+
+LibreOffice Calc (headless) is the independent spreadsheet engine: it recalculates the formulas from
+scratch and must find the stored results again. Three LibreOffice runs in all (the generated workbook,
+one with a corrupted stored value, one with edited inputs), shared through module-scoped fixtures.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.utils.cell import coordinate_to_tuple
+
+from tests.libreoffice import (
+    cell_values,
+    compare_stored_with_recalculated,
+    formula_cells,
+    recalculate,
+    require_soffice,
+)
+from xl_addin.cli import main
+from xl_addin.model import market_for
+from xl_addin.model.formats import money
+from xl_addin.report import workbook as workbook_module
+from xl_addin.report.context import build_context, load_profile
+from xl_addin.report.layout import LayoutError, check_sheets, render_layout
+from xl_addin.report.workbook import WorkbookError, workbook_path, write_workbook
+
+OUTPUT_KINDS = ("forecast", "breakdown", "scenarios", "drivers")
+
+
+@pytest.fixture(scope="module")
+def context():
+    profile = load_profile(None, name="Acme Imaging", focus_regions=["APAC"], notes="=1+1 is not a formula")
+    return build_context(profile)
+
+
+@pytest.fixture(scope="module")
+def workbook(context, tmp_path_factory) -> Path:
+    return write_workbook(context, tmp_path_factory.mktemp("wb") / "acme.xlsx")
+
+
+@pytest.fixture(scope="module")
+def recalculated(workbook, tmp_path_factory) -> Path:
+    require_soffice()
+    return recalculate(workbook, tmp_path_factory.mktemp("lo"))
+
+
+def named_cell(book: openpyxl.Workbook, name: str) -> tuple[str, str]:
+    ((sheet, coordinate),) = book.defined_names[name].destinations
+    return sheet, coordinate.replace("$", "")
+
+
+def sheet_of_kind(context, kind: str) -> str:
+    return next(s.name for s in render_layout(context) if s.kind == kind)
+
+
+def year_rows(path: Path, sheet: str) -> dict[int, list[object]]:
+    """Rows of a sheet keyed by the year in column A (stored values)."""
+    book = openpyxl.load_workbook(path, data_only=True)
+    rows = {}
+    for row in book[sheet].iter_rows(values_only=True):
+        if isinstance(row[0], int) and 1900 < row[0] < 2200:
+            rows[row[0]] = list(row)
+    return rows
+
+
+def block(path: Path, sheet: str, caption: str) -> dict[str, dict[int, float]]:
+    """A member x year block under a caption: {member: {year: stored value}}."""
+    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == caption)
+    years = [int(y) for y in rows[start + 1][1:] if y is not None]
+    out = {}
+    for r in rows[start + 2 :]:
+        if r[0] in (None, "Total"):
+            break
+        out[r[0]] = dict(zip(years, r[1:], strict=False))
+    return out
+
+
+# ------------------------------------------------------------------ a real spreadsheet engine agrees
+
+
+@pytest.mark.slow
+def test_libreoffice_recalculating_the_workbook_finds_every_stored_result(workbook, recalculated):
+    formulas = formula_cells(workbook)
+    assert len(formulas) > 800  # the outputs are formulas, not pasted numbers
+    assert compare_stored_with_recalculated(workbook, recalculated, rel=1e-9) == []
+
+
+@pytest.mark.slow
+def test_a_wrong_stored_result_would_be_caught(workbook, context, tmp_path):
+    """Corrupt the stored 2030 total inside the file: LibreOffice recomputes it and the check reports it."""
+    require_soffice()
+    book = openpyxl.load_workbook(workbook)
+    sheet = sheet_of_kind(context, "forecast")
+    coordinate = next(
+        f"B{row[0].row}" for row in book[sheet].iter_rows() if row[0].value == context.market.horizon_year
+    )
+    index = book.sheetnames.index(sheet) + 1
+    corrupted = tmp_path / "corrupted.xlsx"
+    with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(corrupted, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == f"xl/worksheets/sheet{index}.xml":
+                text = data.decode()
+                pattern = rf'(<c r="{coordinate}"[^>]*>.*?<v>)([^<]*)(</v>)'
+                text, count = re.subn(pattern, r"\g<1>999\g<3>", text, count=1)
+                assert count == 1
+                data = text.encode()
+            target.writestr(item, data)
+    differences = compare_stored_with_recalculated(corrupted, recalculate(corrupted, tmp_path / "lo"))
+    assert len(differences) == 1
+    assert differences[0].startswith(f"{sheet}!{coordinate} ") and "stored 999" in differences[0]
+
+
+@pytest.mark.slow
+def test_editing_the_forecast_growth_and_the_scenario_gives_the_engines_numbers(workbook, context, tmp_path):
+    """An analyst types 10 % growth and picks bull on Inputs: LibreOffice gives what the engine gives."""
+    require_soffice()
+    book = openpyxl.load_workbook(workbook)
+    sheet, coordinate = named_cell(book, "ForecastGrowth")
+    book[sheet][coordinate] = 0.10
+    sheet, coordinate = named_cell(book, "Scenario")
+    book[sheet][coordinate] = "bull"
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)  # openpyxl drops every stored result: only a recalculation brings numbers back
+    fresh = recalculate(edited, tmp_path / "lo")
+
+    engine = market_for(None, "cagr=0.10")
+    forecast = year_rows(fresh, sheet_of_kind(context, "forecast"))
+    assert set(forecast) == set(range(2020, 2036))
+    for year, row in forecast.items():
+        assert row[1] == pytest.approx(engine.forecast(year, scenario="bull"), rel=1e-9), year
+        assert row[3] == engine.status(year, "bull")
+    scenarios = year_rows(fresh, sheet_of_kind(context, "scenarios"))
+    for year, row in scenarios.items():
+        for j, name in enumerate(engine.scenario_names, start=1):
+            assert row[j] == pytest.approx(engine.forecast(year, scenario=name), rel=1e-9), (year, name)
+    regions = block(fresh, "By region", "Market size by region, USD bn")
+    for region, values in regions.items():
+        for year, value in values.items():
+            assert value == pytest.approx(engine.forecast(year, region, scenario="bull"), rel=1e-9)
+    modality = block(fresh, "By segment", "Market size by modality, USD bn")
+    assert modality["MRI"][2035] == pytest.approx(
+        engine.forecast(2035, segment="MRI", scenario="bull"), rel=1e-9
+    )
+    # The untouched workbook still says 27.88: the edit moved the numbers, it did not break the check.
+    assert forecast[2030][1] != pytest.approx(27.88, abs=0.005)
+
+
+# ------------------------------------------------------------------ the engine's numbers, cell for cell
+
+
+def test_the_2030_total_and_every_region_are_the_engines_numbers(workbook, context):
+    market = context.market
+    forecast = year_rows(workbook, sheet_of_kind(context, "forecast"))
+    assert money(forecast[2030][1]) == "27.88"
+    for year, row in forecast.items():
+        assert row[1] == market.forecast(year)
+    regions = block(workbook, "By region", "Market size by region, USD bn")
+    assert list(regions) == list(market.members("region"))
+    for region, values in regions.items():
+        for year, value in values.items():
+            assert value == pytest.approx(market.forecast(year, region), rel=1e-15), (region, year)
+    summary = pd.read_excel(workbook, sheet_name="By region", header=None)
+    apac = summary[summary[0] == "Asia-Pacific"].iloc[0]
+    assert apac[3] == pytest.approx(market.forecast(2030, "Asia-Pacific"), rel=1e-15)
+    assert apac[5] == pytest.approx(market.cagr(2026, 2030, "Asia-Pacific"), rel=1e-12)
+    assert apac[6] == "focus"
+
+
+def test_pandas_reads_numbers_not_blanks_for_formula_cells(workbook, context):
+    frame = pd.read_excel(workbook, sheet_name=sheet_of_kind(context, "forecast"), header=3)
+    values = frame["Market size, USD bn"]
+    assert len(values) == 16 and values.notna().all()
+    assert (values > 0).all()
+    stored = cell_values(workbook)
+    numeric = {key for key in formula_cells(workbook) if isinstance(stored.get(key), float)}
+    assert len(numeric) > 800
+    for sheet in render_layout(context):
+        if sheet.kind not in OUTPUT_KINDS:
+            continue
+        frame = pd.read_excel(workbook, sheet_name=sheet.name, header=None)
+        for name, coordinate in numeric:
+            if name == sheet.name:
+                row, column = coordinate_to_tuple(coordinate)
+                assert frame.iat[row - 1, column - 1] == stored[(name, coordinate)], f"{name}!{coordinate}"
+
+
+def test_every_output_number_is_a_formula(workbook, context):
+    """On the output sheets a plain number can only be a year label: the rest are live formulas."""
+    book = openpyxl.load_workbook(workbook)
+    years = set(range(2010, 2051))
+    for sheet in render_layout(context):
+        if sheet.kind not in OUTPUT_KINDS:
+            continue
+        for row in book[sheet.name].iter_rows():
+            for cell in row:
+                if cell.data_type == "n" and cell.value is not None:
+                    assert cell.value in years, (
+                        f"{sheet.name}!{cell.coordinate} = {cell.value} is not a formula"
+                    )
+
+
+def test_inputs_hold_every_assumption_named_styled_and_with_a_scenario_selector(workbook, context):
+    book = openpyxl.load_workbook(workbook)
+    inputs = book[sheet_of_kind(context, "inputs")]
+    keys = {row[0] for row in inputs.iter_rows(values_only=True)}
+    a = context.market.assumptions
+    for entry in a.entries():
+        if entry.key.startswith(("anchors.", "extension.")):
+            assert entry.key in keys
+    for dimension in a.dimensions.values():
+        assert set(dimension.names) <= keys
+    assert set(a.drivers) <= keys
+    sheet, coordinate = named_cell(book, "ForecastGrowth")
+    growth = book[sheet][coordinate]
+    assert growth.value == context.market.forecast_growth
+    assert growth.fill.fgColor.rgb.endswith("FFF2CC") and growth.font.color.rgb.endswith("0000FF")
+    (validation,) = inputs.data_validations.dataValidation
+    assert validation.type == "list" and validation.formula1.lstrip("=") == "ScenarioNames"
+    assert str(validation.sqref) == named_cell(book, "Scenario")[1]
+    for name in (
+        "BaseSize",
+        "NextSize",
+        "BackcastGrowth",
+        "ExtrapolationGrowth",
+        "Share_region",
+        "SelectedGrowth",
+    ):
+        assert name in book.defined_names
+
+
+def test_sheets_follow_the_layout_with_tables_charts_print_setup_and_provenance(workbook, context):
+    book = openpyxl.load_workbook(workbook)
+    layout = render_layout(context)
+    assert book.sheetnames == [s.name for s in layout]
+    contents = book[next(s.name for s in layout if s.kind == "contents")]
+    links = {c.value: c.hyperlink.location for row in contents.iter_rows() for c in row if c.hyperlink}
+    assert links == {s.name: f"{s.name}!A1" if " " not in s.name else f"'{s.name}'!A1" for s in layout}
+    for ws in book.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0  # 1 is the default
+    for kind in ("inputs", *OUTPUT_KINDS, "uncertainty"):
+        for sheet in (s for s in layout if s.kind == kind):
+            assert book[sheet.name].tables, sheet.name
+            assert book[sheet.name].freeze_panes, sheet.name
+    custom = {p.name: p.value for p in book.custom_doc_props.props}
+    assert custom["imgout model version"] == context.model_version
+    assert custom["imgout assumption hash"] == context.assumption_hash
+    assert context.assumption_hash in book.properties.keywords
+    with zipfile.ZipFile(workbook) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        fan = next(z.read(n).decode() for n in charts if "P10 to P90" in z.read(n).decode())
+    assert len(charts) == 7  # forecast, scenarios, regions, service, modality, end user, fan
+    assert "<c:areaChart>" in fan and "<c:lineChart>" in fan
+    uncertainty = book[sheet_of_kind(context, "uncertainty")]
+    assert any("stored" in str(c.value) for row in uncertainty.iter_rows() for c in row)
+
+
+# ------------------------------------------------------------------ hostile client text stays text
+
+HOSTILE_NAMES = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(1+1)",
+    "<script>alert(1)</script>",
+    "../../x",
+    "Acme\r\nBcc: victim@example.com",
+    "A" * 300,
+    "中文 影像 有限公司",
+    "العربية للأشعة",
+    '"]: {sheets: []}',
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=[ascii(n)[1:25] for n in HOSTILE_NAMES])
+def test_hostile_client_names_stay_text_and_give_safe_file_names(name, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    profile = load_profile(None, name=name, notes=name)
+    context = build_context(profile)
+    path = write_workbook(context, workbook_path(context, folder))
+    assert path.parent == folder and [p.name for p in folder.iterdir()] == [path.name]
+    assert re.fullmatch(r"[\w\-]+\.xlsx", path.name) and not path.name.startswith((".", "-"))
+    book = openpyxl.load_workbook(path)
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    names = [c for c in cells if c.value == profile.name]
+    notes = [c for c in cells if c.value == profile.notes.replace("\r\n", "\n")]  # line breaks kept, as LF
+    assert names and notes
+    assert all(c.data_type == "s" for c in names + notes)
+    assert {p.name: p.value for p in book.custom_doc_props.props}["imgout client"] == profile.name[:255]
+    assert "\r" not in profile.name and "\n" not in profile.name
+
+
+def test_notes_that_look_like_formulas_stay_text(workbook):
+    notes = openpyxl.load_workbook(workbook)["Notes"]
+    cells = [c for row in notes.iter_rows() for c in row if c.value == "=1+1 is not a formula"]
+    assert cells and cells[0].data_type == "s"
+
+
+# ------------------------------------------------------------------ the command, and failures
+
+
+def test_the_command_writes_a_workbook_named_after_the_client(tmp_path, capsys):
+    main(
+        [
+            "workbook",
+            "--client",
+            "Acme Imaging",
+            "--scenario",
+            "bull",
+            "--set",
+            "cagr=0.10",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    path = tmp_path / "Acme-Imaging.xlsx"
+    assert path.is_file()
+    out = capsys.readouterr().out
+    assert str(path) in out and "scenario bull" in out
+    book = openpyxl.load_workbook(path, data_only=True)
+    sheet, coordinate = named_cell(book, "Scenario")
+    assert book[sheet][coordinate].value == "bull"
+    sheet, coordinate = named_cell(book, "ForecastGrowth")
+    assert book[sheet][coordinate].value == 0.10
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ("--client x --scenario mars --out {out}", "Invalid scenario: 'mars'"),
+        ("--profile {tmp}/nope.yaml --out {out}", "file not found"),
+        ("--profile {tmp}/garbage.yaml --out {out}", "not valid YAML"),
+        ("--client x --out {tmp}/blocked/a.xlsx", "does not exist"),
+        ("--client x --out {out}/report.txt", "ending in .xlsx"),
+        ("--out {out}", "Missing --client"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_leaves_nothing(arguments, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "garbage.yaml").write_text("name: [unclosed", encoding="utf-8")
+    (tmp_path / "blocked").write_text("a file where a folder should be", encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        main(["workbook", *arguments.format(tmp=tmp_path, out=out).split()])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked", "garbage.yaml", "out"]
+
+
+def test_a_crash_while_writing_leaves_the_old_workbook_and_no_temporary_file(context, tmp_path, monkeypatch):
+    target = tmp_path / "acme.xlsx"
+    target.write_bytes(b"the previous pack")
+
+    def crash(self):
+        raise RuntimeError("disk full halfway")
+
+    monkeypatch.setattr(workbook_module._Writer, "write", crash)
+    with pytest.raises(RuntimeError):
+        write_workbook(context, target)
+    assert [p.name for p in tmp_path.iterdir()] == ["acme.xlsx"]
+    assert target.read_bytes() == b"the previous pack"
+
+
+def test_writing_into_a_folder_path_is_refused(context, tmp_path):
+    (tmp_path / "taken.xlsx").mkdir()
+    with pytest.raises(WorkbookError, match="is a folder"):
+        write_workbook(context, tmp_path / "taken.xlsx")
+
+
+def test_a_layout_must_name_valid_unique_sheets_and_the_ones_formulas_need():
+    good = [
+        {"name": "Inputs", "kind": "inputs"},
+        {"name": "Scenarios", "kind": "scenarios"},
+        {"name": "F", "kind": "forecast"},
+    ]
+    assert [s.kind for s in check_sheets(good, "t")] == ["inputs", "scenarios", "forecast"]
+    for bad, problem in (
+        ([*good, {"name": "inputs", "kind": "notes"}], "appears twice"),
+        ([*good, {"name": "A/B", "kind": "notes"}], "none of"),
+        ([*good, {"name": "X", "kind": "pivot"}], "kind 'pivot'"),
+        (good[:2], "kind 'forecast'"),
+    ):
+        with pytest.raises(LayoutError, match=problem):
+            check_sheets(bad, "t")
+
+
+def test_the_workbook_builds_in_millions_too(tmp_path):
+    context = build_context(load_profile(None, name="Mega", units="mn", first_year=2024, last_year=2040))
+    path = write_workbook(context, tmp_path / "mega.xlsx")
+    forecast = year_rows(path, sheet_of_kind(context, "forecast"))
+    assert forecast[2030][1] == pytest.approx(27880.04, abs=0.01)
+    assert set(forecast) == set(range(2024, 2041))
+    values = cell_values(path)
+    assert all(not (isinstance(v, float) and math.isnan(v)) for v in values.values())
