@@ -21,14 +21,20 @@ import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
 from tests import xlwings_harness as xh
-from xl_addin.model import market_for
+from xl_addin.model import Market, market_for
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOK = ROOT / "workbooks" / "IMGOUT.xlsm"
 MISSING = xh.MISSING
 
 EXPECTED = {
-    "IMGOUT_FORECAST": [("year", None), ("region", None), ("segment", None), ("scenario", None), ("options", None)],
+    "IMGOUT_FORECAST": [
+        ("year", None),
+        ("region", None),
+        ("segment", None),
+        ("scenario", None),
+        ("options", None),
+    ],
     "IMGOUT_SERIES": [
         ("first_year", None),
         ("last_year", None),
@@ -54,7 +60,13 @@ EXPECTED = {
         ("segment", None),
         ("options", None),
     ],
-    "IMGOUT_FAN": [("year", None), ("percentile", 50), ("region", None), ("segment", None), ("options", None)],
+    "IMGOUT_FAN": [
+        ("year", None),
+        ("percentile", 50),
+        ("region", None),
+        ("segment", None),
+        ("options", None),
+    ],
     "IMGOUT_ASSUMPTION": [("key", None), ("field", "value")],
     "IMGOUT_SOURCE": [("reference", None), ("field", "citation")],
     "IMGOUT_LIST": [("dimension", None), ("options", None)],
@@ -93,7 +105,7 @@ def excel(udfs: types.ModuleType, name: str, *args: Any) -> Any:
     return xh.call_like_excel(getattr(udfs, name), *args)
 
 
-def market():  # type: ignore[no-untyped-def]
+def market() -> Market:
     return market_for(None)
 
 
@@ -124,7 +136,9 @@ def test_registration_metadata(udfs: types.ModuleType, name: str) -> None:
 def test_the_vba_excel_imports_compiles_looking_and_uses_no_reserved_words(udfs: types.ModuleType) -> None:
     imported = xh.import_udfs_like_excel(udfs, "IMGOUT.xlsm")
     for name in EXPECTED:  # check_vba needs the module name a call records
-        xh.call_like_excel(getattr(udfs, name), *(["region"] if name == "IMGOUT_LIST" else [2030.0] * REQUIRED[name]))
+        xh.call_like_excel(
+            getattr(udfs, name), *(["region"] if name == "IMGOUT_LIST" else [2030.0] * REQUIRED[name])
+        )
     assert xh.check_vba(imported.vba, udfs.FUNCTIONS.values()) == []
     for name, function in udfs.FUNCTIONS.items():
         meta = xh.registration(function)
@@ -135,8 +149,9 @@ def test_the_vba_excel_imports_compiles_looking_and_uses_no_reserved_words(udfs:
         assert wizard["Category"] == "IMGOUT"
         assert wizard["Description"] == function.__doc__
         assert wizard["ArgumentDescriptions"] == [a["doc"] for a in meta["args"]] or not meta["args"]
-    assert "Function IMGOUT_FORECAST(year, Optional region, Optional segment, Optional scenario, Optional options)" in (
-        imported.vba
+    assert (
+        "Function IMGOUT_FORECAST(year, Optional region, Optional segment, Optional scenario, Optional options)"
+        in (imported.vba)
     )
 
 
@@ -197,7 +212,9 @@ def test_share_fan_assumption_source_list_info(udfs: types.ModuleType) -> None:
     m = market()
     assert excel(udfs, "IMGOUT_SHARE", 2030.0, "apac") == m.share(2030, "Asia-Pacific")
     assert excel(udfs, "IMGOUT_FAN", 2030.0) == m.fan(2030, 50)
-    assert excel(udfs, "IMGOUT_FAN", 2030.0, 0.9) == excel(udfs, "IMGOUT_FAN", 2030.0, "P90") == m.fan(2030, 90)
+    assert (
+        excel(udfs, "IMGOUT_FAN", 2030.0, 0.9) == excel(udfs, "IMGOUT_FAN", 2030.0, "P90") == m.fan(2030, 90)
+    )
     assert excel(udfs, "IMGOUT_FAN", 2030.0, 10.0) < excel(udfs, "IMGOUT_FAN", 2030.0, 90.0)
     assert excel(udfs, "IMGOUT_ASSUMPTION", "anchors.horizon_size") == 27.88
     assert excel(udfs, "IMGOUT_ASSUMPTION", "cagr") == 0.091
@@ -206,7 +223,9 @@ def test_share_fan_assumption_source_list_info(udfs: types.ModuleType) -> None:
     # A calibrated assumption shows the value the model uses.
     assert excel(udfs, "IMGOUT_ASSUMPTION", "drivers.price_mix.growth") == m.base_driver_growth["price_mix"]
     citation = excel(udfs, "IMGOUT_SOURCE")
-    assert citation.startswith("The Business Research Company, Medical Imaging Outsourcing Global Market Report")
+    assert citation.startswith(
+        "The Business Research Company, Medical Imaging Outsourcing Global Market Report"
+    )
     assert "2026-03-03" in citation
     assert excel(udfs, "IMGOUT_SOURCE", "horizon_size") == citation
     assert excel(udfs, "IMGOUT_SOURCE", "drivers.imaging_volume.growth").startswith("NHS England")
@@ -236,12 +255,16 @@ def test_years_as_dates_serials_and_text(udfs: types.ModuleType) -> None:
     ):
         assert excel(udfs, "IMGOUT_FORECAST", year) == expected, year
     assert xh.excel_serial(dt.date(2030, 1, 1)) == 47484
-    assert excel(udfs, "IMGOUT_CAGR", xh.excel_date(2026, 3, 1), 47849.0) == excel(udfs, "IMGOUT_CAGR", 2026.0, 2031.0)
+    assert excel(udfs, "IMGOUT_CAGR", xh.excel_date(2026, 3, 1), 47849.0) == excel(
+        udfs, "IMGOUT_CAGR", 2026.0, 2031.0
+    )
 
 
 def test_empty_cells_omitted_arguments_and_defaults_agree(udfs: types.ModuleType) -> None:
     expected = market().forecast(2030)
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, None, None, None, None) == expected  # empty referenced cells
+    assert (
+        excel(udfs, "IMGOUT_FORECAST", 2030.0, None, None, None, None) == expected
+    )  # empty referenced cells
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "", "", "", "") == expected  # ="" cells
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, "base") == expected
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "Global") == expected
@@ -260,24 +283,36 @@ def test_aliases_are_case_insensitive(udfs: types.ModuleType) -> None:
 def test_options_text_or_range(udfs: types.ModuleType) -> None:
     m = market()
     base = m.forecast(2030)
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Units=mn") == pytest.approx(base * 1000)
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Units=mn") == pytest.approx(
+        base * 1000
+    )
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "units = MN ; currency=usd") == (
         pytest.approx(base * 1000)
     )
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Status=Y") == [base, "published"]
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Status=Y;Dir=V") == [[base], ["published"]]
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Status=Y") == [
+        base,
+        "published",
+    ]
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Status=Y;Dir=V") == [
+        [base],
+        ["published"],
+    ]
     overridden = market_for(None, "cagr=0.1").forecast(2030, "Asia-Pacific", None, "bull")
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Region=APAC;Scenario=bull;cagr=0.1") == (
-        overridden
-    )
+    assert excel(
+        udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "Region=APAC;Scenario=bull;cagr=0.1"
+    ) == (overridden)
     # A range of option cells (a column, a row, with an empty cell), as xlwings delivers it.
     column = (("Units=mn",), (None,), ("cagr=0.1",))
     row = (("Units=mn", None, "cagr=0.1"),)
     expected = market_for(None, "cagr=0.1").forecast(2030) * 1000
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, column) == pytest.approx(expected)
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, column) == pytest.approx(
+        expected
+    )
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, row) == pytest.approx(expected)
     # An argument wins over the same key in options.
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "NA", MISSING, MISSING, "Region=APAC") == m.forecast(2030, "NA")
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "NA", MISSING, MISSING, "Region=APAC") == m.forecast(
+        2030, "NA"
+    )
 
 
 def test_table_layout_options(udfs: types.ModuleType) -> None:
@@ -324,19 +359,43 @@ BAD_INPUTS: list[tuple[str, tuple[Any, ...], str]] = [
     ("IMGOUT_FORECAST", (2030.0, ERR("#N/A")), "Invalid region: the referenced cell shows #N/A"),
     ("IMGOUT_FORECAST", (2030.0, MISSING, "Cheese"), "Invalid segment: 'Cheese'"),
     ("IMGOUT_FORECAST", (2030.0, MISSING, "region:APAC"), "Invalid segment dimension: 'region'"),
-    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, "boom"), "Invalid scenario: 'boom' (expected one of bear, base, bull)"),
-    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, ERR("#VALUE!")), "Invalid scenario: the referenced cell shows"),
-    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Units"), "Invalid options: 'Units' (expected Key=Value"),
+    (
+        "IMGOUT_FORECAST",
+        (2030.0, MISSING, MISSING, "boom"),
+        "Invalid scenario: 'boom' (expected one of bear, base, bull)",
+    ),
+    (
+        "IMGOUT_FORECAST",
+        (2030.0, MISSING, MISSING, ERR("#VALUE!")),
+        "Invalid scenario: the referenced cell shows",
+    ),
+    (
+        "IMGOUT_FORECAST",
+        (2030.0, MISSING, MISSING, MISSING, "Units"),
+        "Invalid options: 'Units' (expected Key=Value",
+    ),
     ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Units=kg"), "Invalid Units option: 'kg'"),
     ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Dir=diagonal"), "Invalid Dir option"),
     ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Header=maybe"), "Invalid Header option"),
-    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "Currency=EUR"), "Invalid Currency option: 'EUR'"),
+    (
+        "IMGOUT_FORECAST",
+        (2030.0, MISSING, MISSING, MISSING, "Currency=EUR"),
+        "Invalid Currency option: 'EUR'",
+    ),
     ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "bogus=1"), "Invalid override: 'bogus'"),
     ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "cagr=fast"), "Invalid override value for cagr"),
     ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, "=0.1"), "Invalid options: '=0.1'"),
     ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, 5.0), "Invalid options: 5"),
-    ("IMGOUT_FORECAST", (2030.0, MISSING, MISSING, MISSING, ((ERR("#NAME?"),),)), "Invalid options: the referenced"),
-    ("IMGOUT_SERIES", (2030.0, 2020.0), "Invalid last_year: 2020 (expected a year at or after first_year 2030)"),
+    (
+        "IMGOUT_FORECAST",
+        (2030.0, MISSING, MISSING, MISSING, ((ERR("#NAME?"),),)),
+        "Invalid options: the referenced",
+    ),
+    (
+        "IMGOUT_SERIES",
+        (2030.0, 2020.0),
+        "Invalid last_year: 2020 (expected a year at or after first_year 2030)",
+    ),
     ("IMGOUT_SERIES", (2020.0, "later"), "Invalid last_year: 'later'"),
     ("IMGOUT_SERIES", (2020.0, 2030.0, "Atlantis"), "Invalid region: 'Atlantis'"),
     ("IMGOUT_CAGR", (2030.0, 2030.0), "Invalid to_year: 2030 (expected a year after from_year 2030)"),
@@ -346,7 +405,11 @@ BAD_INPUTS: list[tuple[str, tuple[Any, ...], str]] = [
     ("IMGOUT_SHARE", (2030.0, "APAC", "doom"), "Invalid scenario: 'doom'"),
     ("IMGOUT_BREAKDOWN", (2030.0, "colour"), "Invalid dimension: 'colour'"),
     ("IMGOUT_BREAKDOWN", (2030.0, ""), "Invalid dimension: ''"),
-    ("IMGOUT_BREAKDOWN", (2030.0, "region", MISSING, "Region=APAC"), "no region filter when breaking down by region"),
+    (
+        "IMGOUT_BREAKDOWN",
+        (2030.0, "region", MISSING, "Region=APAC"),
+        "no region filter when breaking down by region",
+    ),
     ("IMGOUT_SCENARIOS", (2031.0, 2030.0), "Invalid last_year: 2030"),
     ("IMGOUT_FAN", (2030.0, 150.0), "Invalid percentile: 150"),
     ("IMGOUT_FAN", (2030.0, "median"), "Invalid percentile: 'median'"),
@@ -355,7 +418,11 @@ BAD_INPUTS: list[tuple[str, tuple[Any, ...], str]] = [
     ("IMGOUT_ASSUMPTION", ("",), "Invalid assumption key: an empty value"),
     ("IMGOUT_ASSUMPTION", ("cagr", "colour"), "Invalid field: 'colour'"),
     ("IMGOUT_ASSUMPTION", (12.0,), "Invalid assumption key: 12"),
-    ("IMGOUT_SOURCE", ("wikipedia",), "Invalid reference: 'wikipedia' (expected an assumption key, an anchor"),
+    (
+        "IMGOUT_SOURCE",
+        ("wikipedia",),
+        "Invalid reference: 'wikipedia' (expected an assumption key, an anchor",
+    ),
     ("IMGOUT_SOURCE", ("nhs", "isbn"), "Invalid field: 'isbn'"),
     ("IMGOUT_LIST", ("planets",), "Invalid dimension: 'planets' (expected one of region, service"),
     ("IMGOUT_LIST", (None,), "Invalid dimension: an empty value"),
@@ -371,7 +438,9 @@ def test_there_are_at_least_thirty_bad_inputs() -> None:
     assert len(BAD_INPUTS) >= 30
 
 
-@pytest.mark.parametrize(("name", "args", "expected"), BAD_INPUTS, ids=[f"{n}{a!r}"[:60] for n, a, _ in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("name", "args", "expected"), BAD_INPUTS, ids=[f"{n}{a!r}"[:60] for n, a, _ in BAD_INPUTS]
+)
 def test_a_bad_input_gives_one_line_that_says_what_is_wrong(
     udfs: types.ModuleType, name: str, args: tuple[Any, ...], expected: str
 ) -> None:
@@ -388,11 +457,7 @@ def test_a_bad_input_gives_one_line_that_says_what_is_wrong(
 
 def _write_assumptions(path: Path, growth: float) -> None:
     path.write_text(
-        "extension:\n"
-        "  extrapolation_growth:\n"
-        f"    value: {growth}\n"
-        "    kind: assumed\n"
-        "    source: imgout\n",
+        f"extension:\n  extrapolation_growth:\n    value: {growth}\n    kind: assumed\n    source: imgout\n",
         encoding="utf-8",
     )
 
@@ -465,7 +530,9 @@ def test_the_workbook_is_an_xlwings_standalone_workbook_with_our_udf_module() ->
     wb = openpyxl.load_workbook(WORKBOOK, keep_vba=True)
     assert wb.vba_archive is not None and "xl/vbaProject.bin" in wb.vba_archive.namelist()
     vba = wb.vba_archive.read("xl/vbaProject.bin")
-    assert b"Module=xlwings" in vba  # xlwings' standalone VBA module, as `xlwings quickstart --standalone` has it
+    assert (
+        b"Module=xlwings" in vba
+    )  # xlwings' standalone VBA module, as `xlwings quickstart --standalone` has it
     import xlwings
 
     template = zipfile.ZipFile(Path(xlwings.__file__).with_name("quickstart_standalone.xlsm"))
@@ -484,7 +551,9 @@ def test_the_demo_sheet_uses_every_function_and_tables_spill(udfs: types.ModuleT
     sheet = wb["IMGOUT"]
     for coordinate, formula in formulas.items():
         value = sheet[coordinate].value
-        if any(formula.startswith(f"={n}(") for n in ("IMGOUT_SERIES", "IMGOUT_BREAKDOWN", "IMGOUT_SCENARIOS")):
+        if any(
+            formula.startswith(f"={n}(") for n in ("IMGOUT_SERIES", "IMGOUT_BREAKDOWN", "IMGOUT_SCENARIOS")
+        ):
             assert isinstance(value, ArrayFormula), f"{coordinate} {formula} must be a dynamic array formula"
         # The formula text shown beside each result is the formula itself.
         assert sheet.cell(sheet[coordinate].row, 3).value == formula
@@ -508,3 +577,19 @@ def test_imgout_excel_writes_the_committed_workbook(tmp_path: Path) -> None:
     fresh = openpyxl.load_workbook(out, keep_vba=True)
     assert fresh.vba_archive is not None
     assert not list(tmp_path.glob(".imgout-*"))  # written atomically: no temporary file left
+
+
+def test_the_udf_module_stays_importable_in_xlwings_lite() -> None:
+    """Pyodide has no processes or sockets, and the command-line libraries are not part of the add-in."""
+    source = (ROOT / "xl_addin" / "udfs.py").read_text(encoding="utf-8")
+    imports = set(re.findall(r"^\s*(?:from|import)\s+([\w.]+)", source, flags=re.MULTILINE))
+    assert not imports & {
+        "subprocess",
+        "socket",
+        "multiprocessing",
+        "click",
+        "rich",
+        "xlsxwriter",
+        "openpyxl",
+    }
+    assert not {i for i in imports if i.startswith((".cli", ".report", ".delivery", ".excel_workbook"))}
