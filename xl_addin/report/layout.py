@@ -75,20 +75,27 @@ def render_layout(context: ReportContext, template: str = TEMPLATE) -> tuple[She
     u = market.assumptions.uncertainty
     variables = {
         "units_label": UNIT_LABELS[context.units],
-        "years": {"base": market.base_year, "next": market.next_year, "horizon": market.horizon_year},
+        "years": (("base", market.base_year), ("next", market.next_year), ("horizon", market.horizon_year)),
         "period": context.period,
         "paths": f"{u.paths:,}",
         "seed": u.seed,
         "volatility": percent(u.annual_volatility),
     }
+    return _rendered(template, tuple(sorted(variables.items(), key=lambda kv: kv[0])))
+
+
+@functools.lru_cache(maxsize=64)
+def _rendered(template: str, variables: tuple[tuple[str, Any], ...]) -> tuple[SheetLayout, ...]:
+    # The layout depends on units, years and Monte Carlo settings only: rendered and parsed once each.
+    values = {k: dict(v) if isinstance(v, tuple) else v for k, v in variables}
     try:
-        text = _environment().get_template(template).render(variables)
+        text = _environment().get_template(template).render(values)
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{template}, line {line}" if line else template
         raise LayoutError(f"Invalid workbook layout {where}: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{template} (rendered), line {mark.line + 1}" if mark is not None else template
