@@ -479,6 +479,53 @@ def brief(
     click.echo(f"{context.provenance}, {context.scenario} scenario")
 
 
+# ------------------------------------------------------------------------------------------ demo
+
+DEMO_CLIENT = "Demo Radiology Partners"
+DEMO_RECIPIENT = "cfo@demo-radiology.example"
+
+
+@app.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("imgout-output") / "demo",
+    show_default=True,
+    help="Folder for the pack.",
+)
+@click.option("--client", default=DEMO_CLIENT, show_default=True, help="Client name on the pack.")
+@model_options
+def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[str]) -> None:
+    """Build a whole client pack on the model: workbook, brief (HTML, Markdown, text, PDF) and the email
+    as an .eml file (a dry run: nothing is sent)."""
+    from .delivery.message import build_message, write_eml
+    from .delivery.pack import build_pack
+    from .report.brief import write_briefs
+    from .report.context import build_context, load_profile
+
+    profile = load_profile(None, name=client, to=[DEMO_RECIPIENT])
+    override_text = "; ".join(overrides) if overrides else None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"Cannot write to --out {str(out)!r}: {exc.strerror}")
+    pack = build_pack(profile, out, assumptions=assumptions, overrides=override_text, with_pdf=True)
+    context = build_context(profile, assumptions, override_text)
+    briefs = write_briefs(context, out, ["html", "md", "txt"])
+    eml = write_eml(build_message(pack, profile.to, sender="imgout-demo@localhost"), out, f"{profile.slug}-email")
+    written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
+    h = context.headline
+    click.echo(
+        f"{client}: medical imaging outsourcing USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"CAGR {percent(h.cagr)} {context.period} ({context.provenance})"
+    )
+    click.echo(f"Pack written to {out.resolve()}:")
+    for path in written:
+        if path is not None:
+            click.echo(f"  {path.name}")
+    click.echo("The email was written as a file, not sent (see `imgout send` / `imgout batch`).")
+
+
 # ------------------------------------------------------------------------------------------ delivery
 
 

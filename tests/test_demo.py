@@ -1,0 +1,56 @@
+"""The README's first command: `imgout demo` builds a whole client pack and says where it went."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+from xl_addin.model import default_market
+from xl_addin.model.formats import money
+
+
+def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    result = subprocess.run(
+        [sys.executable, "-m", "xl_addin.cli", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert str(out.resolve()) in result.stdout
+    assert f"USD {money(default_market().forecast(2030))} bn in 2030" in result.stdout
+    suffixes = sorted(p.suffix for p in out.iterdir())
+    assert suffixes == [".eml", ".html", ".md", ".pdf", ".txt", ".xlsx"]
+    for path in out.iterdir():
+        assert path.name in result.stdout
+        assert path.stat().st_size > 1000
+
+    message = email.message_from_bytes(next(out.glob("*.eml")).read_bytes(), policy=email.policy.default)
+    assert "Demo Radiology Partners" in message["Subject"]
+    attachments = sorted(part.get_filename() for part in message.iter_attachments())
+    assert [Path(a).suffix for a in attachments] == [".pdf", ".xlsx"]
+    body = message.get_body(("plain",))
+    assert body is not None and "27.88" in body.get_content()
+
+    book = openpyxl.load_workbook(next(out.glob("*.xlsx")), read_only=True)
+    assert "Inputs" in book.sheetnames
+
+
+def test_the_demo_refuses_an_unwritable_folder_with_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "xl_addin.cli", "demo", "--out", str(blocker / "pack")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("imgout: error: Cannot write to --out")
+    assert "Traceback" not in result.stderr
