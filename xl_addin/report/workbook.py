@@ -851,7 +851,8 @@ class _Writer:
         ws.insert_chart(top, 5, chart, {"x_scale": 1.4, "y_scale": 1.3})
         ws.freeze_panes(top + 1, 1)
         ws.set_column(0, 0, 8)
-        ws.set_column(1, 2, 16)
+        ws.set_column(1, 1, 20)
+        ws.set_column(2, 2, 10)
         ws.set_column(3, 3, 26)
 
     # ------------------------------------------------------------------ By region / By segment
@@ -992,7 +993,7 @@ class _Writer:
                 )
             title = str(chart_spec.get("title", sheet.text("title"))).replace("{dimension}", label)
             self._chart_layout(chart, sheet, "Year", title)
-            ws.insert_chart(summary_top, len(headers) + 1, chart, {"x_scale": 1.3, "y_scale": 1.2})
+            ws.insert_chart(summary_top, len(self.years) + 2, chart, {"x_scale": 1.3, "y_scale": 1.2})
             row = max(total_row + 3, summary_top + 20)
         ws.freeze_panes(3, 1)
         ws.set_column(0, 0, 28)
