@@ -450,16 +450,9 @@ def _send_one(
             server=f"{settings.smtp_host}:{settings.smtp_port}",
         )
 
-    sent = mailer.send(
-        message,
-        list(profile.to + profile.cc),
-        before_attempt=lambda _n: ledger.count_attempt(key),
-        on_attempt=on_attempt,
-    )
-    ledger_status = {"sent": "sent", "partly sent": "sent", "failed": "failed", "in doubt": "in doubt"}[
-        sent.outcome
-    ]
-    ledger.finish(key, ledger_status, sent.reason)  # type: ignore[arg-type]
+    sent = mailer.send(message, list(profile.to + profile.cc), on_attempt=on_attempt)
+    # A partly refused message was still delivered to the others: never send it again.
+    ledger.finish(key, "sent" if sent.outcome == "partly sent" else sent.outcome, sent.reason, sent.attempts)
     status: Status = sent.outcome
     return (
         replace(base, status=status, reason=sent.reason, message_id=claim.message_id, attempts=sent.attempts),

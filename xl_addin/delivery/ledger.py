@@ -121,6 +121,10 @@ class Ledger:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), so a claim is atomic even
             # when two runs share the ledger.
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # WAL: one fsync per commit instead of several; synchronous=FULL keeps every commit durable,
+            # which exactly-once needs (a claim or a "sent" lost to a power cut could mean a resend).
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(
@@ -194,20 +198,13 @@ class Ledger:
                 )
         return Claim("send", message_id, previous)
 
-    def count_attempt(self, key: PackKey) -> None:
-        """Count one SMTP attempt for the pack (before it is made)."""
+    def finish(self, key: PackKey, status: Status, reason: str = "", attempts: int = 1) -> None:
+        """Record the outcome of the claim (``sent``, ``failed`` or ``in doubt``), the reason and attempts made."""
         with self._transaction() as db:
             db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, updated = ? WHERE pack_key = ?",
-                (_now(), key.digest),
-            )
-
-    def finish(self, key: PackKey, status: Status, reason: str = "") -> None:
-        """Record the outcome of the claim: ``sent``, ``failed`` or ``in doubt``, with the reason."""
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE deliveries SET status = ?, reason = ?, updated = ? WHERE pack_key = ?",
-                (status, reason, _now(), key.digest),
+                "UPDATE deliveries SET status = ?, reason = ?, attempts = attempts + ?, updated = ?"
+                " WHERE pack_key = ?",
+                (status, reason, attempts, _now(), key.digest),
             )
 
     def deliveries(self) -> list[Delivery]:

@@ -16,6 +16,7 @@ password two hundred times.
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 import time
@@ -125,15 +126,15 @@ class Mailer:
 
         settings = self.settings
         attempts = settings.retries + 1
+        # Serialised once (CRLF line endings, as on the wire): every attempt sends exactly the same bytes.
+        wire = message.as_bytes(policy=email.policy.SMTP)
         for number in range(1, attempts + 1):
             if before_attempt is not None:
                 before_attempt(number)
             try:
                 connection = self._connect()
                 connection.payload_sent = False
-                refused = connection.send_message(
-                    message, from_addr=settings.mail_from, to_addrs=list(recipients)
-                )
+                refused = connection.sendmail(settings.mail_from, list(recipients), wire)
             except Exception as exc:  # classified below; anything unexpected is a permanent failure
                 payload_sent = self._connection is not None and self._connection.payload_sent
                 self._drop()
