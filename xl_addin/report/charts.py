@@ -270,10 +270,10 @@ def chart_svg(context: ReportContext) -> str:
         out.append(
             f'<circle cx="{m.x:.1f}" cy="{m.y:.1f}" r="3.2" fill="#FFFFFF" stroke="#111827" stroke-width="1.4"/>'
         )
-        out.append(
-            f'<text x="{m.x:.1f}" y="{m.y - 8:.1f}" font-size="10" font-weight="bold" fill="#111827" stroke="#FFFFFF" stroke-width="3" paint-order="stroke"'
-            f' text-anchor="middle">{escape(m.label)}</text>'
-        )
+        label = f'x="{m.x:.1f}" y="{m.y - 8:.1f}" font-size="10" font-weight="bold" text-anchor="middle"'
+        # A white halo drawn first, then the text: paint-order is not understood by every renderer.
+        out.append(f'<text {label} fill="#FFFFFF" stroke="#FFFFFF" stroke-width="3">{escape(m.label)}</text>')
+        out.append(f'<text {label} fill="#111827">{escape(m.label)}</text>')
     ends = _spread([line.end_y for line in c.lines], 13, c.top, c.bottom)
     for line, ey in zip(c.lines, ends, strict=True):
         out.append(

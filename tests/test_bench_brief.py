@@ -1,0 +1,41 @@
+"""Speed of the brief (run with --benchmark-enable): HTML at most 50 ms warm, PDF at most 1.5 s."""
+
+from __future__ import annotations
+
+import pytest
+
+from xl_addin.report import build_context, load_profile
+from xl_addin.report.brief import pdf_bytes, render_brief
+from xl_addin.report.charts import chart_png
+
+
+@pytest.fixture(scope="module")
+def context():
+    return build_context(load_profile(None, name="Benchmark Imaging", focus_regions=["APAC"]))
+
+
+def test_bench_html_brief_warm(benchmark, context):
+    render_brief(context, "html")  # warm: templates compiled, stylesheet read
+    page = benchmark(render_brief, context, "html")
+    assert "<svg" in page
+
+
+def test_bench_email_html_brief_warm(benchmark, context):
+    render_brief(context, "html", chart="cid")
+    assert "cid:imgout-chart" in benchmark(render_brief, context, "html", chart="cid")
+
+
+def test_bench_markdown_and_text_brief_warm(benchmark, context):
+    render_brief(context, "md")
+    render_brief(context, "txt")
+    assert benchmark(lambda: render_brief(context, "md") + render_brief(context, "txt"))
+
+
+def test_bench_email_chart_png(benchmark, context):
+    assert benchmark(chart_png, context).startswith(b"\x89PNG")
+
+
+def test_bench_pdf_brief(benchmark, context):
+    pdf_bytes(context)
+    data = benchmark.pedantic(pdf_bytes, args=(context,), rounds=5, iterations=1)
+    assert data.startswith(b"%PDF")
