@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,14 +39,23 @@ def run(label: str, args: list[str], server: LocalSMTPServer, workdir: Path, cli
     env = {**os.environ, **delivery_env(server, state)}
     before = len(server.messages)
     imgout = shutil.which("imgout") or "imgout"
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([imgout, "batch", *args], env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU of imgout and its worker processes (not of Dask workers, which belong to this process's cluster):
+    # a figure that other load on the machine does not inflate, unlike the wall time.
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     arrived = len(server.messages) - before
     if done.returncode != 0 or arrived != clients:
         print(done.stdout[-2000:], done.stderr[-2000:], sep="\n")
         raise SystemExit(f"{label}: exit code {done.returncode}, {arrived} of {clients} messages arrived")
-    print(f"{label:<28} {elapsed:7.1f} s   {clients / elapsed:6.1f} packs/s   ({arrived} messages arrived)")
+    load = os.getloadavg()[0]
+    print(
+        f"{label:<30} {elapsed:7.1f} s wall  {clients / elapsed:5.1f} packs/s  "
+        f"{cpu:6.1f} s CPU (imgout + its processes)  load {load:.1f}  ({arrived} messages arrived)"
+    )
     return elapsed
 
 
@@ -76,7 +86,7 @@ def main() -> None:
             from distributed import LocalCluster
 
             with LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster:
                 args = [str(clients), "--scheduler", cluster.scheduler_address, "--no-pdf"]
                 run("Dask LocalCluster, 2 workers", args, server, workdir, options.clients)

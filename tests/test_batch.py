@@ -386,7 +386,7 @@ def dask_cluster() -> Iterator[str]:
     """A real 2-worker Dask cluster in separate processes (as on a real cluster: packs travel by pickle)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         yield cluster.scheduler_address
 
@@ -417,3 +417,16 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
         batch._dask_client("tcp://127.0.0.1:9", timeout="1s"),
     ):
         pass
+
+
+def test_a_dry_run_folder_that_cannot_be_made_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("IMGOUT_LOG", str(tmp_path / "delivery.jsonl"))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, _out, err = _main(
+        ["send", "--client", "Acme", "--to", "cfo@acme.example", "--dry-run", str(blocker / "eml")], capsys
+    )
+    assert code == 2
+    assert err == f"imgout: error: Cannot write to --dry-run {str(blocker / 'eml')!r}: Not a directory\n"

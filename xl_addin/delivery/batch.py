@@ -335,6 +335,11 @@ def run_batch(
     """
     run_id = uuid.uuid4().hex[:12]
     report = BatchReport(run_id, dry_run is not None)
+    if dry_run is not None:
+        try:
+            Path(dry_run).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ImgoutError(f"Cannot write to --dry-run {str(dry_run)!r}: {exc.strerror or exc}") from None
     market = market_for(assumptions, overrides)
     assumptions_arg = str(Path(assumptions).resolve()) if assumptions is not None else None
     results: dict[int, ClientResult] = {}

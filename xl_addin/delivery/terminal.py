@@ -23,8 +23,11 @@ _STYLES = {
 
 @contextmanager
 def progress_bar(total: int, what: str) -> Iterator[Callable[[str, int], None]]:
-    """A progress bar on stderr; yields the ``progress(client, done)`` callback for :func:`run_batch`."""
+    """A progress bar on stderr (a terminal only); yields the ``progress(client, done)`` callback for run_batch."""
     console = Console(stderr=True)
+    if not console.is_terminal:  # cron, CI, a pipe: the summary table is enough
+        yield lambda client, done: None
+        return
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -32,7 +35,8 @@ def progress_bar(total: int, what: str) -> Iterator[Callable[[str, int], None]]:
         TimeElapsedColumn(),
         TextColumn("{task.fields[client]}"),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
+    # transient: the summary table replaces the bar.
+    with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(what, total=total, client="")
 
         def advance(client: str, done: int) -> None:
