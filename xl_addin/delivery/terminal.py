@@ -70,6 +70,6 @@ def print_summary(report: BatchReport, settings: DeliverySettings, console: Cons
     console.print(table)
     counts = [f"{report.count(s)} {s}" for s in ("sent", "written", "already sent") if report.count(s)]
     failed = len(report.failures)
-    counts.append(f"{failed} failed" if failed else "no failures")
+    counts.append(f"{failed} not served" if failed else "no failures")
     where = "" if report.dry_run else f"; ledger {settings.ledger}"
     console.print(f"{', '.join(counts)}. Log: {settings.log}{where}", highlight=False, soft_wrap=True)
