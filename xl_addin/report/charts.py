@@ -7,6 +7,7 @@ Every label on the chart goes through the shared formatter, so it shows the brie
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import math
@@ -309,9 +310,14 @@ def chart_png(context: ReportContext, scale: int = 2) -> bytes:
     Drawn with Pillow (already present as WeasyPrint's image library) at twice the target size and
     reduced, which smooths the lines.
     """
+    return _png(chart_for(context), scale)
+
+
+@functools.lru_cache(maxsize=16)
+def _png(c: Chart, scale: int) -> bytes:
+    """Draw a chart; cached by what is drawn, so a batch of clients on one scenario draws it once."""
     from PIL import Image, ImageDraw
 
-    c = chart_for(context)
     k = scale * 2
     image = Image.new("RGB", (WIDTH * k, HEIGHT * k), "#FFFFFF")
     draw = ImageDraw.Draw(image)
