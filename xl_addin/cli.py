@@ -512,7 +512,9 @@ def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[s
     pack = build_pack(profile, out, assumptions=assumptions, overrides=override_text, with_pdf=True)
     context = build_context(profile, assumptions, override_text)
     briefs = write_briefs(context, out, ["html", "md", "txt"])
-    eml = write_eml(build_message(pack, profile.to, sender="imgout-demo@localhost"), out, f"{profile.slug}-email")
+    eml = write_eml(
+        build_message(pack, profile.to, sender="imgout-demo@localhost"), out, f"{profile.slug}-email"
+    )
     written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
     h = context.headline
     click.echo(
