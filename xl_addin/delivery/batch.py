@@ -23,10 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import yaml
-
 from ..model import Market, market_for
 from ..model.errors import ImgoutError
+from ..model.files import read_yaml_mapping
 from ..report.context import ClientProfile, ProfileError, profile_from_mapping
 from .ledger import Ledger, PackKey
 from .message import build_message, check_recipients, new_message_id, write_eml
@@ -111,16 +110,10 @@ def load_clients(path: Path, market: Market | None = None) -> list[ClientEntry]:
     before anything is built or sent.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ClientsFileError(f"Clients file {path}: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ClientsFileError(f"Clients file {path}: cannot be read as UTF-8 text ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise ClientsFileError(
-            f"Clients file {path}: not valid YAML ({getattr(exc, 'problem', exc)})"
-        ) from None
+    data = read_yaml_mapping(
+        path,
+        lambda key, problem: ClientsFileError(f"Clients file {path}: {f'{key}: ' if key else ''}{problem}"),
+    )
     if not isinstance(data, Mapping) or set(data) != {"clients"}:
         raise ClientsFileError(
             f"Clients file {path}: expected one key, clients: followed by a list of clients"

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..model.errors import ImgoutError
+from ..model.files import read_yaml_mapping
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -132,18 +131,10 @@ def _is_loopback(host: str) -> bool:
 
 
 def _read_settings_file(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise SettingsError(f"Settings file {path}: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"Settings file {path}: cannot be read as UTF-8 text ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise SettingsError(
-            f"Settings file {path}: not valid YAML ({getattr(exc, 'problem', exc)})"
-        ) from None
-    if not isinstance(data, dict):
-        raise SettingsError(f"Settings file {path}: expected a mapping of keys")
+    data = read_yaml_mapping(
+        path,
+        lambda key, problem: SettingsError(f"Settings file {path}: {f'{key}: ' if key else ''}{problem}"),
+    )
     for key in data:
         if key in ("smtp_password", "password"):
             raise SettingsError(

@@ -18,9 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import AssumptionError, InvalidArgument
+from .files import describe, parse_yaml_mapping, read_yaml_mapping
 
 DEFAULT_ORIGIN = "embedded default"
 KINDS = ("published", "derived", "assumed")
@@ -317,24 +316,17 @@ def load_assumptions(path: str | Path | None = None) -> AssumptionSet:
     """
     if path is None or str(path) == "":
         return default_assumptions()
-    file = Path(path)
-    where = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AssumptionError(where, "", "file not found") from None
-    except IsADirectoryError:
-        raise AssumptionError(where, "", "is a folder, expected a YAML file") from None
-    except UnicodeDecodeError:
-        raise AssumptionError(where, "", "not UTF-8 text, expected a YAML file") from None
-    except OSError as exc:
-        raise AssumptionError(where, "", f"cannot be read ({exc.strerror})") from None
-    return assumptions_from_text(text, where)
+    where = str(path)
+    user = read_yaml_mapping(path, lambda key, problem: AssumptionError(where, key, problem))
+    return _from_mapping(user, where)
 
 
 def assumptions_from_text(text: str, where: str = "<text>") -> AssumptionSet:
     """Build a set from YAML text; `where` names it in errors."""
-    user = _parse_yaml(text, where)
+    return _from_mapping(_parse_yaml(text, where), where)
+
+
+def _from_mapping(user: dict[str, Any], where: str) -> AssumptionSet:
     if user.get("replace") is True:
         merged = user
     else:
@@ -343,19 +335,7 @@ def assumptions_from_text(text: str, where: str = "<text>") -> AssumptionSet:
 
 
 def _parse_yaml(text: str, where: str) -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "malformed"
-        raise AssumptionError(where, line, f"not valid YAML ({problem})") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise AssumptionError(where, "", f"expected a mapping of keys at the top, got {_describe(data)}")
-    return data
+    return parse_yaml_mapping(text, lambda key, problem: AssumptionError(where, key, problem))
 
 
 def merge(base: dict[str, Any], user: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -376,9 +356,7 @@ def _canonical_dimensions(base: Mapping[str, Any], dims: Mapping[str, Any], wher
     for dim_name, dim in dims.items():
         dim_key = resolve_dimension(str(dim_name), where=f"{where}: dimensions")
         if not isinstance(dim, Mapping):
-            raise AssumptionError(
-                where, f"dimensions.{dim_name}", f"expected a mapping, got {_describe(dim)}"
-            )
+            raise AssumptionError(where, f"dimensions.{dim_name}", f"expected a mapping, got {describe(dim)}")
         members = dim.get("members")
         new_dim = dict(dim)
         if isinstance(members, Mapping):
@@ -447,7 +425,7 @@ class _Checker:
 
     def mapping(self, node: Any, key: str) -> Mapping[str, Any]:
         if not isinstance(node, Mapping):
-            raise self.fail(key, f"expected a mapping, got {_describe(node)}")
+            raise self.fail(key, f"expected a mapping, got {describe(node)}")
         return node
 
     def section(self, node: Mapping[str, Any], name: str, key: str) -> Mapping[str, Any]:
@@ -475,7 +453,7 @@ class _Checker:
         if value is None and allow_null:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(full, f"expected a number, got {_describe(value)}")
+            raise self.fail(full, f"expected a number, got {describe(value)}")
         number = float(value)
         if not math.isfinite(number):
             raise self.fail(full, f"expected a finite number, got {value!r}")
@@ -500,7 +478,7 @@ class _Checker:
             raise self.fail(full, "missing")
         value = node[name]
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(full, f"expected a whole number, got {_describe(value)}")
+            raise self.fail(full, f"expected a whole number, got {describe(value)}")
         if not low <= value <= high:
             raise self.fail(full, f"{value} is outside the allowed range {low} to {high}")
         return value
@@ -512,7 +490,7 @@ class _Checker:
             raise self.fail(f"{key}.{name}", "missing")
         value = node[name]
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise self.fail(f"{key}.{name}", f"expected text, got {_describe(value)}")
+            raise self.fail(f"{key}.{name}", f"expected text, got {describe(value)}")
         return str(value)
 
     def choice(
@@ -636,7 +614,7 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
             c.only_keys(m, mkey, ("aliases", "share", "growth", *SOURCED))
             aliases = m.get("aliases", []) or []
             if not isinstance(aliases, list) or not all(isinstance(a, str | int) for a in aliases):
-                raise c.fail(f"{mkey}.aliases", f"expected a list of names, got {_describe(aliases)}")
+                raise c.fail(f"{mkey}.aliases", f"expected a list of names, got {describe(aliases)}")
             for label in [name, *aliases]:
                 norm = normalise(str(label))
                 if norm in seen and seen[norm] != name:
@@ -805,21 +783,6 @@ def _joint_tables(
             rows[region] = shares
         tables[seg_dim.key] = rows
     return tables
-
-
-def _describe(value: Any) -> str:
-    """How a wrong value is shown in an error: its text and what it is, in the user's words."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{value!r} (true/false)"
-    if isinstance(value, str):
-        return f"text {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return repr(value)
 
 
 # ------------------------------------------------------------------------------------------ overrides

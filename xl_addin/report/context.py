@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..model import Market, market_for
 from ..model.assumptions import Source
 from ..model.errors import ImgoutError, InvalidArgument
+from ..model.files import read_yaml_mapping
 from ..model.formats import UNIT_LABELS
 from ..model.market import SEGMENT_DIMENSIONS, BridgeFactor, Point, TornadoBar
 
@@ -183,20 +182,10 @@ def load_profile(path: Path | None, **overrides: Any) -> ClientProfile:
     if path is None:
         return profile_from_mapping({}, "<command line>", **overrides)
     where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError(f"Invalid profile {where}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"Invalid profile {where}: cannot be read as UTF-8 text ({exc})") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ProfileError(
-            f"Invalid profile {where}: not valid YAML ({getattr(exc, 'problem', exc)})"
-        ) from None
-    if not isinstance(data, Mapping):
-        raise ProfileError(f"Invalid profile {where}: expected a mapping of keys")
+    data = read_yaml_mapping(
+        path,
+        lambda key, problem: ProfileError(f"Invalid profile {where}: {f'{key}: ' if key else ''}{problem}"),
+    )
     return profile_from_mapping(data, where, **overrides)
 
 
