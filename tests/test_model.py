@@ -236,3 +236,30 @@ def test_a_bad_joint_table_is_refused_naming_the_key(text: str, expected: str) -
 
     with pytest.raises(AssumptionError, match=re.escape(expected)):
         assumptions_from_text(text, "joint.yaml")
+
+
+def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) -> None:
+    from xl_addin.model.tables import (
+        assumptions_table,
+        breakdown_table,
+        fan_table,
+        scenarios_table,
+        series_table,
+    )
+
+    series = series_table(market, 2024, 2031, region="APAC")
+    assert list(series.index) == list(range(2024, 2032))
+    assert series.loc[2030, "value"] == market.forecast(2030, "APAC")
+    assert series.loc[2030, "status"] == "published"
+    assert series.attrs["assumption_hash"] == market.assumption_hash
+    regions = breakdown_table(market, 2030, "region")
+    assert regions["value"].sum() == pytest.approx(market.forecast(2030), rel=1e-12)
+    assert regions.loc["Asia-Pacific", "cagr"] == pytest.approx(market.cagr(2026, 2030, "APAC"), rel=1e-12)
+    scenarios = scenarios_table(market, 2025, 2035)
+    assert list(scenarios.columns) == list(market.scenario_names)
+    assert scenarios.loc[2030, "bull"] == market.forecast(2030, scenario="bull")
+    fan = fan_table(market)
+    assert fan.loc[2030, "P90"] == pytest.approx(market.fan(2030, 90), rel=1e-12)
+    table = assumptions_table(market)
+    assert table.loc["anchors.horizon_size", "value"] == 27.88
+    assert table.loc["anchors.horizon_size", "kind"] == "published"
