@@ -509,7 +509,15 @@ def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[s
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         fail(f"Cannot write to --out {str(out)!r}: {exc.strerror}")
-    pack = build_pack(profile, out, assumptions=assumptions, overrides=override_text, with_pdf=True)
+    try:  # WeasyPrint needs Pango from the OS; without it the demo still builds everything else
+        import weasyprint  # noqa: F401
+
+        missing_pdf = ""
+    except OSError as exc:
+        missing_pdf = f"PDF skipped: WeasyPrint cannot load the system's Pango library ({exc})"
+    pack = build_pack(
+        profile, out, assumptions=assumptions, overrides=override_text, with_pdf=not missing_pdf
+    )
     context = build_context(profile, assumptions, override_text)
     briefs = write_briefs(context, out, ["html", "md", "txt"])
     eml = write_eml(
@@ -525,6 +533,8 @@ def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[s
     for path in written:
         if path is not None:
             click.echo(f"  {path.name}")
+    if missing_pdf:
+        click.echo(missing_pdf)
     click.echo("The email was written as a file, not sent (see `imgout send` / `imgout batch`).")
 
 
