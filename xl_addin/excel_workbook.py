@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import xlsxwriter
 
 from . import udfs
 from .model.formats import excel_money_format, excel_percent_format
+from .report.files import atomic_path
 
 UDF_MODULE = "xl_addin.udfs"
 CONF_SHEET = "xlwings.conf"
@@ -184,14 +184,8 @@ def build(path: str | os.PathLike[str]) -> Path:
     """Write IMGOUT.xlsm to ``path`` atomically (a temporary file beside it, then a rename)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".imgout-", suffix=".xlsm", dir=target.parent)
-    os.close(handle)
-    try:
-        _write(temp)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as temp:
+        _write(str(temp))
     return target
 
 

@@ -15,9 +15,7 @@ Structure (what Outlook, Gmail and Apple Mail all render)::
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from email import policy
 from email.message import EmailMessage
@@ -157,18 +155,10 @@ def write_eml(message: EmailMessage, out_dir: Path, stem: str | None = None) -> 
     The stem defaults to a file-safe form of the client name the message carries.
     """
     from ..report.context import safe_filename
+    from ..report.files import write_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = stem or safe_filename(str(message.get(CLIENT_HEADER, "") or "message"), "message")
     target = out_dir / f"{stem}.eml"
-    data = message.as_bytes(policy=policy.SMTP)
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(target, message.as_bytes(policy=policy.SMTP))

@@ -13,11 +13,9 @@ Excel 2010 and LibreOffice both know are used (INDEX/MATCH, SUMPRODUCT, IF): no 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from ..model.assumptions import RESERVED_SCENARIO
 from ..model.errors import ImgoutError
 from ..model.formats import UNIT_LABELS, excel_money_format, excel_percent_format, in_units
 from .context import ReportContext, scenario_labels
+from .files import atomic_path
 from .layout import SheetLayout, render_layout
 
 INPUT_FONT = "#0000FF"  # FAST / banking convention: inputs blue on light yellow
@@ -103,20 +102,11 @@ def write_workbook(context: ReportContext, path: Path) -> Path:
     if path.is_dir():
         raise WorkbookError(f"Cannot write {path}: it is a folder (give a file name ending in .xlsx)")
     layout = render_layout(context)
-    temp = folder / f".{path.stem[:40]}.{secrets.token_hex(6)}.xlsx.tmp"
     try:
-        # Created exclusively with the usual permissions (the umask applies, unlike mkstemp's 0600).
-        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        with atomic_path(path) as temp:
+            _Writer(context, layout, temp).write()
     except OSError as exc:
         raise WorkbookError(f"Cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        _Writer(context, layout, temp).write()
-        os.replace(temp, path)
-    except OSError as exc:
-        raise WorkbookError(f"Cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
     return path
 
 
