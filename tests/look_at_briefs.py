@@ -34,7 +34,7 @@ from xl_addin.report.charts import SCENARIO_COLOURS
 BRAND = "#1F4E79"
 WIDTHS = {"desktop": 1024, "phone": 480}
 PDF_DPI = 60
-MARGIN_STRIP_MM = 11  # inside the 14 mm page margin
+MARGIN_STRIP_MM = 5  # inside the 7 mm page margin
 CHROMIUM = [
     "chromium",
     "--headless",

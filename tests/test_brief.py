@@ -115,11 +115,28 @@ def row(lines: Iterable[str], name: str, count: int) -> list[str]:
     raise AssertionError(f"no row {name!r} with {count} figures")
 
 
-def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True) -> str:
+def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True, columns: bool = False) -> str:
+    """The PDF's text; with `columns`, the whole page then its left and right halves one after the other.
+
+    The one-page PDF sets tables side by side: read as a whole page, a row of the left column and a row of
+    the right one come out as one line. Halves read alone keep each table row on a line of its own.
+    """
     pdf = tmp_path / "brief.pdf"
     pdf.write_bytes(data)
-    args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else []), str(pdf), "-"]
-    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else [])]
+    text = subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    if not columns:
+        return text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    half = ["-y", "0", "-W", str(round(width / 2)), "-H", str(round(height))]
+    halves = [
+        subprocess.run(
+            [*args, "-x", str(x), *half, str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        for x in (0, round(width / 2))
+    ]
+    return "\n".join([text, *halves])
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +148,7 @@ def context():
 def briefs(context, tmp_path_factory) -> dict[str, str]:
     """The brief in every format, the PDF as its extracted text."""
     rendered = {fmt: render_brief(context, fmt) for fmt in ("html", "md", "txt")}
-    rendered["pdf"] = pdf_text(pdf_bytes(context), tmp_path_factory.mktemp("pdf"))
+    rendered["pdf"] = pdf_text(pdf_bytes(context), tmp_path_factory.mktemp("pdf"), columns=True)
     return rendered
 
 
@@ -381,6 +398,31 @@ def test_an_unknown_format_writes_nothing(tmp_path):
     ):
         write_briefs(context, tmp_path / "out", ["html", "docx"])
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_pdf_brief_is_one_page_that_still_says_everything_the_html_brief_says(paper, tmp_path):
+    context = build_context(load_profile(None, name="Acme Imaging", focus_regions=["APAC"], paper=paper))
+    pdf_text(pdf_bytes(context), tmp_path)
+    pdf = str(tmp_path / "brief.pdf")
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    # -raw: the text in drawing order, line-end hyphens kept (the default mode drops them)
+    text = subprocess.run(["pdftotext", "-raw", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    # Lines wrap anywhere in a narrow column (URLs too), so compare without any whitespace.
+    squeezed = "".join(text.split())
+    html_text = flat_text("html", render_brief(context, "html"))
+    m = default_market()
+    expected = [
+        *(s.citation() for s in context.sources),
+        *context.trends,
+        *(d.evidence for d in context.drivers if d.evidence),
+        *(m.assumptions.scenarios[s].description for s in m.assumptions.scenarios),
+        re.search(r"The model is calibrated .*? \(seed \d+\)\.", html_text).group(0),  # the method
+        f"imgout {m.version}, assumptions {m.assumption_hash}",
+    ]
+    missing = [e for e in expected if "".join(e.split()) not in squeezed]
+    assert missing == []
 
 
 def test_the_pdf_is_on_the_profiles_paper(tmp_path):

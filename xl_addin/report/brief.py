@@ -39,7 +39,7 @@ STYLESHEET = "brief.css"
 FORMATS = ("html", "md", "pdf", "txt")
 """What :func:`write_briefs` writes; ``all`` means every one of them."""
 CHART_MODES = ("inline", "cid")
-PAGE_MARGIN = "14mm"
+PAGE_MARGIN = "7mm"
 
 
 class BriefTemplateError(ImgoutError):
@@ -302,19 +302,29 @@ def render_brief(
 
 
 def pdf_bytes(context: ReportContext) -> bytes:
-    """The brief as PDF: WeasyPrint's rendering of the HTML brief on A4 or Letter (the profile's paper)."""
+    """The brief as PDF: WeasyPrint's rendering of the HTML brief on A4 or Letter (the profile's paper).
+
+    The same page as the HTML brief, fitted on one page by the ``@media print`` rules of ``brief.css``. The
+    CSS is left in its ``<style>`` element rather than inlined: WeasyPrint reads it there (inlining is for
+    email clients) and the ``@media print`` rules, which inlining drops, apply.
+    """
     from weasyprint import CSS, HTML
 
-    html = render_brief(context, "html", chart="inline")
-    footer = _css_string(f"{context.provenance} · generated {_generated(context)}")
+    name = TEMPLATES["html"]
+    try:
+        html = environment("html").get_template(name).render(_view(context, "html", "inline"))
+    except (jinja2.TemplateError, BriefTemplateError) as exc:
+        raise _template_error(exc, exc.__traceback__, name) from exc
+    footer = _css_string(  # the HTML footer row, which the print CSS hides: here it is on every page
+        f"{context.provenance} ({context.assumption_origin}) · generated {_generated(context)}"
+        f" · figures in {UNIT_LABELS[context.units]}, growth a year"
+    )
     page = CSS(
         string=(
-            f"@page {{ size: {context.client.paper}; margin: {PAGE_MARGIN} {PAGE_MARGIN} 18mm;"
-            f" @bottom-left {{ content: {footer}; font: 7pt Helvetica, Arial, sans-serif; color: #6B7280; }}"
+            f"@page {{ size: {context.client.paper}; margin: {PAGE_MARGIN} {PAGE_MARGIN} 10mm;"
+            f" @bottom-left {{ content: {footer}; font: 6.5pt Helvetica, Arial, sans-serif; color: #6B7280; }}"
             " @bottom-right { content: 'page ' counter(page) ' of ' counter(pages);"
-            " font: 7pt Helvetica, Arial, sans-serif; color: #6B7280; } }"
-            " body { margin: 0; } table.page { max-width: none !important; }"
-            " table.data, .kpi, svg { break-inside: avoid; } h2 { break-after: avoid; }"
+            " font: 6.5pt Helvetica, Arial, sans-serif; color: #6B7280; } }"
         )
     )
     return bytes(HTML(string=html).write_pdf(stylesheets=[page]))
