@@ -13,9 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import os
 import re
-import tempfile
 import textwrap
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +31,7 @@ from ..model.market import SEGMENT_DIMENSIONS
 from ..resources import templates_dir
 from .charts import CHART_CID, HEIGHT, WIDTH, chart_for, chart_svg
 from .context import FanRow, MemberRow, ReportContext
+from .files import write_atomic
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
 STYLESHEET = "brief.css"
@@ -341,27 +340,6 @@ def _css_string(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ files
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write a file so that readers see the old file or the whole new one, never a part; nothing left on failure."""
-    path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a brief is an ordinary file
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_pdf(context: ReportContext, path: Path) -> Path:
