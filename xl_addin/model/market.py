@@ -10,8 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,7 +22,6 @@ from .assumptions import (
     RESERVED_SCENARIO,
     TOTAL_ALIASES,
     AssumptionSet,
-    Dimension,
     load_assumptions,
     normalise,
     resolve_dimension,
@@ -84,15 +82,6 @@ class TornadoBar(NamedTuple):
     def swing(self) -> float:
         """High minus low value, USD bn."""
         return self.high_value - self.low_value
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A resolved region and segment: canonical names (None = the whole market)."""
-
-    region: str | None
-    segment: str | None
-    segment_dimension: str | None
 
 
 class Market:
@@ -479,11 +468,11 @@ class Market:
         if dim == "region" and r is not None:
             raise InvalidArgument("region", region, "no region filter when breaking down by region")
         rows = []
+        total = self._value(y, r if dim != "region" else None, None, None, s)
         for name in self.assumptions.dimensions[dim].names:
             reg, seg = (name, None) if dim == "region" else (r, name)
             sd = None if dim == "region" else dim
             value = self._value(y, reg, sd, seg, s)
-            total = self._value(y, r if dim != "region" else None, None, None, s)
             start = self._value(self.next_year, reg, sd, seg, s)
             end = self._value(self.horizon_year, reg, sd, seg, s)
             growth = (end / start) ** (1 / (self.horizon_year - self.next_year)) - 1
@@ -609,13 +598,3 @@ def market_for(path: str | Path | None = None, overrides: str | Mapping[str, obj
 def default_market() -> Market:
     """The market for the embedded default assumption set."""
     return market_for(None)
-
-
-def member_lists(market: Market) -> Mapping[str, Sequence[str]]:
-    """Every dimension's members, in order."""
-    return {key: dim.names for key, dim in market.assumptions.dimensions.items()}
-
-
-def dimension_of(market: Market, key: str) -> Dimension:
-    """The dimension object for a key."""
-    return market.assumptions.dimensions[key]

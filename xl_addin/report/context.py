@@ -309,8 +309,6 @@ def build_context(
     """Gather every number a pack shows from the model, for one client profile."""
     market = market_for(assumptions, overrides)
     chosen = market.scenario(scenario if scenario is not None else profile.scenario)
-    for r in profile.focus_regions:
-        market.region(r)
     focus_segments = {market.segment(s)[1] for s in profile.focus_segments}
     focus_regions = {market.region(r) for r in profile.focus_regions}
     first = market.year(profile.first_year, "first_year")
