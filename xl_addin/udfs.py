@@ -336,6 +336,10 @@ class Options:
     segment: str | None = None
     overrides: str | None = None
 
+    def choose(self, argument: str, given: object) -> object:
+        """An argument of the cell wins; empty, the ``options`` key of the same name applies."""
+        return _cell(given, argument) or getattr(self, argument)
+
     @property
     def factor(self) -> float:
         """Multiplier from USD bn to the chosen units."""
@@ -490,8 +494,8 @@ def IMGOUT_FORECAST(year, region=None, segment=None, scenario=None, options=None
 def _forecast(year: object, region: object, segment: object, scenario: object, options: object) -> Any:
     opts = _options(options)
     market = _market(opts.overrides)
-    region, segment = _cell(region, "region") or opts.region, _cell(segment, "segment") or opts.segment
-    scenario = _cell(scenario, "scenario") or opts.scenario
+    region, segment = opts.choose("region", region), opts.choose("segment", segment)
+    scenario = opts.choose("scenario", scenario)
     y = _year(market, year)
     if not opts.status:
         return market.forecast(y, region, segment, scenario) * opts.factor
@@ -511,8 +515,8 @@ def _series(
 ) -> Any:
     opts = _options(options)
     market = _market(opts.overrides)
-    region, segment = _cell(region, "region") or opts.region, _cell(segment, "segment") or opts.segment
-    scenario = _cell(scenario, "scenario") or opts.scenario
+    region, segment = opts.choose("region", region), opts.choose("segment", segment)
+    scenario = opts.choose("scenario", scenario)
     first, last = _year(market, first_year, "first_year"), _year(market, last_year, "last_year")
     if last < first:
         raise _invalid("last_year", str(last), f"a year at or after first_year {first}")
@@ -540,8 +544,8 @@ def _cagr(
 ) -> Any:
     opts = _options(options)
     market = _market(opts.overrides)
-    region, segment = _cell(region, "region") or opts.region, _cell(segment, "segment") or opts.segment
-    scenario = _cell(scenario, "scenario") or opts.scenario
+    region, segment = opts.choose("region", region), opts.choose("segment", segment)
+    scenario = opts.choose("scenario", scenario)
     first, last = _year(market, from_year, "from_year"), _year(market, to_year, "to_year")
     if last <= first:
         raise _invalid("to_year", str(last), f"a year after from_year {first}")
@@ -562,7 +566,7 @@ def _share(year: object, member: object, scenario: object, options: object) -> A
         raise _invalid(
             "member", "an empty value", "a region, service, modality or end-user member such as APAC"
         )
-    return market.share(_year(market, year), member, _cell(scenario, "scenario") or opts.scenario)
+    return market.share(_year(market, year), member, opts.choose("scenario", scenario))
 
 
 @_excel_function()
@@ -578,7 +582,7 @@ def _breakdown(year: object, dimension: object, scenario: object, options: objec
     if dimension is None:
         raise InvalidArgument("dimension", "", DIMENSIONS)
     y = _year(market, year)
-    scenario = _cell(scenario, "scenario") or opts.scenario
+    scenario = opts.choose("scenario", scenario)
     rows_out = market.breakdown(y, dimension, scenario, opts.region)
     dim = market.dimension(dimension)
     period = f"CAGR {market.next_year}-{market.horizon_year}"
@@ -608,7 +612,7 @@ def _scenarios(
 ) -> Any:
     opts = _options(options)
     market = _market(opts.overrides)
-    region, segment = _cell(region, "region") or opts.region, _cell(segment, "segment") or opts.segment
+    region, segment = opts.choose("region", region), opts.choose("segment", segment)
     first, last = _year(market, first_year, "first_year"), _year(market, last_year, "last_year")
     if last < first:
         raise _invalid("last_year", str(last), f"a year at or after first_year {first}")
@@ -627,7 +631,7 @@ def IMGOUT_FAN(year, percentile=50, region=None, segment=None, options=None):
 def _fan(year: object, percentile: object, region: object, segment: object, options: object) -> Any:
     opts = _options(options)
     market = _market(opts.overrides)
-    region, segment = _cell(region, "region") or opts.region, _cell(segment, "segment") or opts.segment
+    region, segment = opts.choose("region", region), opts.choose("segment", segment)
     y = _year(market, year)
     p = _cell(percentile, "percentile")
     if p is None:
