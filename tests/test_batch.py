@@ -33,8 +33,8 @@ from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BatchReport, ClientsFileError, load_clients, run_batch
 from xl_addin.delivery.ledger import Ledger
 from xl_addin.delivery.settings import DeliverySettings, load_settings
+from xl_addin.errors import ImgoutError
 from xl_addin.model import market_for
-from xl_addin.model.errors import ImgoutError
 
 NO_WAIT: dict[str, Any] = {"sleep": lambda seconds: None}
 
@@ -429,4 +429,7 @@ def test_a_dry_run_folder_that_cannot_be_made_is_one_line(
         ["send", "--client", "Acme", "--to", "cfo@acme.example", "--dry-run", str(blocker / "eml")], capsys
     )
     assert code == 2
-    assert err == f"imgout: error: Cannot write to --dry-run {str(blocker / 'eml')!r}: Not a directory\n"
+    assert (
+        err
+        == f"imgout: error: Cannot write to the dry-run folder {str(blocker / 'eml')!r}: Not a directory\n"
+    )

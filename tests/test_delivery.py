@@ -15,6 +15,7 @@ import pytest
 
 from tests.delivery_support import PASSWORD, SENDER, USER, settings_for
 from tests.smtp_server import LocalSMTPServer, smtp_servers
+from xl_addin.common.formats import money, percent
 from xl_addin.delivery.ledger import Ledger, LedgerError, PackKey
 from xl_addin.delivery.message import (
     AddressError,
@@ -28,7 +29,6 @@ from xl_addin.delivery.pack import Pack, build_pack
 from xl_addin.delivery.settings import DeliverySettings, SettingsError, load_settings, state_dir
 from xl_addin.delivery.smtp import Attempt, Mailer
 from xl_addin.model import market_for
-from xl_addin.model.formats import money, percent
 from xl_addin.report.context import load_profile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -275,7 +275,7 @@ def test_a_file_that_is_not_a_ledger_is_reported(tmp_path: Path) -> None:
     bad.write_text("this is not a database " * 100)
     with pytest.raises(LedgerError) as error:
         Ledger(bad)
-    assert str(bad) in str(error.value) and "--ledger" in str(error.value)
+    assert str(bad) in str(error.value) and "IMGOUT_LEDGER" in str(error.value)
 
 
 # ------------------------------------------------------------------------------------------ SMTP

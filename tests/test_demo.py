@@ -10,8 +10,8 @@ from pathlib import Path
 
 import openpyxl
 
+from xl_addin.common.formats import money
 from xl_addin.model import default_market
-from xl_addin.model.formats import money
 
 
 def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xl_addin.report.files import atomic_path, write_atomic
+from xl_addin.common.atomic import atomic_path, write_atomic
 
 
 def test_a_written_file_is_whole_and_an_ordinary_file(tmp_path: Path) -> None:

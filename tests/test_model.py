@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
+from xl_addin.common.formats import money, percent
 from xl_addin.model import InvalidArgument, Market, default_market, market_for
 from xl_addin.model.assumptions import DIMENSIONS
-from xl_addin.model.formats import money, percent
 
 
 @pytest.fixture(scope="module")

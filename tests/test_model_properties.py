@@ -9,8 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xl_addin.common.formats import money
 from xl_addin.model import Market, assumptions_from_text, default_assumptions
-from xl_addin.model.formats import money
 
 DEFAULT = default_assumptions()
 

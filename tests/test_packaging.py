@@ -41,7 +41,7 @@ def test_an_installed_wheel_finds_its_templates_and_model_outside_the_checkout(
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     code = (
-        "from xl_addin.resources import templates_dir; from xl_addin.model import default_market; "
+        "from xl_addin.common.resources import templates_dir; from xl_addin.model import default_market; "
         "print(templates_dir()); print(round(default_market().forecast(2030), 2))"
     )
     result = subprocess.run(

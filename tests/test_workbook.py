@@ -25,12 +25,13 @@ from tests.libreoffice import (
     require_soffice,
 )
 from xl_addin.cli import main
+from xl_addin.common.formats import money
+from xl_addin.errors import InputError
 from xl_addin.model import market_for
-from xl_addin.model.formats import money
 from xl_addin.report import workbook as workbook_module
 from xl_addin.report.context import build_context, load_profile
 from xl_addin.report.layout import LayoutError, check_sheets, render_layout
-from xl_addin.report.workbook import WorkbookError, workbook_path, write_workbook
+from xl_addin.report.workbook import workbook_path, write_workbook
 
 OUTPUT_KINDS = ("forecast", "breakdown", "scenarios", "drivers")
 
@@ -377,7 +378,7 @@ def test_a_crash_while_writing_leaves_the_old_workbook_and_no_temporary_file(con
 
 def test_writing_into_a_folder_path_is_refused(context, tmp_path):
     (tmp_path / "taken.xlsx").mkdir()
-    with pytest.raises(WorkbookError, match="is a folder"):
+    with pytest.raises(InputError, match="is a folder"):
         write_workbook(context, tmp_path / "taken.xlsx")
 
 

@@ -15,21 +15,30 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from .model import ImgoutError, Market, market_for
-from .model.formats import money, percent
+from .common.formats import money, percent
+from .errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
+from .model import Market, market_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-USAGE_ERROR = 2
+#: What each kind of failure exits with: the one table the command follows (README, "Exit codes").
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (InputError, 2),  # bad input: an argument, a file's content, a setting
+    (OutputError, 1),  # a file could not be written
+    (DeliveryError, 1),  # delivery cannot go on safely
+    (ImgoutError, 1),
+)
+INTERRUPTED = 130
 
 
-class Failure(ImgoutError):
-    """A command could not do what was asked for a reason the user can act on."""
+def exit_code(error: BaseException) -> int:
+    """The exit code for an error, from :data:`EXIT_CODES`."""
+    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
 
 
 def fail(message: str) -> NoReturn:
-    """Stop the command with a user-facing error (exit code 2)."""
-    raise Failure(message)
+    """Stop the command with a user-facing input error (exit code 2)."""
+    raise InputError(message)
 
 
 def model_options(func: F) -> F:
@@ -508,7 +517,7 @@ def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[s
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(f"Cannot write to --out {str(out)!r}: {exc.strerror}")
+        raise os_error(f"Cannot write to --out {str(out)!r}", exc) from None
     try:  # WeasyPrint needs Pango from the OS; without it the demo still builds everything else
         import weasyprint  # noqa: F401
 
@@ -744,10 +753,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except ImgoutError as exc:
         click.echo(f"imgout: error: {exc}", err=True)
-        sys.exit(USAGE_ERROR)
+        sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         click.echo("imgout: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
     except Exception as exc:  # a bug, not bad input: still one line unless asked for the traceback
         if os.environ.get("IMGOUT_DEBUG"):
             raise

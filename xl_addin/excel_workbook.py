@@ -21,8 +21,8 @@ from typing import Any
 import xlsxwriter
 
 from . import udfs
-from .model.formats import excel_money_format, excel_percent_format
-from .report.files import atomic_path
+from .common.atomic import atomic_path
+from .common.formats import excel_money_format, excel_percent_format
 
 UDF_MODULE = "xl_addin.udfs"
 CONF_SHEET = "xlwings.conf"

@@ -38,9 +38,10 @@ from typing import Any
 
 import xlwings as xw
 
-from .model import Entry, ImgoutError, InvalidArgument, Market, market_for
+from .common.formats import UNIT_FACTORS, UNIT_LABELS
+from .errors import CellError, ImgoutError, InputError, InvalidArgument
+from .model import Entry, Market, market_for
 from .model.assumptions import DIMENSIONS, normalise, resolve_dimension
-from .model.formats import UNIT_FACTORS, UNIT_LABELS
 
 __all__ = [
     "ARGUMENT_DOCS",
@@ -137,10 +138,6 @@ _UNITS = {
 _UNITS["m"] = "mn"
 _DIRECTIONS = {"v": False, "vertical": False, "down": False, "h": True, "horizontal": True, "across": True}
 _LISTS = ("scenarios", "dimensions", "drivers", "sources", "anchors", "assumptions", "functions")
-
-
-class CellError(ImgoutError):
-    """An argument points at a cell that shows an Excel error."""
 
 
 # ---------------------------------------------------------------------------------------------- the market
@@ -248,8 +245,8 @@ def _describe(value: object) -> str:
     return repr(value)
 
 
-def _invalid(argument: str, given: str, allowed: str) -> ImgoutError:
-    return ImgoutError(f"Invalid {argument}: {given} (expected {allowed})")
+def _invalid(argument: str, given: str, allowed: str) -> InputError:
+    return InputError(f"Invalid {argument}: {given} (expected {allowed})")
 
 
 def _cell(value: object, argument: str) -> object:
@@ -722,7 +719,7 @@ def _find_entry(market: Market, key: object) -> Entry:
     keys = [e.key for e in market.assumptions.entries()]
     close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
     tail = f"; did you mean {close[0]!r}?" if close else '; =IMGOUT_LIST("assumptions") lists them all'
-    raise ImgoutError(f"Invalid assumption key: {key!r} (expected {hint}){tail}")
+    raise InputError(f"Invalid assumption key: {key!r} (expected {hint}){tail}")
 
 
 @_excel_function(docs={"field": ARGUMENT_DOCS["source_field"]})

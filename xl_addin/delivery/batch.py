@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from ..common.yamlfile import read_yaml_mapping
+from ..errors import ClientsFileError, ImgoutError, SchedulerError, os_error
 from ..model import Market, market_for
-from ..model.errors import ImgoutError
-from ..model.files import read_yaml_mapping
 from ..report.context import ClientProfile, ProfileError, profile_from_mapping
 from .ledger import Ledger, PackKey
 from .message import build_message, check_recipients, new_message_id, write_eml
@@ -38,14 +38,6 @@ Status = Literal[
 ]
 #: Statuses that leave a client without a problem to act on.
 OK_STATUSES = ("sent", "already sent", "written")
-
-
-class ClientsFileError(ImgoutError):
-    """The clients file is wrong: names the file, the entry (number and name) and the key."""
-
-
-class SchedulerError(ImgoutError):
-    """The Dask scheduler given with --scheduler cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -188,9 +180,7 @@ class DeliveryLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
         except OSError as exc:
-            raise ImgoutError(
-                f"Delivery log {self.path}: cannot be written ({exc}); see --log / IMGOUT_LOG"
-            ) from None
+            raise os_error(f"Delivery log {self.path} cannot be written (see IMGOUT_LOG)", exc) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -332,7 +322,7 @@ def run_batch(
         try:
             Path(dry_run).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ImgoutError(f"Cannot write to --dry-run {str(dry_run)!r}: {exc.strerror or exc}") from None
+            raise os_error(f"Cannot write to the dry-run folder {str(dry_run)!r}", exc) from None
     market = market_for(assumptions, overrides)
     assumptions_arg = str(Path(assumptions).resolve()) if assumptions is not None else None
     results: dict[int, ClientResult] = {}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..model.errors import ImgoutError
+from ..errors import LedgerError
 
 Status = Literal["sending", "sent", "failed", "in doubt"]
 
@@ -46,10 +46,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
     updated         TEXT NOT NULL
 )
 """
-
-
-class LedgerError(ImgoutError):
-    """The ledger file cannot be opened or is not an imgout ledger."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +124,7 @@ class Ledger:
             self._db.execute(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(
-                f"Send ledger {self.path}: cannot be opened ({exc}); see --ledger / IMGOUT_LEDGER"
+                f"Send ledger {self.path}: cannot be opened ({exc}); see IMGOUT_LEDGER"
             ) from None
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..model.errors import ImgoutError
+from ..errors import AddressError
 
 if TYPE_CHECKING:
     import jinja2
@@ -39,10 +39,6 @@ PROVENANCE_HEADER = "X-Imgout-Provenance"
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _ADDRESS = re.compile(rf"({_LOCAL})@({_LABEL}(?:\.{_LABEL})*)")
-
-
-class AddressError(ImgoutError):
-    """An email address is malformed, contains a line break, or is outside the allowed domains."""
 
 
 def check_address(address: str, role: str = "recipient") -> str:
@@ -85,7 +81,7 @@ def check_recipients(
 def _environment() -> jinja2.Environment:
     import jinja2
 
-    from ..resources import templates_dir
+    from ..common.resources import templates_dir
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
@@ -154,8 +150,8 @@ def write_eml(message: EmailMessage, out_dir: Path, stem: str | None = None) -> 
 
     The stem defaults to a file-safe form of the client name the message carries.
     """
+    from ..common.atomic import write_atomic
     from ..report.context import safe_filename
-    from ..report.files import write_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

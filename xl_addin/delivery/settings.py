@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..model.errors import ImgoutError
-from ..model.files import read_yaml_mapping
+from ..common.yamlfile import read_yaml_mapping
+from ..errors import SettingsError
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -39,10 +39,6 @@ ENV_VARS: dict[str, str] = {
 }
 PASSWORD_VAR = "IMGOUT_SMTP_PASSWORD"
 SETTINGS_VAR = "IMGOUT_SETTINGS"
-
-
-class SettingsError(ImgoutError):
-    """A delivery setting is missing or wrong: names the variable or file key and what is allowed."""
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -9,6 +9,7 @@ No Excel, no templates, no email: adapters call this; nothing here calls them. S
     27.88
 """
 
+from ..errors import AssumptionError, CalibrationError, ImgoutError, InvalidArgument
 from .assumptions import (
     AssumptionSet,
     Entry,
@@ -17,7 +18,6 @@ from .assumptions import (
     load_assumptions,
     parse_overrides,
 )
-from .errors import AssumptionError, CalibrationError, ImgoutError, InvalidArgument
 from .market import (
     MODEL_VERSION,
     UNITS,

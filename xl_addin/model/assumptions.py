@@ -18,8 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import AssumptionError, InvalidArgument
-from .files import describe, parse_yaml_mapping, read_yaml_mapping
+from ..common.yamlfile import describe, parse_yaml_mapping, read_yaml_mapping
+from ..errors import AssumptionError, InvalidArgument
 
 DEFAULT_ORIGIN = "embedded default"
 KINDS = ("published", "derived", "assumed")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import CalibrationError
 from .assumptions import Anchor, AssumptionSet
-from .errors import CalibrationError
 
 MAX_REWEIGHTS = 60
 

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import __version__
+from ..errors import InvalidArgument
 from .assumptions import (
     DIMENSIONS,
     RESERVED_SCENARIO,
@@ -27,7 +28,6 @@ from .assumptions import (
     resolve_dimension,
 )
 from .calibration import Calibration, calibrate
-from .errors import InvalidArgument
 
 MODEL_VERSION = __version__
 UNITS = "USD bn"

@@ -25,13 +25,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..model.errors import ImgoutError, InvalidArgument
-from ..model.formats import UNIT_LABELS, money, percent
+from ..common.atomic import write_atomic
+from ..common.formats import UNIT_LABELS, money, percent
+from ..common.resources import templates_dir
+from ..errors import BriefTemplateError, InputError, InvalidArgument, os_error
 from ..model.market import SEGMENT_DIMENSIONS
-from ..resources import templates_dir
 from .charts import CHART_CID, HEIGHT, WIDTH, chart_for, chart_svg
 from .context import FanRow, MemberRow, ReportContext
-from .files import write_atomic
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
 STYLESHEET = "brief.css"
@@ -39,10 +39,6 @@ FORMATS = ("html", "md", "pdf", "txt")
 """What :func:`write_briefs` writes; ``all`` means every one of them."""
 CHART_MODES = ("inline", "cid")
 PAGE_MARGIN = "7mm"
-
-
-class BriefTemplateError(ImgoutError):
-    """A brief template is broken (a typo, an undefined name): names the template and the line."""
 
 
 # ------------------------------------------------------------------------------------------ user text
@@ -384,7 +380,7 @@ def write_briefs(context: ReportContext, out_dir: Path, formats: Sequence[str]) 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ImgoutError(f"Cannot create output folder {out_dir}: {exc.strerror or exc}") from None
+        raise os_error(f"Cannot create output folder {out_dir}", exc) from None
     if not out_dir.is_dir():
-        raise ImgoutError(f"Output folder {out_dir} is not a folder")
+        raise InputError(f"Output folder {out_dir} is not a folder")
     return {f: write_atomic(out_dir / brief_filename(context, f), data) for f, data in rendered.items()}

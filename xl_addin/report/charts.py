@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from ..model.formats import UNIT_LABELS, axis_tick, in_units, money
+from ..common.formats import UNIT_LABELS, axis_tick, in_units, money
 from .context import ReportContext
 
 if TYPE_CHECKING:  # Pillow is imported only when a PNG is drawn, to keep the HTML path fast

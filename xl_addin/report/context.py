@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..common.formats import UNIT_LABELS
+from ..common.yamlfile import read_yaml_mapping
+from ..errors import InvalidArgument, ProfileError
 from ..model import Market, market_for
 from ..model.assumptions import Source
-from ..model.errors import ImgoutError, InvalidArgument
-from ..model.files import read_yaml_mapping
-from ..model.formats import UNIT_LABELS
 from ..model.market import SEGMENT_DIMENSIONS, BridgeFactor, Point, TornadoBar
 
 PROFILE_KEYS = (
@@ -62,10 +62,6 @@ HISTORIC_FACTORS = (
     "early adoption of teleradiology",
     "widening use of digital imaging systems",
 )
-
-
-class ProfileError(ImgoutError):
-    """A client profile is wrong: names the file, the key and what is allowed."""
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from typing import Any
 import jinja2
 import yaml
 
-from ..model.errors import ImgoutError
-from ..model.formats import UNIT_LABELS, percent
-from ..resources import templates_dir
+from ..common.formats import UNIT_LABELS, percent
+from ..common.resources import templates_dir
+from ..errors import LayoutError
 from .context import ReportContext
 
 TEMPLATE = "workbook.yaml.j2"
@@ -39,10 +39,6 @@ SHEET_KINDS = (
 # Every other sheet's formulas reference these, so a layout without them cannot be written.
 REQUIRED_KINDS = ("inputs", "scenarios", "forecast")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-
-
-class LayoutError(ImgoutError):
-    """The workbook layout template is wrong: names the template, the sheet and what is allowed."""
 
 
 @dataclass(frozen=True)

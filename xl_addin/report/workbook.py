@@ -25,11 +25,11 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+from ..common.atomic import atomic_path
+from ..common.formats import UNIT_LABELS, excel_money_format, excel_percent_format, in_units
+from ..errors import InputError, LayoutError, WorkbookError, os_error
 from ..model.assumptions import RESERVED_SCENARIO
-from ..model.errors import ImgoutError
-from ..model.formats import UNIT_LABELS, excel_money_format, excel_percent_format, in_units
 from .context import ReportContext, scenario_labels
-from .files import atomic_path
 from .layout import SheetLayout, render_layout
 
 INPUT_FONT = "#0000FF"  # FAST / banking convention: inputs blue on light yellow
@@ -74,17 +74,13 @@ CLASSIC_FUNCTIONS = frozenset({"IF", "AND", "INDEX", "MATCH", "SUM", "SUMPRODUCT
 _FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 
-class WorkbookError(ImgoutError):
-    """A workbook could not be written: says where and why."""
-
-
 def workbook_path(context: ReportContext, out: Path) -> Path:
     """Where ``--out`` puts the workbook: a folder gets ``<client slug>.xlsx``, a file name is used as is."""
     if out.is_dir() or str(out).endswith(("/", os.sep)):
         return out / f"{context.client.slug}.xlsx"
     if out.suffix.lower() != ".xlsx":
-        raise WorkbookError(
-            f"Invalid --out: {str(out)!r} is neither an existing folder nor a file name ending in .xlsx"
+        raise InputError(
+            f"Invalid workbook path: {str(out)!r} is neither an existing folder nor a file name ending in .xlsx"
         )
     return out
 
@@ -98,15 +94,15 @@ def write_workbook(context: ReportContext, path: Path) -> Path:
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise WorkbookError(f"Cannot write {path}: folder {folder} does not exist")
+        raise InputError(f"Cannot write {path}: folder {folder} does not exist")
     if path.is_dir():
-        raise WorkbookError(f"Cannot write {path}: it is a folder (give a file name ending in .xlsx)")
+        raise InputError(f"Cannot write {path}: it is a folder (give a file name ending in .xlsx)")
     layout = render_layout(context)
     try:
         with atomic_path(path) as temp:
             _Writer(context, layout, temp).write()
     except OSError as exc:
-        raise WorkbookError(f"Cannot write {path}: {exc.strerror or exc}") from None
+        raise os_error(f"Cannot write {path}", exc) from None
     return path
 
 
@@ -1313,7 +1309,7 @@ class _Writer:
             "provenance": lambda: c.provenance,
         }
         if name not in fields:
-            raise WorkbookError(
+            raise LayoutError(
                 f"Invalid workbook layout: unknown field {name!r} (expected one of {', '.join(fields)})"
             )
         return fields[name]()

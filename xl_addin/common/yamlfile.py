@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ImgoutError
+from ..errors import ImgoutError
 
 #: Makes the user's error for a file from (where in the file, the problem); where may be "".
 ErrorFactory = Callable[[str, str], ImgoutError]

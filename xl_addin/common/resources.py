@@ -11,7 +11,7 @@ def templates_dir() -> Path:
     In a wheel they are installed as ``xl_addin/templates``; in a source checkout (or an editable
     install) they stand beside the package.
     """
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # xl_addin/
     for candidate in (package / "templates", package.parent / "templates"):
         if candidate.is_dir():
             return candidate
