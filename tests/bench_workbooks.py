@@ -16,7 +16,7 @@ from pathlib import Path
 
 def build(names: list[str], folder: str) -> int:
     """Build one workbook per client name into folder; returns how many were written."""
-    from xl_addin.report.context import build_context, load_profile
+    from xl_addin.report import build_context, load_profile
     from xl_addin.report.workbook import workbook_path, write_workbook
 
     for name in names:

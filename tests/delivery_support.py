@@ -13,7 +13,7 @@ from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BuildFailure
 from xl_addin.delivery.pack import Pack
 from xl_addin.delivery.settings import DeliverySettings, load_settings
-from xl_addin.report.context import ClientProfile
+from xl_addin.report.profile import ClientProfile
 
 SENDER = "briefs@imgout.example"
 USER = "mailer@imgout.example"

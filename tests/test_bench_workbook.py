@@ -9,7 +9,7 @@ Targets: one client workbook in at most 0.3 s in-process; 100 in at most 20 s on
 from __future__ import annotations
 
 from tests.bench_workbooks import build_many
-from xl_addin.report.context import build_context, load_profile
+from xl_addin.report import build_context, load_profile
 from xl_addin.report.workbook import write_workbook
 
 

@@ -29,7 +29,7 @@ from xl_addin.delivery.pack import Pack, build_pack
 from xl_addin.delivery.settings import DeliverySettings, SettingsError, load_settings, state_dir
 from xl_addin.delivery.smtp import Attempt, Mailer
 from xl_addin.model import market_for
-from xl_addin.report.context import load_profile
+from xl_addin.report.profile import load_profile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -28,8 +28,8 @@ from xl_addin.cli import main
 from xl_addin.common.formats import money
 from xl_addin.errors import InputError
 from xl_addin.model import market_for
+from xl_addin.report import build_context, load_profile
 from xl_addin.report import workbook as workbook_module
-from xl_addin.report.context import build_context, load_profile
 from xl_addin.report.layout import LayoutError, check_sheets, render_layout
 from xl_addin.report.workbook import workbook_path, write_workbook
 

@@ -391,7 +391,7 @@ def workbook(
     overrides: Sequence[str],
 ) -> None:
     """Write a client workbook: live formulas on one Inputs sheet, stored results, native charts."""
-    from .report.context import build_context, load_profile
+    from .report import build_context, load_profile
     from .report.workbook import workbook_path, write_workbook
 
     if client_name is None and profile is None:
@@ -475,8 +475,8 @@ def brief(
     out: Path,
 ) -> None:
     """Write the client's summary brief: HTML (email-ready), Markdown, PDF and/or plain text."""
+    from .report import build_context, load_profile
     from .report.brief import expand_formats, write_briefs
-    from .report.context import build_context, load_profile
 
     wanted = expand_formats(formats.split(","))  # a bad format stops here, before anything is computed
     chosen = load_profile(profile, name=client)
@@ -509,8 +509,8 @@ def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[s
     as an .eml file (a dry run: nothing is sent)."""
     from .delivery.message import build_message, write_eml
     from .delivery.pack import build_pack
+    from .report import build_context, load_profile
     from .report.brief import write_briefs
-    from .report.context import build_context, load_profile
 
     profile = load_profile(None, name=client, to=[DEMO_RECIPIENT])
     override_text = "; ".join(overrides) if overrides else None
@@ -665,7 +665,7 @@ def send(
     from .delivery.batch import ClientEntry, check_against_market
     from .delivery.message import check_recipients
     from .delivery.settings import load_settings
-    from .report.context import load_profile
+    from .report.profile import load_profile
 
     if client_name is None and profile is None:
         fail("Missing --client NAME (or a --profile FILE with a name)")

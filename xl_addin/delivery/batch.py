@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from ..common.yamlfile import read_yaml_mapping
-from ..errors import ClientsFileError, ImgoutError, SchedulerError, os_error
+from ..errors import ClientsFileError, ImgoutError, ProfileError, SchedulerError, os_error
 from ..model import Market, market_for
-from ..report.context import ClientProfile, ProfileError, profile_from_mapping
+from ..report.profile import ClientProfile, profile_from_mapping
 from .ledger import Ledger, PackKey
 from .message import build_message, check_recipients, new_message_id, write_eml
 from .pack import Pack, build_detached_pack

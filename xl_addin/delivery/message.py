@@ -151,7 +151,7 @@ def write_eml(message: EmailMessage, out_dir: Path, stem: str | None = None) -> 
     The stem defaults to a file-safe form of the client name the message carries.
     """
     from ..common.atomic import write_atomic
-    from ..report.context import safe_filename
+    from ..report.profile import safe_filename
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

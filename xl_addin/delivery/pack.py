@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..report.context import ClientProfile, build_context
+from ..report import ClientProfile, build_context
 from .message import render_subject
 
 PDF_TYPE = "application/pdf"

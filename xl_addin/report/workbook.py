@@ -6,7 +6,7 @@ the Inputs sheet that recomputes the way the engine would for that input, and ev
 stores the engine's result, so viewers and ``pandas.read_excel`` see numbers. Only functions that
 Excel 2010 and LibreOffice both know are used (INDEX/MATCH, SUMPRODUCT, IF): no dynamic arrays.
 
-    >>> from xl_addin.report.context import build_context, load_profile
+    >>> from xl_addin.report import build_context, load_profile
     >>> context = build_context(load_profile(None, name="Acme Imaging"))
     >>> write_workbook(context, Path("acme.xlsx"))  # doctest: +SKIP
 """
