@@ -29,7 +29,7 @@ from PIL import Image
 
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import write_briefs
-from xl_addin.report.charts import SCENARIO_COLOURS
+from xl_addin.report.brief.charts import SCENARIO_COLOURS
 
 BRAND = "#1F4E79"
 WIDTHS = {"desktop": 1024, "phone": 480}

@@ -6,7 +6,7 @@ import pytest
 
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import pdf_bytes, render_brief
-from xl_addin.report.charts import chart_png
+from xl_addin.report.brief.charts import chart_png
 
 
 @pytest.fixture(scope="module")

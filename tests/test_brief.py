@@ -19,18 +19,18 @@ from PIL import Image
 from xl_addin.cli import main
 from xl_addin.common.formats import money, percent
 from xl_addin.common.resources import templates_dir
+from xl_addin.errors import BriefTemplateError
 from xl_addin.model import InvalidArgument, default_market
 from xl_addin.model.market import SEGMENT_DIMENSIONS
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import (
-    BriefTemplateError,
     markdown_escape,
     pdf_bytes,
     render_brief,
     write_briefs,
     write_pdf,
 )
-from xl_addin.report.charts import CHART_CID, HEIGHT, WIDTH, chart_png
+from xl_addin.report.brief.charts import CHART_CID, HEIGHT, WIDTH, chart_png
 
 HOSTILE_NAMES = {
     "markup": "<script>alert('x')</script> & \"Quoted\" O'Brien <b>Imaging</b> *Ltd* | #1",

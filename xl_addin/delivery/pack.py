@@ -67,7 +67,7 @@ def build_pack(
     The HTML refers to the chart by ``cid:`` so that the email can carry it inline.
     """
     from ..report.brief import render_brief, write_pdf
-    from ..report.charts import CHART_CID, chart_png
+    from ..report.brief.charts import CHART_CID, chart_png
     from ..report.workbook import write_workbook
 
     context = build_context(profile, assumptions, overrides)

@@ -1,11 +1,11 @@
-"""The summary brief: HTML (CSS inlined, for email and as a file), Markdown, plain text and PDF.
+"""The summary brief as text: HTML (CSS inlined, for email and as a file), Markdown and plain text.
 
 One report context is rendered through Jinja templates under ``templates/`` (``brief.html.j2``,
 ``brief.md.j2``, ``brief.txt.j2`` and shared ``_*.j2`` partials). Every number goes through the shared
-formatter (:mod:`xl_addin.model.formats`). User text (client names, notes, assumption texts) is escaped
+formatter (:mod:`xl_addin.common.formats`). User text (client names, notes, assumption texts) is escaped
 for the format it lands in: HTML by autoescape, Markdown by escaping its specials, text by dropping control
 characters. A template that names something undefined is an error naming the template and line, never
-a blank. The PDF is WeasyPrint's rendering of the same HTML.
+a blank. The PDF (:mod:`.pdf`) prints :func:`print_html`, the same page with its stylesheet kept.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import functools
 import re
 import textwrap
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,20 +25,16 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..common.atomic import write_atomic
-from ..common.formats import UNIT_LABELS, money, percent
-from ..common.resources import templates_dir
-from ..errors import BriefTemplateError, InputError, InvalidArgument, os_error
-from ..model.market import SEGMENT_DIMENSIONS
+from ...common.formats import UNIT_LABELS, money, percent
+from ...common.resources import templates_dir
+from ...errors import BriefTemplateError, InvalidArgument
+from ...model.market import SEGMENT_DIMENSIONS
+from ..context import FanRow, MemberRow, ReportContext
 from .charts import CHART_CID, HEIGHT, WIDTH, chart_for, chart_svg
-from .context import FanRow, MemberRow, ReportContext
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
 STYLESHEET = "brief.css"
-FORMATS = ("html", "md", "pdf", "txt")
-"""What :func:`write_briefs` writes; ``all`` means every one of them."""
 CHART_MODES = ("inline", "cid")
-PAGE_MARGIN = "7mm"
 
 
 # ------------------------------------------------------------------------------------------ user text
@@ -222,7 +218,7 @@ def _view(context: ReportContext, fmt: str, chart: str) -> dict[str, Any]:
         "segments": segments,
         "notes": paragraphs,
         "uncertainty": market.assumptions.uncertainty,
-        "generated": _generated(context),
+        "generated": generated_text(context),
         "chart": _chart_html(context, chart) if fmt == "html" else None,
         "chart_description": chart_for(context).description,
         "logo": _logo_uri(context.client.logo) if fmt == "html" and chart == "inline" else "",
@@ -238,7 +234,7 @@ def _text_on(colour: str) -> str:
 
 def _chart_html(context: ReportContext, chart: str) -> Markup:
     if chart == "inline":
-        return Markup(chart_svg(context))  # built from escaped parts in charts.py
+        return Markup(chart_svg(context))  # built from escaped parts in .charts
     alt = chart_for(context).description
     return Markup(
         f'<img src="cid:{CHART_CID}" width="{WIDTH}" height="{HEIGHT}" alt="{Markup.escape(alt)}"'
@@ -274,113 +270,38 @@ def render_brief(
     """The brief as text in one format: ``html``, ``md`` or ``txt``.
 
     For HTML, ``chart="inline"`` embeds the chart as SVG (a standalone file; also what the PDF prints) and
-    ``chart="cid"`` refers to ``cid:imgout-chart`` (an email attaches :func:`~xl_addin.report.charts.chart_png`
-    under that Content-ID). Either way the CSS is inlined into ``style`` attributes: no stylesheet, no script.
+    ``chart="cid"`` refers to ``cid:imgout-chart`` (an email attaches
+    :func:`~xl_addin.report.brief.charts.chart_png` under that Content-ID). Either way the CSS is inlined
+    into ``style`` attributes: no stylesheet, no script.
     """
     if fmt not in TEMPLATES:
         raise InvalidArgument("brief format", fmt, tuple(TEMPLATES))
     if chart not in CHART_MODES:
         raise InvalidArgument("chart", chart, CHART_MODES)
-    env = environment(fmt, templates)
-    name = TEMPLATES[fmt]
-    try:
-        text = env.get_template(name).render(_view(context, fmt, chart))
-        if fmt != "html":
-            text = re.sub(r"\n{3,}", "\n\n", text)  # blank lines left by skipped blocks
-    except jinja2.TemplateError as exc:
-        raise _template_error(exc, exc.__traceback__, name) from exc
-    except BriefTemplateError as exc:
-        raise _template_error(exc, exc.__traceback__, name) from exc
+    text = _render(context, fmt, chart, templates)
     if fmt == "html":
         return str(_inliner().inline(text))
-    return text
+    return re.sub(r"\n{3,}", "\n\n", text)  # blank lines left by skipped blocks
 
 
-def pdf_bytes(context: ReportContext) -> bytes:
-    """The brief as PDF: WeasyPrint's rendering of the HTML brief on A4 or Letter (the profile's paper).
+def print_html(context: ReportContext) -> str:
+    """The HTML brief for printing: the chart inline as SVG and the CSS left in its ``<style>`` element.
 
-    The same page as the HTML brief, fitted on one page by the ``@media print`` rules of ``brief.css``. The
-    CSS is left in its ``<style>`` element rather than inlined: WeasyPrint reads it there (inlining is for
-    email clients) and the ``@media print`` rules, which inlining drops, apply.
+    A printer (WeasyPrint, a browser) reads the stylesheet there, including the ``@media print`` rules
+    that fit the brief on one page; inlining, which email needs, would drop them.
     """
-    from weasyprint import CSS, HTML
+    return _render(context, "html", "inline", None)
 
-    name = TEMPLATES["html"]
+
+def _render(context: ReportContext, fmt: str, chart: str, templates: Path | None) -> str:
+    """A brief template rendered; a broken template is an error naming its file and line."""
+    name = TEMPLATES[fmt]
     try:
-        html = environment("html").get_template(name).render(_view(context, "html", "inline"))
+        return environment(fmt, templates).get_template(name).render(_view(context, fmt, chart))
     except (jinja2.TemplateError, BriefTemplateError) as exc:
         raise _template_error(exc, exc.__traceback__, name) from exc
-    footer = _css_string(  # the HTML footer row, which the print CSS hides: here it is on every page
-        f"{context.provenance} ({context.assumption_origin}) · generated {_generated(context)}"
-        f" · figures in {UNIT_LABELS[context.units]}, growth a year"
-    )
-    page = CSS(
-        string=(
-            f"@page {{ size: {context.client.paper}; margin: {PAGE_MARGIN} {PAGE_MARGIN} 10mm;"
-            f" @bottom-left {{ content: {footer}; font: 6.5pt Helvetica, Arial, sans-serif; color: #6B7280; }}"
-            " @bottom-right { content: 'page ' counter(page) ' of ' counter(pages);"
-            " font: 6.5pt Helvetica, Arial, sans-serif; color: #6B7280; } }"
-        )
-    )
-    return bytes(HTML(string=html).write_pdf(stylesheets=[page]))
 
 
-def _generated(context: ReportContext) -> str:
-    """When the brief's numbers were computed, in UTC."""
+def generated_text(context: ReportContext) -> str:
+    """When the brief's numbers were computed, in UTC: ``2026-03-05 12:00 UTC``."""
     return context.generated.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _css_string(text: str) -> str:
-    """Text as a CSS string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
-# ------------------------------------------------------------------------------------------ files
-
-
-def write_pdf(context: ReportContext, path: Path) -> Path:
-    """Write the PDF brief to `path` (atomically) and return it."""
-    return write_atomic(Path(path), pdf_bytes(context))
-
-
-def brief_filename(context: ReportContext, fmt: str) -> str:
-    """The file name of one format of a client's brief, from the profile's safe slug: ``Acme-brief.pdf``."""
-    return f"{context.client.slug}-brief.{fmt}"
-
-
-def expand_formats(formats: Sequence[str] | str) -> tuple[str, ...]:
-    """Requested formats (``all`` = every one), validated before anything is rendered or written."""
-    if isinstance(formats, str):
-        formats = [formats]
-    chosen: list[str] = []
-    for f in formats:
-        name = str(f).strip().lower()
-        if name == "all":
-            chosen.extend(FORMATS)
-        elif name in FORMATS:
-            chosen.append(name)
-        else:
-            raise InvalidArgument("format", f, (*FORMATS, "all"))
-    if not chosen:
-        raise InvalidArgument("format", "", (*FORMATS, "all"))
-    return tuple(dict.fromkeys(chosen))
-
-
-def write_briefs(context: ReportContext, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
-    """Render the brief in each format and write them to `out_dir` (created if needed), named from the client.
-
-    Everything is rendered before anything is written, so a failure leaves no partial set; each file is
-    written atomically. Returns the path of each format.
-    """
-    wanted = expand_formats(formats)
-    rendered: Mapping[str, bytes] = {
-        f: pdf_bytes(context) if f == "pdf" else render_brief(context, f).encode("utf-8") for f in wanted
-    }
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise os_error(f"Cannot create output folder {out_dir}", exc) from None
-    if not out_dir.is_dir():
-        raise InputError(f"Output folder {out_dir} is not a folder")
-    return {f: write_atomic(out_dir / brief_filename(context, f), data) for f, data in rendered.items()}

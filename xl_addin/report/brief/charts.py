@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from ..common.formats import UNIT_LABELS, axis_tick, in_units, money
-from .context import ReportContext
+from ...common.formats import UNIT_LABELS, axis_tick, in_units, money
+from ..context import ReportContext
 
 if TYPE_CHECKING:  # Pillow is imported only when a PNG is drawn, to keep the HTML path fast
     from PIL import ImageFont
@@ -31,7 +31,8 @@ SCENARIO_COLOURS = {"bear": "#C2410C", "bull": "#047857", "base": "#4B5563"}
 OTHER_COLOURS = ("#7C3AED", "#B45309", "#0E7490", "#BE185D")
 GRID, AXIS_TEXT, ZONE = "#E5E7EB", "#4B5563", "#F3F4F6"
 
-Point = tuple[float, float]
+XY = tuple[float, float]
+"""A point on the canvas in pixels: (x, y)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Line:
     colour: str
     width: float
     dashed: bool
-    points: tuple[Point, ...]
+    points: tuple[XY, ...]
     end_label: str
     end_y: float
 
@@ -73,7 +74,7 @@ class Chart:
     top: float
     right: float
     bottom: float
-    band: tuple[Point, ...]
+    band: tuple[XY, ...]
     band_colour: str
     lines: tuple[Line, ...]
     markers: tuple[Marker, ...]
@@ -98,30 +99,78 @@ def nice_step(span: float, ticks: int = 5) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
+@dataclass(frozen=True)
+class _Scale:
+    """Years across and values up, in pixels of the canvas; values in USD bn, ticks in the brief's units."""
+
+    first: int
+    last: int
+    step: float
+    top_value: float
+    units: str
+    left: float = 46.0
+    top: float = 26.0
+    right: float = WIDTH - 104.0
+    bottom: float = HEIGHT - 50.0
+
+    def x(self, year: int) -> float:
+        """The x of a year."""
+        return self.left + (year - self.first) / (self.last - self.first) * (self.right - self.left)
+
+    def y(self, value_bn: float) -> float:
+        """The y of a value in USD bn."""
+        return self.bottom - in_units(value_bn, self.units) / self.top_value * (self.bottom - self.top)
+
+
 def chart_for(context: ReportContext) -> Chart:
     """The chart's geometry for a report context: scenario paths, band, published markers, axes."""
+    scale = _scale(context)
+    lines = _lines(context, scale)
+    return Chart(
+        scale.left,
+        scale.top,
+        scale.right,
+        scale.bottom,
+        _band(context, scale),
+        tint(context.client.brand_colour, 0.78),
+        tuple(lines),
+        tuple(
+            Marker(scale.x(p.year), scale.y(p.value), money(p.value, context.units))
+            for p in context.series
+            if p.status == "published"
+        ),
+        _zones(context, scale),
+        _y_ticks(scale),
+        _x_ticks(context, scale),
+        UNIT_LABELS[context.units],
+        _legend(context, lines),
+        _description(context),
+    )
+
+
+def _scale(context: ReportContext) -> _Scale:
+    """A round top value above the highest scenario path and P90, and the tick step that reaches it."""
     units = context.units
     years = [y for y, _ in context.scenario_table]
-    first, last = years[0], years[-1]
-    fan = {f.year: f for f in context.fan}
     highest = max(
         max(in_units(v, units) for _, row in context.scenario_table for v in row.values()),
         max(in_units(f.p90, units) for f in context.fan),
     )
     step = nice_step(highest)
-    top_value = step * math.ceil(highest / step)
-    left, top, right, bottom = 46.0, 26.0, WIDTH - 104.0, HEIGHT - 50.0
+    return _Scale(years[0], years[-1], step, step * math.ceil(highest / step), units)
 
-    def x(year: int) -> float:
-        return left + (year - first) / (last - first) * (right - left)
 
-    def y(value_bn: float) -> float:
-        return bottom - in_units(value_bn, units) / top_value * (bottom - top)
-
-    band_years = [yr for yr in years if yr in fan]
-    band = tuple((x(yr), y(fan[yr].p90)) for yr in band_years) + tuple(
-        (x(yr), y(fan[yr].p10)) for yr in reversed(band_years)
+def _band(context: ReportContext, scale: _Scale) -> tuple[XY, ...]:
+    """The P10-P90 band: along P90 left to right, back along P10."""
+    fan = {f.year: f for f in context.fan}
+    years = [yr for yr, _ in context.scenario_table if yr in fan]
+    return tuple((scale.x(yr), scale.y(fan[yr].p90)) for yr in years) + tuple(
+        (scale.x(yr), scale.y(fan[yr].p10)) for yr in reversed(years)
     )
+
+
+def _lines(context: ReportContext, scale: _Scale) -> list[Line]:
+    """One line per scenario; the chosen one in the brand colour, solid, heavier and drawn last."""
     others = iter(OTHER_COLOURS)
     lines = []
     for s in context.scenario_names:
@@ -134,58 +183,68 @@ def chart_for(context: ReportContext) -> Chart:
                 colour=colour,
                 width=2.6 if chosen else 1.6,
                 dashed=not chosen,
-                points=tuple((x(yr), y(row[s])) for yr, row in context.scenario_table),
-                end_label=f"{s} {money(end_value, units)}",
-                end_y=y(end_value),
+                points=tuple((scale.x(yr), scale.y(row[s])) for yr, row in context.scenario_table),
+                end_label=f"{s} {money(end_value, context.units)}",
+                end_y=scale.y(end_value),
             )
         )
     lines.sort(key=lambda line: line.scenario == context.scenario)  # the chosen path is drawn last, on top
-    markers = tuple(
-        Marker(x(p.year), y(p.value), money(p.value, units))
-        for p in context.series
-        if p.status == "published"
-    )
+    return lines
+
+
+def _zones(context: ReportContext, scale: _Scale) -> tuple[Zone, ...]:
+    """The shaded spans before the first and after the last published year."""
     base, horizon = context.headline.base_year, context.headline.horizon_year
     zones = []
-    if first < base:
-        zones.append(Zone(x(first), x(base), "back-cast"))
-    if last > horizon:
-        zones.append(Zone(x(horizon), x(last), "extrapolated"))
+    if scale.first < base:
+        zones.append(Zone(scale.x(scale.first), scale.x(base), "back-cast"))
+    if scale.last > horizon:
+        zones.append(Zone(scale.x(horizon), scale.x(scale.last), "extrapolated"))
+    return tuple(zones)
+
+
+def _x_ticks(context: ReportContext, scale: _Scale) -> tuple[tuple[float, str], ...]:
+    """Year labels every 1, 2 or 5 years (by the span shown), and the first and last year."""
+    first, last = scale.first, scale.last
     year_step = 5 if last - first > 12 else (2 if last - first > 6 else 1)
-    x_ticks = tuple((x(yr), str(yr)) for yr in years if yr % year_step == 0 or yr in (first, last))
-    y_ticks = tuple(
-        (bottom - i * step / top_value * (bottom - top), axis_tick(i * step, step))
-        for i in range(round(top_value / step) + 1)
+    return tuple(
+        (scale.x(yr), str(yr))
+        for yr, _ in context.scenario_table
+        if yr % year_step == 0 or yr in (first, last)
     )
-    unit_label = UNIT_LABELS[units]
+
+
+def _y_ticks(scale: _Scale) -> tuple[tuple[float, str], ...]:
+    """Value labels at every step from zero to the top value."""
+    return tuple(
+        (
+            scale.bottom - i * scale.step / scale.top_value * (scale.bottom - scale.top),
+            axis_tick(i * scale.step, scale.step),
+        )
+        for i in range(round(scale.top_value / scale.step) + 1)
+    )
+
+
+def _legend(context: ReportContext, lines: Sequence[Line]) -> tuple[tuple[str, str, str], ...]:
+    """The chosen scenario first, the others, then the band."""
     chosen_first = sorted(lines, key=lambda line: line.scenario != context.scenario)
-    legend = (
+    return (
         *(
             (f"{line.scenario} scenario", line.colour, "dashed" if line.dashed else "line")
             for line in chosen_first
         ),
         ("P10-P90 range (Monte Carlo)", tint(context.client.brand_colour, 0.78), "band"),
     )
-    by_year = dict(context.scenario_table)
-    horizon_values = by_year.get(horizon, context.scenario_table[-1][1])
+
+
+def _description(context: ReportContext) -> str:
+    """The chart in words (its alt text and title): span, units and every scenario at the horizon."""
+    units = context.units
+    first, last = context.scenario_table[0][0], context.scenario_table[-1][0]
+    horizon = context.headline.horizon_year
+    horizon_values = dict(context.scenario_table).get(horizon, context.scenario_table[-1][1])
     described = "; ".join(f"{s} {money(horizon_values[s], units)}" for s in context.scenario_names)
-    description = f"Market size by year, {unit_label}, {first}-{last}, by scenario. {horizon}: {described}."
-    return Chart(
-        left,
-        top,
-        right,
-        bottom,
-        band,
-        tint(context.client.brand_colour, 0.78),
-        tuple(lines),
-        markers,
-        tuple(zones),
-        y_ticks,
-        x_ticks,
-        unit_label,
-        legend,
-        description,
-    )
+    return f"Market size by year, {UNIT_LABELS[units]}, {first}-{last}, by scenario. {horizon}: {described}."
 
 
 def _spread(positions: Sequence[float], gap: float, low: float, high: float) -> list[float]:
@@ -297,7 +356,7 @@ def chart_svg(context: ReportContext) -> str:
     return "".join(out)
 
 
-def _points(points: Sequence[Point]) -> str:
+def _points(points: Sequence[XY]) -> str:
     return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
 
 
