@@ -26,12 +26,13 @@ from tests.libreoffice import (
 )
 from xl_addin.cli import main
 from xl_addin.common.formats import money
-from xl_addin.errors import InputError
+from xl_addin.errors import InputError, LayoutError
 from xl_addin.model import market_for
 from xl_addin.report import build_context, load_profile
-from xl_addin.report import workbook as workbook_module
-from xl_addin.report.layout import LayoutError, check_sheets, render_layout
+from xl_addin.report.layout import check_sheets, render_layout
 from xl_addin.report.workbook import workbook_path, write_workbook
+from xl_addin.report.workbook.book import Book
+from xl_addin.report.workbook.sheets import check_kinds
 
 OUTPUT_KINDS = ("forecast", "breakdown", "scenarios", "drivers")
 
@@ -369,7 +370,7 @@ def test_a_crash_while_writing_leaves_the_old_workbook_and_no_temporary_file(con
     def crash(self):
         raise RuntimeError("disk full halfway")
 
-    monkeypatch.setattr(workbook_module._Writer, "write", crash)
+    monkeypatch.setattr(Book, "close", crash)
     with pytest.raises(RuntimeError):
         write_workbook(context, target)
     assert [p.name for p in tmp_path.iterdir()] == ["acme.xlsx"]
@@ -388,7 +389,13 @@ def test_a_layout_must_name_valid_unique_sheets_and_the_ones_formulas_need():
         {"name": "Scenarios", "kind": "scenarios"},
         {"name": "F", "kind": "forecast"},
     ]
-    assert [s.kind for s in check_sheets(good, "t")] == ["inputs", "scenarios", "forecast"]
+
+    def check(sheets):
+        layout = check_sheets(sheets, "t")
+        check_kinds(layout, "t")
+        return layout
+
+    assert [s.kind for s in check(good)] == ["inputs", "scenarios", "forecast"]
     for bad, problem in (
         ([*good, {"name": "inputs", "kind": "notes"}], "appears twice"),
         ([*good, {"name": "A/B", "kind": "notes"}], "none of"),
@@ -396,7 +403,7 @@ def test_a_layout_must_name_valid_unique_sheets_and_the_ones_formulas_need():
         (good[:2], "kind 'forecast'"),
     ):
         with pytest.raises(LayoutError, match=problem):
-            check_sheets(bad, "t")
+            check(bad)
 
 
 def test_the_workbook_builds_in_millions_too(tmp_path):

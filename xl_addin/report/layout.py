@@ -1,10 +1,11 @@
 """The workbook layout: the Jinja template under ``templates/`` rendered from a report context.
 
 The template (``workbook.yaml.j2``) is the one place that says which sheets a client workbook has, in
-which order, and which tables, charts and texts each shows. It renders to YAML; this module renders and
-checks it, and :mod:`xl_addin.report.workbook` walks the result. Text typed by users never passes
-through the template (the layout names a ``field`` and the writer fetches it), so a client called
-``"]: {x`` cannot change the layout.
+which order, and which tables, charts and texts each shows. It renders to YAML; this module renders it and
+checks the sheet names. Which kinds of sheet exist, and what each needs, is the registry's business
+(:mod:`xl_addin.report.workbook.sheets`), which checks the kinds before a workbook is written. Text typed
+by users never passes through the template (the layout names a ``field`` and the writer fetches it), so a
+client called ``"]: {x`` cannot change the layout.
 """
 
 from __future__ import annotations
@@ -24,20 +25,6 @@ from ..errors import LayoutError
 from .context import ReportContext
 
 TEMPLATE = "workbook.yaml.j2"
-SHEET_KINDS = (
-    "cover",
-    "contents",
-    "inputs",
-    "forecast",
-    "breakdown",
-    "scenarios",
-    "drivers",
-    "uncertainty",
-    "sources",
-    "notes",
-)
-# Every other sheet's formulas reference these, so a layout without them cannot be written.
-REQUIRED_KINDS = ("inputs", "scenarios", "forecast")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -103,7 +90,7 @@ def _rendered(template: str, variables: tuple[tuple[str, Any], ...]) -> tuple[Sh
 
 
 def check_sheets(sheets: Sequence[Any], template: str) -> tuple[SheetLayout, ...]:
-    """Sheet names valid for Excel and unique, kinds known, and the sheets others depend on present."""
+    """Sheets that are mappings with a name valid for Excel, unique, and a kind (checked by the registry)."""
     out: list[SheetLayout] = []
     seen: set[str] = set()
     for i, sheet in enumerate(sheets, start=1):
@@ -118,14 +105,7 @@ def check_sheets(sheets: Sequence[Any], template: str) -> tuple[SheetLayout, ...
         if name.casefold() in seen:
             raise LayoutError(f"Invalid workbook layout {template}: sheet name {name!r} appears twice")
         seen.add(name.casefold())
-        if kind not in SHEET_KINDS:
-            raise LayoutError(
-                f"Invalid workbook layout {template}: sheet {name!r} kind {kind!r} "
-                f"(expected one of {', '.join(SHEET_KINDS)})"
-            )
+        if not isinstance(kind, str) or not kind:
+            raise LayoutError(f"Invalid workbook layout {template}: sheet {name!r} has no kind")
         out.append(SheetLayout(name, kind, sheet))
-    kinds = [s.kind for s in out]
-    for kind in REQUIRED_KINDS:
-        if kinds.count(kind) != 1:
-            raise LayoutError(f"Invalid workbook layout {template}: needs exactly one sheet of kind {kind!r}")
     return tuple(out)

@@ -1,0 +1,54 @@
+"""Writing a client workbook: where it goes, the layout checked against the sheet kinds, every sheet
+filled in the order its needs allow, and the file replaced atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ...common.atomic import atomic_path
+from ...errors import InputError, os_error
+from ..context import ReportContext
+from ..layout import TEMPLATE, render_layout
+from .book import Book
+from .sheets import SHEETS, check_kinds, fill_order
+
+
+def workbook_path(context: ReportContext, out: Path) -> Path:
+    """Where ``--out`` puts the workbook: a folder gets ``<client slug>.xlsx``, a file name is used as is."""
+    if out.is_dir() or str(out).endswith(("/", os.sep)):
+        return out / f"{context.client.slug}.xlsx"
+    if out.suffix.lower() != ".xlsx":
+        raise InputError(
+            f"Invalid workbook path: {str(out)!r} is neither an existing folder nor a file name ending in .xlsx"
+        )
+    return out
+
+
+def write_workbook(context: ReportContext, path: Path) -> Path:
+    """Write the client workbook for a context to ``path`` atomically and return the path.
+
+    The file is built under a temporary name in the same folder and renamed into place, so a failure at
+    any point leaves neither a half-written workbook nor a temporary file behind.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"Cannot write {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise InputError(f"Cannot write {path}: it is a folder (give a file name ending in .xlsx)")
+    layout = render_layout(context, TEMPLATE)
+    check_kinds(layout, TEMPLATE, complete=True)
+    try:
+        with atomic_path(path) as temp:
+            book = Book(context, layout, temp)
+            for sheet in fill_order(layout):
+                kind = SHEETS[sheet.kind]
+                book.cells.filling(kind.kind, kind.needs)
+                ws = book.sheets[sheet.name]
+                kind.write(book, ws, sheet)
+                book.print_setup(ws)
+            book.close()
+    except OSError as exc:
+        raise os_error(f"Cannot write {path}", exc) from None
+    return path
