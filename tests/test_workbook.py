@@ -29,10 +29,12 @@ from xl_addin.common.formats import money
 from xl_addin.errors import InputError, LayoutError
 from xl_addin.model import market_for
 from xl_addin.report import build_context, load_profile
-from xl_addin.report.layout import check_sheets, render_layout
+from xl_addin.report.layout import SheetLayout, check_sheets, render_layout
+from xl_addin.report.workbook import sheets as sheets_module
 from xl_addin.report.workbook import workbook_path, write_workbook
-from xl_addin.report.workbook.book import Book
-from xl_addin.report.workbook.sheets import check_kinds
+from xl_addin.report.workbook import write as write_module
+from xl_addin.report.workbook.book import Book, Cells
+from xl_addin.report.workbook.sheets import SheetKind, check_kinds, discover, fill_order
 
 OUTPUT_KINDS = ("forecast", "breakdown", "scenarios", "drivers")
 
@@ -414,3 +416,122 @@ def test_the_workbook_builds_in_millions_too(tmp_path):
     assert set(forecast) == set(range(2024, 2041))
     values = cell_values(path)
     assert all(not (isinstance(v, float) and math.isnan(v)) for v in values.values())
+
+
+# ------------------------------------------------------------------ sheet kinds: one module each, one table
+
+
+def test_a_template_sheet_of_a_kind_without_a_module_stops_the_build_naming_it(
+    context, tmp_path, monkeypatch
+):
+    """Someone adds a 'glossary' sheet to the template but writes no sheets/glossary.py: a loud error, no file."""
+    shipped = render_layout(context)
+    glossary = SheetLayout("Glossary", "glossary", {"name": "Glossary", "kind": "glossary"})
+    monkeypatch.setattr(write_module, "render_layout", lambda c, t: (*shipped, glossary))
+    with pytest.raises(LayoutError, match=r"sheet 'Glossary' kind 'glossary' \(expected one of .*cover"):
+        write_workbook(context, tmp_path / "acme.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sheet_module_the_shipped_template_does_not_use_stops_the_build_naming_it(
+    context, tmp_path, monkeypatch
+):
+    """Someone adds sheets/glossary.py but no template line: the build names the kind and its module."""
+    module = "xl_addin.report.workbook.sheets.glossary"
+    monkeypatch.setitem(
+        sheets_module.SHEETS, "glossary", SheetKind("glossary", (), lambda b, w, s: None, module)
+    )
+    with pytest.raises(
+        LayoutError, match=r"kind 'glossary' \(xl_addin/report/workbook/sheets/glossary\.py\)"
+    ):
+        write_workbook(context, tmp_path / "acme.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_shipped_template_uses_every_registered_kind_and_nothing_else(context):
+    assert {s.kind for s in render_layout(context)} == set(sheets_module.SHEETS)
+
+
+def _package(tmp_path: Path, name: str, modules: dict[str, str]) -> tuple[str, list[str]]:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    for module, text in modules.items():
+        (folder / f"{module}.py").write_text(text)
+    return name, [str(folder)]
+
+
+def test_every_module_of_the_sheets_folder_is_a_kind_and_a_broken_one_is_named(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    write = "def write(book, ws, sheet):\n    pass\n"
+    found = discover(
+        *_package(
+            tmp_path,
+            "good_sheets",
+            {"glossary": f"NEEDS = ('terms',)\n{write}", "terms": f"NEEDS = ()\n{write}", "_shared": ""},
+        )
+    )
+    assert {k: s.needs for k, s in found.items()} == {"glossary": ("terms",), "terms": ()}
+    for name, modules, problem in (
+        ("no_needs", {"glossary": write}, r"'glossary' \(no_needs\.glossary\): expected NEEDS"),
+        (
+            "unknown_need",
+            {"glossary": f"NEEDS = ('forecast',)\n{write}"},
+            r"'glossary' .*needs 'forecast', which is not a kind",
+        ),
+        ("circle", {"a": f"NEEDS = ('b',)\n{write}", "b": f"NEEDS = ('a',)\n{write}"}, "round in a circle"),
+    ):
+        with pytest.raises(LayoutError, match=problem):
+            discover(*_package(tmp_path, name, modules))
+
+
+def test_sheets_are_filled_after_the_kinds_they_need_and_otherwise_in_template_order(context):
+    layout = render_layout(context)
+    order = [s.kind for s in fill_order(layout)]
+    for kind in order:
+        for need in sheets_module.SHEETS[kind].needs:
+            assert order.index(need) < order.index(kind), (need, kind)
+    assert order[:4] == ["contents", "inputs", "scenarios", "forecast"] and order[-1] == "notes"
+    assert sorted(fill_order(layout), key=layout.index) == list(layout)  # every sheet once
+
+
+def test_a_sheet_reading_cells_of_a_kind_it_does_not_need_is_an_error_naming_both():
+    cells = Cells()
+    cells.filling("forecast", ("inputs", "scenarios"))
+    cells.put(("total", 2030), "Forecast!$B$15", 27.88)
+    cells.filling("cover", ("forecast",))
+    assert cells.ref(("total", 2030)) == "Forecast!$B$15"
+    cells.filling("notes", ())
+    with pytest.raises(LayoutError, match=r"kind 'notes' reads \('total', 2030\) from kind 'forecast'"):
+        cells.ref(("total", 2030))
+    with pytest.raises(LayoutError, match="no sheet wrote"):
+        cells.ref(("total", 2031))
+
+
+_STRING = re.compile(r'"[^"]*"')
+_SHEET_REF = re.compile(r"(?:'((?:[^']|'')+)'|([A-Za-z_][\w.]*))!")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def test_every_sheets_formulas_reference_only_the_kinds_it_declares_it_needs(workbook, context):
+    """Read back with openpyxl: each formula's sheet references and defined names lie on its own sheet or
+    on a sheet of a kind in its NEEDS, so the registry's needs (and the fill order) are true."""
+    book = openpyxl.load_workbook(workbook)
+    kind_of = {s.name: s.kind for s in render_layout(context)}
+    name_sheet = {name: next(iter(d.destinations))[0] for name, d in book.defined_names.items()}
+    seen = set()
+    for ws in book.worksheets:
+        kind = kind_of[ws.title]
+        allowed = {kind, *sheets_module.SHEETS[kind].needs}
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type != "f":
+                    continue
+                text = _STRING.sub("", str(c.value))
+                sheets = {(q or p).replace("''", "'") for q, p in _SHEET_REF.findall(text)}
+                sheets |= {name_sheet[w] for w in _WORD.findall(text) if w in name_sheet}
+                for other in sheets:
+                    seen.add((kind, kind_of[other]))
+                    assert kind_of[other] in allowed, f"{ws.title}!{c.coordinate} {c.value} reads {other}"
+    # The check looked at references across sheets, not only within them.
+    assert {("cover", "forecast"), ("breakdown", "inputs"), ("uncertainty", "scenarios")} <= seen

@@ -18,7 +18,7 @@ from __future__ import annotations
 import graphlib
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -54,11 +54,14 @@ def _register(module: ModuleType, kind: str) -> SheetKind:
     return SheetKind(kind, needs, write, module.__name__)
 
 
-def _discover() -> dict[str, SheetKind]:
-    """Every module of this package is a sheet kind; its needs must be kinds and must not go in a circle."""
+def discover(package: str, folders: Iterable[str]) -> dict[str, SheetKind]:
+    """The sheet kinds of a package: every module not starting with ``_`` is one, named as the module.
+
+    Each must define ``NEEDS`` and ``write``; its needs must be kinds and must not go round in a circle.
+    """
     found = {
-        info.name: _register(importlib.import_module(f"{__name__}.{info.name}"), info.name)
-        for info in pkgutil.iter_modules(__path__)
+        info.name: _register(importlib.import_module(f"{package}.{info.name}"), info.name)
+        for info in pkgutil.iter_modules(list(folders))
         if not info.name.startswith("_")
     }
     for sheet in found.values():
@@ -75,7 +78,7 @@ def _discover() -> dict[str, SheetKind]:
     return found
 
 
-SHEETS: Mapping[str, SheetKind] = _discover()
+SHEETS: Mapping[str, SheetKind] = discover(__name__, __path__)
 """Every sheet kind, by name."""
 
 SHEET_KINDS: tuple[str, ...] = tuple(SHEETS)
