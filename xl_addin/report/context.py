@@ -1,7 +1,13 @@
-"""One report context built from the model: the workbook, the brief and the email all read this.
+"""One report context built from the model: what a client pack shows, gathered once for every output.
 
-Nothing here formats or writes files; it gathers the numbers once, with their provenance, so that every
-output shows the same number. Client profiles (YAML) say who the pack is for and how it should look.
+The context holds the headline, the series and scenario table over the profile's years, the member rows
+of every dimension, drivers, bridge, tornado, Monte Carlo fan and sources, each computed once, with the
+model version and assumption hash. It also carries ``market``, the engine for the same assumption set and
+overrides, and the outputs read it where a summary is not enough: the brief for scenario labels,
+descriptions and horizon values and the assumptions' notes, dimension labels and Monte Carlo settings;
+the workbook for every year, member and scenario behind its live formulas (the inputs it shows, and in
+:mod:`xl_addin.report.workbook.formulas` the result stored with each formula). Either way the number is
+the engine's, for the same assumptions. Nothing here formats or writes files.
 """
 
 from __future__ import annotations
@@ -94,7 +100,7 @@ class FanRow:
 
 @dataclass(frozen=True)
 class ReportContext:
-    """Everything a workbook, brief or email shows, computed once from the model."""
+    """What a client pack shows, computed once from the model, with the engine (``market``) it came from."""
 
     client: ClientProfile
     market: Market = field(repr=False)

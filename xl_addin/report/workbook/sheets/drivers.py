@@ -28,7 +28,7 @@ def _selected_drivers(book: Book, ws: Worksheet, row: int) -> tuple[int, dict[st
     """Each driver's growth in the scenario chosen on Inputs; returns the next row and those cells."""
     m = book.market
     a = m.assumptions
-    growths = m.driver_growths(book.scenario)
+    growths = {d.key: d.scenario_growth[book.scenario] for d in book.context.drivers}
     ws.write_string(row, 0, "Drivers in the selected scenario", book.heading_fmt())
     row += 1
     top = row

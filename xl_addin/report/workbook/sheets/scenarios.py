@@ -91,7 +91,7 @@ def _selection(book: Book, ws: Worksheet, row: int) -> int:
         ws,
         row,
         1,
-        formulas.selected("ScenarioGrowths", m.scenario_growth[c.scenario]),
+        formulas.selected("ScenarioGrowths", book.cells.get(("scenario growth", c.scenario)).value),
         book.fmt(num_format="0.00%"),
     )
     book.define("SelectedGrowth", cell(ws.name, row, 1))
