@@ -23,9 +23,12 @@ from .assumptions import (
     RESERVED_SCENARIO,
     TOTAL_ALIASES,
     AssumptionSet,
+    format_overrides,
     load_assumptions,
     normalise,
+    parse_overrides,
     resolve_dimension,
+    with_overrides,
 )
 from .calibration import Calibration, calibrate
 
@@ -581,13 +584,11 @@ def market_for(path: str | Path | None = None, overrides: str | Mapping[str, obj
             stamp = (str(file.resolve()), st.st_mtime_ns, st.st_size)
         except OSError:
             stamp = (str(file), -1, -1)  # load_assumptions gives the user's error
-    from .assumptions import format_overrides, parse_overrides
-
     text = format_overrides(parse_overrides(overrides)) if overrides else ""
     key = (*stamp, text)
     market = _markets.get(key)
     if market is None:
-        assumptions = load_assumptions(path).with_overrides(text or None)
+        assumptions = with_overrides(load_assumptions(path), text or None)
         market = Market(assumptions)
         if len(_markets) > 256:
             _markets.clear()
