@@ -26,13 +26,13 @@ from .market import (
     UNITS,
     BreakdownRow,
     BridgeFactor,
-    Fan,
     Market,
     Point,
     TornadoBar,
     default_market,
     market_for,
 )
+from .uncertainty import Fan
 
 __all__ = [
     "MODEL_VERSION",
