@@ -304,6 +304,13 @@ def test_a_bad_market_section_is_refused_naming_the_key(text: str, expected: str
         assumptions_from_text(text, "market.yaml")
 
 
+def test_a_wrong_top_level_value_names_its_key_as_written() -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    with pytest.raises(AssumptionError, match=re.escape("in top.yaml: name: expected text, got a list")):
+        assumptions_from_text("name: [1]\n", "top.yaml")
+
+
 def test_a_standalone_file_must_say_what_market_it_describes() -> None:
     from xl_addin.model import AssumptionError, assumptions_from_text, default_assumptions
 

@@ -44,6 +44,11 @@ GROWTH_LOW, GROWTH_HIGH = -0.5, 1.0
 MARKET_LISTS = ("trends", "forecast_factors", "historic_factors")
 
 
+def _join(key: str, name: str) -> str:
+    """The dotted key of `name` inside `key` ('' is the top of the file)."""
+    return f"{key}.{name}" if key else name
+
+
 class _Checker:
     """Reads typed values out of the raw mapping, raising errors that name the file and key."""
 
@@ -61,8 +66,8 @@ class _Checker:
 
     def section(self, node: Mapping[str, Any], name: str, key: str) -> Mapping[str, Any]:
         if name not in node:
-            raise self.fail(f"{key}.{name}" if key else name, "missing")
-        return self.mapping(node[name], f"{key}.{name}" if key else name)
+            raise self.fail(_join(key, name), "missing")
+        return self.mapping(node[name], _join(key, name))
 
     def number(
         self,
@@ -75,7 +80,7 @@ class _Checker:
         allow_null: bool = False,
         default: Any = ...,
     ) -> float | None:
-        full = f"{key}.{name}"
+        full = _join(key, name)
         if name not in node:
             if default is not ...:
                 return float(default) if default is not None else None
@@ -109,7 +114,7 @@ class _Checker:
     def integer(
         self, node: Mapping[str, Any], name: str, key: str, low: int, high: int, default: Any = ...
     ) -> int:
-        full = f"{key}.{name}"
+        full = _join(key, name)
         if name not in node:
             if default is not ...:
                 return int(default)
@@ -125,10 +130,10 @@ class _Checker:
         if name not in node or node[name] is None:
             if default is not None:
                 return default
-            raise self.fail(f"{key}.{name}", "missing")
+            raise self.fail(_join(key, name), "missing")
         value = node[name]
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise self.fail(f"{key}.{name}", f"expected text, got {describe(value)}")
+            raise self.fail(_join(key, name), f"expected text, got {describe(value)}")
         return str(value)
 
     def texts(self, node: Mapping[str, Any], name: str, key: str) -> tuple[str, ...]:
@@ -137,7 +142,7 @@ class _Checker:
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(f"{key}.{name}", f"expected a list of texts, got {describe(value)}")
+            raise self.fail(_join(key, name), f"expected a list of texts, got {describe(value)}")
         return tuple(value)
 
     def choice(
@@ -147,7 +152,7 @@ class _Checker:
         value = self.text(node, name, key, default)
         if value not in allowed:
             raise self.fail(
-                f"{key}.{name}", f"{value!r} is not allowed (expected one of {', '.join(allowed)})"
+                _join(key, name), f"{value!r} is not allowed (expected one of {', '.join(allowed)})"
             )
         return value
 
@@ -155,8 +160,7 @@ class _Checker:
         allowed = tuple(allowed)
         for name in node:
             if name not in allowed:
-                where = f"{key}.{name}" if key else str(name)
-                raise self.fail(where, f"unknown key (allowed: {', '.join(allowed)})")
+                raise self.fail(_join(key, str(name)), f"unknown key (allowed: {', '.join(allowed)})")
 
     def source(self, node: Mapping[str, Any], key: str) -> str:
         """The `source` key of a node: empty, or a key of the set's sources."""
