@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+import xl_addin.model
 from xl_addin.common.formats import money, percent
 from xl_addin.model import InvalidArgument, Market, default_market, market_for
 from xl_addin.model.assumptions import DIMENSIONS
@@ -236,6 +240,149 @@ def test_a_bad_joint_table_is_refused_naming_the_key(text: str, expected: str) -
 
     with pytest.raises(AssumptionError, match=re.escape(expected)):
         assumptions_from_text(text, "joint.yaml")
+
+
+def test_the_default_set_names_the_market_and_credits_its_publication(market: Market) -> None:
+    definition = market.assumptions.market
+    assert definition.name == "medical imaging outsourcing market"
+    assert definition.source == "tbrc"
+    publication = market.assumptions.publication
+    assert publication.publisher == "The Business Research Company"
+    # The publication credited is the one the published anchors cite.
+    assert {a.source for a in market.assumptions.anchors.values() if a.kind == "published"} == {"tbrc"}
+    assert definition.trends[0] == "global teleradiology reporting networks"
+    assert [len(definition.trends), len(definition.forecast_factors), len(definition.historic_factors)] == [
+        5
+    ] * 3
+    assert "shortage of radiologists" in definition.historic_factors
+    # Overrides change numbers, not what the market is.
+    assert market_for(None, "cagr=0.10").assumptions.market == definition
+
+
+def test_a_user_file_can_describe_another_publication() -> None:
+    from xl_addin.model import assumptions_from_text
+
+    text = """
+sources:
+  acme: {title: Imaging Outsourcing Outlook 2026, publisher: Acme Research, date: "2026-01"}
+market:
+  name: imaging outsourcing market
+  source: acme
+  trends: [AI triage]
+anchors:
+  base_size: {source: acme}
+"""
+    mine = assumptions_from_text(text, "acme.yaml")
+    assert mine.market.name == "imaging outsourcing market"
+    assert mine.publication.citation() == "Acme Research, Imaging Outsourcing Outlook 2026, 2026-01"
+    assert mine.market.trends == ("AI triage",)
+    # Keys the file does not give come from the default.
+    assert mine.market.forecast_factors == default_market().assumptions.market.forecast_factors
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("market: {publisher: x}\n", "market.publisher: unknown key (allowed: name, source, trends"),
+        ("market: {source: blog}\n", "market.source: unknown source 'blog' (defined: tbrc"),
+        ("market: {source: ''}\n", "market.source: missing (expected one of tbrc"),
+        (
+            "market: {source: nhs}\n",
+            "market.source: 'nhs' publishes none of the anchors (published anchors cite tbrc)",
+        ),
+        ("market: {name: ''}\n", "market.name: must not be empty"),
+        ("market: {name: [a, b]}\n", "market.name: expected text, got a list"),
+        ("market: {trends: growing}\n", "market.trends: expected a list of texts, got text 'growing'"),
+        ("market: {forecast_factors: [1, 2]}\n", "market.forecast_factors: expected a list of texts"),
+        ("market: [1]\n", "market: expected a mapping, got a list"),
+    ],
+)
+def test_a_bad_market_section_is_refused_naming_the_key(text: str, expected: str) -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    with pytest.raises(AssumptionError, match=re.escape(f"Invalid assumptions in market.yaml: {expected}")):
+        assumptions_from_text(text, "market.yaml")
+
+
+def test_a_wrong_top_level_value_names_its_key_as_written() -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    with pytest.raises(AssumptionError, match=re.escape("in top.yaml: name: expected text, got a list")):
+        assumptions_from_text("name: [1]\n", "top.yaml")
+
+
+def test_a_standalone_file_must_say_what_market_it_describes() -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text, default_assumptions
+
+    raw = {k: v for k, v in default_assumptions().raw.items() if k != "market"}
+    text = yaml.safe_dump({"replace": True, **raw})
+    with pytest.raises(AssumptionError, match=re.escape("standalone.yaml: market: missing")):
+        assumptions_from_text(text, "standalone.yaml")
+    whole = assumptions_from_text(
+        yaml.safe_dump({"replace": True, **default_assumptions().raw}), "whole.yaml"
+    )
+    assert whole.hash == default_assumptions().hash
+
+
+def test_the_engine_imports_no_adapter_and_no_module_of_it_imports_itself_back() -> None:
+    """Every import in xl_addin/model, function-level ones included: only the model itself, the errors,
+    common and the package version, and no cycle among the model's modules."""
+    graph = _model_imports(Path(xl_addin.model.__file__).parent)
+    allowed = ("xl_addin.model", "xl_addin.common", "xl_addin.errors")
+    outside = {
+        t for targets in graph.values() for t in targets if t != "xl_addin" and not t.startswith(allowed)
+    }
+    assert outside == set()
+    assert _cycles({m: targets & graph.keys() for m, targets in graph.items()}) == []
+
+
+def _model_imports(package: Path) -> dict[str, set[str]]:
+    """{module: the xl_addin modules it imports anywhere in its code}."""
+    root = package.parent.parent  # the folder holding xl_addin/
+    graph: dict[str, set[str]] = {}
+    for file in sorted(package.rglob("*.py")):
+        parts = list(file.relative_to(root).with_suffix("").parts)
+        package_parts = parts[:-1]  # what a relative import starts from, for a module and a package alike
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = package_parts[: len(package_parts) - node.level + 1] if node.level else []
+                target = [*base, *(node.module.split(".") if node.module else [])]
+                targets.add(".".join(target))
+                # `from . import market` imports a module, not a name.
+                targets |= {
+                    ".".join([*target, a.name])
+                    for a in node.names
+                    if (
+                        root.joinpath(*target, a.name).is_dir()
+                        or root.joinpath(*target, f"{a.name}.py").is_file()
+                    )
+                }
+        graph[module] = {t for t in targets if t.split(".")[0] == "xl_addin"}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import cycle found by a depth-first walk (each as the chain of modules that closes it)."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+
+    def walk(module: str, chain: list[str]) -> None:
+        if module in chain:
+            found.append([*chain[chain.index(module) :], module])
+            return
+        if module in done:
+            return
+        for target in sorted(graph[module]):
+            walk(target, [*chain, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        walk(module, [])
+    return found
 
 
 def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) -> None:
