@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import ast
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-import xl_addin.model
 from xl_addin.common.formats import money, percent
 from xl_addin.model import InvalidArgument, Market, default_market, market_for
 from xl_addin.model.assumptions import DIMENSIONS
@@ -322,67 +319,6 @@ def test_a_standalone_file_must_say_what_market_it_describes() -> None:
         yaml.safe_dump({"replace": True, **default_assumptions().raw}), "whole.yaml"
     )
     assert whole.hash == default_assumptions().hash
-
-
-def test_the_engine_imports_no_adapter_and_no_module_of_it_imports_itself_back() -> None:
-    """Every import in xl_addin/model, function-level ones included: only the model itself, the errors,
-    common and the package version, and no cycle among the model's modules."""
-    graph = _model_imports(Path(xl_addin.model.__file__).parent)
-    allowed = ("xl_addin.model", "xl_addin.common", "xl_addin.errors")
-    outside = {
-        t for targets in graph.values() for t in targets if t != "xl_addin" and not t.startswith(allowed)
-    }
-    assert outside == set()
-    assert _cycles({m: targets & graph.keys() for m, targets in graph.items()}) == []
-
-
-def _model_imports(package: Path) -> dict[str, set[str]]:
-    """{module: the xl_addin modules it imports anywhere in its code}."""
-    root = package.parent.parent  # the folder holding xl_addin/
-    graph: dict[str, set[str]] = {}
-    for file in sorted(package.rglob("*.py")):
-        parts = list(file.relative_to(root).with_suffix("").parts)
-        package_parts = parts[:-1]  # what a relative import starts from, for a module and a package alike
-        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        targets: set[str] = set()
-        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets |= {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                base = package_parts[: len(package_parts) - node.level + 1] if node.level else []
-                target = [*base, *(node.module.split(".") if node.module else [])]
-                targets.add(".".join(target))
-                # `from . import market` imports a module, not a name.
-                targets |= {
-                    ".".join([*target, a.name])
-                    for a in node.names
-                    if (
-                        root.joinpath(*target, a.name).is_dir()
-                        or root.joinpath(*target, f"{a.name}.py").is_file()
-                    )
-                }
-        graph[module] = {t for t in targets if t.split(".")[0] == "xl_addin"}
-    return graph
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Every import cycle found by a depth-first walk (each as the chain of modules that closes it)."""
-    found: list[list[str]] = []
-    done: set[str] = set()
-
-    def walk(module: str, chain: list[str]) -> None:
-        if module in chain:
-            found.append([*chain[chain.index(module) :], module])
-            return
-        if module in done:
-            return
-        for target in sorted(graph[module]):
-            walk(target, [*chain, module])
-        done.add(module)
-
-    for module in sorted(graph):
-        walk(module, [])
-    return found
 
 
 def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) -> None:
