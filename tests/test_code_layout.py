@@ -96,7 +96,7 @@ def test_no_module_imports_itself_back_through_others() -> None:
             # A package's __init__ importing its own submodules is how packages re-export; a submodule
             # importing its package's __init__ back is the cycle this test is for.
             if state.get(nxt) == 1:
-                cycles.append(path[path.index(nxt) :] + [nxt])
+                cycles.append([*path[path.index(nxt) :], nxt])
             elif nxt not in state:
                 visit(nxt)
         path.pop()
