@@ -58,5 +58,5 @@ def test_bench_monte_carlo_100000_paths_21_years(benchmark) -> None:  # type: ig
     assert len(m.year_list) == 21
     from xl_addin.model.uncertainty import simulate
 
-    fan = benchmark(simulate, m, 100_000, 1)
+    fan = benchmark(simulate, m.fan_inputs(), 100_000, 1)
     assert fan.sorted_values.shape == (100_000, 21)

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import yaml
 
 from xl_addin.common.formats import money, percent
 from xl_addin.model import InvalidArgument, Market, default_market, market_for
@@ -236,6 +237,88 @@ def test_a_bad_joint_table_is_refused_naming_the_key(text: str, expected: str) -
 
     with pytest.raises(AssumptionError, match=re.escape(expected)):
         assumptions_from_text(text, "joint.yaml")
+
+
+def test_the_default_set_names_the_market_and_credits_its_publication(market: Market) -> None:
+    definition = market.assumptions.market
+    assert definition.name == "medical imaging outsourcing market"
+    assert definition.source == "tbrc"
+    publication = market.assumptions.publication
+    assert publication.publisher == "The Business Research Company"
+    # The publication credited is the one the published anchors cite.
+    assert {a.source for a in market.assumptions.anchors.values() if a.kind == "published"} == {"tbrc"}
+    assert definition.trends[0] == "global teleradiology reporting networks"
+    assert [len(definition.trends), len(definition.forecast_factors), len(definition.historic_factors)] == [
+        5
+    ] * 3
+    assert "shortage of radiologists" in definition.historic_factors
+    # Overrides change numbers, not what the market is.
+    assert market_for(None, "cagr=0.10").assumptions.market == definition
+
+
+def test_a_user_file_can_describe_another_publication() -> None:
+    from xl_addin.model import assumptions_from_text
+
+    text = """
+sources:
+  acme: {title: Imaging Outsourcing Outlook 2026, publisher: Acme Research, date: "2026-01"}
+market:
+  name: imaging outsourcing market
+  source: acme
+  trends: [AI triage]
+anchors:
+  base_size: {source: acme}
+"""
+    mine = assumptions_from_text(text, "acme.yaml")
+    assert mine.market.name == "imaging outsourcing market"
+    assert mine.publication.citation() == "Acme Research, Imaging Outsourcing Outlook 2026, 2026-01"
+    assert mine.market.trends == ("AI triage",)
+    # Keys the file does not give come from the default.
+    assert mine.market.forecast_factors == default_market().assumptions.market.forecast_factors
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("market: {publisher: x}\n", "market.publisher: unknown key (allowed: name, source, trends"),
+        ("market: {source: blog}\n", "market.source: unknown source 'blog' (defined: tbrc"),
+        ("market: {source: ''}\n", "market.source: missing (expected one of tbrc"),
+        (
+            "market: {source: nhs}\n",
+            "market.source: 'nhs' publishes none of the anchors (published anchors cite tbrc)",
+        ),
+        ("market: {name: ''}\n", "market.name: must not be empty"),
+        ("market: {name: [a, b]}\n", "market.name: expected text, got a list"),
+        ("market: {trends: growing}\n", "market.trends: expected a list of texts, got text 'growing'"),
+        ("market: {forecast_factors: [1, 2]}\n", "market.forecast_factors: expected a list of texts"),
+        ("market: [1]\n", "market: expected a mapping, got a list"),
+    ],
+)
+def test_a_bad_market_section_is_refused_naming_the_key(text: str, expected: str) -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    with pytest.raises(AssumptionError, match=re.escape(f"Invalid assumptions in market.yaml: {expected}")):
+        assumptions_from_text(text, "market.yaml")
+
+
+def test_a_wrong_top_level_value_names_its_key_as_written() -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    with pytest.raises(AssumptionError, match=re.escape("in top.yaml: name: expected text, got a list")):
+        assumptions_from_text("name: [1]\n", "top.yaml")
+
+
+def test_a_standalone_file_must_say_what_market_it_describes() -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text, default_assumptions
+
+    raw = {k: v for k, v in default_assumptions().raw.items() if k != "market"}
+    text = yaml.safe_dump({"replace": True, **raw})
+    with pytest.raises(AssumptionError, match=re.escape("standalone.yaml: market: missing")):
+        assumptions_from_text(text, "standalone.yaml")
+    whole = assumptions_from_text(
+        yaml.safe_dump({"replace": True, **default_assumptions().raw}), "whole.yaml"
+    )
+    assert whole.hash == default_assumptions().hash
 
 
 def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) -> None:

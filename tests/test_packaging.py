@@ -31,7 +31,7 @@ def test_the_wheel_carries_every_template_and_the_default_assumptions(wheel: Pat
     assert templates, "no templates found in the checkout"
     for template in templates:
         assert f"xl_addin/templates/{template}" in names
-    assert "xl_addin/model/default_assumptions.yaml" in names
+    assert "xl_addin/model/assumptions/default.yaml" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

@@ -13,23 +13,26 @@ from ..errors import AssumptionError, CalibrationError, ImgoutError, InvalidArgu
 from .assumptions import (
     AssumptionSet,
     Entry,
+    MarketDefinition,
+    Source,
     assumptions_from_text,
     default_assumptions,
     load_assumptions,
     parse_overrides,
+    with_overrides,
 )
 from .market import (
     MODEL_VERSION,
     UNITS,
     BreakdownRow,
     BridgeFactor,
-    Fan,
     Market,
     Point,
     TornadoBar,
     default_market,
     market_for,
 )
+from .uncertainty import Fan
 
 __all__ = [
     "MODEL_VERSION",
@@ -44,7 +47,9 @@ __all__ = [
     "ImgoutError",
     "InvalidArgument",
     "Market",
+    "MarketDefinition",
     "Point",
+    "Source",
     "TornadoBar",
     "assumptions_from_text",
     "default_assumptions",
@@ -52,4 +57,5 @@ __all__ = [
     "load_assumptions",
     "market_for",
     "parse_overrides",
+    "with_overrides",
 ]

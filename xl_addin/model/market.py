@@ -1,8 +1,11 @@
-"""The market: totals by year and scenario, splits by dimension, the growth bridge.
+"""The market: totals by year and scenario, splits by dimension, the growth bridge, tornado and fan.
 
-A :class:`Market` is built once from an :class:`AssumptionSet` (calibration, scenario paths and share
-tables are computed up front as arrays); every question after that is an index into them. Scalar answers
-are cached, so recalculating thousands of cells costs a dictionary lookup each.
+A :class:`Market` is built once from an :class:`AssumptionSet` in named steps (calibration, growth
+rates, scenario paths, name resolution tables, share tables, joint tables), all computed up front as
+arrays; every question after that is an index into them. Scalar answers are cached, so recalculating
+thousands of cells costs a dictionary lookup each. The Monte Carlo fan is simulated by
+:mod:`.uncertainty` from the numbers :meth:`Market.fan_inputs` gives it. :func:`market_for` keeps one
+market per assumption file and overrides.
 """
 
 from __future__ import annotations
@@ -23,11 +26,16 @@ from .assumptions import (
     RESERVED_SCENARIO,
     TOTAL_ALIASES,
     AssumptionSet,
+    format_overrides,
     load_assumptions,
+    member_lookup,
     normalise,
+    parse_overrides,
     resolve_dimension,
+    with_overrides,
 )
 from .calibration import Calibration, calibrate
+from .uncertainty import Fan, FanInputs, simulate
 
 MODEL_VERSION = __version__
 UNITS = "USD bn"
@@ -88,86 +96,87 @@ class Market:
     """The calibrated market for one assumption set."""
 
     def __init__(self, assumptions: AssumptionSet) -> None:
-        self.assumptions = assumptions
-        self.version = MODEL_VERSION
-        self.assumption_hash = assumptions.hash
-        self.calibration: Calibration = calibrate(assumptions)
         a = assumptions
+        self.assumptions = a
+        self.version = MODEL_VERSION
+        self.assumption_hash = a.hash
+        self.calibration: Calibration = calibrate(a)
         self.first_year, self.last_year = a.first_year, a.last_year
         self.base_year, self.next_year, self.horizon_year = a.base_year, a.next_year, a.horizon_year
         self.years = np.arange(self.first_year, self.last_year + 1)
         self.year_list: tuple[int, ...] = tuple(int(y) for y in self.years)
         self._year_index = {y: i for i, y in enumerate(self.year_list)}
+        self._build_growth()
+        self._build_scenario_paths()
+        self._build_resolution_tables()
+        self._build_share_tables()
+        self._build_joint_tables()
+        self._cache: dict[tuple[object, ...], float] = {}
+        self._uncertainty_cache: dict[tuple[int, int, float], Fan] = {}
 
-        cal = self.calibration
-        self.forecast_growth = (
-            a.forecast_growth_override if a.forecast_growth_override is not None else cal.forecast_cagr
-        )
-        self.backcast_growth = a.backcast_growth if a.backcast_growth is not None else cal.historic_growth
-        self.extrapolation_growth = (
-            a.extrapolation_growth if a.extrapolation_growth is not None else self.forecast_growth
-        )
+    # ------------------------------------------------------------------ building
+
+    def _build_growth(self) -> None:
+        """Growth per year before, within and after the published span, and each driver's base growth."""
+        a, cal = self.assumptions, self.calibration
         self.overridden = a.forecast_growth_override is not None
-
-        residual = next(d for d in a.drivers.values() if d.growth is None)
-        self.residual_driver = residual.key
-        others = math.prod(1 + (d.growth or 0.0) for d in a.drivers.values() if d.growth is not None)
+        self.forecast_growth = _given_or(a.forecast_growth_override, cal.forecast_cagr)
+        self.backcast_growth = _given_or(a.backcast_growth, cal.historic_growth)
+        self.extrapolation_growth = _given_or(a.extrapolation_growth, self.forecast_growth)
+        others = math.prod(1 + d.growth for d in a.drivers.values() if d.growth is not None)
         # The residual is what makes the base bridge multiply back to the forecast growth exactly.
         self.residual_growth = (1 + self.forecast_growth) / others - 1
         self.base_driver_growth: dict[str, float] = {
-            k: (d.growth if d.growth is not None else self.residual_growth) for k, d in a.drivers.items()
+            k: _given_or(d.growth, self.residual_growth) for k, d in a.drivers.items()
         }
 
+    def _build_scenario_paths(self) -> None:
+        """Each scenario's growth, total in every year and the status of every year."""
         self.scenario_names: tuple[str, ...] = self._scenario_order()
         self._scenario_lookup = {normalise(s): s for s in self.scenario_names}
         for s in self.scenario_names:
-            spec = a.scenarios.get(s)
+            spec = self.assumptions.scenarios.get(s)
             if spec is not None:
                 self._scenario_lookup.setdefault(normalise(spec.label), s)
         self.scenario_growth = {s: self._growth_for(s) for s in self.scenario_names}
         self._totals = {s: self._path(self.scenario_growth[s]) for s in self.scenario_names}
         self._status = {s: self._statuses(s) for s in self.scenario_names}
-
-        self._shares: dict[str, np.ndarray] = {}
-        self._member_index: dict[str, dict[str, int]] = {}
-        self._lookup: dict[str, dict[str, str]] = {}
-        for key, dim in a.dimensions.items():
-            s0 = np.array([m.share for m in dim.members])
-            d = np.array([m.growth for m in dim.members])
-            raw = s0[:, None] * (1 + d[:, None]) ** (self.years - self.base_year)[None, :]
-            self._shares[key] = raw / raw.sum(axis=0, keepdims=True)
-            self._member_index[key] = {m.name: i for i, m in enumerate(dim.members)}
-            lookup: dict[str, str] = {}
-            for m in dim.members:
-                lookup[normalise(m.name)] = m.name
-                for alias in m.aliases:
-                    lookup.setdefault(normalise(alias), m.name)
-            self._lookup[key] = lookup
-        self._totals_lookup = {normalise(t) for t in TOTAL_ALIASES}
         # Plain Python rows for scalar questions: indexing a list is several times cheaper than numpy.
         self._total_rows = {s: [float(v) for v in path] for s, path in self._totals.items()}
+
+    def _build_resolution_tables(self) -> None:
+        """Names and aliases -> canonical members, per dimension; the words for the whole market."""
+        self._member_index: dict[str, dict[str, int]] = {}
+        self._lookup: dict[str, dict[str, str]] = {}
+        for key, dim in self.assumptions.dimensions.items():
+            self._member_index[key] = {m.name: i for i, m in enumerate(dim.members)}
+            self._lookup[key] = member_lookup({m.name: {"aliases": m.aliases} for m in dim.members})
+        self._totals_lookup = {normalise(t) for t in TOTAL_ALIASES}
+        self._resolved: dict[tuple[str, object], object] = {}
+
+    def _build_share_tables(self) -> None:
+        """Every member's share of the market in every year (members x years, per dimension)."""
+        offsets = self.years - self.base_year
+        self._shares: dict[str, np.ndarray] = {
+            key: _mix([m.share for m in dim.members], [m.growth for m in dim.members], offsets)
+            for key, dim in self.assumptions.dimensions.items()
+        }
         self._share_rows = {
             key: {name: [float(v) for v in table[i]] for name, i in self._member_index[key].items()}
             for key, table in self._shares.items()
         }
-        self._resolved: dict[tuple[str, object], object] = {}
-        # Joint tables: the segment mix within a region, shifting with the members' relative growth.
+
+    def _build_joint_tables(self) -> None:
+        """The segment mix within a region, where a joint table gives one, shifting with relative growth."""
+        a, offsets = self.assumptions, self.years - self.base_year
         self._joint_rows: dict[str, dict[str, dict[str, list[float]]]] = {}
         for seg_dim, rows in a.joint.items():
             growth = {m.name: m.growth for m in a.dimensions[seg_dim].members}
             for region, shares in rows.items():
-                names = list(shares)
-                raw = np.array([shares[n] for n in names])[:, None] * np.array(
-                    [(1 + growth[n]) ** (self.years - self.base_year) for n in names]
-                )
-                mix = raw / raw.sum(axis=0, keepdims=True)
+                mix = _mix(list(shares.values()), [growth[n] for n in shares], offsets)
                 self._joint_rows.setdefault(seg_dim, {})[region] = {
-                    n: [float(v) for v in mix[j]] for j, n in enumerate(names)
+                    n: [float(v) for v in mix[j]] for j, n in enumerate(shares)
                 }
-        self._cache: dict[tuple[object, ...], float] = {}
-        self._uncertainty_cache: dict[tuple[int, int, float], object] = {}
-
-    # ------------------------------------------------------------------ building
 
     def _scenario_order(self) -> tuple[str, ...]:
         custom = [s for s in self.assumptions.scenarios if s not in ("bear", "bull")]
@@ -513,17 +522,30 @@ class Market:
             bars.append(TornadoBar(key, driver.label, driver.low, driver.high, low, high))
         return sorted(bars, key=lambda b: b.swing, reverse=True)
 
+    def fan_inputs(self) -> FanInputs:
+        """What the Monte Carlo simulates from: the years, the base path and every driver's spread."""
+        drivers = list(self.assumptions.drivers.values())
+        return FanInputs(
+            years=self.year_list,
+            base_path=self._totals[RESERVED_SCENARIO],
+            next_year=self.next_year,
+            horizon_year=self.horizon_year,
+            next_size=self.calibration.next_size,
+            driver_growth=np.array([self.base_driver_growth[d.key] for d in drivers]),
+            driver_low=np.array([d.low for d in drivers]),
+            driver_high=np.array([d.high for d in drivers]),
+            annual_volatility=self.assumptions.uncertainty.annual_volatility,
+            forecast_growth=self.forecast_growth,
+            extrapolation_growth=self.extrapolation_growth,
+        )
+
     def uncertainty(self, paths: int | None = None, seed: int | None = None) -> Fan:
         """The Monte Carlo fan (cached per paths and seed)."""
-        from .uncertainty import simulate
-
         u = self.assumptions.uncertainty
         key = (paths or u.paths, u.seed if seed is None else seed, u.annual_volatility)
         fan = self._uncertainty_cache.get(key)
         if fan is None:
-            fan = simulate(self, key[0], key[1])
-            self._uncertainty_cache[key] = fan
-        assert isinstance(fan, Fan)
+            fan = self._uncertainty_cache[key] = simulate(self.fan_inputs(), key[0], key[1])
         return fan
 
     def fan(
@@ -541,24 +563,6 @@ class Market:
             y, None, None, None, RESERVED_SCENARIO
         )
         return self.uncertainty().percentile(y, float(percentile)) * share
-
-
-class Fan(NamedTuple):
-    """Monte Carlo results: simulated totals (paths x years) and their percentiles."""
-
-    years: tuple[int, ...]
-    paths: int
-    seed: int
-    p10: np.ndarray
-    p50: np.ndarray
-    p90: np.ndarray
-    sorted_values: np.ndarray
-
-    def percentile(self, year: int, percentile: float) -> float:
-        """Any percentile of the simulated total in a year."""
-        from .uncertainty import _percentile_sorted
-
-        return float(_percentile_sorted(self.sorted_values[:, self.years.index(year)], percentile))
 
 
 # --------------------------------------------------------------------------------- one market per file
@@ -581,13 +585,11 @@ def market_for(path: str | Path | None = None, overrides: str | Mapping[str, obj
             stamp = (str(file.resolve()), st.st_mtime_ns, st.st_size)
         except OSError:
             stamp = (str(file), -1, -1)  # load_assumptions gives the user's error
-    from .assumptions import format_overrides, parse_overrides
-
     text = format_overrides(parse_overrides(overrides)) if overrides else ""
     key = (*stamp, text)
     market = _markets.get(key)
     if market is None:
-        assumptions = load_assumptions(path).with_overrides(text or None)
+        assumptions = with_overrides(load_assumptions(path), text or None)
         market = Market(assumptions)
         if len(_markets) > 256:
             _markets.clear()
@@ -598,3 +600,14 @@ def market_for(path: str | Path | None = None, overrides: str | Mapping[str, obj
 def default_market() -> Market:
     """The market for the embedded default assumption set."""
     return market_for(None)
+
+
+def _given_or(given: float | None, otherwise: float) -> float:
+    """A value the assumption set gives, or (null) the one the model works out."""
+    return otherwise if given is None else given
+
+
+def _mix(shares: list[float], growth: list[float], offsets: np.ndarray) -> np.ndarray:
+    """Members' shares in every year: s_m (1+d_m)^offset normalised to sum to 1 (members x years)."""
+    raw = np.array(shares)[:, None] * (1 + np.array(growth)[:, None]) ** offsets[None, :]
+    return raw / raw.sum(axis=0, keepdims=True)

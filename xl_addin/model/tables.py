@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .market import RESERVED_SCENARIO, Market
+from .assumptions import RESERVED_SCENARIO
+from .market import Market
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -2,48 +2,88 @@
 
 Each path draws every driver's growth once from a normal centred on its base growth whose 10th-to-90th
 percentile width is the driver's `high - low` (so the median path is the base path), then adds an
-independent annual shock
-(`annual_volatility`) to every forecast year. Years up to the last published actual are not uncertain
-here. No Python loop runs per path.
+independent annual shock (`annual_volatility`) to every forecast year. Years up to the last published
+actual are not uncertain here. No Python loop runs per path.
+
+This module knows nothing of the market: :meth:`Market.fan_inputs <xl_addin.model.market.Market.fan_inputs>`
+gives it the numbers it needs as a :class:`FanInputs`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+from typing import NamedTuple
 
-from .market import RESERVED_SCENARIO, Fan, Market
+import numpy as np
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 
 
-def simulate(market: Market, paths: int, seed: int) -> Fan:
+@dataclass(frozen=True)
+class FanInputs:
+    """What the simulation starts from: the model's years and base path, and the drivers' spread."""
+
+    years: tuple[int, ...]
+    #: The base scenario's total in every year (the paths keep it up to `next_year`).
+    base_path: np.ndarray
+    next_year: int
+    horizon_year: int
+    #: The calibrated total in `next_year`, where the simulated paths start.
+    next_size: float
+    #: Each driver's base growth per year (the centre of its draws), low (P10) and high (P90).
+    driver_growth: np.ndarray
+    driver_low: np.ndarray
+    driver_high: np.ndarray
+    annual_volatility: float
+    forecast_growth: float
+    extrapolation_growth: float
+
+
+class Fan(NamedTuple):
+    """Monte Carlo results: simulated totals (paths x years) and their percentiles."""
+
+    years: tuple[int, ...]
+    paths: int
+    seed: int
+    p10: np.ndarray
+    p50: np.ndarray
+    p90: np.ndarray
+    sorted_values: np.ndarray
+
+    def percentile(self, year: int, percentile: float) -> float:
+        """Any percentile of the simulated total in a year."""
+        return float(percentile_sorted(self.sorted_values[:, self.years.index(year)], percentile))
+
+
+def simulate(inputs: FanInputs, paths: int, seed: int) -> Fan:
     """Simulate `paths` totals for every model year; percentiles per year across paths."""
     rng = np.random.default_rng(seed)
-    drivers = list(market.assumptions.drivers.values())
-    centre = np.array([market.base_driver_growth[d.key] for d in drivers])
-    spread = np.array([d.high - d.low for d in drivers]) / (2 * Z90)
-    growth = centre + spread * rng.standard_normal((paths, len(drivers)))
+    spread = (inputs.driver_high - inputs.driver_low) / (2 * Z90)
+    growth = inputs.driver_growth + spread * rng.standard_normal((paths, len(inputs.driver_growth)))
     log_growth = np.log1p(growth).sum(axis=1)
 
-    years = np.array(market.year_list)
-    forecast = years > market.next_year
+    years = np.array(inputs.years)
+    forecast = years > inputs.next_year
     n_forecast = int(forecast.sum())
-    shocks = rng.normal(0.0, market.assumptions.uncertainty.annual_volatility, (paths, n_forecast))
+    shocks = rng.normal(0.0, inputs.annual_volatility, (paths, n_forecast))
     # Beyond the horizon the path follows the extrapolation rule, as the deterministic path does.
-    beyond = np.log((1 + market.extrapolation_growth) / (1 + market.forecast_growth))
-    drift = np.where(years[forecast] > market.horizon_year, beyond, 0.0)
+    beyond = np.log((1 + inputs.extrapolation_growth) / (1 + inputs.forecast_growth))
+    drift = np.where(years[forecast] > inputs.horizon_year, beyond, 0.0)
     steps = log_growth[:, None] + shocks + drift[None, :]
     values = np.empty((paths, len(years)))
-    base_path = np.array([market.forecast(y, scenario=RESERVED_SCENARIO) for y in market.year_list])
-    values[:, ~forecast] = base_path[~forecast]
-    values[:, forecast] = market.calibration.next_size * np.exp(np.cumsum(steps, axis=1))
+    values[:, ~forecast] = inputs.base_path[~forecast]
+    values[:, forecast] = inputs.next_size * np.exp(np.cumsum(steps, axis=1))
     values.sort(axis=0)
-    p10, p50, p90 = (_percentile_sorted(values, p) for p in (10.0, 50.0, 90.0))
-    return Fan(market.year_list, paths, seed, p10, p50, p90, values)
+    p10, p50, p90 = (percentile_sorted(values, p) for p in (10.0, 50.0, 90.0))
+    return Fan(inputs.years, paths, seed, p10, p50, p90, values)
 
 
-def _percentile_sorted(sorted_values: np.ndarray, percentile: float) -> np.ndarray:
-    """Linear-interpolated percentile of columns already sorted (numpy's default method)."""
+def percentile_sorted(sorted_values: np.ndarray, percentile: float) -> np.ndarray:
+    """Linear-interpolated percentile of columns already sorted (numpy's default method).
+
+    >>> float(percentile_sorted(np.array([1.0, 2.0, 3.0, 4.0]), 50))
+    2.5
+    """
     position = (sorted_values.shape[0] - 1) * percentile / 100.0
     low = int(np.floor(position))
     high = min(low + 1, sorted_values.shape[0] - 1)

@@ -1,0 +1,83 @@
+"""Assumption sets: the YAML files that feed the model, in the stages they pass through.
+
+- :mod:`.schema`: what a validated set is (sources, anchors, dimensions, drivers, scenarios, the market
+  and its publication), how names are compared, the content hash;
+- :mod:`.load`: the embedded default (``default.yaml`` in this package), a user's file merged over it
+  (or standing alone with ``replace: true``), YAML text;
+- :mod:`.validate`: one checker per top-level key; errors name the file, the key and what is allowed;
+- :mod:`.overrides`: per-call overrides (``"cagr=0.10; share.Asia-Pacific=0.25"``) giving a new set with
+  its own hash.
+"""
+
+from .load import (
+    DEFAULT_ORIGIN,
+    assumptions_from_text,
+    default_assumptions,
+    default_text,
+    load_assumptions,
+    merge,
+)
+from .overrides import OVERRIDE_HELP, format_overrides, parse_overrides, with_overrides
+from .schema import (
+    ANCHOR_KEYS,
+    DIMENSION_ALIASES,
+    DIMENSIONS,
+    FACTORS,
+    KINDS,
+    RESERVED_SCENARIO,
+    SHARE_TOLERANCE,
+    TOP_LEVEL_KEYS,
+    TOTAL_ALIASES,
+    Anchor,
+    AssumptionSet,
+    Dimension,
+    Driver,
+    Entry,
+    MarketDefinition,
+    Member,
+    Scenario,
+    Source,
+    Uncertainty,
+    content_hash,
+    member_lookup,
+    normalise,
+    resolve_dimension,
+)
+from .validate import build
+
+__all__ = [
+    "ANCHOR_KEYS",
+    "DEFAULT_ORIGIN",
+    "DIMENSIONS",
+    "DIMENSION_ALIASES",
+    "FACTORS",
+    "KINDS",
+    "OVERRIDE_HELP",
+    "RESERVED_SCENARIO",
+    "SHARE_TOLERANCE",
+    "TOP_LEVEL_KEYS",
+    "TOTAL_ALIASES",
+    "Anchor",
+    "AssumptionSet",
+    "Dimension",
+    "Driver",
+    "Entry",
+    "MarketDefinition",
+    "Member",
+    "Scenario",
+    "Source",
+    "Uncertainty",
+    "assumptions_from_text",
+    "build",
+    "content_hash",
+    "default_assumptions",
+    "default_text",
+    "format_overrides",
+    "load_assumptions",
+    "member_lookup",
+    "merge",
+    "normalise",
+    "parse_overrides",
+    "resolve_dimension",
+    "with_overrides",
+]

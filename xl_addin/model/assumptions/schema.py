@@ -1,0 +1,341 @@
+"""What an assumption set is: the validated values the model reads, their names and how they are compared.
+
+Everything here is a frozen value or a pure function of names; reading files lives in :mod:`.load`, checking
+a raw mapping in :mod:`.validate`, per-call changes in :mod:`.overrides`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...errors import AssumptionError, InvalidArgument
+
+KINDS = ("published", "derived", "assumed")
+DIMENSIONS = ("region", "service", "modality", "end_user")
+FACTORS = ("volume", "penetration", "price")
+ANCHOR_KEYS = ("base_size", "next_size", "historic_growth", "horizon_size", "forecast_cagr")
+GROWTH_ANCHORS = ("historic_growth", "forecast_cagr")
+EXTENSION_KEYS = ("backcast_growth", "extrapolation_growth")
+TOP_LEVEL_KEYS = (
+    "name",
+    "description",
+    "replace",
+    "market",
+    "sources",
+    "years",
+    "anchors",
+    "extension",
+    "dimensions",
+    "drivers",
+    "scenarios",
+    "uncertainty",
+    "joint",
+    "overrides",
+)
+SHARE_TOLERANCE = 1e-6
+RESERVED_SCENARIO = "base"
+
+# Words that name the whole market where a region or segment is asked for.
+TOTAL_ALIASES = ("total", "global", "world", "worldwide", "all", "market")
+
+DIMENSION_ALIASES: dict[str, tuple[str, ...]] = {
+    "region": ("regions", "geography", "geo"),
+    "service": ("services", "service type"),
+    "modality": ("modalities", "imaging modality"),
+    "end_user": ("end user", "end users", "end-user", "enduser", "end-users", "customer"),
+}
+
+
+def normalise(name: str) -> str:
+    """The form in which member, dimension and scenario names are compared: case, spaces, dashes ignored.
+
+    >>> normalise("Asia-Pacific") == normalise("asia pacific")
+    True
+    """
+    return re.sub(r"[\s\-_./]+", "", name.casefold())
+
+
+def resolve_dimension(name: str, where: str = "") -> str:
+    """'end user', 'Regions', 'MODALITY' -> the dimension key; unknown names raise an error.
+
+    With `where` (a file and key) the error is an :class:`AssumptionError`, else an :class:`InvalidArgument`.
+
+    >>> resolve_dimension("End users")
+    'end_user'
+    """
+    wanted = normalise(name)
+    for key, aliases in DIMENSION_ALIASES.items():
+        if wanted == normalise(key) or wanted in {normalise(a) for a in aliases}:
+            return key
+    if where:
+        raise AssumptionError(where, name, f"unknown dimension (allowed: {', '.join(DIMENSIONS)})")
+    raise InvalidArgument("dimension", name, DIMENSIONS)
+
+
+def member_lookup(members: Mapping[str, Any]) -> dict[str, str]:
+    """{normalised name or alias: canonical name} for members given as ``{name: {aliases: [...]}}``.
+
+    A member's own name wins over another member's alias.
+    """
+    lookup: dict[str, str] = {}
+    for name, spec in members.items():
+        lookup[normalise(name)] = name
+        if isinstance(spec, Mapping):
+            for alias in spec.get("aliases", []) or []:
+                lookup.setdefault(normalise(str(alias)), name)
+    return lookup
+
+
+def content_hash(raw: Mapping[str, Any]) -> str:
+    """A short, stable hash of the set's content (key order and formatting do not matter).
+
+    >>> content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
+    True
+    """
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A publication an assumption comes from."""
+
+    key: str
+    title: str
+    publisher: str
+    date: str
+    url: str
+
+    def citation(self) -> str:
+        """One line: publisher, title, date (and URL where known)."""
+        text = f"{self.publisher}, {self.title}, {self.date}"
+        return f"{text} ({self.url})" if self.url else text
+
+
+@dataclass(frozen=True)
+class MarketDefinition:
+    """The market the set describes: its name in outputs, the publication its anchors come from, and the
+    trends and growth factors that publication names (briefs and workbooks quote them)."""
+
+    name: str
+    source: str
+    trends: tuple[str, ...]
+    forecast_factors: tuple[str, ...]
+    historic_factors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A published figure, stored as the interval its printed digits stand for."""
+
+    key: str
+    label: str
+    value: float
+    decimals: int
+    units: str
+    kind: str
+    source: str
+    year: int | None = None
+    from_year: int | None = None
+    to_year: int | None = None
+
+    @property
+    def half_width(self) -> float:
+        """Half a unit of the last published digit."""
+        return 0.5 * 10.0**-self.decimals
+
+    def reproduces(self, modelled: float) -> bool:
+        """True when the modelled value, shown at the published precision, is the published figure."""
+        return abs(modelled - self.value) < self.half_width * (1 - 1e-9)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of a dimension with its base-year share and relative growth."""
+
+    name: str
+    aliases: tuple[str, ...]
+    share: float
+    growth: float
+    kind: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A way of splitting the market (region, service, modality, end user)."""
+
+    key: str
+    label: str
+    members: tuple[Member, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Member names in the order of the assumption file."""
+        return tuple(m.name for m in self.members)
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A growth driver feeding one factor of the growth bridge; growth None marks the residual."""
+
+    key: str
+    label: str
+    factor: str
+    growth: float | None
+    low: float
+    high: float
+    kind: str
+    source: str
+    evidence: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of driver growths for the forecast years."""
+
+    key: str
+    label: str
+    description: str
+    drivers: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Monte Carlo settings."""
+
+    paths: int
+    seed: int
+    annual_volatility: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One assumption as a row of the Inputs sheet: where it lives, its value and where it comes from."""
+
+    key: str
+    label: str
+    value: float | None
+    kind: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AssumptionSet:
+    """A validated assumption set; `hash` identifies its content, `origin` where it was read from."""
+
+    name: str
+    description: str
+    origin: str
+    hash: str
+    first_year: int
+    last_year: int
+    market: MarketDefinition
+    sources: Mapping[str, Source]
+    anchors: Mapping[str, Anchor]
+    backcast_growth: float | None
+    extrapolation_growth: float | None
+    forecast_growth_override: float | None
+    dimensions: Mapping[str, Dimension]
+    drivers: Mapping[str, Driver]
+    scenarios: Mapping[str, Scenario]
+    uncertainty: Uncertainty
+    #: Segment mix within regions: {segment dimension: {region: {segment member: base-year share}}}.
+    joint: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        return hash(self.hash)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AssumptionSet) and other.hash == self.hash
+
+    @property
+    def base_year(self) -> int:
+        """The first published year (2025 in the default)."""
+        return _int(self.anchors["base_size"].year)
+
+    @property
+    def next_year(self) -> int:
+        """The second published year, start of the forecast CAGR (2026)."""
+        return _int(self.anchors["next_size"].year)
+
+    @property
+    def horizon_year(self) -> int:
+        """The last published year (2030)."""
+        return _int(self.anchors["horizon_size"].year)
+
+    @property
+    def publication(self) -> Source:
+        """The publication the market's anchors come from (``market.source``): whom outputs credit."""
+        return self.sources[self.market.source]
+
+    def entries(self) -> list[Entry]:
+        """Every assumption as a flat list (Inputs sheet, `imgout assumptions show`)."""
+        return [
+            *self._anchor_entries(),
+            *self._extension_entries(),
+            *self._member_entries(),
+            *self._joint_entries(),
+            *self._driver_entries(),
+            *self._scenario_entries(),
+        ]
+
+    def _anchor_entries(self) -> Iterator[Entry]:
+        for a in self.anchors.values():
+            yield Entry(f"anchors.{a.key}", a.label, a.value, a.kind, a.source)
+
+    def _extension_entries(self) -> Iterator[Entry]:
+        extension = self.raw.get("extension", {})
+        for key in EXTENSION_KEYS:
+            item = extension.get(key, {})
+            yield Entry(
+                f"extension.{key}",
+                key.replace("_", " "),
+                getattr(self, key),
+                str(item.get("kind", "derived")),
+                str(item.get("source", "")),
+                str(item.get("note", "")),
+            )
+
+    def _member_entries(self) -> Iterator[Entry]:
+        for dim in self.dimensions.values():
+            for m in dim.members:
+                base = f"dimensions.{dim.key}.{m.name}"
+                label = f"{m.name} share {self.base_year}"
+                yield Entry(f"{base}.share", label, m.share, m.kind, m.source, m.note)
+                yield Entry(f"{base}.growth", f"{m.name} relative growth", m.growth, m.kind, m.source)
+
+    def _joint_entries(self) -> Iterator[Entry]:
+        for seg_dim, table in self.joint.items():
+            spec = self.raw.get("joint", {}).get(f"region/{seg_dim}", {})
+            kind, source = str(spec.get("kind", "assumed")), str(spec.get("source", ""))
+            for region, shares in table.items():
+                for member, share in shares.items():
+                    key = f"joint.region/{seg_dim}.{region}.{member}"
+                    label = f"{member} share within {region} {self.base_year}"
+                    yield Entry(key, label, share, kind, source)
+
+    def _driver_entries(self) -> Iterator[Entry]:
+        for d in self.drivers.values():
+            yield Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, d.note)
+
+    def _scenario_entries(self) -> Iterator[Entry]:
+        for s in self.scenarios.values():
+            for dk, g in s.drivers.items():
+                label = f"{s.label}: {self.drivers[dk].label}"
+                yield Entry(f"scenarios.{s.key}.{dk}", label, g, "assumed", "imgout")
+
+
+def _int(value: int | None) -> int:
+    assert value is not None  # validated on build
+    return value

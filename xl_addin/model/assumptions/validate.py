@@ -1,0 +1,525 @@
+"""Checking a merged raw mapping and turning it into an :class:`AssumptionSet`, one checker per top-level key.
+
+:func:`build` runs the checkers in a fixed order (sources first: every other section cites them). Each
+checker reads its section through :class:`_Checker`, whose errors name the file, the key and what is
+allowed, and returns the section's validated values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ...common.yamlfile import describe
+from ...errors import AssumptionError
+from .schema import (
+    ANCHOR_KEYS,
+    DIMENSIONS,
+    EXTENSION_KEYS,
+    FACTORS,
+    GROWTH_ANCHORS,
+    KINDS,
+    RESERVED_SCENARIO,
+    SHARE_TOLERANCE,
+    TOP_LEVEL_KEYS,
+    Anchor,
+    AssumptionSet,
+    Dimension,
+    Driver,
+    MarketDefinition,
+    Member,
+    Scenario,
+    Source,
+    Uncertainty,
+    content_hash,
+    member_lookup,
+    normalise,
+)
+
+#: Keys every sourced value may carry besides its own.
+SOURCED = ("kind", "source", "note")
+#: The range of any growth rate a file may give (per year, as a fraction).
+GROWTH_LOW, GROWTH_HIGH = -0.5, 1.0
+MARKET_LISTS = ("trends", "forecast_factors", "historic_factors")
+
+
+def _join(key: str, name: str) -> str:
+    """The dotted key of `name` inside `key` ('' is the top of the file)."""
+    return f"{key}.{name}" if key else name
+
+
+class _Checker:
+    """Reads typed values out of the raw mapping, raising errors that name the file and key."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.sources: Mapping[str, Source] = {}
+
+    def fail(self, key: str, problem: str) -> AssumptionError:
+        return AssumptionError(self.where, key, problem)
+
+    def mapping(self, node: Any, key: str) -> Mapping[str, Any]:
+        if not isinstance(node, Mapping):
+            raise self.fail(key, f"expected a mapping, got {describe(node)}")
+        return node
+
+    def section(self, node: Mapping[str, Any], name: str, key: str) -> Mapping[str, Any]:
+        if name not in node:
+            raise self.fail(_join(key, name), "missing")
+        return self.mapping(node[name], _join(key, name))
+
+    def number(
+        self,
+        node: Mapping[str, Any],
+        name: str,
+        key: str,
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        allow_null: bool = False,
+        default: Any = ...,
+    ) -> float | None:
+        full = _join(key, name)
+        if name not in node:
+            if default is not ...:
+                return float(default) if default is not None else None
+            raise self.fail(full, "missing")
+        value = node[name]
+        if value is None and allow_null:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(full, f"expected a number, got {describe(value)}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise self.fail(full, f"expected a finite number, got {value!r}")
+        if low is not None and number < low:
+            raise self.fail(full, f"{value!r} is below the allowed minimum {low:g}")
+        if high is not None and number > high:
+            raise self.fail(full, f"{value!r} is above the allowed maximum {high:g}")
+        return number
+
+    def required_number(self, node: Mapping[str, Any], name: str, key: str, **kw: Any) -> float:
+        value = self.number(node, name, key, **kw)
+        assert value is not None
+        return value
+
+    def growth(self, node: Mapping[str, Any], name: str, key: str, **kw: Any) -> float | None:
+        """A growth rate per year, as a fraction from -0.5 to 1.0."""
+        return self.number(node, name, key, low=GROWTH_LOW, high=GROWTH_HIGH, **kw)
+
+    def required_growth(self, node: Mapping[str, Any], name: str, key: str) -> float:
+        return self.required_number(node, name, key, low=GROWTH_LOW, high=GROWTH_HIGH)
+
+    def integer(
+        self, node: Mapping[str, Any], name: str, key: str, low: int, high: int, default: Any = ...
+    ) -> int:
+        full = _join(key, name)
+        if name not in node:
+            if default is not ...:
+                return int(default)
+            raise self.fail(full, "missing")
+        value = node[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(full, f"expected a whole number, got {describe(value)}")
+        if not low <= value <= high:
+            raise self.fail(full, f"{value} is outside the allowed range {low} to {high}")
+        return value
+
+    def text(self, node: Mapping[str, Any], name: str, key: str, default: str | None = None) -> str:
+        if name not in node or node[name] is None:
+            if default is not None:
+                return default
+            raise self.fail(_join(key, name), "missing")
+        value = node[name]
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise self.fail(_join(key, name), f"expected text, got {describe(value)}")
+        return str(value)
+
+    def texts(self, node: Mapping[str, Any], name: str, key: str) -> tuple[str, ...]:
+        """A list of non-empty texts (an absent key is an empty list)."""
+        value = node.get(name, [])
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(_join(key, name), f"expected a list of texts, got {describe(value)}")
+        return tuple(value)
+
+    def choice(
+        self, node: Mapping[str, Any], name: str, key: str, allowed: Iterable[str], default: str
+    ) -> str:
+        allowed = tuple(allowed)
+        value = self.text(node, name, key, default)
+        if value not in allowed:
+            raise self.fail(
+                _join(key, name), f"{value!r} is not allowed (expected one of {', '.join(allowed)})"
+            )
+        return value
+
+    def only_keys(self, node: Mapping[str, Any], key: str, allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        for name in node:
+            if name not in allowed:
+                raise self.fail(_join(key, str(name)), f"unknown key (allowed: {', '.join(allowed)})")
+
+    def source(self, node: Mapping[str, Any], key: str) -> str:
+        """The `source` key of a node: empty, or a key of the set's sources."""
+        source = self.text(node, "source", key, "")
+        if source and source not in self.sources:
+            raise self.fail(
+                f"{key}.source", f"unknown source {source!r} (defined: {', '.join(self.sources)})"
+            )
+        return source
+
+    def kind_and_source(
+        self, node: Mapping[str, Any], key: str, default_kind: str = "assumed"
+    ) -> tuple[str, str]:
+        """A sourced value's `kind` (published, derived, assumed) and `source`."""
+        kind = self.choice(node, "kind", key, KINDS, default_kind)
+        return kind, self.source(node, key)
+
+
+def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
+    """Validate a merged raw mapping and turn it into an :class:`AssumptionSet`."""
+    c = _Checker(where)
+    c.only_keys(raw, "", TOP_LEVEL_KEYS)
+    c.sources = check_sources(c, raw)
+    first_year, last_year = check_years(c, raw)
+    anchors = check_anchors(c, raw, first_year, last_year)
+    extension = check_extension(c, raw)
+    dimensions = check_dimensions(c, raw)
+    drivers = check_drivers(c, raw)
+    scenarios = check_scenarios(c, raw, drivers)
+    uncertainty = check_uncertainty(c, raw)
+    joint = check_joint(c, raw, dimensions)
+    forecast_override = check_overrides(c, raw)
+    market = check_market(c, raw, anchors)
+    canonical = {k: v for k, v in raw.items() if k != "replace"}
+    return AssumptionSet(
+        name=c.text(raw, "name", "", "unnamed"),
+        description=c.text(raw, "description", "", ""),
+        origin=where,
+        hash=content_hash(canonical),
+        first_year=first_year,
+        last_year=last_year,
+        market=market,
+        sources=c.sources,
+        anchors=anchors,
+        backcast_growth=extension["backcast_growth"],
+        extrapolation_growth=extension["extrapolation_growth"],
+        forecast_growth_override=forecast_override,
+        dimensions=dimensions,
+        drivers=drivers,
+        scenarios=scenarios,
+        uncertainty=uncertainty,
+        joint=joint,
+        raw=canonical,
+    )
+
+
+# ------------------------------------------------------------------------------------- one per key
+
+
+def check_sources(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Source]:
+    """`sources: {tbrc: {title, publisher, date, url}}`: the publications values cite."""
+    sources: dict[str, Source] = {}
+    for skey, spec in c.section(raw, "sources", "").items():
+        key = f"sources.{skey}"
+        node = c.mapping(spec, key)
+        c.only_keys(node, key, ("title", "publisher", "date", "url"))
+        sources[str(skey)] = Source(
+            str(skey),
+            c.text(node, "title", key),
+            c.text(node, "publisher", key, ""),
+            c.text(node, "date", key, ""),
+            c.text(node, "url", key, ""),
+        )
+    return sources
+
+
+def check_market(c: _Checker, raw: Mapping[str, Any], anchors: Mapping[str, Anchor]) -> MarketDefinition:
+    """`market: {name, source, trends, forecast_factors, historic_factors}`: the market and its publication.
+
+    The source must be a key of `sources` and, when anchors are published, the source of at least one of
+    them: outputs credit it for the published figures.
+    """
+    node = c.section(raw, "market", "")
+    c.only_keys(node, "market", ("name", "source", *MARKET_LISTS))
+    name = c.text(node, "name", "market")
+    if not name.strip():
+        raise c.fail("market.name", "must not be empty")
+    source = c.source(node, "market")
+    if not source:
+        raise c.fail("market.source", f"missing (expected one of {', '.join(c.sources)})")
+    published = sorted({a.source for a in anchors.values() if a.kind == "published" and a.source})
+    if published and source not in published:
+        raise c.fail(
+            "market.source",
+            f"{source!r} publishes none of the anchors (published anchors cite {', '.join(published)})",
+        )
+    trends, forecast_factors, historic_factors = (c.texts(node, k, "market") for k in MARKET_LISTS)
+    return MarketDefinition(name, source, trends, forecast_factors, historic_factors)
+
+
+def check_years(c: _Checker, raw: Mapping[str, Any]) -> tuple[int, int]:
+    """`years: {first, last}`: the model's span."""
+    years = c.section(raw, "years", "")
+    c.only_keys(years, "years", ("first", "last"))
+    return c.integer(years, "first", "years", 1900, 2200), c.integer(years, "last", "years", 1900, 2200)
+
+
+def check_anchors(c: _Checker, raw: Mapping[str, Any], first_year: int, last_year: int) -> dict[str, Anchor]:
+    """`anchors`: the five published figures, each inside the years and in the order base, next, horizon."""
+    node = c.section(raw, "anchors", "")
+    c.only_keys(node, "anchors", ANCHOR_KEYS)
+    anchors = {key: _anchor(c, node, key, first_year, last_year) for key in ANCHOR_KEYS}
+    _check_anchor_years(c, anchors, first_year, last_year)
+    return anchors
+
+
+def _anchor(c: _Checker, anchors: Mapping[str, Any], akey: str, first_year: int, last_year: int) -> Anchor:
+    key = f"anchors.{akey}"
+    node = c.section(anchors, akey, "anchors")
+    is_growth = akey in GROWTH_ANCHORS
+    year_keys = ("from_year", "to_year") if is_growth else ("year",)
+    c.only_keys(node, key, ("label", "value", "decimals", "units", *year_keys, *SOURCED))
+    kind, source = c.kind_and_source(node, key, "published")
+    low, high = (-0.99, 10.0) if is_growth else (0.0, 1e6)
+    value = c.required_number(node, "value", key, low=low, high=high)
+    if not is_growth and value <= 0:
+        raise c.fail(f"{key}.value", f"a market size must be positive, got {value:g}")
+    years = {yk: c.integer(node, yk, key, first_year, last_year) for yk in year_keys}
+    return Anchor(
+        akey,
+        c.text(node, "label", key, akey.replace("_", " ")),
+        value,
+        c.integer(node, "decimals", key, 0, 6),
+        c.text(node, "units", key, "fraction" if is_growth else "USD bn"),
+        kind,
+        source,
+        **years,
+    )
+
+
+def _check_anchor_years(c: _Checker, anchors: Mapping[str, Anchor], first_year: int, last_year: int) -> None:
+    base, nxt, hor = (anchors[k].year or 0 for k in ("base_size", "next_size", "horizon_size"))
+    if nxt != base + 1:
+        raise c.fail("anchors.next_size.year", f"must be the year after base_size ({base + 1}), got {nxt}")
+    if hor <= nxt:
+        raise c.fail("anchors.horizon_size.year", f"must be after next_size ({nxt}), got {hor}")
+    hg, fc = anchors["historic_growth"], anchors["forecast_cagr"]
+    if (hg.from_year, hg.to_year) != (base, nxt):
+        raise c.fail("anchors.historic_growth", f"must run from {base} to {nxt}")
+    if (fc.from_year, fc.to_year) != (nxt, hor):
+        raise c.fail("anchors.forecast_cagr", f"must run from {nxt} to {hor}")
+    if last_year < hor or first_year >= base:
+        raise c.fail("years", f"must start before {base} and end at or after {hor}")
+
+
+def check_extension(c: _Checker, raw: Mapping[str, Any]) -> dict[str, float | None]:
+    """`extension: {backcast_growth, extrapolation_growth}`: growth outside the published span (null:
+    the calibrated rate)."""
+    ext = c.mapping(raw.get("extension", {}), "extension")
+    c.only_keys(ext, "extension", EXTENSION_KEYS)
+    values: dict[str, float | None] = {}
+    for ekey in EXTENSION_KEYS:
+        key = f"extension.{ekey}"
+        node = c.mapping(ext.get(ekey, {"value": None}), key)
+        c.only_keys(node, key, ("value", *SOURCED))
+        c.kind_and_source(node, key, "derived")
+        values[ekey] = c.growth(node, "value", key, allow_null=True, default=None)
+    return values
+
+
+def check_dimensions(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Dimension]:
+    """`dimensions`: all four, each with at least two members whose base-year shares sum to 1."""
+    node = c.section(raw, "dimensions", "")
+    for dkey in node:
+        if dkey not in DIMENSIONS:
+            raise c.fail(f"dimensions.{dkey}", f"unknown dimension (allowed: {', '.join(DIMENSIONS)})")
+    return {dkey: _dimension(c, node, dkey) for dkey in DIMENSIONS}
+
+
+def _dimension(c: _Checker, dimensions: Mapping[str, Any], dkey: str) -> Dimension:
+    key = f"dimensions.{dkey}"
+    node = c.section(dimensions, dkey, "dimensions")
+    c.only_keys(node, key, ("label", "members"))
+    members_node = c.section(node, "members", key)
+    if len(members_node) < 2:
+        raise c.fail(f"{key}.members", "needs at least two members")
+    seen: dict[str, str] = {}  # every normalised name and alias -> the member it names
+    members = [_member(c, name, spec, f"{key}.members.{name}", seen) for name, spec in members_node.items()]
+    total = sum(m.share for m in members)
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise c.fail(f"{key}.members", f"shares sum to {total:.6g}, they must sum to 1")
+    if all(m.share == 0 for m in members):
+        raise c.fail(f"{key}.members", "at least one share must be positive")
+    return Dimension(dkey, c.text(node, "label", key, dkey.replace("_", " ")), tuple(members))
+
+
+def _member(c: _Checker, name: Any, spec: Any, key: str, seen: dict[str, str]) -> Member:
+    node = c.mapping(spec, key)
+    c.only_keys(node, key, ("aliases", "share", "growth", *SOURCED))
+    aliases = node.get("aliases", []) or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str | int) for a in aliases):
+        raise c.fail(f"{key}.aliases", f"expected a list of names, got {describe(aliases)}")
+    for label in [name, *aliases]:
+        norm = normalise(str(label))
+        if norm in seen and seen[norm] != name:
+            raise c.fail(f"{key}.aliases", f"{label!r} already names {seen[norm]!r}")
+        seen[norm] = str(name)
+    kind, source = c.kind_and_source(node, key)
+    return Member(
+        str(name),
+        tuple(str(a) for a in aliases),
+        c.required_number(node, "share", key, low=0.0, high=1.0),
+        c.required_growth(node, "growth", key),
+        kind,
+        source,
+        c.text(node, "note", key, ""),
+    )
+
+
+def check_drivers(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Driver]:
+    """`drivers`: each feeds one factor of the bridge; exactly one (growth null) is the residual."""
+    drivers = {str(dkey): _driver(c, str(dkey), spec) for dkey, spec in c.section(raw, "drivers", "").items()}
+    residuals = [d for d in drivers.values() if d.growth is None]
+    if len(residuals) != 1:
+        raise c.fail(
+            "drivers",
+            f"exactly one driver must have growth null (the residual that closes the bridge), found {len(residuals)}",
+        )
+    return drivers
+
+
+def _driver(c: _Checker, dkey: str, spec: Any) -> Driver:
+    key = f"drivers.{dkey}"
+    node = c.mapping(spec, key)
+    c.only_keys(node, key, ("label", "factor", "growth", "low", "high", "evidence", *SOURCED))
+    kind, source = c.kind_and_source(node, key, "assumed")
+    growth = c.growth(node, "growth", key, allow_null=True)
+    low = c.required_growth(node, "low", key)
+    high = c.required_growth(node, "high", key)
+    if low > high:
+        raise c.fail(f"{key}.low", f"low ({low:g}) must not exceed high ({high:g})")
+    if growth is not None and not low <= growth <= high:
+        raise c.fail(f"{key}.growth", f"{growth:g} must lie between low ({low:g}) and high ({high:g})")
+    return Driver(
+        dkey,
+        c.text(node, "label", key, dkey.replace("_", " ")),
+        c.choice(node, "factor", key, FACTORS, "volume"),
+        growth,
+        low,
+        high,
+        kind,
+        source,
+        c.text(node, "evidence", key, ""),
+        c.text(node, "note", key, ""),
+    )
+
+
+def check_scenarios(
+    c: _Checker, raw: Mapping[str, Any], drivers: Mapping[str, Driver]
+) -> dict[str, Scenario]:
+    """`scenarios`: named driver growths for the forecast years; 'base' and the residual are not theirs."""
+    scenarios: dict[str, Scenario] = {}
+    for skey, spec in c.mapping(raw.get("scenarios", {}), "scenarios").items():
+        key = f"scenarios.{skey}"
+        if normalise(str(skey)) == RESERVED_SCENARIO:
+            raise c.fail(key, "'base' is reserved: it is the calibrated path and cannot be redefined")
+        node = c.mapping(spec, key)
+        c.only_keys(node, key, ("label", "description", "drivers"))
+        values = _scenario_drivers(c, node, key, drivers)
+        label, description = c.text(node, "label", key, str(skey)), c.text(node, "description", key, "")
+        scenarios[str(skey)] = Scenario(str(skey), label, description, values)
+    return scenarios
+
+
+def _scenario_drivers(
+    c: _Checker, scenario: Mapping[str, Any], key: str, drivers: Mapping[str, Driver]
+) -> dict[str, float]:
+    given = c.mapping(scenario.get("drivers", {}), f"{key}.drivers")
+    values: dict[str, float] = {}
+    for dk in given:
+        if dk not in drivers:
+            raise c.fail(f"{key}.drivers.{dk}", f"unknown driver (allowed: {', '.join(drivers)})")
+        if drivers[dk].growth is None:
+            raise c.fail(f"{key}.drivers.{dk}", "the residual driver cannot be set by a scenario")
+        values[str(dk)] = c.required_growth(given, dk, f"{key}.drivers")
+    return values
+
+
+def check_uncertainty(c: _Checker, raw: Mapping[str, Any]) -> Uncertainty:
+    """`uncertainty: {paths, seed, annual_volatility, note}`: the Monte Carlo settings."""
+    node = c.mapping(raw.get("uncertainty", {}), "uncertainty")
+    c.only_keys(node, "uncertainty", ("paths", "seed", "annual_volatility", "note"))
+    return Uncertainty(
+        c.integer(node, "paths", "uncertainty", 100, 2_000_000, default=10_000),
+        c.integer(node, "seed", "uncertainty", 0, 2**63 - 1, default=20260303),
+        c.required_number(node, "annual_volatility", "uncertainty", low=0.0, high=0.5, default=0.008),
+        c.text(node, "note", "uncertainty", ""),
+    )
+
+
+def check_joint(
+    c: _Checker, raw: Mapping[str, Any], dimensions: Mapping[str, Dimension]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """`joint: {region/service: {kind, source, rows: {North America: {Reporting: 0.6, ...}}}}`.
+
+    The segment mix within regions.
+
+    Each row gives base-year shares of a segment dimension's members within one region and must sum to 1;
+    they shift over time with the members' relative growth, as the global split does. Regions without a
+    row use the global split (a product of shares).
+    """
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    regions = _lookup(dimensions["region"])
+    for name, table in c.mapping(raw.get("joint", {}), "joint").items():
+        key = f"joint.{name}"
+        seg_dim = dimensions[_joint_dimension(c, str(name), key)]
+        spec = c.mapping(table, key)
+        c.only_keys(spec, key, ("rows", *SOURCED))
+        c.kind_and_source(spec, key)
+        rows: dict[str, dict[str, float]] = {}
+        for region_name, row in c.mapping(spec.get("rows", {}), f"{key}.rows").items():
+            region = regions.get(normalise(str(region_name)))
+            if region is None:
+                allowed = ", ".join(dimensions["region"].names)
+                raise c.fail(f"{key}.rows.{region_name}", f"unknown region (allowed: {allowed})")
+            rows[region] = _joint_row(c, row, f"{key}.rows.{region_name}", seg_dim)
+        tables[seg_dim.key] = rows
+    return tables
+
+
+def _joint_dimension(c: _Checker, name: str, key: str) -> str:
+    """'region/service' -> 'service'."""
+    first, _, second = (part.strip() for part in name.partition("/"))
+    if first != "region" or second not in DIMENSIONS or second == "region":
+        allowed = [f"region/{d}" for d in DIMENSIONS if d != "region"]
+        raise c.fail(key, f"unknown joint table (allowed: {', '.join(allowed)})")
+    return second
+
+
+def _joint_row(c: _Checker, row: Any, key: str, seg_dim: Dimension) -> dict[str, float]:
+    segments = _lookup(seg_dim)
+    shares: dict[str, float] = {m: 0.0 for m in seg_dim.names}
+    for member_name in c.mapping(row, key):
+        member = segments.get(normalise(str(member_name)))
+        if member is None:
+            raise c.fail(f"{key}.{member_name}", f"unknown member (allowed: {', '.join(seg_dim.names)})")
+        shares[member] = c.required_number(row, member_name, key, low=0.0, high=1.0)
+    total = sum(shares.values())
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise c.fail(key, f"shares sum to {total:.6g}, they must sum to 1")
+    return shares
+
+
+def _lookup(dimension: Dimension) -> dict[str, str]:
+    return member_lookup({m.name: {"aliases": list(m.aliases)} for m in dimension.members})
+
+
+def check_overrides(c: _Checker, raw: Mapping[str, Any]) -> float | None:
+    """`overrides: {forecast_growth}`: a forecast growth in place of the calibrated CAGR (null: none)."""
+    node = c.mapping(raw.get("overrides", {}), "overrides")
+    c.only_keys(node, "overrides", ("forecast_growth",))
+    return c.growth(node, "forecast_growth", "overrides", allow_null=True, default=None)
