@@ -16,6 +16,7 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
+from tests.another_publication import ANOTHER_PUBLICATION
 from xl_addin.cli import main
 from xl_addin.common.formats import money, percent
 from xl_addin.common.resources import templates_dir
@@ -483,3 +484,26 @@ def test_imgout_brief_refuses_an_unknown_format_or_scenario_and_writes_nothing(
     assert stopped.value.code == 2
     assert capsys.readouterr().err.strip() == f"imgout: error: {message}"
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------------ another publication
+
+
+def test_a_set_from_another_publication_is_credited_to_it_in_every_format(tmp_path):
+    """An assumption file that takes its anchors from Acme Research: the brief names Acme, its market and its
+    trends, and no longer credits the publisher of the default set."""
+    path = tmp_path / "acme.yaml"
+    path.write_text(ANOTHER_PUBLICATION, encoding="utf-8")
+    context = build_context(load_profile(None, name="Client"), assumptions=path)
+    citation = "Acme Research, Imaging Outsourcing Outlook 2026, 2026-01"
+    for fmt in ("html", "md", "txt"):
+        text = flat_text(fmt, render_brief(context, fmt))
+        assert "calibrated to the five figures published by Acme Research" in text, fmt
+        assert f"{citation}." in text, fmt  # the footer
+        assert "The imaging services outsourcing market is" in text, fmt
+        assert "AI triage of routine studies" in text and "radiologist shortages" in text, fmt
+        assert "teleradiology adoption" in text and "shortage of radiologists" not in text, fmt
+        assert "published by The Business Research Company" not in text, fmt
+    html = render_brief(context, "html")
+    assert "<title>Imaging services outsourcing market: brief for Client</title>" in html
+    assert render_brief(context, "txt").startswith("IMAGING SERVICES OUTSOURCING MARKET: BRIEF\n")

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from openpyxl.utils.cell import coordinate_to_tuple
 
+from tests.another_publication import ANOTHER_PUBLICATION
 from tests.libreoffice import (
     cell_values,
     compare_stored_with_recalculated,
@@ -535,3 +536,31 @@ def test_every_sheets_formulas_reference_only_the_kinds_it_declares_it_needs(wor
                     assert kind_of[other] in allowed, f"{ws.title}!{c.coordinate} {c.value} reads {other}"
     # The check looked at references across sheets, not only within them.
     assert {("cover", "forecast"), ("breakdown", "inputs"), ("uncertainty", "scenarios")} <= seen
+
+
+def test_a_set_from_another_publication_is_credited_to_it_in_the_workbook(tmp_path):
+    """The cover, the document title and the method name the file's market and publication, and the
+    Sources & method sheet lists its trends, not the default set's."""
+    assumptions = tmp_path / "acme.yaml"
+    assumptions.write_text(ANOTHER_PUBLICATION, encoding="utf-8")
+    context = build_context(load_profile(None, name="Client"), assumptions=assumptions)
+    book = openpyxl.load_workbook(write_workbook(context, tmp_path / "client.xlsx"))
+    assert book[sheet_of_kind(context, "cover")]["B3"].value == "Imaging services outsourcing market"
+    assert book.properties.title == "Imaging services outsourcing market data pack"
+    texts = [c.value for row in book[sheet_of_kind(context, "sources")].iter_rows() for c in row if c.value]
+    method = next(t for t in texts if str(t).startswith("Published anchors"))
+    assert method.startswith(
+        "Published anchors (Acme Research, Imaging Outsourcing Outlook 2026, 2026-01) are"
+    )
+    assert "- AI triage of routine studies" in texts and "- teleradiology adoption" in texts
+    assert "- shortage of radiologists" not in texts
+
+
+def test_a_market_name_with_template_syntax_stays_text(tmp_path):
+    """The market's name comes from a file a user writes: it never passes through the layout template."""
+    assumptions = tmp_path / "odd.yaml"
+    assumptions.write_text('market:\n  name: "{{ 7 * 7 }}: [sheets] {publication}"\n', encoding="utf-8")
+    context = build_context(load_profile(None, name="Client"), assumptions=assumptions)
+    book = openpyxl.load_workbook(write_workbook(context, tmp_path / "client.xlsx"))
+    assert book.sheetnames == [s.name for s in render_layout(context)]
+    assert book[sheet_of_kind(context, "cover")]["B3"].value == "{{ 7 * 7 }}: [sheets] {publication}"

@@ -2,7 +2,8 @@
 
 The context holds the headline, the series and scenario table over the profile's years, the member rows
 of every dimension, drivers, bridge, tornado, Monte Carlo fan and sources, each computed once, with the
-model version and assumption hash. It also carries ``market``, the engine for the same assumption set and
+model version and assumption hash, and what the assumption set says the market is (its name, the
+publication its anchors come from, the trends and growth factors that publication names). It also carries ``market``, the engine for the same assumption set and
 overrides, and the outputs read it where a summary is not enough: the brief for scenario labels,
 descriptions and horizon values and the assumptions' notes, dimension labels and Monte Carlo settings;
 the workbook for every year, member and scenario behind its live formulas (the inputs it shows, and in
@@ -22,29 +23,6 @@ from ..model import Market, market_for
 from ..model.assumptions import Source
 from ..model.market import SEGMENT_DIMENSIONS, BridgeFactor, Point, TornadoBar
 from .profile import ClientProfile
-
-# Trends and growth factors named in the source document (TBRC press release, 2026-03-03).
-TRENDS = (
-    "global teleradiology reporting networks",
-    "24/7 remote image interpretation",
-    "centralised imaging workflow management",
-    "cloud-based image archiving services",
-    "outsourcing of subspecialty radiology",
-)
-FORECAST_FACTORS = (
-    "rising demand for cross-border reporting",
-    "growing imaging backlogs",
-    "expansion of remote diagnostic models",
-    "increased outsourcing by hospitals",
-    "need for faster report turnaround",
-)
-HISTORIC_FACTORS = (
-    "shortage of radiologists",
-    "increasing volumes of diagnostic imaging procedures",
-    "hospital initiatives to reduce costs",
-    "early adoption of teleradiology",
-    "widening use of digital imaging systems",
-)
 
 
 @dataclass(frozen=True)
@@ -118,9 +96,13 @@ class ReportContext:
     fan: tuple[FanRow, ...]
     tornado: tuple[TornadoBar, ...]
     sources: tuple[Source, ...]
-    trends: tuple[str, ...] = TRENDS
-    forecast_factors: tuple[str, ...] = FORECAST_FACTORS
-    historic_factors: tuple[str, ...] = HISTORIC_FACTORS
+    market_name: str
+    """What the market is called in outputs: ``medical imaging outsourcing market``."""
+    publication: Source
+    """The publication the published anchors come from: whom titles, methods and footers credit."""
+    trends: tuple[str, ...]
+    forecast_factors: tuple[str, ...]
+    historic_factors: tuple[str, ...]
 
     @property
     def model_version(self) -> str:
@@ -146,6 +128,11 @@ class ReportContext:
     def provenance(self) -> str:
         """One line carried by every output: model version and assumption hash."""
         return f"imgout {self.model_version}, assumptions {self.assumption_hash}"
+
+    @property
+    def title_name(self) -> str:
+        """The market's name as a title starts: ``Medical imaging outsourcing market``."""
+        return self.market_name[:1].upper() + self.market_name[1:]
 
     @property
     def period(self) -> str:
@@ -181,6 +168,7 @@ def build_context(
         return tuple(out)
 
     fan = market.uncertainty()
+    definition = market.assumptions.market
     h = market.calibration
     growth = market.scenario_growth[chosen]
     headline = Headline(
@@ -229,6 +217,11 @@ def build_context(
         ),
         tornado=tuple(market.tornado()),
         sources=tuple(market.assumptions.sources.values()),
+        market_name=definition.name,
+        publication=market.assumptions.publication,
+        trends=definition.trends,
+        forecast_factors=definition.forecast_factors,
+        historic_factors=definition.historic_factors,
     )
 
 

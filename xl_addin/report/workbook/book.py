@@ -9,6 +9,7 @@ the cells of the sheet kinds it declares it needs.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ INPUT_PERCENT_DECIMALS = 2
 PAPER = {"A4": 9, "Letter": 1}  # XlsxWriter's paper codes for the profile's paper sizes
 CUSTOM_PROPERTY_LIMIT = 255  # characters Excel keeps in a custom document property
 SERIES_COLOURS = ("#A5A5A5", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#7030A0", "#C00000", "#264478")
+
+_PLACEHOLDER = re.compile(r"\{(market|Market|publication)\}")
 
 CellKey = tuple[Any, ...]
 """What a registered cell holds, e.g. ``("total", 2030)`` or ``("driver", "telemedicine", "low")``."""
@@ -191,17 +194,37 @@ class Book:
 
     # ------------------------------------------------------------------ cells
 
+    def fill(self, text: str) -> str:
+        """A layout text with what the assumption set says filled in: ``{market}`` (the market's name),
+        ``{Market}`` (the same starting a title) and ``{publication}`` (whom the anchors come from).
+
+        The layout template never sees these (they come from a file a user may write), so a name with
+        YAML or Jinja syntax in it cannot change the layout.
+        """
+        c = self.context
+        values = {"market": c.market_name, "Market": c.title_name, "publication": c.publication.citation()}
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)  # one pass: values are not read again
+
+    def text(self, sheet: SheetLayout, key: str, default: str = "") -> str:
+        """A text of a sheet in the layout (title, description, note), filled in (see :meth:`fill`)."""
+        return self.fill(sheet.text(key, default))
+
+    def chart_title(self, sheet: SheetLayout) -> str:
+        """The title the layout gives a sheet's chart, else the sheet's title."""
+        spec = sheet.spec.get("chart") or {}
+        return self.fill(str(spec.get("title", sheet.text("title"))))
+
     def title(self, ws: Worksheet, sheet: SheetLayout) -> int:
         """Title and note lines at the top of a sheet; returns the next free row."""
         ws.write_string(
             0,
             0,
-            sheet.text("title", sheet.name),
+            self.text(sheet, "title", sheet.name),
             self.fmt(bold=True, font_size=14, font_color=self.context.client.brand_colour),
         )
         row = 1
         for key in ("description", "note"):
-            text = sheet.text(key)
+            text = self.text(sheet, key)
             if text:
                 ws.write_string(
                     row, 0, text[:1].upper() + text[1:], self.fmt(italic=True, font_color="#595959")
@@ -271,10 +294,7 @@ class Book:
 
     def chart_layout(self, chart: Any, sheet: SheetLayout, x_name: str, title: str | None = None) -> None:
         """Title, axes and legend of a chart on a sheet: money on the y axis, in the pack's units."""
-        spec = sheet.spec.get("chart") or {}
-        chart.set_title(
-            {"name": title or str(spec.get("title", sheet.text("title"))), "name_font": {"size": 11}}
-        )
+        chart.set_title({"name": title or self.chart_title(sheet), "name_font": {"size": 11}})
         chart.set_x_axis({"name": x_name, "num_font": {"rotation": -45}})
         chart.set_y_axis(
             {
@@ -303,7 +323,7 @@ class Book:
         c = self.context
         self.workbook.set_properties(
             {
-                "title": "Medical imaging outsourcing market data pack",
+                "title": f"{c.title_name} data pack",
                 "subject": f"Prepared for {c.client.name}",
                 "author": "imgout",
                 "company": "imgout",

@@ -160,7 +160,6 @@ def _chart(book: Book, ws: Worksheet, sheet: SheetLayout, key: str, n: int, bloc
                 "gap": 50,
             }
         )
-    spec = sheet.spec.get("chart") or {}
-    title = str(spec.get("title", sheet.text("title"))).replace("{dimension}", key.replace("_", " "))
+    title = book.chart_title(sheet).replace("{dimension}", key.replace("_", " "))
     book.chart_layout(chart, sheet, "Year", title)
     ws.insert_chart(blocks.summary_top, last_col + 2, chart, {"x_scale": 1.3, "y_scale": 1.2})

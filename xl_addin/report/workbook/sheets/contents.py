@@ -17,7 +17,7 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     link = book.fmt(font_color="#0563C1", underline=1)
     for other in book.layout:
         ws.write_url(row, 0, f"internal:{quote_sheetname(other.name)}!A1", link, string=other.name)
-        ws.write_string(row, 1, other.text("description") or other.text("title"))
+        ws.write_string(row, 1, book.text(other, "description") or book.text(other, "title"))
         row += 1
     ws.set_column(0, 0, 20)
     ws.set_column(1, 1, 90)

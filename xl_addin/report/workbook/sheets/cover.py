@@ -16,8 +16,8 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     c = book.context
     brand = c.client.brand_colour
     ws.set_row(0, 8, book.fmt(bg_color=brand))
-    ws.write_string(2, 1, sheet.text("title"), book.fmt(bold=True, font_size=20, font_color=brand))
-    ws.write_string(3, 1, sheet.text("subtitle"), book.fmt(font_size=12, font_color="#595959"))
+    ws.write_string(2, 1, book.text(sheet, "title"), book.fmt(bold=True, font_size=20, font_color=brand))
+    ws.write_string(3, 1, book.text(sheet, "subtitle"), book.fmt(font_size=12, font_color="#595959"))
     row = 5
     for item in sheet.spec.get("fields", ()):
         ws.write_string(row, 1, str(item["label"]), book.fmt(bold=True))
@@ -26,7 +26,7 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     row = _headline(book, ws, sheet, row + 1)
     note = book.fmt(text_wrap=True, valign="top", italic=True)
     ws.merge_range(row + 1, 1, row + 3, 4, "", note)
-    ws.write_string(row + 1, 1, sheet.text("note"), note)
+    ws.write_string(row + 1, 1, book.text(sheet, "note"), note)
     if c.client.logo is not None:
         ws.insert_image(2, 5, str(c.client.logo), {"x_scale": 0.5, "y_scale": 0.5, "object_position": 3})
     ws.set_column(0, 0, 3)

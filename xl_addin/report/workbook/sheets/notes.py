@@ -20,7 +20,7 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         row += 1
     row += 1
     for note in sheet.spec.get("notes", ()):
-        ws.write_string(row, 1, f"- {' '.join(str(note).split())}", wrap)
+        ws.write_string(row, 1, f"- {book.fill(' '.join(str(note).split()))}", wrap)
         row += 1
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 110)

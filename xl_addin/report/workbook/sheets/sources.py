@@ -76,7 +76,7 @@ def _method(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> None:
     row += 1
     for paragraph in sheet.spec.get("method", ()):
         ws.merge_range(row, 0, row, 4, "", wrap)
-        ws.write_string(row, 0, " ".join(str(paragraph).split()), wrap)
+        ws.write_string(row, 0, book.fill(" ".join(str(paragraph).split())), wrap)
         ws.set_row(row, 45)
         row += 1
     row += 1
