@@ -423,18 +423,11 @@ def excel(out: Path) -> None:
 
     Stored results come from the assumptions the functions use (IMGOUT_ASSUMPTIONS, else the default).
     """
-    from .excel_workbook import build
+    from .excel.frontend import UDF_MODULE, build
+    from .excel.functions import current_market
 
     path = build(out)
-    market = udfs_market()
-    click.echo(f"Wrote {path} (UDF Modules = xl_addin.udfs; {_caption(market)})")
-
-
-def udfs_market() -> Market:
-    """The market the Excel functions answer from."""
-    from .udfs import current_market
-
-    return current_market()
+    click.echo(f"Wrote {path} (UDF Modules = {UDF_MODULE}; {_caption(current_market())})")
 
 
 # ------------------------------------------------------------------------------------------ briefs
