@@ -30,13 +30,16 @@ from tests.delivery_support import (
 from tests.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin import cli
 from xl_addin.delivery import batch
-from xl_addin.delivery.batch import BatchReport, ClientsFileError, load_clients, run_batch
+from xl_addin.delivery.batch import BatchReport, ClientsFileError, channel_for, load_clients, run_batch
 from xl_addin.delivery.ledger import Ledger
 from xl_addin.delivery.settings import DeliverySettings, load_settings
 from xl_addin.errors import ImgoutError
 from xl_addin.model import market_for
+from xl_addin.report.context import ClientProfile
 
-NO_WAIT: dict[str, Any] = {"sleep": lambda seconds: None}
+
+def NO_WAIT(seconds: float) -> None:
+    """Retries do not wait in tests."""
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +60,12 @@ def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
         yield make
 
 
-def _run(clients: Path, settings: DeliverySettings, **options: Any) -> BatchReport:
+def _run(
+    clients: Path, settings: DeliverySettings, resend_in_doubt: bool = False, **options: Any
+) -> BatchReport:
     options.setdefault("with_pdf", False)  # PDFs cost about a second each; one story below attaches them
-    return run_batch(load_clients(clients, market_for()), settings, mailer_options=NO_WAIT, **options)
+    channel = channel_for(settings, resend_in_doubt=resend_in_doubt, sleep=NO_WAIT)
+    return run_batch(load_clients(clients, market_for()), settings, channel, **options)
 
 
 def _log(settings: DeliverySettings) -> list[dict[str, Any]]:
@@ -162,21 +168,26 @@ def test_a_pack_whose_fate_is_unknown_is_not_sent_again_unless_asked(
     server = make_server("none")
     clients = write_clients_file(tmp_path / "clients.yaml", client_entries(2))
     settings = settings_for(server, tmp_path)
-    entries = load_clients(clients)
-    # A run that crashed after claiming client 1 (status "sending") and before the server's answer.
-    market = market_for()
-    first = entries[0].profile
-    with Ledger(settings.ledger) as ledger:
-        key = batch.PackKey(first.name, first.to, first.cc, market.version, market.assumption_hash, "base")
-        ledger.claim(key, "<crashed@imgout.example>", "crashed-run")
+    _crashed_while_sending(settings.ledger, load_clients(clients)[0].profile)
 
     report = _run(clients, settings)
     assert [r.status for r in report.results] == ["in doubt", "sent"]
-    assert "--resend-in-doubt" in report.results[0].reason
+    assert "check the mailbox" in report.results[0].reason
+    assert "--" not in report.results[0].reason  # the library names no flags; the command adds its own
 
     resent = _run(clients, settings, resend_in_doubt=True)
     assert [r.status for r in resent.results] == ["sent", "already sent"]
     assert server.messages[-1].message_id == "<crashed@imgout.example>"
+
+
+def _crashed_while_sending(ledger_path: Path, profile: ClientProfile) -> None:
+    """What a run that died after claiming the pack (status "sending"), before the server's answer, leaves."""
+    market = market_for()
+    with Ledger(ledger_path) as ledger:
+        key = batch.PackKey(
+            profile.name, profile.to, profile.cc, market.version, market.assumption_hash, "base"
+        )
+        ledger.claim(key, "<crashed@imgout.example>", "crashed-run")
 
 
 # ------------------------------------------------------------------------------------------ refusals
@@ -295,6 +306,32 @@ def test_imgout_batch_over_starttls_with_auth_never_shows_the_password(
     for place, content in places.items():
         assert PASSWORD not in content, place
     assert server.auth_attempts[0].password == PASSWORD  # it was used, just never shown
+
+
+def test_imgout_batch_says_which_flag_resends_a_pack_in_doubt(
+    make_server: Callable[..., LocalSMTPServer],
+    tmp_path: Path,
+    cached_packs: PackCache,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = make_server("none")
+    for name, value in delivery_env(server, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(1))
+    _crashed_while_sending(load_settings().ledger, load_clients(clients)[0].profile)
+
+    code, _out, err = _main(["batch", str(clients), "--no-pdf"], capsys)
+    assert code == 1
+    assert (
+        "imgout: Client 01 Radiology: in doubt: a run stopped while sending it; check the mailbox, and "
+        "resend it only if it did not arrive; to resend it, rerun with --resend-in-doubt (same Message-ID)\n"
+    ) in err
+    assert server.messages == []
+
+    code, _out, err = _main(["batch", str(clients), "--no-pdf", "--resend-in-doubt"], capsys)
+    assert code == 0, err
+    assert [m.message_id for m in server.messages] == ["<crashed@imgout.example>"]
 
 
 def test_imgout_send_refuses_bad_recipients_with_exit_code_2_and_sends_nothing(
