@@ -31,7 +31,10 @@ from tests.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin import cli
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BatchReport, ClientsFileError, channel_for, load_clients, run_batch
+from xl_addin.delivery.channel import Delivered, PackKey
 from xl_addin.delivery.ledger import Ledger
+from xl_addin.delivery.log import ClientLog
+from xl_addin.delivery.pack import Pack
 from xl_addin.delivery.settings import DeliverySettings, load_settings
 from xl_addin.errors import ImgoutError
 from xl_addin.model import market_for
@@ -188,6 +191,69 @@ def _crashed_while_sending(ledger_path: Path, profile: ClientProfile) -> None:
             profile.name, profile.to, profile.cc, market.version, market.assumption_hash, "base"
         )
         ledger.claim(key, "<crashed@imgout.example>", "crashed-run")
+
+
+class _RecordingChannel:
+    """A channel of a few lines (as a drop folder or an HTTP API would be): the run needs nothing else."""
+
+    dry_run = False
+
+    def __init__(self, settled: str, stop_after: str) -> None:
+        self.settled_client, self.stop_after = settled, stop_after
+        self.delivered: list[str] = []
+        self.open = False
+
+    def __enter__(self) -> _RecordingChannel:
+        self.open = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.open = False
+
+    def settled(self, key: PackKey) -> Delivered | None:
+        assert self.open
+        return (
+            Delivered("already sent", "earlier", "<earlier@x>") if key.client == self.settled_client else None
+        )
+
+    def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
+        assert self.open and pack.client == key.client
+        self.delivered.append(key.client)
+        log.write("recorded", digest=key.digest)
+        stop = key.client == self.stop_after
+        return Delivered("failed" if stop else "sent", "refused for all" if stop else "", stop=stop)
+
+
+def test_a_run_talks_to_its_channel_only_through_settled_and_deliver(
+    tmp_path: Path, cached_packs: PackCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+
+    def build_task(profile: ClientProfile, *task: Any) -> Any:
+        built.append(profile.name)
+        return cached_packs.build_task(profile, *task)
+
+    monkeypatch.setattr(batch, "build_task", build_task)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(4))
+    settings = load_settings(
+        {"IMGOUT_LOG": str(tmp_path / "delivery.jsonl"), "XDG_STATE_HOME": str(tmp_path)}
+    )
+    names = [e.profile.name for e in load_clients(clients)]
+    channel = _RecordingChannel(settled=names[0], stop_after=names[2])
+
+    report = run_batch(load_clients(clients), settings, channel, with_pdf=False)
+
+    assert [r.status for r in report.results] == ["already sent", "sent", "failed", "not attempted"]
+    assert report.results[3].reason == "not attempted after: refused for all"
+    assert built == names[1:]  # nothing built for the settled client
+    assert channel.delivered == names[1:3] and not channel.open
+    assert [line["event"] for line in _log(settings)] == [
+        "already sent",
+        "recorded",
+        "recorded",
+        "not attempted",
+    ]
+    assert not settings.ledger.exists()  # the ledger belongs to the SMTP channel
 
 
 # ------------------------------------------------------------------------------------------ refusals
