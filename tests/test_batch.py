@@ -30,13 +30,19 @@ from tests.delivery_support import (
 from tests.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin import cli
 from xl_addin.delivery import batch
-from xl_addin.delivery.batch import BatchReport, ClientsFileError, load_clients, run_batch
+from xl_addin.delivery.batch import BatchReport, ClientsFileError, channel_for, load_clients, run_batch
+from xl_addin.delivery.channel import Delivered, PackKey
 from xl_addin.delivery.ledger import Ledger
+from xl_addin.delivery.log import ClientLog
+from xl_addin.delivery.pack import Pack
 from xl_addin.delivery.settings import DeliverySettings, load_settings
 from xl_addin.errors import ImgoutError
 from xl_addin.model import market_for
+from xl_addin.report.profile import ClientProfile
 
-NO_WAIT: dict[str, Any] = {"sleep": lambda seconds: None}
+
+def NO_WAIT(seconds: float) -> None:
+    """Retries do not wait in tests."""
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +63,12 @@ def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
         yield make
 
 
-def _run(clients: Path, settings: DeliverySettings, **options: Any) -> BatchReport:
+def _run(
+    clients: Path, settings: DeliverySettings, resend_in_doubt: bool = False, **options: Any
+) -> BatchReport:
     options.setdefault("with_pdf", False)  # PDFs cost about a second each; one story below attaches them
-    return run_batch(load_clients(clients, market_for()), settings, mailer_options=NO_WAIT, **options)
+    channel = channel_for(settings, resend_in_doubt=resend_in_doubt, sleep=NO_WAIT)
+    return run_batch(load_clients(clients, market_for()), settings, channel, **options)
 
 
 def _log(settings: DeliverySettings) -> list[dict[str, Any]]:
@@ -162,21 +171,89 @@ def test_a_pack_whose_fate_is_unknown_is_not_sent_again_unless_asked(
     server = make_server("none")
     clients = write_clients_file(tmp_path / "clients.yaml", client_entries(2))
     settings = settings_for(server, tmp_path)
-    entries = load_clients(clients)
-    # A run that crashed after claiming client 1 (status "sending") and before the server's answer.
-    market = market_for()
-    first = entries[0].profile
-    with Ledger(settings.ledger) as ledger:
-        key = batch.PackKey(first.name, first.to, first.cc, market.version, market.assumption_hash, "base")
-        ledger.claim(key, "<crashed@imgout.example>", "crashed-run")
+    _crashed_while_sending(settings.ledger, load_clients(clients)[0].profile)
 
     report = _run(clients, settings)
     assert [r.status for r in report.results] == ["in doubt", "sent"]
-    assert "--resend-in-doubt" in report.results[0].reason
+    assert "check the mailbox" in report.results[0].reason
+    assert "--" not in report.results[0].reason  # the library names no flags; the command adds its own
 
     resent = _run(clients, settings, resend_in_doubt=True)
     assert [r.status for r in resent.results] == ["sent", "already sent"]
     assert server.messages[-1].message_id == "<crashed@imgout.example>"
+
+
+def _crashed_while_sending(ledger_path: Path, profile: ClientProfile) -> None:
+    """What a run that died after claiming the pack (status "sending"), before the server's answer, leaves."""
+    market = market_for()
+    with Ledger(ledger_path) as ledger:
+        key = batch.PackKey(
+            profile.name, profile.to, profile.cc, market.version, market.assumption_hash, "base"
+        )
+        ledger.claim(key, "<crashed@imgout.example>", "crashed-run")
+
+
+class _RecordingChannel:
+    """A channel of a few lines (as a drop folder or an HTTP API would be): the run needs nothing else."""
+
+    dry_run = False
+
+    def __init__(self, settled: str, stop_after: str) -> None:
+        self.settled_client, self.stop_after = settled, stop_after
+        self.delivered: list[str] = []
+        self.open = False
+
+    def __enter__(self) -> _RecordingChannel:
+        self.open = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.open = False
+
+    def settled(self, key: PackKey) -> Delivered | None:
+        assert self.open
+        return (
+            Delivered("already sent", "earlier", "<earlier@x>") if key.client == self.settled_client else None
+        )
+
+    def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
+        assert self.open and pack.client == key.client
+        self.delivered.append(key.client)
+        log.write("recorded", digest=key.digest)
+        stop = key.client == self.stop_after
+        return Delivered("failed" if stop else "sent", "refused for all" if stop else "", stop=stop)
+
+
+def test_a_run_talks_to_its_channel_only_through_settled_and_deliver(
+    tmp_path: Path, cached_packs: PackCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+
+    def build_task(profile: ClientProfile, *task: Any) -> Any:
+        built.append(profile.name)
+        return cached_packs.build_task(profile, *task)
+
+    monkeypatch.setattr(batch, "build_task", build_task)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(4))
+    settings = load_settings(
+        {"IMGOUT_LOG": str(tmp_path / "delivery.jsonl"), "XDG_STATE_HOME": str(tmp_path)}
+    )
+    names = [e.profile.name for e in load_clients(clients)]
+    channel = _RecordingChannel(settled=names[0], stop_after=names[2])
+
+    report = run_batch(load_clients(clients), settings, channel, with_pdf=False)
+
+    assert [r.status for r in report.results] == ["already sent", "sent", "failed", "not attempted"]
+    assert report.results[3].reason == "not attempted after: refused for all"
+    assert built == names[1:]  # nothing built for the settled client
+    assert channel.delivered == names[1:3] and not channel.open
+    assert [line["event"] for line in _log(settings)] == [
+        "already sent",
+        "recorded",
+        "recorded",
+        "not attempted",
+    ]
+    assert not settings.ledger.exists()  # the ledger belongs to the SMTP channel
 
 
 # ------------------------------------------------------------------------------------------ refusals
@@ -295,6 +372,32 @@ def test_imgout_batch_over_starttls_with_auth_never_shows_the_password(
     for place, content in places.items():
         assert PASSWORD not in content, place
     assert server.auth_attempts[0].password == PASSWORD  # it was used, just never shown
+
+
+def test_imgout_batch_says_which_flag_resends_a_pack_in_doubt(
+    make_server: Callable[..., LocalSMTPServer],
+    tmp_path: Path,
+    cached_packs: PackCache,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = make_server("none")
+    for name, value in delivery_env(server, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(1))
+    _crashed_while_sending(load_settings().ledger, load_clients(clients)[0].profile)
+
+    code, _out, err = _main(["batch", str(clients), "--no-pdf"], capsys)
+    assert code == 1
+    assert (
+        "imgout: Client 01 Radiology: in doubt: a run stopped while sending it; check the mailbox, and "
+        "resend it only if it did not arrive; to resend it, rerun with --resend-in-doubt (same Message-ID)\n"
+    ) in err
+    assert server.messages == []
+
+    code, _out, err = _main(["batch", str(clients), "--no-pdf", "--resend-in-doubt"], capsys)
+    assert code == 0, err
+    assert [m.message_id for m in server.messages] == ["<crashed@imgout.example>"]
 
 
 def test_imgout_send_refuses_bad_recipients_with_exit_code_2_and_sends_nothing(

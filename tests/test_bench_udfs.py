@@ -18,6 +18,7 @@ benchmarks are enabled, never in a normal run:
 from __future__ import annotations
 
 import itertools
+import sys
 import timeit
 import types
 from typing import Any
@@ -32,7 +33,7 @@ M = xh.MISSING
 
 @pytest.fixture(scope="module")
 def udfs() -> types.ModuleType:
-    module = xh.load_udf_module("xl_addin.udfs")
+    module = xh.load_udf_module("xl_addin.udfs", defined_in=["xl_addin.excel.functions"])
     xh.load_udf_module("tests.bench_udfs")
     return module
 
@@ -40,7 +41,7 @@ def udfs() -> types.ModuleType:
 @pytest.fixture(autouse=True)
 def default_assumptions(udfs: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IMGOUT_ASSUMPTIONS", raising=False)
-    monkeypatch.setattr(udfs, "USER_CONFIG", "/nonexistent/xlwings.conf")
+    monkeypatch.setattr(sys.modules["xl_addin.excel.functions"], "USER_CONFIG", "/nonexistent/xlwings.conf")
     udfs.clear_cache()
 
 

@@ -5,6 +5,7 @@ Sending is tested against a real SMTP server on 127.0.0.1 (tests/smtp_server.py)
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 from collections.abc import Callable, Iterator
@@ -16,14 +17,15 @@ import pytest
 from tests.delivery_support import PASSWORD, SENDER, USER, settings_for
 from tests.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin.common.formats import money, percent
-from xl_addin.delivery.ledger import Ledger, LedgerError, PackKey
+from xl_addin.delivery.channel import PackKey
+from xl_addin.delivery.eml import write_eml
+from xl_addin.delivery.ledger import Ledger, LedgerError
 from xl_addin.delivery.message import (
     AddressError,
     build_message,
     check_address,
     check_recipients,
     new_message_id,
-    write_eml,
 )
 from xl_addin.delivery.pack import Pack, build_pack
 from xl_addin.delivery.settings import DeliverySettings, SettingsError, load_settings, state_dir
@@ -71,7 +73,12 @@ def test_settings_come_from_the_environment_and_never_show_the_password(tmp_path
     assert settings.ledger == tmp_path / "imgout" / "ledger.sqlite3"
     assert settings.log == tmp_path / "imgout" / "delivery.jsonl"
     assert PASSWORD not in repr(settings)
-    assert PASSWORD not in settings.describe()
+    assert PASSWORD not in str(settings) and PASSWORD not in f"{settings}"
+    # Only the password field holds it, and that field is left out of every text form of the settings.
+    assert [f.name for f in dataclasses.fields(settings) if getattr(settings, f.name) == PASSWORD] == [
+        "smtp_password"
+    ]
+    assert not next(f for f in dataclasses.fields(settings) if f.name == "smtp_password").repr
 
 
 def test_a_settings_file_is_overridden_by_the_environment_and_may_not_hold_the_password(

@@ -8,8 +8,10 @@ version pinned in pyproject.toml (0.37.8).
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
+import sys
 import time
 import types
 import zipfile
@@ -89,14 +91,21 @@ REQUIRED = {
 
 @pytest.fixture(scope="module")
 def udfs() -> types.ModuleType:
-    return xh.load_udf_module("xl_addin.udfs")
+    """The module Excel imports (``UDF Modules`` = ``xl_addin.udfs``), a re-export of the functions' module."""
+    return xh.load_udf_module("xl_addin.udfs", defined_in=["xl_addin.excel.functions"])
+
+
+@pytest.fixture(scope="module")
+def functions(udfs: types.ModuleType) -> types.ModuleType:
+    """Where the functions, their settings and their answer cache live."""
+    return sys.modules["xl_addin.excel.functions"]
 
 
 @pytest.fixture(autouse=True)
-def fresh(udfs: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def fresh(udfs: types.ModuleType, functions: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each story starts from the embedded default with nothing cached."""
     monkeypatch.delenv("IMGOUT_ASSUMPTIONS", raising=False)
-    monkeypatch.setattr(udfs, "USER_CONFIG", "/nonexistent/xlwings.conf")
+    monkeypatch.setattr(functions, "USER_CONFIG", "/nonexistent/xlwings.conf")
     udfs.clear_cache()
 
 
@@ -135,11 +144,11 @@ def test_registration_metadata(udfs: types.ModuleType, name: str) -> None:
 
 def test_the_vba_excel_imports_compiles_looking_and_uses_no_reserved_words(udfs: types.ModuleType) -> None:
     imported = xh.import_udfs_like_excel(udfs, "IMGOUT.xlsm")
-    for name in EXPECTED:  # check_vba needs the module name a call records
+    for name in EXPECTED:  # Excel can call every wrapper it imported
         xh.call_like_excel(
             getattr(udfs, name), *(["region"] if name == "IMGOUT_LIST" else [2030.0] * REQUIRED[name])
         )
-    assert xh.check_vba(imported.vba, udfs.FUNCTIONS.values()) == []
+    assert xh.check_vba(imported.vba, udfs) == []
     for name, function in udfs.FUNCTIONS.items():
         meta = xh.registration(function)
         assert xh.check_vba_argument_names(meta) == []
@@ -326,13 +335,46 @@ def test_table_layout_options(udfs: types.ModuleType) -> None:
     assert excel(udfs, "IMGOUT_LIST", "scenarios", "Header=Y") == [["scenario"], ["bear"], ["base"], ["bull"]]
 
 
-def test_results_are_cached_and_tables_are_fresh_lists(udfs: types.ModuleType) -> None:
+def test_results_are_cached_and_tables_are_fresh_lists(
+    udfs: types.ModuleType, functions: types.ModuleType
+) -> None:
     first = udfs.IMGOUT_SERIES(2020, 2030)
     first[1][1] = "scribbled"
     assert udfs.IMGOUT_SERIES(2020, 2030)[1][1] != "scribbled"
-    assert ("F", 2030, None, None, None, None) not in udfs._results
+    key = functions.answer_key(udfs.IMGOUT_FORECAST, (2030, None, None, None, None))
+    assert key not in functions._results
     udfs.IMGOUT_FORECAST(2030)
-    assert ("F", 2030, None, None, None, None) in udfs._results
+    assert key in functions._results
+
+
+def test_every_function_caches_its_answers_under_its_own_name(
+    udfs: types.ModuleType, functions: types.ModuleType
+) -> None:
+    """Two functions given the same arguments never answer from each other's cache entries."""
+    for name, function in udfs.FUNCTIONS.items():
+        functions._results.clear()
+        function(*(["region"] if name == "IMGOUT_LIST" else [2030.0] * REQUIRED[name]))
+        assert {key[0] for key in functions._results} == {name}
+    functions._results.clear()
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0) != excel(udfs, "IMGOUT_FAN", 2030.0)
+    assert len(functions._results) == 2
+
+
+def test_true_and_1_are_different_arguments_whatever_was_asked_first(udfs: types.ModuleType) -> None:
+    """In Python TRUE == 1 == 1.0 (equal hashes); in Excel =IMGOUT_FAN(2030,TRUE) is an error, (2030,1) is P1."""
+    p1 = market().fan(2030, 1)
+    for first_true in (True, False):
+        udfs.clear_cache()
+        order = (True, 1.0) if first_true else (1.0, True)
+        # A list, not a dict: {True: ..., 1.0: ...} would itself fall into the trap.
+        answers = [(repr(value), excel(udfs, "IMGOUT_FAN", 2030.0, value)) for value in order]
+        by_value = dict(answers)
+        assert by_value["True"].startswith("#N/A Invalid percentile: True"), answers
+        assert by_value["1.0"] == p1, answers
+    udfs.clear_cache()
+    assert udfs.IMGOUT_FAN(2030, 1) == udfs.IMGOUT_FAN(2030, 1.0) == p1  # from Python: int and float agree
+    assert udfs.IMGOUT_FAN(2030, (True,)).startswith("#N/A Invalid percentile: True")  # typed inside ranges
+    assert udfs.IMGOUT_FAN(2030, (1,)) == p1
 
 
 # ----------------------------------------------------------------------------------------- bad inputs
@@ -498,13 +540,13 @@ def test_a_changed_assumption_file_is_picked_up(
 
 
 def test_the_setting_can_live_in_the_xlwings_user_config(
-    udfs: types.ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    udfs: types.ModuleType, functions: types.ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     file = tmp_path / "mine.yaml"
     _write_assumptions(file, 0.05)
     conf = tmp_path / "xlwings.conf"
     conf.write_text(f'"INTERPRETER_WIN","python"\n"IMGOUT_ASSUMPTIONS","{file}"\n', encoding="utf-8")
-    monkeypatch.setattr(udfs, "USER_CONFIG", str(conf))
+    monkeypatch.setattr(functions, "USER_CONFIG", str(conf))
     udfs.clear_cache()
     assert udfs.assumption_path() == str(file)
     assert excel(udfs, "IMGOUT_FORECAST", 2040.0) == pytest.approx(market_for(file).forecast(2040), rel=1e-12)
@@ -579,11 +621,43 @@ def test_imgout_excel_writes_the_committed_workbook(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".imgout-*"))  # written atomically: no temporary file left
 
 
+def _imports(module: str) -> set[str]:
+    """Absolute names of what ``module``'s source imports, at module level or inside functions."""
+    path = ROOT.joinpath(*module.split("."))
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            name = ".".join(part for part in (base, node.module or "") if part)
+            found.add(name)
+            found.update(f"{name}.{alias.name}" for alias in node.names)  # `from . import functions`
+    return found
+
+
 def test_the_udf_module_stays_importable_in_xlwings_lite() -> None:
-    """Pyodide has no processes or sockets, and the command-line libraries are not part of the add-in."""
-    source = (ROOT / "xl_addin" / "udfs.py").read_text(encoding="utf-8")
-    imports = set(re.findall(r"^\s*(?:from|import)\s+([\w.]+)", source, flags=re.MULTILINE))
-    assert not imports & {
+    """Pyodide has no processes or sockets, and the command-line libraries are not part of the add-in.
+
+    Everything ``xl_addin.udfs`` imports, followed through the package, is checked.
+    """
+    seen, todo = set(), ["xl_addin.udfs"]
+    imports: set[str] = set()
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        for name in _imports(module):
+            imports.add(name)
+            exists = ROOT.joinpath(*name.split(".")).with_suffix(".py").is_file() or (
+                ROOT.joinpath(*name.split("."), "__init__.py").is_file()
+            )
+            if name.startswith("xl_addin") and exists and name not in seen:
+                todo.append(name)
+    assert "xl_addin.excel.functions" in seen and "xl_addin.excel.arguments" in seen
+    top_level = {name.split(".")[0] for name in imports}
+    assert not top_level & {
         "subprocess",
         "socket",
         "multiprocessing",
@@ -592,4 +666,5 @@ def test_the_udf_module_stays_importable_in_xlwings_lite() -> None:
         "xlsxwriter",
         "openpyxl",
     }
-    assert not {i for i in imports if i.startswith((".cli", ".report", ".delivery", ".excel_workbook"))}
+    adapters = ("xl_addin.cli", "xl_addin.report", "xl_addin.delivery", "xl_addin.excel.frontend")
+    assert not {name for name in seen if name.startswith(adapters)}

@@ -341,6 +341,51 @@ def test_only_the_function_excel_would_call_is_accepted(sample: types.ModuleType
         xh.call_like_excel(stale, 1.0)
 
 
+def test_a_module_that_re_exports_functions_is_what_excel_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like xl_addin.udfs: Excel imports one module, the functions are defined in another."""
+    import xlwings
+    import xlwings.udfs
+
+    suffix = next(_counter)
+    defining, exporting = f"harness_defined_{suffix}", f"harness_exported_{suffix}"
+    (tmp_path / f"{defining}.py").write_text(
+        textwrap.dedent(
+            """
+            import xlwings as xw
+
+            @xw.func(category="T")
+            @xw.arg("x", doc="x")
+            def T_TWICE(x):
+                "Twice x."
+                return 2 * x
+            """
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / f"{exporting}.py").write_text(f"from {defining} import T_TWICE\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        # An import before the decorators were bound (as on Linux without the harness): no metadata.
+        with monkeypatch.context() as unbound:
+            unbound.setattr(xlwings, "func", lambda *a, **k: lambda f: f)
+            unbound.setattr(xlwings, "arg", lambda *a, **k: lambda f: f)
+            __import__(defining)
+        assert xh.udf_functions(xh.load_udf_module(exporting)) == {}
+
+        module = xh.load_udf_module(exporting, defined_in=[defining])
+        assert set(xh.udf_functions(module)) == {"T_TWICE"}
+        vba = xh.vba_for(module)
+        assert f'T_TWICE = XLPy.CallUDF("{exporting}", "T_TWICE", ' in vba
+        assert xh.check_vba(vba, module) == []
+        assert xh.call_like_excel(module.T_TWICE, 21.0) == 42.0
+    finally:
+        for name in (defining, exporting):
+            sys.modules.pop(name, None)
+            xlwings.udfs.udf_modules.pop(name, None)
+
+
 def test_exceptions_and_unmarshallable_results_are_reported(udf_module: Any) -> None:
     module = udf_module(
         """

@@ -30,7 +30,7 @@ everything else:
   conversions are xlwings' Windows code, not a re-implementation.
 - ``load_udf_module(name)`` (re)imports a UDF module after the decorators are bound, so its functions
   carry the real ``__xlfunc__`` registration metadata, and registers it the way ``call_udf`` does
-  (``xlwings.udfs.get_udf_module``).
+  (``xlwings.udfs.get_udf_module``); ``defined_in=`` re-imports the modules it re-exports functions from.
 - ``import_udfs_like_excel(...)`` / ``vba_for(module)`` run the real ``xlwings.udfs.import_udfs``
   against a fake workbook that records what xlwings would import into the VBA project (the complete
   ``xlwings_udfs`` module text, from ``generate_vba_wrapper``) and every ``Application.MacroOptions``
@@ -412,19 +412,25 @@ def install() -> None:
 # Registration
 
 
-def load_udf_module(module_name: str) -> types.ModuleType:
+def load_udf_module(module_name: str, *, defined_in: Sequence[str] = ()) -> types.ModuleType:
     """(Re)import ``module_name`` with the real decorators bound and register it like ``call_udf``.
 
     The module is replaced in ``sys.modules`` (and on its parent package), so later imports anywhere in
     the process see the decorated module, as on Windows. A fresh import, not ``importlib.reload``, so
     no state from an earlier, undecorated import survives.
+
+    ``defined_in`` names the modules whose functions ``module_name`` re-exports (``xl_addin.udfs``
+    re-exports ``xl_addin.excel.functions``): they are imported afresh first, as a new Excel Python
+    process would, so the functions carry their metadata even if an earlier, undecorated import exists.
     """
     install()
     import xlwings.udfs as udfs
 
-    sys.modules.pop(module_name, None)
+    for name in (*defined_in, module_name):
+        sys.modules.pop(name, None)
     udfs.udf_modules.pop(module_name, None)
-    importlib.import_module(module_name)
+    for name in (*defined_in, module_name):
+        importlib.import_module(name)
     # Exactly how call_udf/import_udfs find the module (cached in udfs.udf_modules, reloaded if the
     # file changes); without a workbook so no COM is needed.
     module: types.ModuleType = udfs.get_udf_module(module_name, None)
@@ -437,7 +443,8 @@ def registration(func: Callable[..., Any]) -> dict[str, Any]:
     if meta is None:
         raise AssertionError(
             f"{getattr(func, '__name__', func)!r} has no __xlfunc__: not decorated with @xw.func, or its "
-            "module was imported before the harness bound the decorators (use load_udf_module)"
+            "module was imported before the harness bound the decorators (use load_udf_module, with defined_in "
+            "for a module that re-exports it)"
         )
     return meta
 
@@ -772,7 +779,8 @@ def call_like_excel(func: Callable[..., Any], *excel_args: Any, check: bool = Tr
 
     ``excel_args`` are the values pywin32 delivers from VBA (see the module docstring); omitted trailing
     optional arguments are padded with ``MISSING``, as VBA's ``Array(...)`` passes every parameter.
-    The call goes through the real ``xlwings.com_server.XLPython().CallUDF`` and ``xlwings.udfs.call_udf``
+    The call names the loaded UDF module that exports ``func`` (as the VBA wrapper does) and goes through
+    the real ``xlwings.com_server.XLPython().CallUDF`` and ``xlwings.udfs.call_udf``
     (argument conversion with each ``@arg``'s options, ``@ret`` conversion of the result, unwrapping of
     a 1x1 result to a scalar and of a 1xN result to a 1-D list). So the result is a scalar, a list
     (one row) or a list of row lists (a spilled block), with None written as "" and dates as tz-aware
@@ -788,13 +796,17 @@ def call_like_excel(func: Callable[..., Any], *excel_args: Any, check: bool = Tr
     from xlwings.com_server import XLPython
 
     meta = registration(func)
-    module_name = func.__module__
-    module = udfs.udf_modules.get(module_name, {}).get("module")
-    if module is None or getattr(module, meta["name"], None) is not func:
+    # The module the VBA wrapper names: a loaded UDF module that exports this very function (its own
+    # module, or one that re-exports it, such as xl_addin.udfs).
+    exporting = [
+        name for name, info in udfs.udf_modules.items() if getattr(info["module"], meta["name"], None) is func
+    ]
+    if not exporting:
         raise AssertionError(
-            f"{meta['name']} is not what Excel would call: load {module_name!r} with load_udf_module "
+            f"{meta['name']} is not what Excel would call: load its UDF module with load_udf_module "
             "and take the function from the module it returns"
         )
+    module_name = func.__module__ if func.__module__ in exporting else exporting[0]
     refusal = _refusal(meta, func)
     if refusal:
         raise NotImplementedError(f"{meta['name']}: the harness cannot model this: {refusal}")

@@ -423,18 +423,11 @@ def excel(out: Path) -> None:
 
     Stored results come from the assumptions the functions use (IMGOUT_ASSUMPTIONS, else the default).
     """
-    from .excel_workbook import build
+    from .excel.frontend import UDF_MODULE, build
+    from .excel.functions import current_market
 
     path = build(out)
-    market = udfs_market()
-    click.echo(f"Wrote {path} (UDF Modules = xl_addin.udfs; {_caption(market)})")
-
-
-def udfs_market() -> Market:
-    """The market the Excel functions answer from."""
-    from .udfs import current_market
-
-    return current_market()
+    click.echo(f"Wrote {path} (UDF Modules = {UDF_MODULE}; {_caption(current_market())})")
 
 
 # ------------------------------------------------------------------------------------------ briefs
@@ -507,7 +500,8 @@ DEMO_RECIPIENT = "cfo@demo-radiology.example"
 def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[str]) -> None:
     """Build a whole client pack on the model: workbook, brief (HTML, Markdown, text, PDF) and the email
     as an .eml file (a dry run: nothing is sent)."""
-    from .delivery.message import build_message, write_eml
+    from .delivery.eml import write_eml
+    from .delivery.message import build_message
     from .delivery.pack import build_pack
     from .report import build_context, load_profile
     from .report.brief import write_briefs
@@ -592,6 +586,11 @@ def delivery_options(func: F) -> F:
     return func
 
 
+#: What the operator can do about a client left with a status, in this command's terms (the library's
+#: reasons name files and settings, never flags).
+ADVICE = {"in doubt": "to resend it, rerun with --resend-in-doubt (same Message-ID)"}
+
+
 def _deliver(
     entries: Sequence[Any],
     *,
@@ -606,29 +605,30 @@ def _deliver(
     jobs: int = 1,
     scheduler: str | None = None,
 ) -> Any:
-    from .delivery.batch import run_batch
+    from .delivery.batch import channel_for, run_batch
     from .delivery.settings import load_settings
     from .delivery.terminal import print_summary, progress_bar
 
     settings = load_settings(settings_file=settings_file).with_paths(ledger, log)
+    channel = channel_for(settings, dry_run=dry_run, resend_in_doubt=resend_in_doubt)
     what = "Writing" if dry_run is not None else "Sending"
     with progress_bar(len(entries), what) as progress:
         report = run_batch(
             entries,
             settings,
-            dry_run=dry_run,
+            channel,
             jobs=jobs,
             scheduler=scheduler,
             assumptions=assumptions,
             overrides="; ".join(overrides) if overrides else None,
             with_pdf=not no_pdf,
-            resend_in_doubt=resend_in_doubt,
             progress=progress,
         )
     print_summary(report, settings)
     if report.failures:
         for r in report.failures:
-            click.echo(f"imgout: {r.client}: {r.status}: {r.reason}", err=True)
+            advice = f"; {ADVICE[r.status]}" if r.status in ADVICE else ""
+            click.echo(f"imgout: {r.client}: {r.status}: {r.reason}{advice}", err=True)
         click.echo(f"imgout: {len(report.failures)} of {len(report.results)} clients not served", err=True)
         sys.exit(1)
     return report

@@ -1,9 +1,13 @@
-"""Email delivery: build each client's pack, write it as a MIME message, send it exactly once over SMTP.
+"""Email delivery: build each client's pack, then deliver it exactly once through a channel.
 
 - :mod:`.settings` - SMTP server, sender, allowed domains, ledger and log locations (environment first).
 - :mod:`.pack` - one client's pack (workbook, brief, chart) from one report context.
-- :mod:`.message` - the MIME message and the dry-run ``.eml`` file; address checks.
-- :mod:`.smtp` - sending with retries and backoff, one outcome per message.
+- :mod:`.message` - the MIME message that carries a pack; address checks.
+- :mod:`.channel` - what a delivery channel is (the pack's key, ``settled``, ``deliver``) and what it reports.
+- :mod:`.smtp` - the SMTP channel: claim in the send ledger, send with retries and backoff, record the outcome.
+- :mod:`.eml` - the dry-run channel: each message written as an ``.eml`` file, nothing sent.
 - :mod:`.ledger` - the SQLite send ledger that makes reruns safe.
-- :mod:`.batch` - the clients file and batch runs (local processes or a Dask cluster build; one sender).
+- :mod:`.log` - the JSON-lines delivery log.
+- :mod:`.batch` - the clients file and batch runs (build in local processes or on a Dask cluster; deliver here).
+- :mod:`.terminal` - the progress bar and the summary table of a run.
 """

@@ -1,43 +1,41 @@
-"""Batch runs: build every client's pack (here, in local processes or on a Dask cluster) and send each once.
+"""Batch runs: build every client's pack (here, in local processes or on a Dask cluster) and deliver each once.
 
-Building scales out; sending does not. Packs come back to this process as they are finished and are sent
-one at a time through the send ledger, so exactly-once delivery holds whatever built them:
+Building scales out; delivering does not. Packs come back to this process as they are finished and are
+handed one at a time to the run's channel (:mod:`.channel`), so exactly-once delivery holds whatever
+built them:
 
-    clients file -> checks (addresses, allowed domains, ledger) -> build packs (1 | N processes | Dask)
-                 -> for each finished pack: claim in ledger -> SMTP (retries) -> record outcome -> log line
+    clients file -> checks (addresses, allowed domains) -> settled by an earlier run? (the channel says)
+                 -> build packs (1 | N processes | Dask)
+                 -> for each finished pack: the channel delivers it -> log lines
 
-A dry run does the same checks and building, writes one ``.eml`` per message and sends nothing (it
-neither reads nor writes the ledger).
+The channel comes from :func:`channel_for`: SMTP through the send ledger (claim, send with retries,
+record the outcome), or for a dry run a folder of ``.eml`` files (same checks and packs, nothing sent,
+the ledger neither read nor written).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import multiprocessing
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any
 
 from ..common.yamlfile import read_yaml_mapping
-from ..errors import ClientsFileError, ImgoutError, ProfileError, SchedulerError, os_error
+from ..errors import ClientsFileError, ImgoutError, ProfileError, SchedulerError
 from ..model import Market, market_for
 from ..report.profile import ClientProfile, profile_from_mapping
-from .ledger import Ledger, PackKey
-from .message import build_message, check_recipients, new_message_id, write_eml
+from .channel import OK_STATUSES, Channel, ClientStatus, Delivered, PackKey
+from .eml import EmlFolder
+from .log import DeliveryLog
+from .message import check_recipients
 from .pack import Pack, build_detached_pack
 from .settings import DeliverySettings
-from .smtp import Attempt, Mailer
-
-Status = Literal[
-    "sent", "partly sent", "already sent", "written", "failed", "refused", "in doubt", "not attempted"
-]
-#: Statuses that leave a client without a problem to act on.
-OK_STATUSES = ("sent", "already sent", "written")
+from .smtp import SmtpChannel
 
 
 @dataclass(frozen=True)
@@ -55,11 +53,12 @@ class ClientResult:
     client: str
     to: tuple[str, ...]
     cc: tuple[str, ...]
-    status: Status
+    status: ClientStatus
     reason: str = ""
     message_id: str | None = None
     attempts: int = 0
-    eml: Path | None = None
+    #: The file written, for a channel that writes files (the dry run's ``.eml``).
+    file: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -80,7 +79,7 @@ class BatchReport:
         """Clients that were not served (refused, failed, in doubt, not attempted, partly sent)."""
         return [r for r in self.results if not r.ok]
 
-    def count(self, status: Status) -> int:
+    def count(self, status: ClientStatus) -> int:
         """How many clients ended with ``status``."""
         return sum(r.status == status for r in self.results)
 
@@ -163,47 +162,6 @@ def check_against_market(profile: ClientProfile, market: Market, where: str) -> 
             raise ProfileError(f"Invalid profile in {where}: {key}: {exc}") from None
 
 
-# ------------------------------------------------------------------------------------------ the log
-
-
-class DeliveryLog:
-    """The JSON-lines log: one line per SMTP attempt, refusal, skip, build failure or dry-run file."""
-
-    def __init__(self, path: Path, run_id: str, dry_run: bool) -> None:
-        self.path = Path(path)
-        self.run_id = run_id
-        self.dry_run = dry_run
-        self._file: IO[str] | None = None
-
-    def __enter__(self) -> DeliveryLog:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8")
-        except OSError as exc:
-            raise os_error(f"Delivery log {self.path} cannot be written (see IMGOUT_LOG)", exc) from None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._file is not None:
-            self._file.close()
-
-    def write(self, profile: ClientProfile, event: str, **details: Any) -> None:
-        """Append one line (and flush it, so the log is complete even if the run is killed)."""
-        record = {
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-            "run": self.run_id,
-            "dry_run": self.dry_run,
-            "client": profile.name,
-            "to": list(profile.to),
-            "cc": list(profile.cc),
-            "event": event,
-            **details,
-        }
-        assert self._file is not None, "use DeliveryLog as a context manager"
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
-
-
 # ------------------------------------------------------------------------------------------ building
 
 
@@ -283,7 +241,9 @@ def _dask_client(address: str, timeout: str = "10s") -> Iterator[Any]:
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
-        raise SchedulerError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+        raise SchedulerError(
+            "A Dask scheduler needs dask.distributed: pip install 'dask[distributed]'"
+        ) from None
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -297,161 +257,145 @@ def _dask_client(address: str, timeout: str = "10s") -> Iterator[Any]:
 # ------------------------------------------------------------------------------------------ the run
 
 
-def run_batch(
-    entries: Sequence[ClientEntry],
+def channel_for(
     settings: DeliverySettings,
     *,
     dry_run: Path | None = None,
+    resend_in_doubt: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Channel:
+    """The channel a run delivers through: the ``.eml`` folder ``dry_run`` if given, else SMTP and the ledger.
+
+    ``resend_in_doubt`` sends again the packs the ledger has in doubt; ``sleep`` waits between SMTP
+    retries (tests pass a no-op).
+    """
+    if dry_run is not None:
+        return EmlFolder(dry_run, settings.mail_from)
+    return SmtpChannel(settings, resend_in_doubt=resend_in_doubt, sleep=sleep)
+
+
+def run_batch(
+    entries: Sequence[ClientEntry],
+    settings: DeliverySettings,
+    channel: Channel,
+    *,
     jobs: int = 1,
     scheduler: str | None = None,
     assumptions: Path | None = None,
     overrides: str | None = None,
     with_pdf: bool = True,
-    resend_in_doubt: bool = False,
     progress: Callable[[str, int], None] | None = None,
-    mailer_options: Mapping[str, Any] | None = None,
 ) -> BatchReport:
-    """Build and send (or, with ``dry_run``, write) every client's pack once; never raises for one client.
+    """Build every client's pack and deliver it once through ``channel``; never raises for one client.
 
-    ``progress(client, done)`` is called after each client is finished with. ``mailer_options`` go to
-    :class:`Mailer` (tests pass ``sleep``).
+    ``settings`` gives the allowed recipient domains and the log file. ``progress(client, done)`` is
+    called after each client is finished with.
     """
     run_id = uuid.uuid4().hex[:12]
-    report = BatchReport(run_id, dry_run is not None)
-    if dry_run is not None:
-        try:
-            Path(dry_run).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise os_error(f"Cannot write to the dry-run folder {str(dry_run)!r}", exc) from None
     market = market_for(assumptions, overrides)
-    assumptions_arg = str(Path(assumptions).resolve()) if assumptions is not None else None
-    results: dict[int, ClientResult] = {}
-    done = 0
-
-    def finish(i: int, result: ClientResult) -> None:
-        nonlocal done
-        results[i] = result
-        done += 1
-        if progress is not None:
-            progress(result.client, done)
-
-    with (
-        DeliveryLog(settings.log, run_id, dry_run is not None) as log,
-        _maybe_ledger(settings, dry_run) as ledger,
-    ):
-        keys: dict[int, PackKey] = {}
-        to_build: list[tuple[int, ClientProfile]] = []
-        for i, entry in enumerate(entries):
-            profile = entry.profile
-            base = ClientResult(profile.name, profile.to, profile.cc, "refused")
-            try:
-                to, cc = check_recipients(profile.to, profile.cc, settings.allowed_domains)
-                scenario = market.scenario(profile.scenario)
-            except ImgoutError as exc:
-                log.write(profile, "refused", reason=str(exc))
-                finish(i, replace(base, reason=str(exc)))
-                continue
-            profile = replace(profile, to=to, cc=cc)
-            keys[i] = PackKey(profile.name, to, cc, market.version, market.assumption_hash, scenario)
-            previous = ledger.lookup(keys[i]) if ledger is not None else None
-            if previous is not None and previous.status == "sent":
-                reason = f"sent before ({previous.updated}); nothing sent again"
-                log.write(profile, "already sent", message_id=previous.message_id, reason=reason)
-                finish(i, replace(base, status="already sent", reason=reason, message_id=previous.message_id))
-                continue
-            if previous is not None and previous.status in ("sending", "in doubt") and not resend_in_doubt:
-                reason = _in_doubt_reason(previous.reason)
-                log.write(profile, "in doubt", message_id=previous.message_id, reason=reason)
-                finish(i, replace(base, status="in doubt", reason=reason, message_id=previous.message_id))
-                continue
-            to_build.append((i, profile))
-
-        profiles = dict(to_build)
-        stop_reason = ""
-        with (
-            Mailer(settings, **(mailer_options or {})) as mailer,
-            _built_packs(to_build, (assumptions_arg, overrides, with_pdf), jobs, scheduler) as built,
-        ):
-            for i, pack in built:
-                profile = profiles[i]
-                base = ClientResult(profile.name, profile.to, profile.cc, "failed")
-                if isinstance(pack, BuildFailure):
-                    log.write(profile, "build failed", reason=pack.reason)
-                    finish(i, replace(base, reason=f"pack not built: {pack.reason}"))
-                elif dry_run is not None:
-                    message = build_message(pack, profile.to, profile.cc, settings.mail_from)
-                    path = write_eml(message, dry_run, profile.slug)
-                    log.write(profile, "written", message_id=message["Message-ID"], eml=str(path))
-                    finish(i, replace(base, status="written", message_id=message["Message-ID"], eml=path))
-                elif stop_reason:
-                    log.write(profile, "not attempted", reason=stop_reason)
-                    finish(i, replace(base, status="not attempted", reason=stop_reason))
-                else:
-                    assert ledger is not None
-                    result, fatal = _send_one(
-                        pack, profile, keys[i], settings, ledger, mailer, log, run_id, resend_in_doubt
-                    )
-                    if fatal:
-                        stop_reason = f"not attempted after: {result.reason}"
-                    finish(i, result)
-    report.results = [results[i] for i in sorted(results)]
-    return report
+    build = (str(Path(assumptions).resolve()) if assumptions is not None else None, overrides, with_pdf)
+    results = _Results(progress)
+    with channel, DeliveryLog(settings.log, run_id, channel.dry_run) as log:
+        admitted = _admit(entries, settings, market, channel, log, results)
+        _deliver_built(admitted, build, jobs, scheduler, channel, log, results)
+    return BatchReport(run_id, channel.dry_run, results.in_order())
 
 
-def _in_doubt_reason(previous_reason: str) -> str:
-    why = previous_reason or "a run stopped while sending it"
-    return f"in doubt: {why}; check the mailbox, then rerun with --resend-in-doubt if it did not arrive"
+class _Results:
+    """Each client's result by its place in the clients file; ``progress`` hears of each as it is done."""
 
+    def __init__(self, progress: Callable[[str, int], None] | None) -> None:
+        self._by_place: dict[int, ClientResult] = {}
+        self._progress = progress
 
-def _send_one(
-    pack: Pack,
-    profile: ClientProfile,
-    key: PackKey,
-    settings: DeliverySettings,
-    ledger: Ledger,
-    mailer: Mailer,
-    log: DeliveryLog,
-    run_id: str,
-    resend_in_doubt: bool,
-) -> tuple[ClientResult, bool]:
-    """Claim the pack in the ledger, send it, record the outcome: (result, whether to stop the run)."""
-    base = ClientResult(profile.name, profile.to, profile.cc, "failed")
-    claim = ledger.claim(key, new_message_id(settings.mail_from), run_id, resend_in_doubt=resend_in_doubt)
-    if claim.decision == "already sent":  # another run sent it meanwhile
-        log.write(profile, "already sent", message_id=claim.message_id)
-        return replace(base, status="already sent", message_id=claim.message_id), False
-    if claim.decision == "in doubt":
-        reason = _in_doubt_reason(claim.previous.reason if claim.previous else "")
-        log.write(profile, "in doubt", message_id=claim.message_id, reason=reason)
-        return replace(base, status="in doubt", reason=reason, message_id=claim.message_id), False
-    message = build_message(pack, profile.to, profile.cc, settings.mail_from, message_id=claim.message_id)
+    def finish(self, place: int, profile: ClientProfile, status: ClientStatus, reason: str = "") -> None:
+        """Record a client the run finished without delivering."""
+        self.delivered(place, profile, Delivered(status, reason))
 
-    def on_attempt(attempt: Attempt) -> None:
-        log.write(
-            profile,
-            "attempt",
-            message_id=claim.message_id,
-            attempt=attempt.number,
-            outcome=attempt.outcome,
-            code=attempt.code,
-            reason=attempt.reason,
-            server=f"{settings.smtp_host}:{settings.smtp_port}",
+    def delivered(self, place: int, profile: ClientProfile, outcome: Delivered) -> None:
+        """Record what became of a client's pack."""
+        self._by_place[place] = ClientResult(
+            profile.name,
+            profile.to,
+            profile.cc,
+            outcome.status,
+            outcome.reason,
+            outcome.message_id,
+            outcome.attempts,
+            outcome.file,
         )
+        if self._progress is not None:
+            self._progress(profile.name, len(self._by_place))
 
-    sent = mailer.send(message, list(profile.to + profile.cc), on_attempt=on_attempt)
-    # A partly refused message was still delivered to the others: never send it again.
-    ledger.finish(key, "sent" if sent.outcome == "partly sent" else sent.outcome, sent.reason, sent.attempts)
-    status: Status = sent.outcome
-    return (
-        replace(base, status=status, reason=sent.reason, message_id=claim.message_id, attempts=sent.attempts),
-        sent.fatal,
-    )
+    def in_order(self) -> list[ClientResult]:
+        """Every result, in the order of the clients file."""
+        return [self._by_place[place] for place in sorted(self._by_place)]
 
 
-@contextmanager
-def _maybe_ledger(settings: DeliverySettings, dry_run: Path | None) -> Iterator[Ledger | None]:
-    if dry_run is not None:
-        yield None
-        return
-    with Ledger(settings.ledger) as ledger:
-        yield ledger
+Admitted = list[tuple[int, ClientProfile, PackKey]]
+
+
+def _admit(
+    entries: Sequence[ClientEntry],
+    settings: DeliverySettings,
+    market: Market,
+    channel: Channel,
+    log: DeliveryLog,
+    results: _Results,
+) -> Admitted:
+    """The clients whose packs are to be built, with checked recipients and their pack keys.
+
+    The others are finished here: refused (a bad or disallowed address, an unknown scenario) or settled
+    by an earlier run, as the channel says (already sent, in doubt), so nothing is built for them.
+    """
+    admitted: Admitted = []
+    for place, entry in enumerate(entries):
+        profile = entry.profile
+        try:
+            to, cc = check_recipients(profile.to, profile.cc, settings.allowed_domains)
+            scenario = market.scenario(profile.scenario)
+        except ImgoutError as exc:
+            log.write(profile, "refused", reason=str(exc))
+            results.finish(place, profile, "refused", str(exc))
+            continue
+        profile = replace(profile, to=to, cc=cc)
+        key = PackKey(profile.name, to, cc, market.version, market.assumption_hash, scenario)
+        earlier = channel.settled(key)
+        if earlier is not None:
+            log.write(profile, earlier.status, message_id=earlier.message_id, reason=earlier.reason)
+            results.delivered(place, profile, earlier)
+            continue
+        admitted.append((place, profile, key))
+    return admitted
+
+
+def _deliver_built(
+    admitted: Admitted,
+    build: tuple[str | None, str | None, bool],
+    jobs: int,
+    scheduler: str | None,
+    channel: Channel,
+    log: DeliveryLog,
+    results: _Results,
+) -> None:
+    """Build the admitted packs and hand each to the channel as it is finished.
+
+    After a delivery that asks to stop (a failure that would repeat for every pack), the remaining
+    packs are not attempted.
+    """
+    clients = {place: (profile, key) for place, profile, key in admitted}
+    stop_reason = ""
+    with _built_packs([(place, profile) for place, profile, _ in admitted], build, jobs, scheduler) as built:
+        for place, pack in built:
+            profile, key = clients[place]
+            if isinstance(pack, BuildFailure):
+                log.write(profile, "build failed", reason=pack.reason)
+                results.finish(place, profile, "failed", f"pack not built: {pack.reason}")
+            elif stop_reason:
+                log.write(profile, "not attempted", reason=stop_reason)
+                results.finish(place, profile, "not attempted", stop_reason)
+            else:
+                outcome = channel.deliver(key, pack, log.client(profile))
+                if outcome.stop:
+                    stop_reason = f"not attempted after: {outcome.reason}"
+                results.delivered(place, profile, outcome)

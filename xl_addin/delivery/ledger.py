@@ -1,13 +1,13 @@
 """The send ledger: a SQLite file that remembers every pack handed to the SMTP server, so none goes twice.
 
-A pack is identified by its :class:`PackKey`: the client, the To and Cc recipients, the model version,
-the assumption hash and the scenario. Before talking to the server the sender *claims* the pack
+A pack is identified by its :class:`~.channel.PackKey`: the client, the To and Cc recipients, the model
+version, the assumption hash and the scenario. Before talking to the server the sender *claims* the pack
 (status ``sending``, with the Message-ID it will use); after the server's answer it records ``sent``,
 ``failed`` (nothing was delivered; a rerun tries again with the same Message-ID) or ``in doubt`` (the
 connection dropped after the whole message was transmitted, so the server may have it).
 
 A pack left ``sending`` by a run that died, or marked ``in doubt``, is not sent again automatically: the
-operator checks the mailbox and asks for it explicitly (``--resend-in-doubt``), which reuses the same
+operator checks the mailbox and asks for it explicitly (``resend_in_doubt``), which reuses the same
 Message-ID so receiving systems can still recognise a duplicate.
 
 The ledger never stores message bodies, attachments or credentials.
@@ -16,7 +16,6 @@ The ledger never stores message bodies, attachments or credentials.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -26,8 +25,10 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import LedgerError
+from .channel import PackKey
 
-Status = Literal["sending", "sent", "failed", "in doubt"]
+#: What the ledger records about a pack: claimed and being sent, sent, failed (send again), or in doubt.
+LedgerStatus = Literal["sending", "sent", "failed", "in doubt"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -49,33 +50,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 
 @dataclass(frozen=True)
-class PackKey:
-    """What makes two sends "the same pack": client, recipients, model version, assumptions, scenario."""
-
-    client: str
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
-    model_version: str
-    assumption_hash: str
-    scenario: str
-
-    @property
-    def recipients(self) -> dict[str, list[str]]:
-        """To and Cc, case-folded and sorted: the order addresses are listed in does not make a new pack."""
-        return {"to": sorted(a.lower() for a in self.to), "cc": sorted(a.lower() for a in self.cc)}
-
-    @property
-    def digest(self) -> str:
-        """The ledger's primary key: a SHA-256 of the canonical JSON of every part."""
-        canonical = json.dumps(
-            [self.client, self.recipients, self.model_version, self.assumption_hash, self.scenario],
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
 class Delivery:
     """One ledger row."""
 
@@ -85,7 +59,7 @@ class Delivery:
     assumption_hash: str
     scenario: str
     message_id: str
-    status: Status
+    status: LedgerStatus
     attempts: int
     reason: str
     run_id: str
@@ -194,7 +168,7 @@ class Ledger:
                 )
         return Claim("send", message_id, previous)
 
-    def finish(self, key: PackKey, status: Status, reason: str = "", attempts: int = 1) -> None:
+    def finish(self, key: PackKey, status: LedgerStatus, reason: str = "", attempts: int = 1) -> None:
         """Record the outcome of the claim (``sent``, ``failed`` or ``in doubt``), the reason and attempts made."""
         with self._transaction() as db:
             db.execute(

@@ -1,4 +1,6 @@
-"""The email for one client's pack: a standard MIME message, checked addresses, and a dry-run ``.eml`` file.
+"""The email for one client's pack: a standard MIME message, from checked addresses.
+
+Both channels build it: :mod:`.smtp` sends it, :mod:`.eml` writes it as a file (the dry run).
 
 Structure (what Outlook, Gmail and Apple Mail all render)::
 
@@ -21,7 +23,6 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import AddressError
@@ -143,18 +144,3 @@ def build_message(
 def new_message_id(sender: str) -> str:
     """A fresh, globally unique Message-ID in the sender's domain."""
     return make_msgid("imgout", domain=sender.rsplit("@", 1)[-1])
-
-
-def write_eml(message: EmailMessage, out_dir: Path, stem: str | None = None) -> Path:
-    """Write ``message`` as ``<stem>.eml`` in ``out_dir`` (atomically) and return the path.
-
-    The stem defaults to a file-safe form of the client name the message carries.
-    """
-    from ..common.atomic import write_atomic
-    from ..report.profile import safe_filename
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = stem or safe_filename(str(message.get(CLIENT_HEADER, "") or "message"), "message")
-    target = out_dir / f"{stem}.eml"
-    return write_atomic(target, message.as_bytes(policy=policy.SMTP))

@@ -1,6 +1,6 @@
 """Delivery settings: where mail goes, who it comes from, who may receive it, where the ledger and log live.
 
-Read from environment variables, optionally over a settings file (YAML) named by ``--settings`` or
+Read from environment variables, optionally over a settings file (YAML) given by the caller or named by
 ``IMGOUT_SETTINGS``. The environment wins over the file. The SMTP password is read only from
 ``IMGOUT_SMTP_PASSWORD``: a settings file that contains one is refused, and the password never appears in
 ``repr()``, output, the log, the ledger or an ``.eml`` file.
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..common.yamlfile import read_yaml_mapping
-from ..errors import SettingsError
+from ..errors import AddressError, SettingsError
+from .message import check_address
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -78,13 +79,8 @@ class DeliverySettings:
         return ssl.create_default_context()
 
     def with_paths(self, ledger: Path | None = None, log: Path | None = None) -> DeliverySettings:
-        """The same settings with the ledger and/or log moved (command-line --ledger/--log)."""
+        """The same settings with the ledger and/or log file moved (None keeps the setting's)."""
         return replace(self, ledger=ledger or self.ledger, log=log or self.log)
-
-    def describe(self) -> str:
-        """One line for the terminal, without the password."""
-        auth = f", user {self.smtp_user}" if self.smtp_user else ""
-        return f"{self.smtp_host}:{self.smtp_port} ({self.smtp_security}{auth}), from {self.mail_from}"
 
 
 def load_settings(
@@ -149,48 +145,77 @@ def _convert(key: str, where: str, value: Any) -> Any:
     def bad(allowed: str) -> SettingsError:
         return SettingsError(f"Invalid setting {where}: {text!r} (expected {allowed})")
 
-    if key == "smtp_security":
-        if text.lower() not in SECURITY_MODES:
-            raise bad("one of " + ", ".join(SECURITY_MODES))
-        return text.lower()
-    if key in ("smtp_port", "retries"):
-        try:
-            number = int(text)
-        except ValueError:
-            raise bad("a whole number") from None
-        if key == "smtp_port" and not 0 < number < 65536:
-            raise bad("a port from 1 to 65535")
-        if number < 0:
-            raise bad("0 or more")
-        return number
-    if key in ("smtp_timeout", "retry_backoff"):
-        try:
-            seconds = float(text)
-        except ValueError:
-            raise bad("a number of seconds") from None
-        if seconds < 0 or (key == "smtp_timeout" and seconds == 0):
-            raise bad("a positive number of seconds")
-        return seconds
-    if key == "allowed_domains":
-        items = value if isinstance(value, list) else text.split(",")
-        domains = tuple(str(d).strip().lower().lstrip("@") for d in items if str(d).strip())
-        for domain in domains:
-            if not _looks_like_domain(domain):
-                raise bad("comma-separated domains such as acme.example")
-        return domains
-    if key in ("smtp_cafile", "ledger", "log"):
-        path = Path(text).expanduser()
-        if key == "smtp_cafile" and not path.is_file():
-            raise bad("a readable PEM file of trusted certificates")
-        return path
-    if key == "mail_from":
-        from .message import AddressError, check_address
+    convert = _CONVERTERS.get(key)
+    return text if convert is None else convert(key, value, text, bad)
 
-        try:
-            return check_address(text, "sender")
-        except AddressError as exc:
-            raise bad(f"one email address ({exc})") from None
-    return text
+
+Bad = Callable[[str], SettingsError]
+
+
+def _security(key: str, value: Any, text: str, bad: Bad) -> str:
+    if text.lower() not in SECURITY_MODES:
+        raise bad("one of " + ", ".join(SECURITY_MODES))
+    return text.lower()
+
+
+def _whole_number(key: str, value: Any, text: str, bad: Bad) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise bad("a whole number") from None
+    if key == "smtp_port" and not 0 < number < 65536:
+        raise bad("a port from 1 to 65535")
+    if number < 0:
+        raise bad("0 or more")
+    return number
+
+
+def _seconds(key: str, value: Any, text: str, bad: Bad) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise bad("a number of seconds") from None
+    if seconds < 0 or (key == "smtp_timeout" and seconds == 0):
+        raise bad("a positive number of seconds")
+    return seconds
+
+
+def _domains(key: str, value: Any, text: str, bad: Bad) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else text.split(",")
+    domains = tuple(str(d).strip().lower().lstrip("@") for d in items if str(d).strip())
+    for domain in domains:
+        if not _looks_like_domain(domain):
+            raise bad("comma-separated domains such as acme.example")
+    return domains
+
+
+def _path(key: str, value: Any, text: str, bad: Bad) -> Path:
+    path = Path(text).expanduser()
+    if key == "smtp_cafile" and not path.is_file():
+        raise bad("a readable PEM file of trusted certificates")
+    return path
+
+
+def _sender(key: str, value: Any, text: str, bad: Bad) -> str:
+    try:
+        return check_address(text, "sender")
+    except AddressError as exc:
+        raise bad(f"one email address ({exc})") from None
+
+
+#: How each setting that is not plain text is read (the rest stay text).
+_CONVERTERS: dict[str, Callable[[str, Any, str, Bad], Any]] = {
+    "smtp_security": _security,
+    "smtp_port": _whole_number,
+    "retries": _whole_number,
+    "smtp_timeout": _seconds,
+    "retry_backoff": _seconds,
+    "allowed_domains": _domains,
+    "smtp_cafile": _path,
+    "ledger": _path,
+    "log": _path,
+    "mail_from": _sender,
+}
 
 
 def _looks_like_domain(domain: str) -> bool:

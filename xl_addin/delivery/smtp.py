@@ -1,6 +1,11 @@
-"""Sending over SMTP: one connection reused for a run, retries with backoff, and an honest outcome per message.
+"""The SMTP channel: each pack sent once over SMTP, through the send ledger, with retries and an honest outcome.
 
-Outcomes:
+:class:`SmtpChannel` is what a batch run delivers through (see :mod:`.channel`): before sending it claims
+the pack in the send ledger (:mod:`.ledger`), after the server's answer it records the outcome there, so
+a rerun never sends a pack twice. :class:`Mailer` does the sending: one connection reused for the run,
+retries with backoff.
+
+Outcomes of one message:
 
 - ``sent``: the server accepted the message for every recipient.
 - ``partly sent``: accepted, but the server refused some recipients (their replies are in the reason).
@@ -25,6 +30,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Literal
 
+from .channel import Delivered, PackKey
+from .ledger import Ledger
+from .log import ClientLog
+from .message import build_message, new_message_id
+from .pack import Pack
 from .settings import DeliverySettings
 
 Outcome = Literal["sent", "partly sent", "failed", "in doubt"]
@@ -70,6 +80,103 @@ class _SMTPSSL(_PayloadTracking, smtplib.SMTP_SSL):
     pass
 
 
+class SmtpChannel:
+    """Sends each pack by SMTP exactly once: claimed in the send ledger first, its outcome recorded after.
+
+    A pack the ledger has as sent is never sent again. One left ``sending`` (a run stopped while sending
+    it) or ``in doubt`` is sent again only with ``resend_in_doubt``, under its first Message-ID, so that
+    receiving systems can still recognise a duplicate. ``sleep`` waits between retries (tests pass a
+    no-op).
+    """
+
+    dry_run = False
+
+    def __init__(
+        self,
+        settings: DeliverySettings,
+        *,
+        resend_in_doubt: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.resend_in_doubt = resend_in_doubt
+        self._sleep = sleep
+        self._ledger: Ledger | None = None
+        self._mailer: Mailer | None = None
+
+    def __enter__(self) -> SmtpChannel:
+        self._ledger = Ledger(self.settings.ledger)
+        self._mailer = Mailer(self.settings, sleep=self._sleep)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        mailer, ledger, self._mailer, self._ledger = self._mailer, self._ledger, None, None
+        try:
+            if mailer is not None:
+                mailer.close()
+        finally:
+            if ledger is not None:
+                ledger.close()
+
+    def _open(self) -> tuple[Ledger, Mailer]:
+        assert self._ledger is not None and self._mailer is not None, "use SmtpChannel as a context manager"
+        return self._ledger, self._mailer
+
+    def settled(self, key: PackKey) -> Delivered | None:
+        """``already sent`` or ``in doubt`` from the ledger, or None when the pack is to be sent."""
+        ledger, _ = self._open()
+        previous = ledger.lookup(key)
+        if previous is None:
+            return None
+        if previous.status == "sent":
+            reason = f"sent before ({previous.updated}); nothing sent again"
+            return Delivered("already sent", reason, previous.message_id)
+        if previous.status in ("sending", "in doubt") and not self.resend_in_doubt:
+            return Delivered("in doubt", in_doubt_reason(previous.reason), previous.message_id)
+        return None
+
+    def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
+        """Claim the pack in the ledger, send it, record the outcome; each attempt goes to ``log``."""
+        ledger, mailer = self._open()
+        settings = self.settings
+        claim = ledger.claim(
+            key, new_message_id(settings.mail_from), log.run_id, resend_in_doubt=self.resend_in_doubt
+        )
+        if claim.decision == "already sent":  # another run sent it meanwhile
+            log.write("already sent", message_id=claim.message_id)
+            return Delivered("already sent", message_id=claim.message_id)
+        if claim.decision == "in doubt":
+            reason = in_doubt_reason(claim.previous.reason if claim.previous else "")
+            log.write("in doubt", message_id=claim.message_id, reason=reason)
+            return Delivered("in doubt", reason, claim.message_id)
+        message = build_message(pack, key.to, key.cc, settings.mail_from, message_id=claim.message_id)
+        server = f"{settings.smtp_host}:{settings.smtp_port}"
+
+        def on_attempt(attempt: Attempt) -> None:
+            log.write(
+                "attempt",
+                message_id=claim.message_id,
+                attempt=attempt.number,
+                outcome=attempt.outcome,
+                code=attempt.code,
+                reason=attempt.reason,
+                server=server,
+            )
+
+        sent = mailer.send(message, [*key.to, *key.cc], on_attempt=on_attempt)
+        # A partly refused message was still delivered to the others: never send it again.
+        ledger.finish(
+            key, "sent" if sent.outcome == "partly sent" else sent.outcome, sent.reason, sent.attempts
+        )
+        return Delivered(sent.outcome, sent.reason, claim.message_id, sent.attempts, stop=sent.fatal)
+
+
+def in_doubt_reason(previous_reason: str) -> str:
+    """Why a pack is not sent again: it may have arrived, so the operator looks first."""
+    why = previous_reason or "a run stopped while sending it"
+    return f"{why}; check the mailbox, and resend it only if it did not arrive"
+
+
 class Mailer:
     """Sends messages through the server in ``settings``, one at a time, over one reused connection.
 
@@ -110,12 +217,10 @@ class Mailer:
         message: EmailMessage,
         recipients: Sequence[str],
         *,
-        before_attempt: Callable[[int], None] | None = None,
         on_attempt: Callable[[Attempt], None] | None = None,
     ) -> SendResult:
         """Send ``message`` to ``recipients`` (the envelope), retrying transient failures with backoff.
 
-        ``before_attempt(n)`` runs before attempt ``n`` (the ledger counts attempts with it) and
         ``on_attempt`` receives each attempt's outcome (for the log). The message is sent unchanged on
         every attempt, so its Message-ID stays the same.
         """
@@ -129,8 +234,6 @@ class Mailer:
         # Serialised once (CRLF line endings, as on the wire): every attempt sends exactly the same bytes.
         wire = message.as_bytes(policy=email.policy.SMTP)
         for number in range(1, attempts + 1):
-            if before_attempt is not None:
-                before_attempt(number)
             try:
                 connection = self._connect()
                 connection.payload_sent = False

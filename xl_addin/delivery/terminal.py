@@ -46,11 +46,11 @@ def progress_bar(total: int, what: str) -> Iterator[Callable[[str, int], None]]:
 
 
 def detail(result: ClientResult) -> str:
-    """The last column of the summary: the reason, else the Message-ID or the .eml file."""
+    """The last column of the summary: the reason, else the Message-ID or the file written (.eml)."""
     if result.reason and result.status != "already sent":
         return result.reason
-    if result.eml is not None:
-        return str(result.eml)
+    if result.file is not None:
+        return str(result.file)
     return result.message_id or ""
 
 

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
-from . import udfs
-from .common.atomic import atomic_path
-from .common.formats import excel_money_format, excel_percent_format
+from ..common.atomic import atomic_path
+from ..common.formats import excel_money_format, excel_percent_format
+from . import functions
 
 UDF_MODULE = "xl_addin.udfs"
 CONF_SHEET = "xlwings.conf"
@@ -79,7 +81,7 @@ def _examples(inputs: dict[str, object]) -> list[Example]:
         inputs[k] for k in ("Year", "Region", "Segment", "Scenario", "Options")
     )
     money, pct = "money", "percent"
-    u = udfs
+    u = functions
     return [
         Example(
             "Market size 2030, USD bn", "=IMGOUT_FORECAST(2030)", lambda: u.IMGOUT_FORECAST(2030), [money]
@@ -190,35 +192,40 @@ def build(path: str | os.PathLike[str]) -> Path:
 
 
 def _write(path: str) -> None:
-    market = udfs.current_market()
+    market = functions.current_market()
     wb = xlsxwriter.Workbook(path)
+    _set_properties(wb, market.version, market.assumption_hash)
+    wb.add_vba_project(io.BytesIO(_template_vba()), is_stream=True)
+    wb.set_vba_name("ThisWorkbook")
+    demo = wb.add_worksheet(DEMO_SHEET)
+    demo.set_vba_name("Sheet1")
+    _write_demo_sheet(wb, demo)
+    conf = wb.add_worksheet(CONF_SHEET)
+    conf.set_vba_name("Sheet2")
+    _write_conf_sheet(conf)
+    demo.activate()
+    wb.close()
+
+
+def _set_properties(wb: xlsxwriter.Workbook, version: str, assumption_hash: str) -> None:
+    """Document properties: what the workbook is and which model and assumptions its results come from."""
     wb.set_properties(
         {
             "title": "imgout: Excel functions for the medical imaging outsourcing market",
             "subject": "IMGOUT_* functions (xlwings standalone workbook)",
             "author": "imgout",
-            "comments": f"imgout {market.version}, assumptions {market.assumption_hash}",
+            "comments": f"imgout {version}, assumptions {assumption_hash}",
             "created": CREATED,
         }
     )
-    wb.set_custom_property("imgout model version", market.version)
-    wb.set_custom_property("imgout assumption hash", market.assumption_hash)
-    wb.add_vba_project(io.BytesIO(_template_vba()), is_stream=True)
-    wb.set_vba_name("ThisWorkbook")
+    wb.set_custom_property("imgout model version", version)
+    wb.set_custom_property("imgout assumption hash", assumption_hash)
 
-    formats = {
-        "money": wb.add_format({"num_format": excel_money_format()}),
-        "percent": wb.add_format({"num_format": excel_percent_format()}),
-        "#,##0": wb.add_format({"num_format": "#,##0"}),
-    }
+
+def _write_demo_sheet(wb: xlsxwriter.Workbook, demo: Worksheet) -> None:
+    """Title and instructions, the yellow inputs block, then one row (or spilled block) per example."""
     title = wb.add_format({"bold": True, "font_size": 14})
-    bold = wb.add_format({"bold": True})
-    code = wb.add_format({"font_name": "Consolas", "font_color": "#1F4E79"})
-    inputs_format = wb.add_format({"bg_color": "#FFF2CC", "border": 1})
     wrap = wb.add_format({"text_wrap": False, "font_color": "#404040"})
-
-    demo = wb.add_worksheet(DEMO_SHEET)
-    demo.set_vba_name("Sheet1")
     demo.set_column("A:A", 2)
     demo.set_column("B:B", 44)
     demo.set_column("C:C", 58)
@@ -228,50 +235,72 @@ def _write(path: str) -> None:
     demo.write_string(0, 1, "imgout: the medical imaging outsourcing market in Excel (USD bn)", title)
     for i, line in enumerate(INSTRUCTIONS):
         demo.write_string(1 + i, 1, line, wrap)
-
+    bold = wb.add_format({"bold": True})
     row = 7
-    demo.write_string(row, 1, "Inputs", bold)
-    inputs: dict[str, object] = {}
-    for i, (label, value) in enumerate(INPUTS):
-        r = row + 1 + i  # rows 9-13 in Excel: $C$9 .. $C$13
-        demo.write_string(r, 1, label)
-        if value is None:
-            demo.write_blank(r, 2, None, inputs_format)
-        elif isinstance(value, str):
-            demo.write_string(r, 2, value, inputs_format)
-        elif isinstance(value, int | float):
-            demo.write_number(r, 2, value, inputs_format)
-        inputs[label] = value
-
+    inputs = _write_inputs(demo, row, bold, wb.add_format({"bg_color": "#FFF2CC", "border": 1}))
     row += len(INPUTS) + 2
     demo.write_string(row, 1, "What", bold)
     demo.write_string(row, 2, "Formula", bold)
     demo.write_string(row, 4, "Result", bold)
+    formats = {
+        "money": wb.add_format({"num_format": excel_money_format()}),
+        "percent": wb.add_format({"num_format": excel_percent_format()}),
+        "#,##0": wb.add_format({"num_format": "#,##0"}),
+    }
+    code = wb.add_format({"font_name": "Consolas", "font_color": "#1F4E79"})
     row += 1
     for example in _examples(inputs):
-        grid = _grid(example.call())
-        height, width = len(grid), len(grid[0])
-        demo.write_string(row, 1, example.description)
-        demo.write_string(row, 2, example.formula, code)
-        first = grid[0][0]
-        first_name = example.formats[0] if example.formats else None
-        first_format = formats[first_name] if first_name else None
-        if height == 1 and width == 1:
-            demo.write_formula(row, 4, example.formula, first_format, first)
-        else:
-            demo.write_dynamic_array_formula(
-                row, 4, row + height - 1, 4 + width - 1, example.formula, first_format, first
-            )
-            # The spilled cells, stored as Excel stores them: plain values beside the anchor formula.
-            for r in range(height):
-                for c in range(width):
-                    if (r, c) != (0, 0):
-                        name = example.formats[c] if c < len(example.formats) else None
-                        demo.write(row + r, 4 + c, grid[r][c], formats[name] if name and r else None)
-        row += height + (1 if height > 1 else 0)
+        row += _write_example(demo, row, example, formats, code)
 
-    conf = wb.add_worksheet(CONF_SHEET)
-    conf.set_vba_name("Sheet2")
+
+def _write_inputs(demo: Worksheet, row: int, bold: Format, input_format: Format) -> dict[str, object]:
+    """The inputs block under ``row`` (rows 9-13 in Excel: $C$9 .. $C$13); returns label -> value."""
+    demo.write_string(row, 1, "Inputs", bold)
+    inputs: dict[str, object] = {}
+    for i, (label, value) in enumerate(INPUTS):
+        r = row + 1 + i
+        demo.write_string(r, 1, label)
+        if value is None:
+            demo.write_blank(r, 2, None, input_format)
+        elif isinstance(value, str):
+            demo.write_string(r, 2, value, input_format)
+        elif isinstance(value, int | float):
+            demo.write_number(r, 2, value, input_format)
+        inputs[label] = value
+    return inputs
+
+
+def _write_example(
+    demo: Worksheet, row: int, example: Example, formats: dict[str, Format], code: Format
+) -> int:
+    """One example at ``row``: what, the formula as text, the live formula with its stored result.
+
+    Returns how many rows it took: one, or a spilled table's height and a blank row after a column.
+    """
+    grid = _grid(example.call())
+    height, width = len(grid), len(grid[0])
+    demo.write_string(row, 1, example.description)
+    demo.write_string(row, 2, example.formula, code)
+    first = grid[0][0]
+    first_name = example.formats[0] if example.formats else None
+    first_format = formats[first_name] if first_name else None
+    if height == 1 and width == 1:
+        demo.write_formula(row, 4, example.formula, first_format, first)
+        return 1
+    demo.write_dynamic_array_formula(
+        row, 4, row + height - 1, 4 + width - 1, example.formula, first_format, first
+    )
+    # The spilled cells, stored as Excel stores them: plain values beside the anchor formula.
+    for r in range(height):
+        for c in range(width):
+            if (r, c) != (0, 0):
+                name = example.formats[c] if c < len(example.formats) else None
+                demo.write(row + r, 4 + c, grid[r][c], formats[name] if name and r else None)
+    return height + (1 if height > 1 else 0)
+
+
+def _write_conf_sheet(conf: Worksheet) -> None:
+    """The ``xlwings.conf`` sheet: xlwings' settings from A1, then notes on what they mean here."""
     conf.set_column("A:A", 22)
     conf.set_column("B:B", 22)
     for i, (key, value) in enumerate(CONF_SETTINGS):
@@ -289,5 +318,3 @@ def _write(path: str) -> None:
     )
     for i, note in enumerate(notes):
         conf.write_string(len(CONF_SETTINGS) + 3 + i, 0, note)
-    demo.activate()
-    wb.close()

@@ -1,0 +1,104 @@
+"""Delivery channels: where a batch run hands each client's finished pack.
+
+A batch run (:mod:`.batch`) reads the clients, checks them, builds their packs and gives each finished
+pack to one channel. The run knows nothing of SMTP or files; a channel knows nothing of clients files,
+building or progress bars. Two channels exist:
+
+- :class:`.smtp.SmtpChannel` sends each pack by SMTP, exactly once, through the send ledger;
+- :class:`.eml.EmlFolder` is the dry run: it writes each message as an ``.eml`` file and sends nothing.
+
+A channel (:class:`Channel`) is a context manager (it holds what a run needs from the first pack to the
+last: the ledger, the SMTP connection) with two methods, both given the pack's :class:`PackKey`:
+
+- ``settled(key)``, asked before the pack is built: did an earlier run settle this pack (sent it, or
+  left it in doubt)? Then the run reports that and builds nothing. ``None``: build it and deliver it.
+- ``deliver(key, pack, log)``: deliver one pack and say what happened (:class:`Delivered`). It never
+  raises for a problem with this one pack, and writes to ``log`` what it did (each SMTP attempt, the
+  file written). ``Delivered.stop`` asks the run to attempt no further pack: the channel failed in a way
+  that would fail for every pack (a refused password, an untrusted certificate).
+
+The key is the pack's identity and the same for every channel (client, recipients, model version,
+assumption hash, scenario): the SMTP channel's ledger row, and what a drop folder or an HTTP API would
+use as its idempotency key. A new channel is one module with one class like these, plus the line in
+:func:`.batch.channel_for` (or the caller) that picks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from .log import ClientLog
+    from .pack import Pack
+
+#: What a run did for one client, whichever channel delivered.
+ClientStatus = Literal[
+    "sent", "partly sent", "already sent", "written", "failed", "refused", "in doubt", "not attempted"
+]
+#: Statuses that leave a client without a problem to act on.
+OK_STATUSES: tuple[ClientStatus, ...] = ("sent", "already sent", "written")
+
+
+@dataclass(frozen=True)
+class PackKey:
+    """What makes two deliveries "the same pack": client, recipients, model version, assumptions, scenario."""
+
+    client: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    model_version: str
+    assumption_hash: str
+    scenario: str
+
+    @property
+    def recipients(self) -> dict[str, list[str]]:
+        """To and Cc, case-folded and sorted: the order addresses are listed in does not make a new pack."""
+        return {"to": sorted(a.lower() for a in self.to), "cc": sorted(a.lower() for a in self.cc)}
+
+    @property
+    def digest(self) -> str:
+        """A SHA-256 of the canonical JSON of every part (the send ledger's primary key)."""
+        canonical = json.dumps(
+            [self.client, self.recipients, self.model_version, self.assumption_hash, self.scenario],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What a channel did with one pack (or found an earlier run did)."""
+
+    status: ClientStatus
+    reason: str = ""
+    message_id: str | None = None
+    #: How many times the channel tried (SMTP attempts); 0 when it did not try.
+    attempts: int = 0
+    #: The file written, for a channel that writes files (the dry run's ``.eml``).
+    file: Path | None = None
+    #: Attempt no further pack in this run: the failure would repeat for every one.
+    stop: bool = False
+
+
+class Channel(Protocol):
+    """Where a batch run delivers packs (see the module docstring)."""
+
+    #: True for a channel that only writes what it would deliver (the dry run).
+    dry_run: bool
+
+    def __enter__(self) -> Channel: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def settled(self, key: PackKey) -> Delivered | None:
+        """An earlier run's outcome that settles this pack (nothing to build), or None to deliver it."""
+        ...
+
+    def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
+        """Deliver ``pack``; never raises for a problem with this one pack."""
+        ...

@@ -1,0 +1,651 @@
+"""The Excel functions: ``=IMGOUT_FORECAST(2030, "Asia-Pacific")`` and family, as thin wrappers over the engine.
+
+Classic Windows Excel calls them through xlwings (``UDF Modules`` = ``xl_addin.udfs`` on the workbook's
+``xlwings.conf`` sheet, then "Import Python UDFs"; ``xl_addin.udfs`` re-exports this module); xlwings Lite
+uses the same decorators. So this module stays pure Python over numpy/pandas: no processes, no sockets,
+no command-line libraries.
+
+Conventions shared by every function:
+
+- Optional arguments may be omitted or point at an empty cell: both mean the default.
+- Years are whole numbers (2030), dates (a date cell, ``DATE(2030,6,30)``) or date serials (47484).
+  Numbers from 1900 to 9999 are years; larger numbers are Excel date serials.
+- Member names are case-insensitive and take aliases (APAC, NA, US, CT, teleradiology ...).
+- ``options`` is one ``Key=Value;Key=Value`` text or a range of such cells: Units=bn|mn, Dir=V|H,
+  Header=Y|N, Status=Y, Total=Y, Currency=USD, Scenario=..., Region=..., Segment=..., and any assumption
+  override (``cagr=0.1``, ``share.APAC=0.25``, ``driver.telemedicine=0.05``). Keys a function has no use
+  for are ignored, so one options cell can serve a whole sheet.
+- Shares and growth rates are fractions (0.091 is 9.1 %); money is USD bn unless Units=mn.
+- A bad input gives one line of text, ``#N/A Invalid region: 'Mars' (expected one of ...)``, never a
+  traceback; an error shown by a referenced cell (``#DIV/0!``) is reported as such.
+
+How cells become arguments lives in :mod:`.arguments`. The assumption file is the ``IMGOUT_ASSUMPTIONS``
+environment variable, else the ``IMGOUT_ASSUMPTIONS`` setting of the user's xlwings config file
+(``~/.xlwings/xlwings.conf``), else the embedded default. A changed file (or setting) is picked up at the
+next recalculation. Answers are cached per function and typed argument tuple (:func:`answer_key`), so
+recalculating thousands of cells costs a dictionary lookup each.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import inspect
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import xlwings as xw
+
+from ..errors import ImgoutError, InputError, InvalidArgument
+from ..model import Entry, Market, market_for
+from ..model.assumptions import DIMENSIONS, normalise, resolve_dimension
+from .arguments import Options, cell_value, describe, invalid, options_of, year_of
+
+__all__ = [
+    "ARGUMENT_DOCS",
+    "CATEGORY",
+    "CHECK_INTERVAL",
+    "ENV_VAR",
+    "ERROR_PREFIX",
+    "FUNCTIONS",
+    "IMGOUT_ASSUMPTION",
+    "IMGOUT_BREAKDOWN",
+    "IMGOUT_CAGR",
+    "IMGOUT_FAN",
+    "IMGOUT_FORECAST",
+    "IMGOUT_INFO",
+    "IMGOUT_LIST",
+    "IMGOUT_SCENARIOS",
+    "IMGOUT_SERIES",
+    "IMGOUT_SHARE",
+    "IMGOUT_SOURCE",
+    "answer_key",
+    "assumption_path",
+    "clear_cache",
+    "current_market",
+]
+
+log = logging.getLogger(__name__)
+_monotonic = time.monotonic
+
+CATEGORY = "IMGOUT"
+ERROR_PREFIX = "#N/A "
+ENV_VAR = "IMGOUT_ASSUMPTIONS"
+USER_CONFIG = os.path.join(os.path.expanduser("~"), ".xlwings", "xlwings.conf")
+
+# One place for what the function wizard says about each argument.
+ARGUMENT_DOCS: dict[str, str] = {
+    "year": "Year: 2030, a date or a date serial (2010-2050).",
+    "first_year": "First year of the table: 2020, a date or a date serial.",
+    "last_year": "Last year of the table (at or after first_year).",
+    "from_year": "Start year of the growth period, e.g. 2026.",
+    "to_year": "End year of the growth period, after from_year, e.g. 2030.",
+    "region": "Region or alias (North America, APAC, EU ...). Empty: the whole market.",
+    "segment": "Service, modality or end user (Reporting, CT, Hospitals ...). Empty: all segments.",
+    "scenario": "bear, base or bull (or a scenario of your assumption file). Empty: base.",
+    "member": "Any member of any dimension (Asia-Pacific, CT, Hospitals; region:NA to be explicit).",
+    "dimension": "region, service, modality or end user.",
+    "percentile": "Monte Carlo percentile: 10, 50 or 90 (or 0.1, 0.5, 0.9). Empty: 50.",
+    "options": "Key=Value;... e.g. Units=mn;Dir=H;Header=N;Status=Y;cagr=0.1 (text or a range).",
+    "list_name": "region, service, modality, end user, scenarios, dimensions, drivers, sources, "
+    "anchors, assumptions or functions.",
+    "key": "Assumption key, e.g. anchors.horizon_size, cagr, share.APAC, drivers.telemedicine.growth.",
+    "field": "What to return: value, label, kind, source, citation, note or key. Empty: value.",
+    "reference": "An assumption key, anchor or source id (tbrc, nhs ...). Empty: the market's source.",
+    "source_field": "What to return: citation, title, publisher, date, url or key. Empty: citation.",
+    "info_field": "version, hash, file, name, calibration, years or units. Empty: the whole table.",
+}
+
+_LISTS = ("scenarios", "dimensions", "drivers", "sources", "anchors", "assumptions", "functions")
+
+
+# ---------------------------------------------------------------------------------------------- the market
+
+
+def _user_setting() -> str:
+    """IMGOUT_ASSUMPTIONS from the xlwings user config file (``"KEY","VALUE"`` lines), re-read when it changes."""
+    try:
+        st = os.stat(USER_CONFIG)
+    except OSError:
+        return ""
+    stamp = (st.st_mtime_ns, st.st_size)
+    if _setting_cache.get("stamp") != stamp:
+        value = ""
+        try:
+            with open(USER_CONFIG, encoding="utf-8") as file:
+                for line in file:
+                    parts = [p.strip('"') for p in line.strip().split(",", 1)]
+                    if len(parts) == 2 and parts[0].strip().upper() == ENV_VAR:
+                        value = os.path.expandvars(parts[1].strip().strip('"'))
+        except (OSError, UnicodeDecodeError):
+            value = ""
+        _setting_cache.update(stamp=stamp, value=value)
+    return str(_setting_cache["value"])
+
+
+_setting_cache: dict[str, object] = {}
+
+
+def assumption_path() -> str | None:
+    """Where the functions read assumptions: IMGOUT_ASSUMPTIONS (environment, then xlwings.conf), or None."""
+    return os.environ.get(ENV_VAR) or _user_setting() or None
+
+
+def _assumption_stamp() -> tuple[str, int, int] | None:
+    path = assumption_path()
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, -1, -1)
+    return (path, st.st_mtime_ns, st.st_size)
+
+
+@dataclass
+class _State:
+    stamp: tuple[str, int, int] | None = None
+    market: Market | None = None
+    checked: float = -1e9
+
+
+_state = _State()
+# answer_key(function, arguments) -> the answer Excel gets; emptied whenever the assumption file changes.
+_results: dict[tuple[Any, ...], Any] = {}
+# How often the setting and the file are looked at again. A recalculation of thousands of cells takes
+# less than this, so it stats once; a file saved, then Excel recalculated by hand, is always seen.
+CHECK_INTERVAL = 0.25
+
+
+def _fresh_results() -> dict[tuple[Any, ...], Any]:
+    now = _monotonic()
+    if now - _state.checked < CHECK_INTERVAL:
+        return _results
+    stamp = _assumption_stamp()
+    _state.checked = now
+    if stamp != _state.stamp:
+        _results.clear()
+        _state.stamp = stamp
+        _state.market = None
+    return _results
+
+
+def current_market(overrides: str | None = None) -> Market:
+    """The market the functions answer from (the assumption file's, with optional overrides)."""
+    _fresh_results()
+    return _market(overrides)
+
+
+def _market(overrides: str | None) -> Market:
+    path = _state.stamp[0] if _state.stamp else None
+    if overrides:
+        return market_for(path, overrides)
+    if _state.market is None:
+        _state.market = market_for(path)
+    return _state.market
+
+
+def clear_cache() -> None:
+    """Forget every cached answer (the engine's own caches follow the assumption file anyway)."""
+    _results.clear()
+    _state.stamp = None
+    _state.market = None
+    _state.checked = -1e9
+
+
+# ---------------------------------------------------------------------------------------------- calling
+
+# Values of these types never equal a value of another of them (2030.0 != "2030", a date != a datetime),
+# so a key of such values needs no types. bool and int are left out on purpose: True == 1 == 1.0.
+_UNAMBIGUOUS = frozenset({float, str, type(None), _dt.datetime, _dt.date})
+
+
+def answer_key(function: Callable[..., Any], arguments: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The cache key of one call: the function's own name and the arguments, typed.
+
+    Types matter because Python's equality is looser than Excel's: ``True == 1 == 1.0`` (with equal
+    hashes), yet ``=IMGOUT_FAN(2030, TRUE)`` is an error and ``=IMGOUT_FAN(2030, 1)`` is P1. Numbers,
+    texts, dates and empty cells (all Excel sends but TRUE/FALSE) cannot be confused with each other, so
+    such calls key on their values alone, which keeps a recalculation cheap; any other argument (a bool,
+    an int, a tuple given from Python) puts every argument's type into the key, cell by cell.
+    A list (a range from Excel) makes the key unhashable: that call is answered, not cached.
+    """
+    if _UNAMBIGUOUS.issuperset(map(type, arguments)):
+        return (function.__name__, *arguments)
+    return (function.__name__, *map(_typed, arguments))
+
+
+def _typed(value: Any) -> tuple[Any, Any]:
+    if isinstance(value, tuple):
+        return (type(value), tuple(map(_typed, value)))
+    return (type(value), value)
+
+
+def _answer(function: Callable[..., Any], compute: Callable[..., Any], *arguments: Any) -> Any:
+    """``function``'s cached answer for ``arguments``, or ``compute(*arguments)``; a failure is one line of text."""
+    results = _fresh_results()
+    key = answer_key(function, arguments)
+    try:
+        found = results.get(key, _MISS)
+        hashable = True
+    except TypeError:  # a range argument (a list) is answered, not cached
+        hashable = False
+        found = _MISS
+    if found is _MISS:
+        try:
+            found = compute(*arguments)
+        except ImgoutError as exc:
+            found = ERROR_PREFIX + " ".join(str(exc).split())
+        except Exception as exc:  # a bug: still one line in the cell, the details in the log
+            name = function.__name__
+            log.exception("%s failed", name)
+            detail = " ".join(str(exc).split())[:200] or "unexpected problem"
+            return f"{ERROR_PREFIX}{name} could not compute this ({detail})"
+        if hashable:
+            results[key] = found
+    if isinstance(found, tuple):  # a table: a fresh list of rows for each caller
+        return [list(row) for row in found]
+    return found
+
+
+_MISS = object()
+
+
+def _table(rows: list[list[Any]]) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(row) for row in rows)
+
+
+def _layout(rows: list[list[Any]], opts: Options, header_default: bool = True) -> list[list[Any]]:
+    """Drop the header row if asked, then transpose for Dir=H."""
+    header = header_default if opts.header is None else opts.header
+    if not header:
+        rows = rows[1:]
+    if opts.horizontal and rows:  # None (not given) is down
+        rows = [list(col) for col in zip(*rows, strict=True)]
+    return rows
+
+
+def _scope(
+    options: object, region: object, segment: object, scenario: object = None
+) -> tuple[Options, Market, Any, Any, Any]:
+    """The parsed options, the market they ask for, then region, segment and scenario: each the cell's
+    argument, or when that is empty the options key of the same name."""
+    opts = options_of(options)
+    market = _market(opts.overrides)
+    region, segment = opts.choose("region", region), opts.choose("segment", segment)
+    return opts, market, region, segment, opts.choose("scenario", scenario)
+
+
+def _period(
+    market: Market, first: tuple[object, str], last: tuple[object, str], *, same_year: bool
+) -> tuple[int, int]:
+    """Two years (value, argument name) in order: the last after the first, or also equal to it."""
+    (first_value, first_name), (last_value, last_name) = first, last
+    start, end = year_of(market, first_value, first_name), year_of(market, last_value, last_name)
+    if end < start or (end == start and not same_year):
+        order = "at or after" if same_year else "after"
+        raise invalid(last_name, str(end), f"a year {order} {first_name} {start}")
+    return start, end
+
+
+def _excel_function(*, volatile: bool = False, docs: dict[str, str] | None = None) -> Callable[[Any], Any]:
+    """Register a function with Excel: category IMGOUT, a doc for every argument, cell errors as text."""
+
+    def register(function: Any) -> Any:
+        for name in inspect.signature(function).parameters:
+            doc = (docs or {}).get(name) or ARGUMENT_DOCS[name]
+            function = xw.arg(name, doc=doc, err_to_str=True)(function)
+        function = xw.func(category=CATEGORY, volatile=volatile)(function)
+        FUNCTIONS[function.__name__] = function
+        return function
+
+    return register
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+"""Every Excel function of this module by name, in the order they are defined."""
+
+
+# ---------------------------------------------------------------------------------------------- functions
+
+
+@_excel_function()
+def IMGOUT_FORECAST(year, region=None, segment=None, scenario=None, options=None):
+    """Market size in a year (USD bn), optionally for one region and one segment, in a scenario."""
+    return _answer(IMGOUT_FORECAST, _forecast, year, region, segment, scenario, options)
+
+
+def _forecast(year: object, region: object, segment: object, scenario: object, options: object) -> Any:
+    opts, market, region, segment, scenario = _scope(options, region, segment, scenario)
+    y = year_of(market, year)
+    if not opts.status:
+        return market.forecast(y, region, segment, scenario) * opts.factor
+    point = market.point(y, region, segment, scenario)
+    pair = [point.value * opts.factor, point.status]
+    return _table([[v] for v in pair] if opts.horizontal is False else [pair])  # a row unless Dir=V
+
+
+@_excel_function()
+def IMGOUT_SERIES(first_year, last_year, region=None, segment=None, scenario=None, options=None):
+    """Market size for every year from first_year to last_year: a table of year, value and growth."""
+    return _answer(IMGOUT_SERIES, _series, first_year, last_year, region, segment, scenario, options)
+
+
+def _series(
+    first_year: object, last_year: object, region: object, segment: object, scenario: object, options: object
+) -> Any:
+    opts, market, region, segment, scenario = _scope(options, region, segment, scenario)
+    first, last = _period(market, (first_year, "first_year"), (last_year, "last_year"), same_year=True)
+    start = max(first - 1, market.first_year)
+    points = market.series(start, last, region, segment, scenario)
+    header: list[Any] = ["year", f"value ({opts.unit_label})", "growth"] + (["status"] if opts.status else [])
+    rows = [header]
+    previous = None
+    for p in points:
+        if p.year >= first:
+            growth = "" if previous is None else p.value / previous - 1
+            rows.append([p.year, p.value * opts.factor, growth] + ([p.status] if opts.status else []))
+        previous = p.value
+    return _table(_layout(rows, opts))
+
+
+@_excel_function()
+def IMGOUT_CAGR(from_year, to_year, region=None, segment=None, scenario=None, options=None):
+    """Compound annual growth from one year to a later one, as a fraction (0.091 shows as 9.1 %)."""
+    return _answer(IMGOUT_CAGR, _cagr, from_year, to_year, region, segment, scenario, options)
+
+
+def _cagr(
+    from_year: object, to_year: object, region: object, segment: object, scenario: object, options: object
+) -> Any:
+    _, market, region, segment, scenario = _scope(options, region, segment, scenario)
+    first, last = _period(market, (from_year, "from_year"), (to_year, "to_year"), same_year=False)
+    return market.cagr(first, last, region, segment, scenario)
+
+
+@_excel_function()
+def IMGOUT_SHARE(year, member, scenario=None, options=None):
+    """A member's share of the market in a year, as a fraction; the member may be of any dimension."""
+    return _answer(IMGOUT_SHARE, _share, year, member, scenario, options)
+
+
+def _share(year: object, member: object, scenario: object, options: object) -> Any:
+    opts = options_of(options)
+    market = _market(opts.overrides)
+    member = cell_value(member, "member")
+    if member is None:
+        raise invalid(
+            "member", "an empty value", "a region, service, modality or end-user member such as APAC"
+        )
+    return market.share(year_of(market, year), member, opts.choose("scenario", scenario))
+
+
+@_excel_function()
+def IMGOUT_BREAKDOWN(year, dimension, scenario=None, options=None):
+    """Every member of a dimension in a year: a table of member, value, share and CAGR (2026-2030)."""
+    return _answer(IMGOUT_BREAKDOWN, _breakdown, year, dimension, scenario, options)
+
+
+def _breakdown(year: object, dimension: object, scenario: object, options: object) -> Any:
+    opts = options_of(options)
+    market = _market(opts.overrides)
+    dimension = cell_value(dimension, "dimension")
+    if dimension is None:
+        raise InvalidArgument("dimension", "", DIMENSIONS)
+    y = year_of(market, year)
+    scenario = opts.choose("scenario", scenario)
+    rows_out = market.breakdown(y, dimension, scenario, opts.region)
+    dim = market.dimension(dimension)
+    period = f"CAGR {market.next_year}-{market.horizon_year}"
+    status = market.status(y, scenario) if opts.status else None
+    extra = ["status"] if status else []
+    rows: list[list[Any]] = [
+        [market.assumptions.dimensions[dim].label, f"value ({opts.unit_label})", "share", period]
+    ]
+    rows[0] += extra
+    for r in rows_out:
+        rows.append([r.member, r.value * opts.factor, r.share, r.cagr] + ([status] if status else []))
+    if opts.total:
+        total = sum(r.value for r in rows_out)
+        growth = market.cagr(market.next_year, market.horizon_year, opts.region, None, scenario)
+        rows.append(["Total", total * opts.factor, 1.0, growth] + ([status] if status else []))
+    return _table(_layout(rows, opts))
+
+
+@_excel_function()
+def IMGOUT_SCENARIOS(first_year, last_year, region=None, segment=None, options=None):
+    """Market size for every year and every scenario: a table of years x scenarios (bear, base, bull ...)."""
+    return _answer(IMGOUT_SCENARIOS, _scenarios, first_year, last_year, region, segment, options)
+
+
+def _scenarios(
+    first_year: object, last_year: object, region: object, segment: object, options: object
+) -> Any:
+    opts, market, region, segment, _ = _scope(options, region, segment)
+    first, last = _period(market, (first_year, "first_year"), (last_year, "last_year"), same_year=True)
+    table = market.scenarios(first, last, region, segment)
+    rows: list[list[Any]] = [["year", *market.scenario_names]]
+    rows += [[y, *(values[s] * opts.factor for s in market.scenario_names)] for y, values in table]
+    return _table(_layout(rows, opts))
+
+
+@_excel_function()
+def IMGOUT_FAN(year, percentile=50, region=None, segment=None, options=None):
+    """A Monte Carlo percentile of the base-scenario market size in a year (P10, P50, P90), USD bn."""
+    return _answer(IMGOUT_FAN, _fan, year, percentile, region, segment, options)
+
+
+def _fan(year: object, percentile: object, region: object, segment: object, options: object) -> Any:
+    opts, market, region, segment, _ = _scope(options, region, segment)
+    y = year_of(market, year)
+    p = cell_value(percentile, "percentile")
+    if p is None:
+        p = 50.0
+    if isinstance(p, str):
+        text = p.upper().removeprefix("P").removesuffix("%").strip()
+        try:
+            p = float(text)
+        except ValueError:
+            raise InvalidArgument(
+                "percentile", p, "a number between 0 and 100 such as 10, 50 or 90"
+            ) from None
+    if isinstance(p, int | float) and not isinstance(p, bool) and 0 < p < 1:
+        p = p * 100  # Excel's PERCENTILE style: 0.9 is P90
+    return market.fan(y, p, region, segment) * opts.factor
+
+
+@_excel_function(docs={"field": ARGUMENT_DOCS["field"]})
+def IMGOUT_ASSUMPTION(key, field="value"):
+    """One assumption of the model: its value (or label, kind, source, citation, note)."""
+    return _answer(IMGOUT_ASSUMPTION, _assumption, key, field)
+
+
+_ASSUMPTION_FIELDS = ("value", "label", "kind", "source", "citation", "note", "key")
+
+
+def _assumption(key: object, field: object) -> Any:
+    market = _market(None)
+    entry = _find_entry(market, cell_value(key, "key"))
+    wanted = cell_value(field, "field") or "value"
+    if not isinstance(wanted, str) or wanted.casefold() not in _ASSUMPTION_FIELDS:
+        raise InvalidArgument("field", wanted, _ASSUMPTION_FIELDS)
+    wanted = wanted.casefold()
+    if wanted == "value":
+        return _entry_value(market, entry)
+    if wanted == "citation":
+        source = market.assumptions.sources.get(entry.source)
+        return source.citation() if source else entry.source
+    return str(getattr(entry, wanted))
+
+
+def _entry_value(market: Market, entry: Entry) -> float:
+    """An entry's value; a calibrated one (value None in the file) is the value the model uses."""
+    if entry.value is not None:
+        return entry.value
+    parts = entry.key.split(".")
+    if parts[0] == "extension":
+        return float(getattr(market, parts[1]))
+    if parts[0] == "drivers":
+        return market.base_driver_growth[parts[1]]
+    raise invalid("key", repr(entry.key), "an assumption with a value")
+
+
+_SHORT_KEYS = {"cagr": "anchors.forecast_cagr", "forecastcagr": "anchors.forecast_cagr"}
+
+
+def _entry_lookup(market: Market) -> dict[str, Entry]:
+    lookup: dict[str, Entry] = {}
+    entries = market.assumptions.entries()
+    for e in entries:
+        lookup[normalise(e.key)] = e
+    for e in entries:  # short forms: horizon_size, backcast_growth, telemedicine, bear.telemedicine
+        parts = e.key.split(".")
+        if parts[0] in ("anchors", "extension"):
+            lookup.setdefault(normalise(parts[1]), e)
+            lookup.setdefault(normalise(e.label), e)
+        elif parts[0] == "drivers":
+            lookup.setdefault(normalise(parts[1]), e)
+        elif parts[0] == "scenarios":
+            lookup.setdefault(normalise(".".join(parts[1:])), e)
+    for short, full in _SHORT_KEYS.items():
+        lookup.setdefault(short, lookup[normalise(full)])
+    return lookup
+
+
+def _find_entry(market: Market, key: object) -> Entry:
+    hint = "a key such as anchors.horizon_size, cagr, share.APAC or drivers.telemedicine.growth"
+    if not isinstance(key, str):
+        raise invalid("assumption key", "an empty value" if key is None else describe(key), hint)
+    lookup = _entry_lookup(market)
+    found = lookup.get(normalise(key))
+    if found is not None:
+        return found
+    head, _, rest = key.partition(".")
+    if normalise(head) in ("share", "growth") and rest:
+        dim, member = market.find_member(rest)
+        return lookup[normalise(f"dimensions.{dim}.{member}.{normalise(head)}")]
+    keys = [e.key for e in market.assumptions.entries()]
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+    tail = f"; did you mean {close[0]!r}?" if close else '; =IMGOUT_LIST("assumptions") lists them all'
+    raise InputError(f"Invalid assumption key: {key!r} (expected {hint}){tail}")
+
+
+@_excel_function(docs={"field": ARGUMENT_DOCS["source_field"]})
+def IMGOUT_SOURCE(reference=None, field="citation"):
+    """Where a figure comes from: the citation of an assumption key, an anchor or a source id."""
+    return _answer(IMGOUT_SOURCE, _source, reference, field)
+
+
+_SOURCE_FIELDS = ("citation", "title", "publisher", "date", "url", "key")
+
+
+def _source(reference: object, field: object) -> Any:
+    market = _market(None)
+    sources = market.assumptions.sources
+    ref = cell_value(reference, "reference")
+    if ref is None:
+        key = market.assumptions.anchors["horizon_size"].source
+    else:
+        by_id = {normalise(k): k for k in sources}
+        if isinstance(ref, str) and normalise(ref) in by_id:
+            key = by_id[normalise(ref)]
+        else:
+            try:
+                key = _find_entry(market, ref).source
+            except ImgoutError:
+                raise invalid(
+                    "reference",
+                    describe(ref),
+                    f"an assumption key, an anchor or a source id ({', '.join(sources)})",
+                ) from None
+    wanted = cell_value(field, "field") or "citation"
+    if not isinstance(wanted, str) or wanted.casefold() not in _SOURCE_FIELDS:
+        raise InvalidArgument("field", wanted, _SOURCE_FIELDS)
+    source = sources[key]
+    return source.citation() if wanted.casefold() == "citation" else str(getattr(source, wanted.casefold()))
+
+
+@_excel_function(docs={"dimension": ARGUMENT_DOCS["list_name"]})
+def IMGOUT_LIST(dimension, options=None):
+    """The members of a dimension (or the scenarios, dimensions, drivers, sources ...) as a column."""
+    return _answer(IMGOUT_LIST, _list, dimension, options)
+
+
+def _list(dimension: object, options: object) -> Any:
+    opts = options_of(options)
+    market = _market(opts.overrides)
+    name = cell_value(dimension, "dimension")
+    allowed = f"one of {', '.join(DIMENSIONS)}, {', '.join(_LISTS)}"
+    if not isinstance(name, str):
+        raise invalid("dimension", "an empty value" if name is None else describe(name), allowed)
+    wanted = normalise(name)
+    a = market.assumptions
+    items: Sequence[str]
+    if wanted == "scenarios" or wanted == "scenario":
+        items, label = market.scenario_names, "scenario"
+    elif wanted in ("dimensions", "dimension"):
+        items, label = DIMENSIONS, "dimension"
+    elif wanted in ("drivers", "driver"):
+        items, label = tuple(a.drivers), "driver"
+    elif wanted in ("sources", "source"):
+        items, label = tuple(a.sources), "source"
+    elif wanted in ("anchors", "anchor"):
+        items, label = tuple(a.anchors), "anchor"
+    elif wanted in ("assumptions", "assumption", "keys"):
+        items, label = tuple(e.key for e in a.entries()), "assumption"
+    elif wanted in ("functions", "function"):
+        items, label = tuple(FUNCTIONS), "function"
+    else:
+        try:
+            dim = resolve_dimension(name)
+        except ImgoutError:
+            raise invalid("dimension", repr(name), allowed) from None
+        items, label = a.dimensions[dim].names, a.dimensions[dim].label
+    return _table(_layout([[label], *([item] for item in items)], opts, header_default=False))
+
+
+@_excel_function(volatile=True, docs={"field": ARGUMENT_DOCS["info_field"]})
+def IMGOUT_INFO(field=None):
+    """Model version, assumption hash and file, and the calibration against the published figures."""
+    return _answer(IMGOUT_INFO, _info, field)
+
+
+def _info(field: object) -> Any:
+    market = _market(None)
+    a = market.assumptions
+    residuals = market.calibration.residuals
+    reproduced = sum(r.reproduced for r in residuals)
+    path = assumption_path()
+    if os.environ.get(ENV_VAR):
+        where = f"{ENV_VAR} environment variable"
+    elif path:
+        where = f"{ENV_VAR} in {USER_CONFIG}"
+    else:
+        where = "embedded default (set IMGOUT_ASSUMPTIONS to use your own file)"
+    facts = {
+        "version": ("model version", market.version),
+        "hash": ("assumption hash", market.assumption_hash),
+        "name": ("assumption set", a.name),
+        "file": ("assumption file", path or a.origin),
+        "setting": ("assumption setting", where),
+        "years": ("years", f"{market.first_year}-{market.last_year}"),
+        "units": ("units", "USD bn; shares and growth as fractions"),
+        "calibration": ("calibration", f"{reproduced} of {len(residuals)} published figures reproduced"),
+    }
+    field = cell_value(field, "field")
+    if field is not None:
+        field = field.casefold() if isinstance(field, str) else field
+        if not isinstance(field, str) or field not in facts:
+            raise InvalidArgument("field", field, tuple(facts))
+        return facts[field][1]
+    rows: list[list[Any]] = [["item", "value"], *([label, value] for label, value in facts.values())]
+    for r in residuals:
+        verdict = "reproduced" if r.reproduced else "NOT reproduced"
+        rows.append(
+            [f"anchor: {r.anchor.label}", f"published {r.anchor.value:g}, model {r.modelled:.6g}, {verdict}"]
+        )
+    return _table(rows)
