@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from PIL import Image
 
 from tests.another_publication import ANOTHER_PUBLICATION
+from xl_addin import __version__
 from xl_addin.cli import main
 from xl_addin.common.formats import money, percent
 from xl_addin.common.resources import templates_dir
@@ -186,7 +187,7 @@ def test_headline_scenarios_and_range_are_the_engines(briefs, fmt):
         f"from 2026 to 2030 (base scenario), from USD {money(m.forecast(2025))} bn in the base year 2025."
     ) in text
     assert f"P10 {money(m.fan(2030, 10))}, P50 {money(m.fan(2030, 50))}, P90 {money(m.fan(2030, 90))}" in text
-    assert f"imgout {m.version}, assumptions {m.assumption_hash}" in text
+    assert f"imgout {__version__} (model {m.version}), assumptions {m.assumption_hash}" in text
     lines = lines_of(fmt, briefs[fmt])
     for s in m.scenario_names:
         rows = [line.replace("*", " ").split() for line in lines]
@@ -420,7 +421,7 @@ def test_the_pdf_brief_is_one_page_that_still_says_everything_the_html_brief_say
         *(d.evidence for d in context.drivers if d.evidence),
         *(m.assumptions.scenarios[s].description for s in m.assumptions.scenarios),
         re.search(r"The model is calibrated .*? \(seed \d+\)\.", html_text).group(0),  # the method
-        f"imgout {m.version}, assumptions {m.assumption_hash}",
+        f"imgout {__version__} (model {m.version}), assumptions {m.assumption_hash}",
     ]
     missing = [e for e in expected if "".join(e.split()) not in squeezed]
     assert missing == []

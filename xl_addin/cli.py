@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from . import __version__
 from .common.formats import money, percent
 from .errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
 from .model import Market, market_for
@@ -84,7 +85,11 @@ def open_market(assumptions: Path | None, overrides: Sequence[str]) -> Market:
 
 def provenance(market: Market) -> dict[str, str]:
     """Model version and assumption hash, carried by every output."""
-    return {"model_version": market.version, "assumption_hash": market.assumption_hash}
+    return {
+        "imgout_version": __version__,
+        "model_version": market.version,
+        "assumption_hash": market.assumption_hash,
+    }
 
 
 def echo_json(payload: object) -> None:
@@ -248,7 +253,7 @@ def breakdown(
 
 
 def _caption(market: Market) -> str:
-    return f"imgout {market.version}, assumptions {market.assumption_hash} ({market.assumptions.origin})"
+    return f"imgout {__version__} (model {market.version}), assumptions {market.assumption_hash} ({market.assumptions.origin})"
 
 
 # ------------------------------------------------------------------------------------------ assumptions

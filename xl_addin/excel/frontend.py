@@ -22,6 +22,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from .. import __version__
 from ..common.atomic import atomic_path
 from ..common.formats import excel_money_format, excel_percent_format
 from . import functions
@@ -214,7 +215,7 @@ def _set_properties(wb: xlsxwriter.Workbook, version: str, assumption_hash: str)
             "title": "imgout: Excel functions for the medical imaging outsourcing market",
             "subject": "IMGOUT_* functions (xlwings standalone workbook)",
             "author": "imgout",
-            "comments": f"imgout {version}, assumptions {assumption_hash}",
+            "comments": f"imgout {__version__} (model {version}), assumptions {assumption_hash}",
             "created": CREATED,
         }
     )

@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .. import __version__
 from ..errors import InvalidArgument
 from .assumptions import (
     DIMENSIONS,
@@ -37,7 +36,10 @@ from .assumptions import (
 from .calibration import Calibration, calibrate
 from .uncertainty import Fan, FanInputs, simulate
 
-MODEL_VERSION = __version__
+#: The version of the engine's equations (calibration, paths, splits, bridge, scenarios, Monte Carlo):
+#: raised when a formula changes what a number is, not with every release of the package. Every output
+#: carries it with the assumption set's hash, so a figure can be traced to the equations that made it.
+MODEL_VERSION = "1.0"
 UNITS = "USD bn"
 SEGMENT_DIMENSIONS = ("service", "modality", "end_user")
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..errors import InvalidArgument
 from ..model import Market, market_for
 from ..model.assumptions import Source
@@ -126,8 +127,8 @@ class ReportContext:
 
     @property
     def provenance(self) -> str:
-        """One line carried by every output: model version and assumption hash."""
-        return f"imgout {self.model_version}, assumptions {self.assumption_hash}"
+        """One line carried by every output: the package, the engine's version and the assumption hash."""
+        return f"imgout {__version__} (model {self.model_version}), assumptions {self.assumption_hash}"
 
     @property
     def title_name(self) -> str:

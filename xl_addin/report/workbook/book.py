@@ -314,9 +314,7 @@ class Book:
         ws.set_paper(PAPER.get(self.context.client.paper, 9))
         ws.hide_gridlines(2)
         # Header and footer codes start with '&': provenance is hex and digits, so nothing to escape.
-        ws.set_footer(
-            f"&L&8imgout {self.context.model_version}, assumptions {self.context.assumption_hash}&R&8&P / &N"
-        )
+        ws.set_footer(f"&L&8{self.context.provenance}&R&8&P / &N")
 
     def close(self) -> None:
         """Set the document properties (provenance, client) and write the file."""
@@ -327,7 +325,7 @@ class Book:
                 "subject": f"Prepared for {c.client.name}",
                 "author": "imgout",
                 "company": "imgout",
-                "keywords": f"imgout {c.model_version}, assumptions {c.assumption_hash}",
+                "keywords": c.provenance,
                 "comments": c.provenance,
                 "created": c.generated.replace(tzinfo=None),
             }
