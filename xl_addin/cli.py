@@ -534,7 +534,7 @@ def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[s
     written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
     h = context.headline
     click.echo(
-        f"{client}: medical imaging outsourcing USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"{client}: {context.market_name} USD {money(h.horizon_value)} bn in {h.horizon_year}, "
         f"CAGR {percent(h.cagr)} {context.period} ({context.provenance})"
     )
     click.echo(f"Pack written to {out.resolve()}:")
