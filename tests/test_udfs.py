@@ -13,7 +13,6 @@ import datetime as dt
 import re
 import time
 import types
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -554,23 +553,6 @@ def _formulas(path: Path) -> dict[str, str]:
             if isinstance(text, str) and text.startswith("=IMGOUT_") and cell.column == 5:
                 out[cell.coordinate] = text
     return out
-
-
-def test_the_workbook_is_an_xlwings_standalone_workbook_with_our_udf_module() -> None:
-    wb = openpyxl.load_workbook(WORKBOOK, keep_vba=True)
-    assert wb.vba_archive is not None and "xl/vbaProject.bin" in wb.vba_archive.namelist()
-    vba = wb.vba_archive.read("xl/vbaProject.bin")
-    assert (
-        b"Module=xlwings" in vba
-    )  # xlwings' standalone VBA module, as `xlwings quickstart --standalone` has it
-    import xlwings
-
-    template = zipfile.ZipFile(Path(xlwings.__file__).with_name("quickstart_standalone.xlsm"))
-    assert vba == template.read("xl/vbaProject.bin")
-    assert wb.sheetnames == ["IMGOUT", "xlwings.conf"]
-    settings = {row[0]: row[1] for row in wb["xlwings.conf"].iter_rows(max_row=9, values_only=True)}
-    assert settings["UDF Modules"] == "xl_addin.udfs"
-    assert settings["Interpreter_Win"] == "python"
 
 
 def test_the_demo_sheet_uses_every_function_and_tables_spill(udfs: types.ModuleType) -> None:
