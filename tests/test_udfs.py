@@ -11,10 +11,8 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
-import sys
 import time
 import types
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -89,24 +87,8 @@ REQUIRED = {
 }
 
 
-@pytest.fixture(scope="module")
-def udfs() -> types.ModuleType:
-    """The module Excel imports (``UDF Modules`` = ``xl_addin.udfs``), a re-export of the functions' module."""
-    return xh.load_udf_module("xl_addin.udfs", defined_in=["xl_addin.excel.functions"])
-
-
-@pytest.fixture(scope="module")
-def functions(udfs: types.ModuleType) -> types.ModuleType:
-    """Where the functions, their settings and their answer cache live."""
-    return sys.modules["xl_addin.excel.functions"]
-
-
-@pytest.fixture(autouse=True)
-def fresh(udfs: types.ModuleType, functions: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each story starts from the embedded default with nothing cached."""
-    monkeypatch.delenv("IMGOUT_ASSUMPTIONS", raising=False)
-    monkeypatch.setattr(functions, "USER_CONFIG", "/nonexistent/xlwings.conf")
-    udfs.clear_cache()
+# Every story starts from the embedded default with nothing cached (fixtures in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fresh")
 
 
 def excel(udfs: types.ModuleType, name: str, *args: Any) -> Any:
@@ -137,7 +119,8 @@ def test_registration_metadata(udfs: types.ModuleType, name: str) -> None:
     assert sum("optional" not in a for a in meta["args"]) == REQUIRED[name]
     for arg in meta["args"]:
         assert not arg["doc"].startswith("Positional argument"), arg["name"]
-        assert arg["options"] == {"err_to_str": True}, "error cells must arrive as their text"
+        assert arg["options"]["err_to_str"] is True, "error cells must arrive as their text"
+        assert set(arg["options"]) <= {"err_to_str", "ndim"}, arg["name"]  # ndim: tests/test_udf_grid.py
     assert meta["volatile"] is (name == "IMGOUT_INFO")
     assert xh.registration_problems(getattr(udfs, name)) == []
 
@@ -391,7 +374,11 @@ BAD_INPUTS: list[tuple[str, tuple[Any, ...], str]] = [
     ("IMGOUT_FORECAST", (True,), "Invalid year: True"),
     ("IMGOUT_FORECAST", (xh.excel_serial(dt.date(2070, 1, 1)),), "(the date 2070-01-01)"),
     ("IMGOUT_FORECAST", (xh.excel_date(1990, 1, 1),), "Invalid year: 1990"),
-    ("IMGOUT_FORECAST", (((2030.0, 2031.0),),), "Invalid year: a range of 2 cells"),
+    (
+        "IMGOUT_SERIES",
+        (((2030.0, 2031.0),), 2040.0),
+        "Invalid first_year: a range of 2 cells",
+    ),  # grids: test_udf_grid
     ("IMGOUT_FORECAST", (ERR("#DIV/0!"),), "Invalid year: the referenced cell shows #DIV/0!"),
     ("IMGOUT_FORECAST", (ERR("#REF!"),), "shows #REF!"),
     ("IMGOUT_FORECAST", (-2146826243,), "shows #SPILL!"),  # newer error codes arrive as plain ints
@@ -566,23 +553,6 @@ def _formulas(path: Path) -> dict[str, str]:
             if isinstance(text, str) and text.startswith("=IMGOUT_") and cell.column == 5:
                 out[cell.coordinate] = text
     return out
-
-
-def test_the_workbook_is_an_xlwings_standalone_workbook_with_our_udf_module() -> None:
-    wb = openpyxl.load_workbook(WORKBOOK, keep_vba=True)
-    assert wb.vba_archive is not None and "xl/vbaProject.bin" in wb.vba_archive.namelist()
-    vba = wb.vba_archive.read("xl/vbaProject.bin")
-    assert (
-        b"Module=xlwings" in vba
-    )  # xlwings' standalone VBA module, as `xlwings quickstart --standalone` has it
-    import xlwings
-
-    template = zipfile.ZipFile(Path(xlwings.__file__).with_name("quickstart_standalone.xlsm"))
-    assert vba == template.read("xl/vbaProject.bin")
-    assert wb.sheetnames == ["IMGOUT", "xlwings.conf"]
-    settings = {row[0]: row[1] for row in wb["xlwings.conf"].iter_rows(max_row=9, values_only=True)}
-    assert settings["UDF Modules"] == "xl_addin.udfs"
-    assert settings["Interpreter_Win"] == "python"
 
 
 def test_the_demo_sheet_uses_every_function_and_tables_spill(udfs: types.ModuleType) -> None:

@@ -423,11 +423,27 @@ def workbook(
     show_default=True,
     help="Where to write the workbook (the repository's copy is workbooks/IMGOUT.xlsm).",
 )
-def excel(out: Path) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; print what Excel will use here: Python and its bitness, xlwings, the xlwings "
+    "config and its interpreter, the assumption file, whether the functions import (exit 1 or 2 on a problem).",
+)
+def excel(out: Path, check: bool) -> None:
     """Write or refresh IMGOUT.xlsm: the xlwings workbook whose demo sheet uses every IMGOUT_* function.
 
     Stored results come from the assumptions the functions use (IMGOUT_ASSUMPTIONS, else the default).
+    With --check, write nothing and report what Excel would use on this machine.
     """
+    if check:
+        from .excel import check as checks
+
+        findings = checks.run()
+        click.echo(checks.report(findings))
+        problems = [f.problem for f in findings if f.problem is not None]
+        if problems:
+            raise problems[0]
+        return
     from .excel.frontend import UDF_MODULE, build
     from .excel.functions import current_market
 

@@ -43,7 +43,8 @@ import xlwings as xw
 from ..errors import ImgoutError, InputError, InvalidArgument
 from ..model import Entry, Market, market_for
 from ..model.assumptions import DIMENSIONS, normalise, resolve_dimension
-from .arguments import Options, cell_value, describe, invalid, options_of, year_of
+from . import grid
+from .arguments import Options, cell_value, describe, flatten, invalid, options_of, year_of
 
 __all__ = [
     "ARGUMENT_DOCS",
@@ -232,7 +233,9 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
     try:
         found = results.get(key, _MISS)
         hashable = True
-    except TypeError:  # a range argument (a list) is answered, not cached
+    except TypeError:  # a range argument (a list): a grid call, else answered and not cached
+        if function.__name__ in _GRID_CALLS:
+            return _grid(function, compute, arguments)
         hashable = False
         found = _MISS
     if found is _MISS:
@@ -253,6 +256,30 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
 
 
 _MISS = object()
+
+
+def _grid(function: Callable[..., Any], compute: Callable[..., Any], arguments: tuple[Any, ...]) -> Any:
+    """A call with range arguments: the table of single answers (:mod:`.grid`), or one line for the call."""
+    names, ranged, corner = _GRID_CALLS[function.__name__]
+    # A range of option cells becomes a tuple, so that every cell's call is cached like a single call.
+    arguments = tuple(
+        tuple(flatten(value)) if name == "options" and grid.is_range(value) else value
+        for name, value in zip(names, arguments, strict=True)
+    )
+    call = grid.GridCall(names, ranged, lambda *cell: _answer(function, compute, *cell), corner)
+    try:
+        opts = options_of(arguments[names.index("options")])
+        return grid.answer(call, arguments, opts, _market(opts.overrides))
+    except ImgoutError as exc:
+        return ERROR_PREFIX + " ".join(str(exc).split())
+    except Exception as exc:  # a bug: one line in the cell, the details in the log
+        log.exception("%s failed on a range", function.__name__)
+        detail = " ".join(str(exc).split())[:200] or "unexpected problem"
+        return f"{ERROR_PREFIX}{function.__name__} could not compute this ({detail})"
+
+
+# Function name -> (argument names, the arguments that take ranges, the header's corner text).
+_GRID_CALLS: dict[str, tuple[tuple[str, ...], frozenset[str], Callable[[Options], str]]] = {}
 
 
 def _table(rows: list[list[Any]]) -> tuple[tuple[Any, ...], ...]:
@@ -292,15 +319,32 @@ def _period(
     return start, end
 
 
-def _excel_function(*, volatile: bool = False, docs: dict[str, str] | None = None) -> Callable[[Any], Any]:
-    """Register a function with Excel: category IMGOUT, a doc for every argument, cell errors as text."""
+def _excel_function(
+    *,
+    volatile: bool = False,
+    docs: dict[str, str] | None = None,
+    ranges: tuple[str, ...] = (),
+    corner: Callable[[Options], str] = lambda opts: "",
+) -> Callable[[Any], Any]:
+    """Register a function with Excel: category IMGOUT, a doc for every argument, cell errors as text.
+
+    ``ranges`` names the arguments that also take a row or column (a grid call, :mod:`.grid`): xlwings
+    hands them over with ``ndim="natural"`` (one cell stays a value, a column stays a column) and the
+    wizard says so; ``corner`` is the top-left text of such a table with ``Header=Y``.
+    """
 
     def register(function: Any) -> Any:
-        for name in inspect.signature(function).parameters:
+        names = tuple(inspect.signature(function).parameters)
+        for name in names:
             doc = (docs or {}).get(name) or ARGUMENT_DOCS[name]
-            function = xw.arg(name, doc=doc, err_to_str=True)(function)
+            if name in ranges:
+                function = xw.arg(name, doc=doc + grid.RANGE_DOC, err_to_str=True, ndim="natural")(function)
+            else:
+                function = xw.arg(name, doc=doc, err_to_str=True)(function)
         function = xw.func(category=CATEGORY, volatile=volatile)(function)
         FUNCTIONS[function.__name__] = function
+        if ranges:
+            _GRID_CALLS[function.__name__] = (names, frozenset(ranges), corner)
         return function
 
     return register
@@ -313,9 +357,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {}
 # ---------------------------------------------------------------------------------------------- functions
 
 
-@_excel_function()
+@_excel_function(ranges=("year", "region", "segment", "scenario"), corner=lambda opts: opts.unit_label)
 def IMGOUT_FORECAST(year, region=None, segment=None, scenario=None, options=None):
-    """Market size in a year (USD bn), optionally for one region and one segment, in a scenario."""
+    """Market size in a year (USD bn), optionally for a region, a segment, a scenario. Ranges give a table: years across, regions down."""
     return _answer(IMGOUT_FORECAST, _forecast, year, region, segment, scenario, options)
 
 
@@ -353,9 +397,9 @@ def _series(
     return _table(_layout(rows, opts))
 
 
-@_excel_function()
+@_excel_function(ranges=("from_year", "to_year", "region", "segment", "scenario"), corner=lambda opts: "CAGR")
 def IMGOUT_CAGR(from_year, to_year, region=None, segment=None, scenario=None, options=None):
-    """Compound annual growth from one year to a later one, as a fraction (0.091 shows as 9.1 %)."""
+    """Compound annual growth from one year to a later one, as a fraction (0.091 shows as 9.1 %). Ranges give a table."""
     return _answer(IMGOUT_CAGR, _cagr, from_year, to_year, region, segment, scenario, options)
 
 
@@ -367,9 +411,9 @@ def _cagr(
     return market.cagr(first, last, region, segment, scenario)
 
 
-@_excel_function()
+@_excel_function(ranges=("year", "member", "scenario"), corner=lambda opts: "share")
 def IMGOUT_SHARE(year, member, scenario=None, options=None):
-    """A member's share of the market in a year, as a fraction; the member may be of any dimension."""
+    """A member's share of the market in a year, as a fraction; the member may be of any dimension. Ranges give a table."""
     return _answer(IMGOUT_SHARE, _share, year, member, scenario, options)
 
 
@@ -433,9 +477,9 @@ def _scenarios(
     return _table(_layout(rows, opts))
 
 
-@_excel_function()
+@_excel_function(ranges=("year", "percentile", "region", "segment"), corner=lambda opts: opts.unit_label)
 def IMGOUT_FAN(year, percentile=50, region=None, segment=None, options=None):
-    """A Monte Carlo percentile of the base-scenario market size in a year (P10, P50, P90), USD bn."""
+    """A Monte Carlo percentile of the base-scenario market size in a year (P10, P50, P90), USD bn. Ranges give a table."""
     return _answer(IMGOUT_FAN, _fan, year, percentile, region, segment, options)
 
 
