@@ -40,7 +40,7 @@ def test_forecast_json_carries_value_units_status_scenario_and_provenance(
     assert code == 0
     assert payload["value"] == market.forecast(2030, "Asia-Pacific", "CT")
     assert payload["units"] == "USD bn"
-    assert payload["status"] == "published"
+    assert payload["status"] == "published total, assumed split"
     assert payload["scenario"] == "base"
     assert payload["region"] == "Asia-Pacific" and payload["segment"] == "CT"
     assert payload["assumption_hash"] == market.assumption_hash
@@ -143,7 +143,7 @@ BAD_CALLS = [
     ),
     (("forecast", "2030", "--set", "cagr=fast"), "Invalid override value for cagr: 'fast'"),
     (("forecast", "2030", "--set", "weather=1"), "Invalid override: 'weather'"),
-    (("forecast", "2030", "--set", "share.APAC=1.5"), "a share from 0 to below 1"),
+    (("forecast", "2030", "--set", "share.APAC=1.5"), "a share above 0 and below 1"),
     (("forecast", "2030", "--assumptions", "/no/such/file.yaml"), "file not found"),
     (("cagr", "2030", "2026"), "Invalid last year: 2026 (expected a year after the first year 2030)"),
     (("cagr", "2030", "2030"), "Invalid last year"),

@@ -194,7 +194,7 @@ def test_breakdown_regions_equal_the_engine_and_sum_to_the_total(udfs: types.Mod
     block = excel(udfs, "IMGOUT_BREAKDOWN", 2030.0, "region")
     assert block[0] == ["region", "value (USD bn)", "share", "CAGR 2026-2030"]
     rows = market().breakdown(2030, "region")
-    assert [tuple(r) for r in block[1:]] == [tuple(r) for r in rows]
+    assert [tuple(r) for r in block[1:]] == [tuple(r)[:4] for r in rows]
     assert sum(r[1] for r in block[1:]) == pytest.approx(excel(udfs, "IMGOUT_FORECAST", 2030.0), rel=1e-12)
     assert sum(r[2] for r in block[1:]) == pytest.approx(1.0, rel=1e-12)
     for member, value, _share, _cagr in block[1:]:
@@ -283,10 +283,22 @@ def test_empty_cells_omitted_arguments_and_defaults_agree(udfs: types.ModuleType
 def test_aliases_are_case_insensitive(udfs: types.ModuleType) -> None:
     m = market()
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "apac") == m.forecast(2030, "Asia-Pacific")
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "US", "teleradiology", "BULL") == m.forecast(
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "na", "interpretation", "BULL") == m.forecast(
         2030, "North America", "Reporting", "bull"
     )
     assert excel(udfs, "IMGOUT_SHARE", 2030.0, "region:NA") == m.share(2030, "North America")
+
+
+def test_a_country_gets_a_one_line_answer_never_another_regions_figure(udfs: types.ModuleType) -> None:
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "US") == (
+        "#N/A Invalid region: 'US' is a country; the model's regions are North America, Western Europe, "
+        "Eastern Europe, Asia-Pacific, South East Asia, South America, Middle East, Africa "
+        "(did you mean 'North America'?)"
+    )
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "EU").endswith(
+        "(did you mean 'Western Europe' or 'Eastern Europe'?)"
+    )
+    assert excel(udfs, "IMGOUT_SHARE", 2030.0, "UK").startswith("#N/A Invalid member: 'UK' is a country")
 
 
 def test_options_text_or_range(udfs: types.ModuleType) -> None:

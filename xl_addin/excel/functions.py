@@ -401,18 +401,17 @@ def _breakdown(year: object, dimension: object, scenario: object, options: objec
     rows_out = market.breakdown(y, dimension, scenario, opts.region)
     dim = market.dimension(dimension)
     period = f"CAGR {market.next_year}-{market.horizon_year}"
-    status = market.status(y, scenario) if opts.status else None
-    extra = ["status"] if status else []
     rows: list[list[Any]] = [
         [market.assumptions.dimensions[dim].label, f"value ({opts.unit_label})", "share", period]
     ]
-    rows[0] += extra
+    rows[0] += ["status"] if opts.status else []
     for r in rows_out:
-        rows.append([r.member, r.value * opts.factor, r.share, r.cagr] + ([status] if status else []))
+        rows.append([r.member, r.value * opts.factor, r.share, r.cagr] + ([r.status] if opts.status else []))
     if opts.total:
         total = sum(r.value for r in rows_out)
         growth = market.cagr(market.next_year, market.horizon_year, opts.region, None, scenario)
-        rows.append(["Total", total * opts.factor, 1.0, growth] + ([status] if status else []))
+        status = [market.status(y, scenario, opts.region)] if opts.status else []
+        rows.append(["Total", total * opts.factor, 1.0, growth, *status])
     return _table(_layout(rows, opts))
 
 
