@@ -620,3 +620,22 @@ def test_a_refused_name_in_a_users_file_says_what_it_is() -> None:
         AssumptionError, match=r"members.US: 'US' is a country, not a member .*North America'\?"
     ):
         assumptions_from_text("dimensions:\n  region:\n    members:\n      US: {share: 0.4}\n", "us.yaml")
+
+
+def test_north_americas_2019_share_is_grand_views_41_6_percent(market: Market) -> None:
+    assert f"{market.share(2019, 'North America'):.1%}" == "41.6%"
+    assert market.assumptions.dimensions["region"].members[0].source == "gvr"
+
+
+def test_every_source_can_be_checked_and_every_proxy_says_it_is_assumed(market: Market) -> None:
+    a = market.assumptions
+    for source in a.sources.values():
+        assert source.url.startswith("https://") or source.key == "imgout", source.key
+    assert a.sources["aha"].publisher == "American Hospital Association"
+    assert "American Health Care Association" in a.sources["aha"].title  # what TBRC's release says
+    assert {a.drivers[k].kind for k in ("imaging_volume", "hospital_infrastructure", "telemedicine")} == {
+        "assumed"
+    }
+    for name in ("CT", "MRI", "Ultrasound"):  # NHS test counts are volumes, not shares of value
+        member = next(m for m in a.dimensions["modality"].members if m.name == name)
+        assert member.source != "nhs" and member.kind == "assumed" and "not" in member.note
