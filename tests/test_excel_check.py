@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from xl_addin import __version__
+from xl_addin.excel.functions import FUNCTIONS
 from xl_addin.model import market_for
 
 ITEMS = (
@@ -70,7 +71,7 @@ def test_the_report_names_every_item_and_what_this_machine_has(tmp_path: Path) -
     assert f"imgout version             {__version__}" in out
     assert str(config) in out
     assert f"INTERPRETER_WIN = {sys.executable}" in out
-    assert "import cleanly: 11 IMGOUT_* functions" in out
+    assert f"import cleanly: {len(FUNCTIONS)} IMGOUT_* functions" in out
     assert str(assumptions) in out and f"IMGOUT_ASSUMPTIONS in {config}" in out
     assert f"assumption hash {market_for(assumptions).assumption_hash}" in out
     assert (
