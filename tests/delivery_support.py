@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +15,7 @@ import yaml
 from tests.smtp_server import LocalSMTPServer
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BuildFailure
+from xl_addin.delivery.channel import PackKey
 from xl_addin.delivery.pack import Pack
 from xl_addin.delivery.settings import DeliverySettings, load_settings
 from xl_addin.report.profile import ClientProfile
@@ -96,3 +101,29 @@ def received_by_client(server: LocalSMTPServer) -> Mapping[str, list[Any]]:
     for received in server.messages:
         grouped.setdefault(str(received.message["X-Imgout-Client"]), []).append(received)
     return grouped
+
+
+_CLAIM_AND_DIE = """
+import json, os, sys
+from pathlib import Path
+from xl_addin.delivery.channel import PackKey
+from xl_addin.delivery.ledger import Ledger
+fields = json.loads(sys.argv[2])
+key = PackKey(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+ledger = Ledger(Path(sys.argv[1]))
+claim = ledger.claim(key, sys.argv[3], "crashed-run")
+assert claim.decision == "send", claim
+os._exit(9)  # dies between the claim and the server's answer, as a run killed with kill -9 does
+"""
+
+
+def claim_and_die(ledger: Path, key: PackKey, message_id: str = "<crashed@imgout.example>") -> None:
+    """What a run killed while sending leaves: a real process claims ``key`` in the ledger and dies."""
+    fields = json.dumps(dataclasses.asdict(key))
+    done = subprocess.run(
+        [sys.executable, "-c", _CLAIM_AND_DIE, str(ledger), fields, message_id],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 9, done.stderr

@@ -43,7 +43,7 @@ import xlwings as xw
 from ..errors import ImgoutError, InputError, InvalidArgument
 from ..model import Entry, Market, market_for
 from ..model.assumptions import DIMENSIONS, normalise, resolve_dimension
-from .arguments import Options, cell_value, describe, invalid, options_of, year_of
+from .arguments import Options, cell_value, describe, fit_cell, invalid, options_of, year_of
 
 __all__ = [
     "ARGUMENT_DOCS",
@@ -239,7 +239,7 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
         try:
             found = compute(*arguments)
         except ImgoutError as exc:
-            found = ERROR_PREFIX + " ".join(str(exc).split())
+            found = ERROR_PREFIX + fit_cell(str(exc))  # fits a cell, whatever argument it quotes
         except Exception as exc:  # a bug: still one line in the cell, the details in the log
             name = function.__name__
             log.exception("%s failed", name)
