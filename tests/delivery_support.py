@@ -127,3 +127,32 @@ def claim_and_die(ledger: Path, key: PackKey, message_id: str = "<crashed@imgout
         timeout=60,
     )
     assert done.returncode == 9, done.stderr
+
+
+def imgout_command(*args: str) -> list[str]:
+    """The command line of a real ``imgout`` process (this interpreter, so the same install)."""
+    return [sys.executable, "-m", "xl_addin", *args]
+
+
+def process_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with ``extra`` on top (what a subprocess of a test gets)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
+    env.update({"COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(extra)
+    return env
+
+
+def run_imgout(
+    *args: str, env: Mapping[str, str], timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``imgout ARGS`` as a real process and wait for it (stdout and stderr captured as text)."""
+    return subprocess.run(
+        imgout_command(*args),
+        env=process_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )

@@ -235,21 +235,13 @@ class SmtpChannel:
                 ledger.finish(key, log.run_id, dict.fromkeys(claim.addresses, (status, why)), 1)
             raise
         outcomes = _outcomes(sent, claim.addresses)
-        reason = sent.reason
-        if (
-            sent.outcome == "sent"
-            and claim.previous is not None
-            and set(claim.addresses) != set(key.addresses)
-        ):
-            reason = f"to {', '.join(claim.addresses)} (the other recipients had it already)"
-        elif sent.outcome == "partly sent":
-            reason = f"{sent.reason}; a rerun sends it to them only (same Message-ID)"
+        status, reason = _for_the_pack(sent, claim.addresses, set(key.addresses) - set(claim.addresses))
         stop_reason = f"not attempted: server unreachable ({sent.reason})" if sent.unreachable else ""
         try:
             ledger.finish(key, log.run_id, outcomes, sent.attempts)
         except LedgerError as exc:
             return Delivered(
-                sent.outcome,
+                status,
                 f"{reason}; but the send ledger could not record it ({exc}): it will show as in doubt",
                 claim.message_id,
                 sent.attempts,
@@ -257,8 +249,22 @@ class SmtpChannel:
                 stop_reason=f"not attempted: {exc}",
             )
         return Delivered(
-            sent.outcome, reason, claim.message_id, sent.attempts, stop=sent.fatal, stop_reason=stop_reason
+            status, reason, claim.message_id, sent.attempts, stop=sent.fatal, stop_reason=stop_reason
         )
+
+
+def _for_the_pack(sent: SendResult, addresses: Sequence[str], had_it: set[str]) -> tuple[Outcome, str]:
+    """The client's status and reason after this send, counting the recipients ``had_it`` before."""
+    if not had_it:
+        if sent.outcome == "partly sent":
+            return "partly sent", f"{sent.reason}; a rerun sends it to them only (same Message-ID)"
+        return sent.outcome, sent.reason
+    others = "the other recipients had it already"
+    if sent.outcome == "sent":
+        return "sent", f"to {', '.join(addresses)} ({others})"
+    if sent.outcome in ("failed", "partly sent"):
+        return "partly sent", f"{sent.reason}; {others}; a rerun sends it to the rest only (same Message-ID)"
+    return sent.outcome, sent.reason
 
 
 def _unsendable(decision: str, reason: str, message_id: str, updated: str) -> Delivered | None:
