@@ -5,6 +5,8 @@ through here: it is built under a temporary name in the same folder and renamed 
 left behind when anything fails on the way. A process killed outright (``kill -9``) cannot clean up: its
 temporary file is named after the machine and the process, and the next write of the same file removes
 it once that process is gone. A set of files (a brief in every format) is written whole or not at all.
+A failure is the user's one-line error naming the file (:func:`~xl_addin.errors.os_error`), also when a
+writer wraps the operating system's error in its own (XlsxWriter's ``FileCreateError``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import socket
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+from ..errors import os_error
 
 #: A temporary file older than this is removed whoever wrote it (a writer on another machine, long gone).
 STALE_AFTER = 24 * 3600.0
@@ -74,10 +78,20 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(target)
     remove_stale_parts(target)
     temp = _temp_name(target)
-    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:
+        raise os_error(f"Cannot write {target}", exc) from None
     try:
         yield temp
         os.replace(temp, target)
+    except OSError as exc:
+        raise os_error(f"Cannot write {target}", exc) from None
+    except Exception as exc:
+        cause = exc.args[0] if exc.args else None
+        if isinstance(cause, OSError):  # a writer's wrapper of the OS error (XlsxWriter's FileCreateError)
+            raise os_error(f"Cannot write {target}", cause) from None
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
