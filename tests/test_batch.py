@@ -156,7 +156,7 @@ def test_a_server_stopped_mid_batch_loses_nothing_and_the_rerun_sends_only_the_m
     assert [r.status for r in broken.results] == ["sent"] * 7 + ["failed"] + ["not attempted"] * 12
     assert "connection refused" in broken.results[7].reason
     assert "3 connection failures in a row" in broken.results[7].reason
-    assert all(r.reason.startswith("not attempted: server unreachable") for r in broken.results[8:])
+    assert all(r.reason.startswith("server unreachable (connection refused") for r in broken.results[8:])
     delivered_first = {str(m.message["X-Imgout-Client"]) for m in server.messages}
     assert len(delivered_first) == 7
 
@@ -244,7 +244,7 @@ def test_a_run_talks_to_its_channel_only_through_settled_and_deliver(
     report = run_batch(load_clients(clients), settings, channel, with_pdf=False)
 
     assert [r.status for r in report.results] == ["already sent", "sent", "failed", "not attempted"]
-    assert report.results[3].reason == "not attempted after: refused for all"
+    assert report.results[3].reason == f"the run stopped after {names[2]}: refused for all"
     assert built == names[1:3]  # nothing built for the settled client, nor after the channel stopped
     assert channel.delivered == names[1:3] and not channel.open
     assert [line["event"] for line in _log(settings)] == [

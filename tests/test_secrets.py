@@ -76,7 +76,9 @@ def test_a_wrong_password_is_tried_once_for_the_whole_batch_and_never_shown(
     done = run_imgout("batch", str(clients), "--no-pdf", env=env)
     assert done.returncode == 1
     assert "SMTP login refused for IMGOUT_SMTP_USER (535" in done.stderr
-    assert done.stderr.count("not attempted after: SMTP login refused") == 4
+    assert (
+        done.stderr.count("not attempted: the run stopped after Client 01 Radiology: SMTP login refused") == 4
+    )
     assert len(server.auth_attempts) == 1 and server.messages == []
     for place, text in _everything_written(tmp_path, done.stdout, done.stderr).items():
         assert not any(part in text for part in _parts(UNICODE_PASSWORD)), place

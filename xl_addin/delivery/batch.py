@@ -447,9 +447,11 @@ def _deliver_built(
                 outcome = channel.deliver(key, pack, log.client(profile))
                 results.delivered(place, profile, outcome)
                 if outcome.stop:
-                    stop_reason = outcome.stop_reason or f"not attempted after: {outcome.reason}"
+                    stop_reason = (
+                        outcome.stop_reason or f"the run stopped after {profile.name}: {outcome.reason}"
+                    )
             if not stop_reason and log.broken is not None:
-                stop_reason = f"not attempted: {log.broken}"
+                stop_reason = str(log.broken)
             if stop_reason:
                 break
     for place, (profile, _) in sorted(waiting.items()):

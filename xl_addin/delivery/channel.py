@@ -114,7 +114,7 @@ class Delivered:
     file: Path | None = None
     #: Attempt no further pack in this run: the failure would repeat for every one.
     stop: bool = False
-    #: Why the packs after this one are not attempted (default: "not attempted after: <reason>").
+    #: Why the packs after this one are not attempted (default: "the run stopped after <client>: <reason>").
     stop_reason: str = ""
 
 

@@ -197,7 +197,7 @@ class SmtpChannel:
             )
         except LedgerError as exc:  # locked too long, disk full: nothing was sent, and nothing more can be
             log.write("not sent", reason=str(exc))
-            return Delivered("failed", f"not sent: {exc}", stop=True, stop_reason=f"not attempted: {exc}")
+            return Delivered("failed", f"not sent: {exc}", stop=True, stop_reason=str(exc))
         if claim.decision != "send":
             updated = claim.previous.updated if claim.previous else ""
             settled = _unsendable(claim.decision, claim.reason, claim.message_id, updated)
@@ -236,7 +236,7 @@ class SmtpChannel:
             raise
         outcomes = _outcomes(sent, claim.addresses)
         status, reason = _for_the_pack(sent, claim.addresses, set(key.addresses) - set(claim.addresses))
-        stop_reason = f"not attempted: server unreachable ({sent.reason})" if sent.unreachable else ""
+        stop_reason = f"server unreachable ({sent.reason})" if sent.unreachable else ""
         try:
             ledger.finish(key, log.run_id, outcomes, sent.attempts)
         except LedgerError as exc:
@@ -246,7 +246,7 @@ class SmtpChannel:
                 claim.message_id,
                 sent.attempts,
                 stop=True,
-                stop_reason=f"not attempted: {exc}",
+                stop_reason=str(exc),
             )
         return Delivered(
             status, reason, claim.message_id, sent.attempts, stop=sent.fatal, stop_reason=stop_reason

@@ -246,7 +246,8 @@ class Market:
             value = int(year)
         elif isinstance(year, _dt.date):
             value = year.year
-        elif isinstance(year, str) and year.strip().isdecimal():  # not "²⁰³⁰": isdigit() but not int()
+        # isdecimal, not isdigit: "²⁰³⁰" is digits int() refuses; a year has at most a few of them.
+        elif isinstance(year, str) and year.strip().isdecimal() and len(year.strip()) <= 6:
             value = int(year.strip())
         else:
             value = None

@@ -253,6 +253,8 @@ def load_profile(path: Path | None, **overrides: Any) -> ClientProfile:
     where = str(path)
     data = read_yaml_mapping(
         path,
-        lambda key, problem: ProfileError(f"Invalid profile in {where}: {f'{key}: ' if key else ''}{problem}"),
+        lambda key, problem: ProfileError(
+            f"Invalid profile in {where}: {f'{key}: ' if key else ''}{problem}"
+        ),
     )
     return profile_from_mapping(data, where, folder=Path(path).parent, **overrides)
