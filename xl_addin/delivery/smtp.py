@@ -225,14 +225,14 @@ class SmtpChannel:
             sent = mailer.send(message, envelope, on_attempt=on_attempt)
         except BaseException:  # Ctrl-C, SIGTERM: record what is known before the run stops
             arrived = mailer.payload_sent
-            status: RecipientStatus = "in doubt" if arrived else "failed"
+            recorded: RecipientStatus = "in doubt" if arrived else "failed"
             why = (
                 "interrupted after the whole message was sent: it may have arrived"
                 if arrived
-                else ("interrupted before the message was sent")
+                else "interrupted before the message was sent"
             )
             with contextlib.suppress(LedgerError):
-                ledger.finish(key, log.run_id, dict.fromkeys(claim.addresses, (status, why)), 1)
+                ledger.finish(key, log.run_id, dict.fromkeys(claim.addresses, (recorded, why)), 1)
             raise
         outcomes = _outcomes(sent, claim.addresses)
         status, reason = _for_the_pack(sent, claim.addresses, set(key.addresses) - set(claim.addresses))
