@@ -156,3 +156,70 @@ def run_imgout(
         timeout=timeout,
         cwd=cwd,
     )
+
+
+def NO_WAIT(seconds: float) -> None:
+    """Retries do not wait in tests."""
+
+
+def start_imgout(*args: str, env: Mapping[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
+    """Start ``imgout ARGS`` as a real process (stdout and stderr piped as text); the caller waits for it."""
+    return subprocess.Popen(
+        imgout_command(*args),
+        env=process_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+
+
+#: Ways a ledger file gets damaged, each as what imgout must say about it.
+LEDGER_DAMAGE = {
+    "truncated": "is empty (0 bytes): it may have been truncated",  # what `: > ledger.sqlite3` does
+    "cut in half": "is damaged",
+    "random bytes": "is not a SQLite database",
+    "YAML text": "is not a SQLite database",
+    "foreign": "is a SQLite database of another application",
+    "schema 1 with malformed JSON": "an imgout ledger of an older format (schema 1)",
+    "newer schema": "has schema 9, this imgout reads schema 2 (it was written by a newer imgout",
+    "identity row removed": "has lost its identity",
+    "a bad status row": "is damaged",
+}
+
+
+def damage_ledger(ledger: Path, kind: str) -> None:
+    """Damage the ledger file one of the ways of :data:`LEDGER_DAMAGE`."""
+    import os
+    import sqlite3
+
+    if kind == "truncated":
+        ledger.write_bytes(b"")
+    elif kind == "cut in half":
+        ledger.write_bytes(ledger.read_bytes()[: ledger.stat().st_size // 2])
+    elif kind == "random bytes":
+        ledger.write_bytes(os.urandom(8192))
+    elif kind == "YAML text":
+        ledger.write_text("clients: [this is YAML, not a ledger]\n")
+    else:
+        if kind in ("foreign", "schema 1 with malformed JSON"):
+            ledger.unlink()
+        db = sqlite3.connect(ledger)
+        statements = {
+            "foreign": ["CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)"],
+            # The layout imgout wrote before schema 2, with a recipients column that is not JSON.
+            "schema 1 with malformed JSON": [
+                "CREATE TABLE deliveries (pack_key TEXT PRIMARY KEY, client TEXT, recipients TEXT)",
+                "INSERT INTO deliveries VALUES ('k', 'Acme', '{not json')",
+            ],
+            "newer schema": ["PRAGMA user_version = 9"],
+            "identity row removed": ["DELETE FROM ledger_info"],
+            "a bad status row": [
+                "PRAGMA ignore_check_constraints = 1",
+                "UPDATE deliveries SET status = 'bogus'",
+            ],
+        }[kind]
+        for statement in statements:
+            db.execute(statement)
+        db.commit()
+        db.close()

@@ -42,6 +42,7 @@ if str(ROOT) not in sys.path:
 import yaml  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from tests import delivery_support as support  # noqa: E402
 from tests import xlwings_harness as xh  # noqa: E402
 from tests.smtp_server import LocalSMTPServer  # noqa: E402
 
@@ -847,21 +848,9 @@ def smtp(**options: Any) -> Iterator[LocalSMTPServer]:
 
 
 def delivery_env(server: LocalSMTPServer, folder: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in server.client_env().items() if k != "SSL_CERT_FILE"}
-    if server.security != "none":
-        env["IMGOUT_SMTP_CAFILE"] = str(server.cafile)
-    env.update(
-        {
-            "IMGOUT_MAIL_FROM": "briefs@imgout.example",
-            "IMGOUT_SMTP_HELO": "localhost",
-            "IMGOUT_SMTP_TIMEOUT": "5",
-            "IMGOUT_SMTP_BACKOFF": "0",
-            "IMGOUT_LEDGER": str(folder / "ledger.sqlite3"),
-            "IMGOUT_LOG": str(folder / "delivery.jsonl"),
-        }
-    )
-    env.update(extra)
-    return env
+    """The tests' delivery settings for ``server``, with the ledger and log in ``folder``."""
+    files = {"IMGOUT_LEDGER": str(folder / "ledger.sqlite3"), "IMGOUT_LOG": str(folder / "delivery.jsonl")}
+    return support.delivery_env(server, folder, **{**files, **extra})
 
 
 def fresh(name: str) -> Path:
@@ -869,16 +858,6 @@ def fresh(name: str) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
-
-
-def entries(count: int, domain: str = "acme.example") -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for n in range(1, count + 1):
-        entry: dict[str, Any] = {"name": f"Client {n:02d}", "to": [f"cfo{n}@{domain}"]}
-        if n % 3 == 0:
-            entry["cc"] = [f"strategy{n}@{domain}"]
-        out.append(entry)
-    return out
 
 
 def per_client(server: LocalSMTPServer) -> dict[str, int]:
@@ -897,7 +876,7 @@ def _smtp_scenario(
     count: int = 3,
 ) -> Observed:
     folder = fresh(name)
-    clients = clients_file(f"smtp/{name}/clients.yaml", entries(count))
+    clients = clients_file(f"smtp/{name}/clients.yaml", support.client_entries(count))
     down = server_options.pop("down", False)
     with smtp(**server_options) as server:
         env = delivery_env(server, folder, **env_extra)
@@ -1042,7 +1021,7 @@ def _smtp_cases() -> None:
 
 def _untrusted() -> Observed:
     folder = fresh("untrusted")
-    clients = clients_file("smtp/untrusted/clients.yaml", entries(3))
+    clients = clients_file("smtp/untrusted/clients.yaml", support.client_entries(3))
     with smtp(security="starttls") as server:
         env = delivery_env(server, folder)
         other = LocalSMTPServer("starttls")  # another throwaway CA: not the one that signed the server
@@ -1055,14 +1034,16 @@ def _untrusted() -> Observed:
 
 def _cc_scenario() -> Observed:
     folder = fresh("cc")
-    clients = clients_file("smtp/cc/clients.yaml", entries(3))
+    clients = clients_file("smtp/cc/clients.yaml", support.client_entries(3))
     with smtp(reject_permanently=["strategy3@acme.example"]) as server:
         env = delivery_env(server, folder)
         first = imgout("batch", str(clients), "--no-pdf", env=env)
         again = imgout("batch", str(clients), "--no-pdf", env=env)
         server.reject_permanently.clear()
         fixed = imgout("batch", str(clients), "--no-pdf", env=env)
-        third = [m.rcpt_tos for m in server.messages if str(m.message["X-Imgout-Client"]) == "Client 03"]
+        third = [
+            m.rcpt_tos for m in server.messages if str(m.message["X-Imgout-Client"]) == "Client 03 Radiology"
+        ]
     return Observed(
         fixed.code,
         first.out + again.out + fixed.out,
@@ -1088,17 +1069,7 @@ def _wait(condition: Callable[[], bool], timeout: float = 60) -> None:
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
-    full.update(env)
-    full["COLUMNS"] = "200"
-    return subprocess.Popen(
-        [sys.executable, "-m", "xl_addin", *args],
-        env=full,
-        cwd=WORK,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return support.start_imgout(*args, env=env, cwd=WORK)
 
 
 def _crash_cases() -> None:
@@ -1154,7 +1125,7 @@ def _crash_cases() -> None:
 
 def _kill_while_sending() -> Observed:
     folder = fresh("kill")
-    clients = clients_file("smtp/kill/clients.yaml", entries(1))
+    clients = clients_file("smtp/kill/clients.yaml", support.client_entries(1))
     with smtp(data_delay=30) as server:
         env = delivery_env(server, folder)
         run = _spawn(["batch", str(clients), "--no-pdf"], env)
@@ -1163,7 +1134,7 @@ def _kill_while_sending() -> Observed:
         run.communicate()
         server.data_delay = 0
         rerun = imgout("batch", str(clients), "--no-pdf", env=env)
-        resolved = imgout("ledger", "resolve", "Client 01", "--delivered", env=env)
+        resolved = imgout("ledger", "resolve", "Client 01 Radiology", "--delivered", env=env)
         final = imgout("batch", str(clients), "--no-pdf", env=env)
         copies = len(server.messages)
     good = (
@@ -1183,7 +1154,7 @@ def _kill_while_sending() -> Observed:
 
 def _resend_dead_claim() -> Observed:
     folder = fresh("resend")
-    clients = clients_file("smtp/resend/clients.yaml", entries(1))
+    clients = clients_file("smtp/resend/clients.yaml", support.client_entries(1))
     with smtp(data_delay=30) as server:
         env = delivery_env(server, folder)
         run = _spawn(["batch", str(clients), "--no-pdf"], env)
@@ -1199,7 +1170,7 @@ def _resend_dead_claim() -> Observed:
 
 def _live_claim() -> Observed:
     folder = fresh("live")
-    clients = clients_file("smtp/live/clients.yaml", entries(1))
+    clients = clients_file("smtp/live/clients.yaml", support.client_entries(1))
     with smtp(data_delay=4) as server:
         env = delivery_env(server, folder)
         run = _spawn(["batch", str(clients), "--no-pdf"], env)
@@ -1212,7 +1183,7 @@ def _live_claim() -> Observed:
 
 def _two_runs() -> Observed:
     folder = fresh("two")
-    clients = clients_file("smtp/two/clients.yaml", entries(12))
+    clients = clients_file("smtp/two/clients.yaml", support.client_entries(12))
     with smtp(data_delay=0.1) as server:
         env = delivery_env(server, folder)
         runs = [
@@ -1233,7 +1204,7 @@ def _kill_jobs_parent() -> Observed:
     import psutil
 
     folder = fresh("jobs")
-    clients = clients_file("smtp/jobs/clients.yaml", entries(30))
+    clients = clients_file("smtp/jobs/clients.yaml", support.client_entries(30))
     env = {"IMGOUT_LEDGER": str(folder / "l.sqlite3"), "IMGOUT_LOG": str(folder / "l.jsonl")}
     run = _spawn(["batch", str(clients), "--no-pdf", "--jobs", "2", "--dry-run", str(folder / "eml")], env)
     parent = psutil.Process(run.pid)
@@ -1249,7 +1220,7 @@ def _interrupt(signum: int) -> Observed:
     from xl_addin.delivery.ledger import Ledger
 
     folder = fresh(f"signal-{signum}")
-    clients = clients_file(f"smtp/signal-{signum}/clients.yaml", entries(2))
+    clients = clients_file(f"smtp/signal-{signum}/clients.yaml", support.client_entries(2))
     with smtp(data_delay=30) as server:
         env = delivery_env(server, folder)
         run = _spawn(["batch", str(clients), "--no-pdf"], env)
@@ -1287,57 +1258,16 @@ def _part_left() -> Observed:
 def _ledger_cases() -> None:
     def damaged(kind: str) -> Observed:
         folder = fresh(f"ledger-{kind}")
-        clients = clients_file(f"smtp/ledger-{kind}/clients.yaml", entries(2))
+        clients = clients_file(f"smtp/ledger-{kind}/clients.yaml", support.client_entries(2))
         with smtp() as server:
             env = delivery_env(server, folder)
             first = imgout("batch", str(clients), "--no-pdf", env=env)
-            ledger = folder / "ledger.sqlite3"
-            if kind == "truncated":
-                ledger.write_bytes(b"")
-            elif kind == "cut in half":
-                data = ledger.read_bytes()
-                ledger.write_bytes(data[: len(data) // 2])
-            elif kind == "random bytes":
-                ledger.write_bytes(os.urandom(8192))
-            elif kind in ("foreign", "schema 1 with malformed JSON"):
-                ledger.unlink()
-                db = sqlite3.connect(ledger)
-                if kind == "foreign":
-                    db.execute("CREATE TABLE photos (id INTEGER)")
-                else:
-                    db.execute("CREATE TABLE deliveries (pack_key TEXT, recipients TEXT)")
-                    db.execute("INSERT INTO deliveries VALUES ('k', '{oops')")
-                db.commit()
-                db.close()
-            elif kind == "newer schema":
-                db = sqlite3.connect(ledger)
-                db.execute("PRAGMA user_version = 9")
-                db.close()
-            elif kind == "identity row removed":
-                db = sqlite3.connect(ledger)
-                db.execute("DELETE FROM ledger_info")
-                db.commit()
-                db.close()
-            elif kind == "a bad status row":
-                db = sqlite3.connect(ledger)
-                db.execute("PRAGMA ignore_check_constraints = 1")
-                db.execute("UPDATE deliveries SET status = 'bogus'")
-                db.commit()
-                db.close()
+            support.damage_ledger(folder / "ledger.sqlite3", kind)
             rerun = imgout("batch", str(clients), "--no-pdf", env=env)
             rerun.facts = {"first": first.code, "messages": len(server.messages)}
         return rerun
 
-    for kind, said in [
-        ("truncated", "is empty (0 bytes)"),
-        ("cut in half", "is damaged"),
-        ("random bytes", "is not a SQLite database"),
-        ("foreign", "of another application"),
-        ("schema 1 with malformed JSON", "older format (schema 1)"),
-        ("newer schema", "schema 9"),
-        ("identity row removed", "lost its identity"),
-        ("a bad status row", "is damaged"),
-    ]:
+    for kind, said in support.LEDGER_DAMAGE.items():
         case(
             "send ledger",
             f"ledger {kind}",
@@ -1374,12 +1304,12 @@ def _ledger_cases() -> None:
         "ledger resolve without --delivered or --resend",
         "exit 2, one line",
         exits(2, "--delivered"),
-    )(lambda: imgout("ledger", "resolve", "Client 01", env={"IMGOUT_LEDGER": str(_sent_ledger())}))
+    )(lambda: imgout("ledger", "resolve", "Client 01 Radiology", env={"IMGOUT_LEDGER": str(_sent_ledger())}))
     case("send ledger", "ledger resolve with both", "exit 2, one line", exits(2, "one of them"))(
         lambda: imgout(
             "ledger",
             "resolve",
-            "Client 01",
+            "Client 01 Radiology",
             "--delivered",
             "--resend",
             env={"IMGOUT_LEDGER": str(_sent_ledger())},
@@ -1394,7 +1324,7 @@ def _ledger_cases() -> None:
         lambda: imgout(
             "ledger",
             "resolve",
-            "Client 01",
+            "Client 01 Radiology",
             "--resend",
             env={"IMGOUT_LEDGER": str(_sent_ledger())},
         )
@@ -1403,7 +1333,7 @@ def _ledger_cases() -> None:
         lambda: imgout(
             "ledger",
             "resolve",
-            "Client 01",
+            "Client 01 Radiology",
             "--resend",
             "--note",
             "x\x1b[2J",
@@ -1427,7 +1357,7 @@ def _locked() -> Observed:
     from xl_addin.delivery import ledger as ledger_module
 
     folder = fresh("locked")
-    clients = clients_file("smtp/locked/clients.yaml", entries(2))
+    clients = clients_file("smtp/locked/clients.yaml", support.client_entries(2))
     with smtp() as server:
         env = delivery_env(server, folder)
         imgout("ledger", "list", env=env)  # nothing yet
@@ -1459,7 +1389,7 @@ def _secret_cases() -> None:
 
 def _marker() -> Observed:
     folder = fresh("marker")
-    clients = clients_file("smtp/marker/clients.yaml", entries(3))
+    clients = clients_file("smtp/marker/clients.yaml", support.client_entries(3))
     with smtp(
         security="starttls", username=USER, password=PASSWORD, reject_permanently=["strategy3@acme.example"]
     ) as server:
@@ -1469,9 +1399,9 @@ def _marker() -> Observed:
             imgout("batch", str(clients), "--no-pdf", "--dry-run", str(folder / "eml"), env=env),
             imgout("ledger", "list", env=env),
             imgout("ledger", "list", "--json", env=env),
-            imgout("ledger", "show", "Client 03", env=env),
-            imgout("ledger", "show", "Client 03", "--json", env=env),
-            imgout("ledger", "resolve", "Client 03", "--resend", env=env),
+            imgout("ledger", "show", "Client 03 Radiology", env=env),
+            imgout("ledger", "show", "Client 03 Radiology", "--json", env=env),
+            imgout("ledger", "resolve", "Client 03 Radiology", "--resend", env=env),
         ]
         messages = [m.raw.decode("latin-1") for m in server.messages]
     db = sqlite3.connect(folder / "ledger.sqlite3")
@@ -1589,6 +1519,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{number:3d}  {c.family:22.22} {c.name:58.58} {c.expected:50.50} {'' if held else 'NOT HELD: '}{observed.summary()[:100]}"
         )
     print()
+    families: dict[str, list[bool]] = {}
+    for _, c, _, held in rows:
+        families.setdefault(c.family, []).append(held)
+    print("; ".join(f"{family}: {sum(h)} of {len(h)}" for family, h in families.items()))
     failed = [f"{n} {c.name}" for n, c, _, held in rows if not held]
     print(f"red team: {held_count} of {len(rows)} cases held in {time.monotonic() - started:.0f} s")
     if failed:

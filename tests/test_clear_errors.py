@@ -32,18 +32,12 @@ from tests.delivery_support import (
     run_imgout,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer, smtp_servers
+from tests.smtp_server import LocalSMTPServer
 from xl_addin import cli
 from xl_addin.delivery.ledger import Ledger
 from xl_addin.errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
-    with smtp_servers() as make:
-        yield make
 
 
 # ------------------------------------------------------------------------------------------ a full disk

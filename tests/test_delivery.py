@@ -8,14 +8,14 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from tests.delivery_support import PASSWORD, SENDER, USER, claim_and_die, settings_for
-from tests.smtp_server import LocalSMTPServer, smtp_servers
+from tests.smtp_server import LocalSMTPServer
 from xl_addin.common.formats import money, percent
 from xl_addin.delivery.channel import PackKey
 from xl_addin.delivery.eml import write_eml
@@ -34,12 +34,6 @@ from xl_addin.model import market_for
 from xl_addin.report.profile import load_profile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
-    with smtp_servers() as make:
-        yield make
 
 
 @pytest.fixture(scope="module")

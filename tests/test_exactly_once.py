@@ -10,9 +10,8 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,43 +19,24 @@ import psutil
 import pytest
 
 from tests.delivery_support import (
+    LEDGER_DAMAGE,
+    NO_WAIT,
     PackCache,
     client_entries,
+    damage_ledger,
     delivery_env,
-    imgout_command,
-    process_env,
     received_by_client,
     run_imgout,
     settings_for,
+    start_imgout,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer, smtp_servers
+from tests.smtp_server import LocalSMTPServer
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import channel_for, load_clients, run_batch
 from xl_addin.delivery.ledger import LEASE_SECONDS, Ledger, Machine, Owner
 from xl_addin.delivery.settings import DeliverySettings
 from xl_addin.model import market_for
-
-
-def NO_WAIT(seconds: float) -> None:
-    """Retries do not wait in tests."""
-
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
-    with smtp_servers() as make:
-        yield make
-
-
-@pytest.fixture(scope="session")
-def pack_cache() -> PackCache:
-    return PackCache()
-
-
-@pytest.fixture
-def cached_packs(pack_cache: PackCache, monkeypatch: pytest.MonkeyPatch) -> PackCache:
-    monkeypatch.setattr(batch, "build_task", pack_cache.build_task)
-    return pack_cache
 
 
 def _run(clients: Path, settings: DeliverySettings, **options: Any) -> batch.BatchReport:
@@ -86,20 +66,8 @@ def test_two_runs_at_once_on_one_ledger_send_each_pack_once(
     env = delivery_env(server, tmp_path)
     clients = write_clients_file(tmp_path / "clients.yaml", client_entries(20))
 
-    first = subprocess.Popen(
-        imgout_command("batch", str(clients), "--no-pdf"),
-        env=process_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    second = subprocess.Popen(
-        imgout_command("batch", str(clients), "--no-pdf", "--resend-in-doubt"),
-        env=process_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_imgout("batch", str(clients), "--no-pdf", env=env)
+    second = start_imgout("batch", str(clients), "--no-pdf", "--resend-in-doubt", env=env)
     outputs = [p.communicate(timeout=300) for p in (first, second)]
 
     by_client = received_by_client(server)
@@ -127,13 +95,7 @@ def test_a_live_runs_claim_is_in_progress_and_never_resent_even_when_asked(
     server = make_server("none", data_delay=4)
     env = delivery_env(server, tmp_path)
     clients = write_clients_file(tmp_path / "clients.yaml", client_entries(1))
-    slow = subprocess.Popen(
-        imgout_command("batch", str(clients), "--no-pdf"),
-        env=process_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    slow = start_imgout("batch", str(clients), "--no-pdf", env=env)
     try:
         _wait_for(lambda: len(server.messages) == 1, what="the first run's message")  # it waits for the 250
         settings = settings_for(server, tmp_path)
@@ -180,12 +142,7 @@ def test_kill_9_while_sending_leaves_the_pack_in_doubt_and_an_operator_resolves_
     server = make_server("none", data_delay=30)  # accepted at once, answered late: the run is killed first
     env = delivery_env(server, tmp_path)
     clients2 = write_clients_file(tmp_path / "clients.yaml", client_entries(1, domain="beta.example"))
-    run = subprocess.Popen(
-        imgout_command("batch", str(clients2), "--no-pdf"),
-        env=process_env(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    run = start_imgout("batch", str(clients2), "--no-pdf", env=env)
     _wait_for(lambda: len(server.messages) == 1, what="the message")
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=30)
@@ -223,11 +180,8 @@ def test_kill_9_of_a_jobs_2_parent_leaves_no_worker_nor_resource_tracker(tmp_pat
         "IMGOUT_LOG": str(tmp_path / "delivery.jsonl"),
         "IMGOUT_SMTP_PORT": "9",  # nothing is sent: the run is killed while it builds
     }
-    run = subprocess.Popen(
-        imgout_command("batch", str(clients), "--no-pdf", "--jobs", "2", "--dry-run", str(tmp_path / "eml")),
-        env=process_env(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    run = start_imgout(
+        "batch", str(clients), "--no-pdf", "--jobs", "2", "--dry-run", str(tmp_path / "eml"), env=env
     )
     parent = psutil.Process(run.pid)
 
@@ -255,44 +209,14 @@ def _sent_once(server: LocalSMTPServer, tmp_path: Path) -> tuple[Path, dict[str,
     return clients, env
 
 
-@pytest.mark.parametrize(
-    ("damage", "said"),
-    [
-        ("truncate", "is empty (0 bytes): it may have been truncated"),
-        ("cut in half", "is damaged"),
-        ("foreign", "is a SQLite database of another application"),
-        ("schema 1", "an imgout ledger of an older format (schema 1)"),
-        ("newer", "has schema 3, this imgout reads schema 2 (it was written by a newer imgout"),
-        ("text", "is not a SQLite database"),
-    ],
-)
+@pytest.mark.parametrize(("damage", "said"), list(LEDGER_DAMAGE.items()))
 def test_a_ledger_that_is_not_whole_is_refused_never_taken_as_new(
     make_server: Callable[..., LocalSMTPServer], tmp_path: Path, damage: str, said: str
 ) -> None:
     server = make_server("none")
     clients, env = _sent_once(server, tmp_path)
     ledger = Path(env["IMGOUT_LEDGER"])
-    if damage == "truncate":
-        ledger.write_bytes(b"")  # what `: > ledger.sqlite3` does
-    elif damage == "cut in half":
-        data = ledger.read_bytes()
-        ledger.write_bytes(data[: len(data) // 2])
-    elif damage in ("foreign", "schema 1"):
-        ledger.unlink()
-        db = sqlite3.connect(ledger)
-        if damage == "foreign":
-            db.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)")
-        else:  # the layout imgout wrote before schema 2, with a recipients column that is not JSON
-            db.execute("CREATE TABLE deliveries (pack_key TEXT PRIMARY KEY, client TEXT, recipients TEXT)")
-            db.execute("INSERT INTO deliveries VALUES ('k', 'Acme', '{not json')")
-        db.commit()
-        db.close()
-    elif damage == "newer":
-        db = sqlite3.connect(ledger)
-        db.execute("PRAGMA user_version = 3")
-        db.close()
-    else:
-        ledger.write_text("clients: [this is YAML, not a ledger]\n")
+    damage_ledger(ledger, damage)
     before = ledger.read_bytes()
 
     rerun = run_imgout("batch", str(clients), "--no-pdf", env=env)
@@ -425,7 +349,7 @@ def test_an_unreachable_server_stops_the_run_after_a_few_connection_failures(
 
     assert [r.status for r in report.results] == ["failed"] + ["not attempted"] * 29
     assert "3 connection failures in a row: the server is unreachable" in report.results[0].reason
-    assert report.results[1].reason.startswith("server unreachable (connection refused")
+    assert report.results[1].reason.startswith("server unreachable: connection refused")
     log = [json.loads(line) for line in settings.log.read_text().splitlines()]
     assert [line["event"] for line in log].count("attempt") == 3  # three tries in all, not 4 x 30
     with Ledger(settings.ledger) as ledger:
@@ -473,13 +397,7 @@ def test_an_interrupted_run_exits_with_its_own_code_and_records_what_it_knows(
     server = make_server("none", data_delay=30)
     env = delivery_env(server, tmp_path)
     clients = write_clients_file(tmp_path / "clients.yaml", client_entries(2))
-    run = subprocess.Popen(
-        imgout_command("batch", str(clients), "--no-pdf"),
-        env=process_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = start_imgout("batch", str(clients), "--no-pdf", env=env)
     _wait_for(lambda: len(server.messages) == 1, what="the first message")
     run.send_signal(signum)
     _, err = run.communicate(timeout=60)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,17 +25,11 @@ from tests.delivery_support import (
     settings_for,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer, smtp_servers
+from tests.smtp_server import LocalSMTPServer
 from xl_addin.delivery.smtp import Mailer
 
 #: Letters outside ASCII, in two scripts, with a marker no output could contain by accident.
 UNICODE_PASSWORD = "Pässwörd-ñ-秘密-7781"
-
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
-    with smtp_servers() as make:
-        yield make
 
 
 def _parts(secret: str) -> set[str]:

@@ -74,6 +74,8 @@ class SendResult:
     refused: dict[str, str] = field(default_factory=dict)
     #: The server could not be reached ``give_up_after`` times in a row (``fatal`` too).
     unreachable: bool = False
+    #: For an unreachable server: what the connections met, and how often in a row.
+    cause: str = ""
 
 
 class _LoginFailed(Exception):
@@ -236,7 +238,7 @@ class SmtpChannel:
             raise
         outcomes = _outcomes(sent, claim.addresses)
         status, reason = _for_the_pack(sent, claim.addresses, set(key.addresses) - set(claim.addresses))
-        stop_reason = f"server unreachable ({sent.reason})" if sent.unreachable else ""
+        stop_reason = f"server unreachable: {sent.cause}" if sent.unreachable else ""
         try:
             ledger.finish(key, log.run_id, outcomes, sent.attempts)
         except LedgerError as exc:
@@ -383,7 +385,8 @@ class Mailer:
                         f"{attempt.reason} ({self._unreachable_in_a_row} connection failures in a row: "
                         "the server is unreachable)"
                     )
-                    return SendResult("failed", reason, number, True, True, unreachable=True)
+                    cause = f"{attempt.reason}, {self._unreachable_in_a_row} times in a row"
+                    return SendResult("failed", reason, number, True, True, unreachable=True, cause=cause)
                 if attempt.outcome == "transient" and number < attempts:
                     self._sleep(min(settings.retry_backoff * 2 ** (number - 1), MAX_WAIT))
                     continue
