@@ -111,17 +111,27 @@ from xl_addin.delivery.ledger import Ledger
 fields = json.loads(sys.argv[2])
 key = PackKey(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 ledger = Ledger(Path(sys.argv[1]))
-claim = ledger.claim(key, sys.argv[3], "crashed-run")
+claim = ledger.claim(key, sys.argv[3], "crashed-run", resend_in_doubt=sys.argv[4] == "resend")
 assert claim.decision == "send", claim
 os._exit(9)  # dies between the claim and the server's answer, as a run killed with kill -9 does
 """
 
 
-def claim_and_die(ledger: Path, key: PackKey, message_id: str = "<crashed@imgout.example>") -> None:
+def claim_and_die(
+    ledger: Path, key: PackKey, message_id: str = "<crashed@imgout.example>", resend_in_doubt: bool = False
+) -> None:
     """What a run killed while sending leaves: a real process claims ``key`` in the ledger and dies."""
     fields = json.dumps(dataclasses.asdict(key))
     done = subprocess.run(
-        [sys.executable, "-c", _CLAIM_AND_DIE, str(ledger), fields, message_id],
+        [
+            sys.executable,
+            "-c",
+            _CLAIM_AND_DIE,
+            str(ledger),
+            fields,
+            message_id,
+            "resend" if resend_in_doubt else "",
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -290,6 +290,25 @@ def test_a_pack_left_sending_by_a_crashed_run_is_in_doubt_until_asked_for(tmp_pa
         assert (resend.decision, resend.message_id) == ("send", "<first@imgout.example>")
 
 
+def test_an_in_doubt_reason_is_never_a_stale_one(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        ledger.claim(_key(), "<first@imgout.example>", "run1")
+        lost = "connection lost after the whole message was sent, before the server confirmed it"
+        ledger.finish(_key(), "run1", {"cfo@acme.example": ("in doubt", lost)}, 1)
+        [recipient] = ledger.lookup(_key()).recipients  # type: ignore[union-attr]
+        assert (recipient.state, recipient.why) == ("in doubt", lost)
+    # Resent (asked), and that run is killed too: the reason is now that one's, not the first one's.
+    claim_and_die(path, _key(), resend_in_doubt=True)
+    with Ledger(path) as ledger:
+        [recipient] = ledger.lookup(_key()).recipients  # type: ignore[union-attr]
+        assert recipient.state == "in doubt"
+        assert recipient.why.startswith("run crashed-run on host ") and recipient.why.endswith(
+            "stopped while sending it"
+        )
+        assert "connection lost" not in recipient.why
+
+
 def test_a_file_that_is_not_a_ledger_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "ledger.sqlite3"
     bad.write_text("this is not a database " * 100)
