@@ -164,16 +164,22 @@ def imgout(*args: str, env: dict[str, str] | None = None, cwd: Path | None = Non
     return Observed(code, out.getvalue(), err.getvalue())
 
 
-def _limits(memory: int | None) -> Callable[[], None]:
+def _limits(memory: int | None, limit: Callable[[], None] | None = None) -> Callable[[], None]:
     def apply() -> None:
         if memory:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        if limit is not None:
+            limit()
 
     return apply
 
 
 def child(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60, memory: int | None = MEMORY_LIMIT
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    memory: int | None = MEMORY_LIMIT,
+    limit: Callable[[], None] | None = None,
 ) -> Observed:
     """``imgout ARGS`` as a real process, with a time and memory limit."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
@@ -188,7 +194,7 @@ def child(
             capture_output=True,
             text=True,
             timeout=timeout,
-            preexec_fn=_limits(memory),
+            preexec_fn=_limits(memory, limit),
         )
     except subprocess.TimeoutExpired:
         return Observed(None, err=f"still running after {timeout} s", facts={"hung": True})
@@ -354,44 +360,29 @@ def _cli_cases() -> None:
     )
     case(
         "command line",
-        "workbook --out into a read-only folder",
+        "workbook --out into a folder that cannot be written",
         "exit 1, one line",
-        exits(1, "Permission denied"),
+        lambda o: one_line(o, 1, "Read-only file system") or one_line(o, 1, "Permission denied"),
     )(_read_only_folder)
 
 
 def _read_only_folder() -> Observed:
+    """A folder imgout may not write to: a read-only tmpfs (root writes through a folder's mode), or,
+    for anyone else, a folder without write permission."""
     folder = WORK / "read-only"
     folder.mkdir(exist_ok=True)
-    folder.chmod(0o555)
-    try:  # root writes anywhere: the case then runs as the user nobody
-        if os.geteuid() == 0:
-            return _as_nobody(["workbook", "--client", "A", "--out", str(folder / "w.xlsx")])
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        folder.chmod(0o555)
+    try:
         return imgout("workbook", "--client", "A", "--out", str(folder / "w.xlsx"))
     finally:
-        folder.chmod(0o755)
-
-
-def _as_nobody(args: list[str]) -> Observed:
-    WORK.chmod(0o755)
-    done = subprocess.run(
-        [
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            sys.executable,
-            "-m",
-            "xl_addin",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd="/",
-        env={**os.environ, "HOME": "/tmp", "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": "/tmp"},
-    )
-    return Observed(done.returncode, done.stdout, done.stderr)
+        if mounted.returncode == 0:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+        else:
+            folder.chmod(0o755)
 
 
 # ------------------------------------------------------------------------------------------ YAML files
@@ -1426,39 +1417,47 @@ def _disk_cases() -> None:
             "full disk",
             f"{command} onto a full disk",
             "exit 1, one line, nothing left behind",
-            lambda o: one_line(o, 1, "No space left on device") and o.facts.get("left") == [],
+            lambda o: (
+                (one_line(o, 1, "No space left on device") or one_line(o, 1, "File too large"))
+                and o.facts.get("left") == []
+            ),
         )(lambda command=command: _full_disk(command))
 
 
 @contextlib.contextmanager
-def full_tmpfs(name: str) -> Iterator[Path | None]:
+def full_disk(name: str) -> Iterator[tuple[Path, Callable[[], None] | None]]:
+    """A folder on a full 1 MB tmpfs; where none can be mounted (not root), an ordinary folder and a child
+    file-size limit (RLIMIT_FSIZE: writes fail with "File too large", as on a full disk)."""
     folder = WORK / "disks" / name
     folder.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True
     )
     if mounted.returncode != 0:
-        yield None
+
+        def limit() -> None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))
+
+        yield folder, limit
         return
     try:
         with open(folder / "filler", "wb") as filler, contextlib.suppress(OSError):
             filler.write(b"\0" * (2 * 2**20))
-        yield folder
+        yield folder, None
     finally:
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
 def _full_disk(command: str) -> Observed:
-    with full_tmpfs(command) as folder:
-        if folder is None:
-            return Observed(None, err="no tmpfs can be mounted here (not root?)", facts={"skipped": True})
+    with full_disk(command) as (folder, limit):
         args = {
             "workbook": ["workbook", "--client", "A", "--out", str(folder / "w.xlsx")],
             "demo": ["demo", "--out", str(folder / "demo")],
             "excel": ["excel", "--out", str(folder / "x.xlsm")],
             "brief": ["brief", "--client", "A", "--format", "all", "--out", str(folder / "b")],
         }[command]
-        done = child(*args)
+        done = child(*args, limit=limit)
         done.facts["left"] = sorted(p.name for p in folder.rglob("*") if p.is_file() and p.name != "filler")
     return done
 
