@@ -1,15 +1,22 @@
-"""Fixtures shared by the Excel function tests (test_udfs.py, test_udf_grid.py)."""
+"""Fixtures shared by the test modules: the Excel functions as Excel imports them (test_udfs.py,
+test_udf_grid.py), and real SMTP servers on 127.0.0.1 with the session's cache of packs (the delivery
+stories)."""
 
 from __future__ import annotations
 
 import sys
 import types
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests import xlwings_harness as xh
+from tests.delivery_support import PackCache
+from tests.smtp_server import LocalSMTPServer, smtp_servers
+from xl_addin.delivery import batch
 
 
+# ---------------------------------------------------------------------------------------------- Excel
 @pytest.fixture(scope="module")
 def udfs() -> types.ModuleType:
     """The module Excel imports (``UDF Modules`` = ``xl_addin.udfs``), a re-export of the functions' module."""
@@ -28,3 +35,25 @@ def fresh(udfs: types.ModuleType, functions: types.ModuleType, monkeypatch: pyte
     monkeypatch.delenv("IMGOUT_ASSUMPTIONS", raising=False)
     monkeypatch.setattr(functions, "USER_CONFIG", "/nonexistent/xlwings.conf")
     udfs.clear_cache()
+
+
+# ---------------------------------------------------------------------------------------------- delivery
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
+    """``make(security, **options)``: a started aiosmtpd server; every one is closed after the test."""
+    with smtp_servers() as make:
+        yield make
+
+
+@pytest.fixture(scope="session")
+def pack_cache() -> PackCache:
+    return PackCache()
+
+
+@pytest.fixture
+def cached_packs(pack_cache: PackCache, monkeypatch: pytest.MonkeyPatch) -> PackCache:
+    """Build in this process through the session cache (each real pack is built once per session)."""
+    monkeypatch.setattr(batch, "build_task", pack_cache.build_task)
+    return pack_cache

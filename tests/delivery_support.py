@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +15,7 @@ import yaml
 from tests.smtp_server import LocalSMTPServer
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BuildFailure
+from xl_addin.delivery.channel import PackKey
 from xl_addin.delivery.pack import Pack
 from xl_addin.delivery.settings import DeliverySettings, load_settings
 from xl_addin.report.profile import ClientProfile
@@ -96,3 +101,135 @@ def received_by_client(server: LocalSMTPServer) -> Mapping[str, list[Any]]:
     for received in server.messages:
         grouped.setdefault(str(received.message["X-Imgout-Client"]), []).append(received)
     return grouped
+
+
+_CLAIM_AND_DIE = """
+import json, os, sys
+from pathlib import Path
+from xl_addin.delivery.channel import PackKey
+from xl_addin.delivery.ledger import Ledger
+fields = json.loads(sys.argv[2])
+key = PackKey(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+ledger = Ledger(Path(sys.argv[1]))
+claim = ledger.claim(key, sys.argv[3], "crashed-run", resend_in_doubt=sys.argv[4] == "resend")
+assert claim.decision == "send", claim
+os._exit(9)  # dies between the claim and the server's answer, as a run killed with kill -9 does
+"""
+
+
+def claim_and_die(
+    ledger: Path, key: PackKey, message_id: str = "<crashed@imgout.example>", resend_in_doubt: bool = False
+) -> None:
+    """What a run killed while sending leaves: a real process claims ``key`` in the ledger and dies."""
+    fields = json.dumps(dataclasses.asdict(key))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CLAIM_AND_DIE,
+            str(ledger),
+            fields,
+            message_id,
+            "resend" if resend_in_doubt else "",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 9, done.stderr
+
+
+def imgout_command(*args: str) -> list[str]:
+    """The command line of a real ``imgout`` process (this interpreter, so the same install)."""
+    return [sys.executable, "-m", "xl_addin", *args]
+
+
+def process_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with ``extra`` on top (what a subprocess of a test gets)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
+    env.update({"COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(extra)
+    return env
+
+
+def run_imgout(
+    *args: str, env: Mapping[str, str], timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``imgout ARGS`` as a real process and wait for it (stdout and stderr captured as text)."""
+    return subprocess.run(
+        imgout_command(*args),
+        env=process_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+def NO_WAIT(seconds: float) -> None:
+    """Retries do not wait in tests."""
+
+
+def start_imgout(*args: str, env: Mapping[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
+    """Start ``imgout ARGS`` as a real process (stdout and stderr piped as text); the caller waits for it."""
+    return subprocess.Popen(
+        imgout_command(*args),
+        env=process_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+
+
+#: Ways a ledger file gets damaged, each as what imgout must say about it.
+LEDGER_DAMAGE = {
+    "truncated": "is empty (0 bytes): it may have been truncated",  # what `: > ledger.sqlite3` does
+    "cut in half": "is damaged",
+    "random bytes": "is not a SQLite database",
+    "YAML text": "is not a SQLite database",
+    "foreign": "is a SQLite database of another application",
+    "schema 1 with malformed JSON": "an imgout ledger of an older format (schema 1)",
+    "newer schema": "has schema 9, this imgout reads schema 2 (it was written by a newer imgout",
+    "identity row removed": "has lost its identity",
+    "a bad status row": "is damaged",
+}
+
+
+def damage_ledger(ledger: Path, kind: str) -> None:
+    """Damage the ledger file one of the ways of :data:`LEDGER_DAMAGE`."""
+    import os
+    import sqlite3
+
+    if kind == "truncated":
+        ledger.write_bytes(b"")
+    elif kind == "cut in half":
+        ledger.write_bytes(ledger.read_bytes()[: ledger.stat().st_size // 2])
+    elif kind == "random bytes":
+        ledger.write_bytes(os.urandom(8192))
+    elif kind == "YAML text":
+        ledger.write_text("clients: [this is YAML, not a ledger]\n")
+    else:
+        if kind in ("foreign", "schema 1 with malformed JSON"):
+            ledger.unlink()
+        db = sqlite3.connect(ledger)
+        statements = {
+            "foreign": ["CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)"],
+            # The layout imgout wrote before schema 2, with a recipients column that is not JSON.
+            "schema 1 with malformed JSON": [
+                "CREATE TABLE deliveries (pack_key TEXT PRIMARY KEY, client TEXT, recipients TEXT)",
+                "INSERT INTO deliveries VALUES ('k', 'Acme', '{not json')",
+            ],
+            "newer schema": ["PRAGMA user_version = 9"],
+            "identity row removed": ["DELETE FROM ledger_info"],
+            "a bad status row": [
+                "PRAGMA ignore_check_constraints = 1",
+                "UPDATE deliveries SET status = 'bogus'",
+            ],
+        }[kind]
+        for statement in statements:
+            db.execute(statement)
+        db.commit()
+        db.close()

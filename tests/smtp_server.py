@@ -296,6 +296,8 @@ class _Handler:
             tls=server.transport is not None and server.transport.get_extra_info("sslcontext") is not None,
         )
         self.owner._record_message(received)
+        if self.owner.data_delay:  # queued already: a client that gives up now cannot know it arrived
+            await asyncio.sleep(self.owner.data_delay)
         return "250 2.0.0 OK: queued"
 
 
@@ -319,6 +321,9 @@ class LocalSMTPServer:
             Message-ID are identified by a hash of their content).
         reject_permanently: recipients (case-insensitive) answered ``550`` at RCPT TO. The attribute is a
             mutable set and may be changed while the server runs.
+        data_delay: seconds the server waits after accepting (recording) a message before it answers
+            DATA: a slow server; a client killed or timed out meanwhile cannot know the message arrived.
+        auth_mechanisms: the AUTH mechanisms offered (default: aiosmtpd's, LOGIN and PLAIN).
         start: start serving immediately (otherwise call ``start()`` or enter the context manager).
 
     Attributes are documented on the properties below; ``messages``, ``auth_attempts``,
@@ -338,6 +343,8 @@ class LocalSMTPServer:
         require_starttls: bool = False,
         fail_transiently_once_per_message: bool = False,
         reject_permanently: Iterable[str] = (),
+        data_delay: float = 0.0,
+        auth_mechanisms: Iterable[str] | None = None,
         start: bool = False,
     ) -> None:
         if security not in ("none", "starttls", "ssl"):
@@ -356,6 +363,8 @@ class LocalSMTPServer:
         self.require_starttls = require_starttls
         self.fail_transiently_once_per_message = fail_transiently_once_per_message
         self.reject_permanently: set[str] = set(reject_permanently)
+        self.data_delay = data_delay
+        self.auth_mechanisms = None if auth_mechanisms is None else {m.upper() for m in auth_mechanisms}
 
         self._lock = threading.Lock()
         self._messages: list[ReceivedMessage] = []
@@ -395,6 +404,8 @@ class LocalSMTPServer:
             # Short, so a test client that vanishes does not keep a session (and stop()) waiting long.
             "timeout": 30,
         }
+        if self.auth_mechanisms is not None:
+            smtp_kwargs["auth_exclude_mechanism"] = {"LOGIN", "PLAIN"} - self.auth_mechanisms
         if self.security == "starttls":
             smtp_kwargs["tls_context"] = ssl_context
             smtp_kwargs["require_starttls"] = self.require_starttls

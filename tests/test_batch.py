@@ -17,17 +17,19 @@ from typing import Any
 import pytest
 
 from tests.delivery_support import (
+    NO_WAIT,
     PASSWORD,
     SENDER,
     USER,
     PackCache,
+    claim_and_die,
     client_entries,
     delivery_env,
     received_by_client,
     settings_for,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer, smtp_servers
+from tests.smtp_server import LocalSMTPServer
 from xl_addin import cli
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BatchReport, ClientsFileError, channel_for, load_clients, run_batch
@@ -39,28 +41,6 @@ from xl_addin.delivery.settings import DeliverySettings, load_settings
 from xl_addin.errors import ImgoutError
 from xl_addin.model import market_for
 from xl_addin.report.profile import ClientProfile
-
-
-def NO_WAIT(seconds: float) -> None:
-    """Retries do not wait in tests."""
-
-
-@pytest.fixture(scope="session")
-def pack_cache() -> PackCache:
-    return PackCache()
-
-
-@pytest.fixture
-def cached_packs(pack_cache: PackCache, monkeypatch: pytest.MonkeyPatch) -> PackCache:
-    """Build in this process through the session cache."""
-    monkeypatch.setattr(batch, "build_task", pack_cache.build_task)
-    return pack_cache
-
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
-    with smtp_servers() as make:
-        yield make
 
 
 def _run(
@@ -110,8 +90,9 @@ def test_twenty_clients_get_twenty_correct_messages_and_a_rerun_sends_none(
     assert [r.message_id for r in rerun.results] == [r.message_id for r in first.results]
     assert len(server.messages) == 20
     with Ledger(settings.ledger) as ledger:
-        assert {d.status for d in ledger.deliveries()} == {"sent"}
-        assert len(ledger.deliveries()) == 20
+        assert {p.status for p in ledger.packs()} == {"sent"}
+        assert len(ledger.packs()) == 20
+        assert sum(len(p.recipients) for p in ledger.packs()) == 20 + 6  # every third client has a Cc
 
 
 def test_a_server_answering_451_once_per_message_gets_each_exactly_once(
@@ -149,9 +130,12 @@ def test_a_server_stopped_mid_batch_loses_nothing_and_the_rerun_sends_only_the_m
             server.stop()  # between two messages: the next connection is refused
 
     broken = _run(clients, settings, progress=stop_after_seven)
-    assert [r.status for r in broken.results] == ["sent"] * 7 + ["failed"] * 13
-    for failed in broken.failures:
-        assert "connection refused" in failed.reason and "gave up after 4 attempts" in failed.reason
+    # The eighth pack meets a refused connection three times in a row (IMGOUT_SMTP_GIVE_UP_AFTER): the
+    # server is unreachable, and the twelve others are not attempted rather than each retried.
+    assert [r.status for r in broken.results] == ["sent"] * 7 + ["failed"] + ["not attempted"] * 12
+    assert "connection refused" in broken.results[7].reason
+    assert "3 connection failures in a row" in broken.results[7].reason
+    assert all(r.reason.startswith("server unreachable: connection refused") for r in broken.results[8:])
     delivered_first = {str(m.message["X-Imgout-Client"]) for m in server.messages}
     assert len(delivered_first) == 7
 
@@ -161,8 +145,8 @@ def test_a_server_stopped_mid_batch_loses_nothing_and_the_rerun_sends_only_the_m
     by_client = received_by_client(server)
     assert all(len(messages) == 1 for messages in by_client.values())
     assert len(by_client) == 20
-    # The retried packs went out with the Message-IDs the ledger gave them in the broken run.
-    assert [r.message_id for r in rerun.results] == [r.message_id for r in broken.results]
+    # The pack that failed went out with the Message-ID the ledger gave it in the broken run.
+    assert [r.message_id for r in rerun.results[:8]] == [r.message_id for r in broken.results[:8]]
 
 
 def test_a_pack_whose_fate_is_unknown_is_not_sent_again_unless_asked(
@@ -175,7 +159,7 @@ def test_a_pack_whose_fate_is_unknown_is_not_sent_again_unless_asked(
 
     report = _run(clients, settings)
     assert [r.status for r in report.results] == ["in doubt", "sent"]
-    assert "check the mailbox" in report.results[0].reason
+    assert "stopped while sending it; check the mailbox" in report.results[0].reason
     assert "--" not in report.results[0].reason  # the library names no flags; the command adds its own
 
     resent = _run(clients, settings, resend_in_doubt=True)
@@ -185,12 +169,7 @@ def test_a_pack_whose_fate_is_unknown_is_not_sent_again_unless_asked(
 
 def _crashed_while_sending(ledger_path: Path, profile: ClientProfile) -> None:
     """What a run that died after claiming the pack (status "sending"), before the server's answer, leaves."""
-    market = market_for()
-    with Ledger(ledger_path) as ledger:
-        key = batch.PackKey(
-            profile.name, profile.to, profile.cc, market.version, market.assumption_hash, "base"
-        )
-        ledger.claim(key, "<crashed@imgout.example>", "crashed-run")
+    claim_and_die(ledger_path, batch.pack_key(profile, market_for()))
 
 
 class _RecordingChannel:
@@ -244,8 +223,8 @@ def test_a_run_talks_to_its_channel_only_through_settled_and_deliver(
     report = run_batch(load_clients(clients), settings, channel, with_pdf=False)
 
     assert [r.status for r in report.results] == ["already sent", "sent", "failed", "not attempted"]
-    assert report.results[3].reason == "not attempted after: refused for all"
-    assert built == names[1:]  # nothing built for the settled client
+    assert report.results[3].reason == f"the run stopped after {names[2]}: refused for all"
+    assert built == names[1:3]  # nothing built for the settled client, nor after the channel stopped
     assert channel.delivered == names[1:3] and not channel.open
     assert [line["event"] for line in _log(settings)] == [
         "already sent",
@@ -389,9 +368,11 @@ def test_imgout_batch_says_which_flag_resends_a_pack_in_doubt(
 
     code, _out, err = _main(["batch", str(clients), "--no-pdf"], capsys)
     assert code == 1
+    assert "imgout: Client 01 Radiology: in doubt: run crashed-run on host " in err
     assert (
-        "imgout: Client 01 Radiology: in doubt: a run stopped while sending it; check the mailbox, and "
-        "resend it only if it did not arrive; to resend it, rerun with --resend-in-doubt (same Message-ID)\n"
+        "stopped while sending it; check the mailbox, then say whether it arrived (it is sent again only when "
+        "asked); then `imgout ledger resolve 'Client 01 Radiology' --delivered` or `--resend`, or rerun with "
+        "--resend-in-doubt (same Message-ID)\n"
     ) in err
     assert server.messages == []
 
@@ -507,7 +488,8 @@ def test_a_dask_cluster_builds_the_packs_and_sending_stays_exactly_once(
             server.stop()
 
     broken = _run(clients, settings, scheduler=dask_cluster, progress=stop_after_two)
-    assert sorted(r.status for r in broken.results) == ["failed", "failed", "sent", "sent"]
+    # The third meets a closed port 3 times in a row: the fourth is not attempted (the circuit breaker).
+    assert sorted(r.status for r in broken.results) == ["failed", "not attempted", "sent", "sent"]
     server.start()
     rerun = _run(clients, settings, scheduler=dask_cluster)
     assert sorted(r.status for r in rerun.results) == ["already sent", "already sent", "sent", "sent"]

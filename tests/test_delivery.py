@@ -8,14 +8,14 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from tests.delivery_support import PASSWORD, SENDER, USER, settings_for
-from tests.smtp_server import LocalSMTPServer, smtp_servers
+from tests.delivery_support import PASSWORD, SENDER, USER, claim_and_die, settings_for
+from tests.smtp_server import LocalSMTPServer
 from xl_addin.common.formats import money, percent
 from xl_addin.delivery.channel import PackKey
 from xl_addin.delivery.eml import write_eml
@@ -34,12 +34,6 @@ from xl_addin.model import market_for
 from xl_addin.report.profile import load_profile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., LocalSMTPServer]]:
-    with smtp_servers() as make:
-        yield make
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +101,7 @@ def test_a_settings_file_is_overridden_by_the_environment_and_may_not_hold_the_p
             {"IMGOUT_SMTP_SECURITY": "tls"},
             "IMGOUT_SMTP_SECURITY: 'tls' (expected one of none, starttls, ssl)",
         ),
-        ({"IMGOUT_SMTP_PORT": "smtp"}, "IMGOUT_SMTP_PORT: 'smtp' (expected a whole number)"),
+        ({"IMGOUT_SMTP_PORT": "smtp"}, "IMGOUT_SMTP_PORT: 'smtp' (expected a whole number from 1 to 65535)"),
         ({"IMGOUT_ALLOWED_DOMAINS": "acme example"}, "IMGOUT_ALLOWED_DOMAINS"),
         ({"IMGOUT_MAIL_FROM": "ops@imgout.example\r\nBcc: x@evil.example"}, "IMGOUT_MAIL_FROM"),
         ({"IMGOUT_SMTP_CAFILE": "/nonexistent/ca.pem"}, "IMGOUT_SMTP_CAFILE"),
@@ -247,34 +241,72 @@ def test_an_eml_file_opens_as_the_same_message_and_nothing_else_is_left(
 
 
 def _key(client: str = "Acme Radiology", to: tuple[str, ...] = ("cfo@acme.example",)) -> PackKey:
-    return PackKey(client, to, (), "0.1.0", "abc123", "base")
+    return PackKey(client, to, (), "base", "abc123", "1.0", "2026-2030")
 
 
-def test_the_ledger_gives_a_pack_out_once_and_keeps_its_message_id(tmp_path: Path) -> None:
+def test_the_ledger_gives_a_pack_out_once_per_recipient_and_keeps_its_message_id(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "ledger.sqlite3"
     with Ledger(path) as ledger:
         claim = ledger.claim(_key(), "<first@imgout.example>", "run1")
-        assert (claim.decision, claim.message_id) == ("send", "<first@imgout.example>")
-        ledger.finish(_key(), "failed", "451 try again later")
+        assert (claim.decision, claim.message_id, claim.addresses) == (
+            "send",
+            "<first@imgout.example>",
+            ("cfo@acme.example",),
+        )
+        ledger.finish(_key(), "run1", {"cfo@acme.example": ("failed", "451 try again later")}, 1)
         # A later run retries a failed pack with the Message-ID of the first attempt.
         retry = ledger.claim(_key(), "<second@imgout.example>", "run2")
         assert (retry.decision, retry.message_id) == ("send", "<first@imgout.example>")
-        ledger.finish(_key(), "sent")
+        ledger.finish(_key(), "run2", {"cfo@acme.example": ("sent", "")}, 1)
     with Ledger(path) as reopened:  # persistent
         again = reopened.claim(_key(), "<third@imgout.example>", "run3")
         assert again.decision == "already sent"
-        # The order recipients are listed in does not make a new pack; another recipient does.
-        assert _key(to=("CFO@acme.example",)).digest == _key().digest
-        assert reopened.claim(_key(to=("ceo@acme.example",)), "<x@y>", "run3").decision == "send"
+        # The order and case recipients are listed in do not make a new pack ...
+        assert reopened.claim(_key(to=("CFO@acme.example",)), "<x@y>", "run3").decision == "already sent"
+        # ... a new recipient gets the same pack (same Message-ID), and only that recipient.
+        added = reopened.claim(_key(to=("cfo@acme.example", "ceo@acme.example")), "<x@y>", "run3")
+        assert (added.decision, added.message_id, added.addresses) == (
+            "send",
+            "<first@imgout.example>",
+            ("ceo@acme.example",),
+        )
+        # What makes a new pack is what the client receives: not the package's version, a new period is.
+        assert dataclasses.replace(_key(), period="2027-2031").digest != _key().digest
+        [pack] = reopened.packs()
+        assert [(r.address, r.state) for r in pack.recipients] == [
+            ("ceo@acme.example", "in progress"),
+            ("cfo@acme.example", "sent"),
+        ]
 
 
 def test_a_pack_left_sending_by_a_crashed_run_is_in_doubt_until_asked_for(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        ledger.claim(_key(), "<first@imgout.example>", "crashed-run")
-        # The run died here, between the claim and the server's answer.
-        assert ledger.claim(_key(), "<new@imgout.example>", "run2").decision == "in doubt"
+    path = tmp_path / "ledger.sqlite3"
+    claim_and_die(path, _key(), "<first@imgout.example>")
+    with Ledger(path) as ledger:
+        refused = ledger.claim(_key(), "<new@imgout.example>", "run2")
+        assert refused.decision == "in doubt"
+        assert "run crashed-run on host" in refused.reason and "stopped while sending it" in refused.reason
         resend = ledger.claim(_key(), "<new@imgout.example>", "run3", resend_in_doubt=True)
         assert (resend.decision, resend.message_id) == ("send", "<first@imgout.example>")
+
+
+def test_an_in_doubt_reason_is_never_a_stale_one(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        ledger.claim(_key(), "<first@imgout.example>", "run1")
+        lost = "connection lost after the whole message was sent, before the server confirmed it"
+        ledger.finish(_key(), "run1", {"cfo@acme.example": ("in doubt", lost)}, 1)
+        [recipient] = ledger.lookup(_key()).recipients  # type: ignore[union-attr]
+        assert (recipient.state, recipient.why) == ("in doubt", lost)
+    # Resent (asked), and that run is killed too: the reason is now that one's, not the first one's.
+    claim_and_die(path, _key(), resend_in_doubt=True)
+    with Ledger(path) as ledger:
+        [recipient] = ledger.lookup(_key()).recipients  # type: ignore[union-attr]
+        assert recipient.state == "in doubt"
+        assert recipient.why.startswith("run crashed-run on host ") and recipient.why.endswith(
+            "stopped while sending it"
+        )
+        assert "connection lost" not in recipient.why
 
 
 def test_a_file_that_is_not_a_ledger_is_reported(tmp_path: Path) -> None:
@@ -283,6 +315,7 @@ def test_a_file_that_is_not_a_ledger_is_reported(tmp_path: Path) -> None:
     with pytest.raises(LedgerError) as error:
         Ledger(bad)
     assert str(bad) in str(error.value) and "IMGOUT_LEDGER" in str(error.value)
+    assert bad.read_text() == "this is not a database " * 100  # left as it was
 
 
 # ------------------------------------------------------------------------------------------ SMTP
@@ -351,7 +384,9 @@ def test_a_server_that_stays_away_is_given_up_after_the_retries(
     make_server: Callable[..., LocalSMTPServer], tmp_path: Path
 ) -> None:
     server = make_server("none")
-    settings = settings_for(server, tmp_path, IMGOUT_SMTP_RETRIES="2", IMGOUT_SMTP_BACKOFF="0.5")
+    settings = settings_for(
+        server, tmp_path, IMGOUT_SMTP_RETRIES="2", IMGOUT_SMTP_BACKOFF="0.5", IMGOUT_SMTP_GIVE_UP_AFTER="10"
+    )
     server.stop()
     waits: list[float] = []
     result = Mailer(settings, sleep=waits.append).send(_plain_message(), ["cfo@acme.example"])

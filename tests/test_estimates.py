@@ -212,7 +212,7 @@ BAD_ESTIMATES = [
     (
         "estimates:\n  acme: {publisher: A, source: tbrc, points: {2030: 2.0}, cagr: {to: 2030, value: 0.1}}\n"
         "  acme: {publisher: B, source: tbrc, points: {2030: 3.0}, cagr: {to: 2030, value: 0.1}}\n",
-        "line 3: not valid YAML (the key 'acme' is given twice (first on line 2))",
+        "line 3: the key 'acme' is given twice (YAML would keep only the last)",
     ),
     (
         "estimates:\n  TechSci: {publisher: T, source: techsci, points: {2030: 2.0}, cagr: {to: 2030, value: 0.1}}\n",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -31,6 +33,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (ImgoutError, 1),
 )
 INTERRUPTED = 130
+TERMINATED = 143
 
 
 def exit_code(error: BaseException) -> int:
@@ -74,6 +77,16 @@ def filter_options(func: F) -> F:
     return func
 
 
+def logo_option(func: F) -> F:
+    """--logo: an image for the pack, from anywhere (a profile's logo must be beside the profile)."""
+    return click.option(
+        "--logo",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Logo image (.png or .jpg) for the pack; wins over the profile's.",
+    )(func)
+
+
 def json_option(func: F) -> F:
     """--json: machine-readable output with unrounded values."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON (unrounded values).")(func)
@@ -109,12 +122,14 @@ def print_table(
     columns in `left` are text (left-aligned), the others numbers."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, caption=caption)
+    # Text, never markup: a name from an assumption file such as "[/bold]" is shown as written.
+    table = Table(title=Text(title), caption=Text(caption))
     for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i in left else "right")
+        table.add_column(Text(col), justify="left" if i in left else "right")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     Console().print(table)
 
 
@@ -503,12 +518,14 @@ def _by_calendar(market: Market, share_year: int) -> dict[str, Entry]:
     required=True,
     help="Workbook file (.xlsx), or an existing folder: the file is then named after the client.",
 )
+@logo_option
 @model_options
 def workbook(
     client_name: str | None,
     profile: Path | None,
     scenario: str | None,
     out: Path,
+    logo: Path | None,
     assumptions: Path | None,
     overrides: Sequence[str],
 ) -> None:
@@ -518,7 +535,7 @@ def workbook(
 
     if client_name is None and profile is None:
         fail("Missing --client NAME (or a --profile FILE with a name)")
-    chosen = load_profile(profile, name=client_name)
+    chosen = load_profile(profile, name=client_name, logo=logo)
     override_text = "; ".join(overrides) if overrides else None
     context = build_context(chosen, assumptions, override_text, scenario=scenario)
     path = write_workbook(context, workbook_path(context, out))
@@ -564,7 +581,10 @@ def excel(out: Path, check: bool) -> None:
     from .excel.frontend import UDF_MODULE, build
     from .excel.functions import current_market
 
-    path = build(out)
+    try:
+        path = build(out)
+    except OSError as exc:
+        raise os_error(f"Cannot write {out}", exc) from None
     click.echo(f"Wrote {path} (UDF Modules = {UDF_MODULE}; {_caption(current_market())})")
 
 
@@ -596,6 +616,7 @@ def excel(out: Path, check: bool) -> None:
     required=True,
     help="Folder to write into (created if missing); files are named <client>-brief.<format>.",
 )
+@logo_option
 def brief(
     client: str | None,
     profile: Path | None,
@@ -604,13 +625,14 @@ def brief(
     overrides: Sequence[str],
     formats: str,
     out: Path,
+    logo: Path | None,
 ) -> None:
     """Write the client's summary brief: HTML (email-ready), Markdown, PDF and/or plain text."""
     from .report import build_context, load_profile
     from .report.brief import expand_formats, write_briefs
 
     wanted = expand_formats(formats.split(","))  # a bad format stops here, before anything is computed
-    chosen = load_profile(profile, name=client)
+    chosen = load_profile(profile, name=client, logo=logo)
     context = build_context(
         chosen, assumptions, "; ".join(overrides) if overrides else None, scenario=scenario
     )
@@ -716,7 +738,14 @@ def delivery_options(func: F) -> F:
             click.option(
                 "--resend-in-doubt",
                 is_flag=True,
-                help="Also resend packs whose earlier send may or may not have arrived (same Message-ID).",
+                help="Also resend packs whose earlier send may or may not have arrived (same Message-ID); "
+                "never one another live run is sending.",
+            ),
+            click.option(
+                "--edition",
+                default="",
+                metavar="LABEL",
+                help="Send again packs whose content did not change, as a new edition (e.g. 2026-03).",
             ),
         )
     ):
@@ -726,7 +755,18 @@ def delivery_options(func: F) -> F:
 
 #: What the operator can do about a client left with a status, in this command's terms (the library's
 #: reasons name files and settings, never flags).
-ADVICE = {"in doubt": "to resend it, rerun with --resend-in-doubt (same Message-ID)"}
+ADVICE = {
+    "in doubt": "then `imgout ledger resolve CLIENT --delivered` or `--resend`, or rerun with --resend-in-doubt "
+    "(same Message-ID)",
+    "in progress": "`imgout ledger show CLIENT` shows its outcome when that run ends",
+}
+
+
+def _quoted(text: str) -> str:
+    """``text`` quoted for a POSIX shell when it needs it (a client name in a command to copy)."""
+    import shlex
+
+    return shlex.quote(text)
 
 
 def _deliver(
@@ -738,15 +778,17 @@ def _deliver(
     log: Path | None,
     settings_file: Path | None,
     resend_in_doubt: bool,
+    edition: str,
     assumptions: Path | None,
     overrides: Sequence[str],
     jobs: int = 1,
     scheduler: str | None = None,
 ) -> Any:
-    from .delivery.batch import channel_for, run_batch
+    from .delivery.batch import channel_for, check_edition, run_batch
     from .delivery.settings import load_settings
     from .delivery.terminal import print_summary, progress_bar
 
+    edition = check_edition(edition)
     settings = load_settings(settings_file=settings_file).with_paths(ledger, log)
     channel = channel_for(settings, dry_run=dry_run, resend_in_doubt=resend_in_doubt)
     what = "Writing" if dry_run is not None else "Sending"
@@ -760,12 +802,15 @@ def _deliver(
             assumptions=assumptions,
             overrides="; ".join(overrides) if overrides else None,
             with_pdf=not no_pdf,
+            edition=edition,
             progress=progress,
         )
     print_summary(report, settings)
     if report.failures:
         for r in report.failures:
-            advice = f"; {ADVICE[r.status]}" if r.status in ADVICE else ""
+            advice = (
+                f"; {ADVICE[r.status].replace('CLIENT', _quoted(r.client))}" if r.status in ADVICE else ""
+            )
             click.echo(f"imgout: {r.client}: {r.status}: {r.reason}{advice}", err=True)
         click.echo(f"imgout: {len(report.failures)} of {len(report.results)} clients not served", err=True)
         sys.exit(1)
@@ -779,6 +824,7 @@ def _deliver(
 @click.option(
     "--profile", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Client profile (YAML)."
 )
+@logo_option
 @delivery_options
 @model_options
 def send(
@@ -786,12 +832,14 @@ def send(
     to: Sequence[str],
     cc: Sequence[str],
     profile: Path | None,
+    logo: Path | None,
     dry_run: Path | None,
     no_pdf: bool,
     ledger: Path | None,
     log: Path | None,
     settings_file: Path | None,
     resend_in_doubt: bool,
+    edition: str,
     assumptions: Path | None,
     overrides: Sequence[str],
 ) -> None:
@@ -807,7 +855,7 @@ def send(
 
     if client_name is None and profile is None:
         fail("Missing --client NAME (or a --profile FILE with a name)")
-    chosen = load_profile(profile, name=client_name, to=list(to) or None, cc=list(cc) or None)
+    chosen = load_profile(profile, name=client_name, to=list(to) or None, cc=list(cc) or None, logo=logo)
     settings = load_settings(settings_file=settings_file)
     # Refused before anything is built: exit code 2 with the reason.
     check_recipients(chosen.to, chosen.cc, settings.allowed_domains)
@@ -820,6 +868,7 @@ def send(
         log=log,
         settings_file=settings_file,
         resend_in_doubt=resend_in_doubt,
+        edition=edition,
         assumptions=assumptions,
         overrides=overrides,
     )
@@ -848,6 +897,7 @@ def batch(
     log: Path | None,
     settings_file: Path | None,
     resend_in_doubt: bool,
+    edition: str,
     assumptions: Path | None,
     overrides: Sequence[str],
 ) -> None:
@@ -856,10 +906,12 @@ def batch(
     The file lists clients as profiles with recipients: `clients: [{name: ..., to: [...], cc: [...]}]`.
     Exit code 1 (with the reason per client) when any client was not served.
     """
-    from .delivery.batch import load_clients
+    from .delivery.batch import check_scheduler, load_clients
 
     if scheduler and jobs != 1:
         fail("Use --jobs N (local processes) or --scheduler ADDRESS (Dask), not both")
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler)  # before anything is read or built
     entries = load_clients(clients_file, open_market(assumptions, overrides))
     _deliver(
         entries,
@@ -869,6 +921,7 @@ def batch(
         log=log,
         settings_file=settings_file,
         resend_in_doubt=resend_in_doubt,
+        edition=edition,
         assumptions=assumptions,
         overrides=overrides,
         jobs=jobs,
@@ -876,30 +929,198 @@ def batch(
     )
 
 
+# ------------------------------------------------------------------------------------------ the ledger
+
+
+def ledger_options(func: F) -> F:
+    """--ledger and --settings: which send ledger the `ledger` commands read."""
+    func = click.option(
+        "--settings",
+        "settings_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Delivery settings file (YAML) naming the ledger. Default: IMGOUT_SETTINGS.",
+    )(func)
+    return click.option(
+        "--ledger",
+        "ledger_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Send ledger (SQLite). Default: IMGOUT_LEDGER or ~/.local/state/imgout/ledger.sqlite3.",
+    )(func)
+
+
+def _open_ledger(ledger_file: Path | None, settings_file: Path | None) -> Any:
+    from .delivery.ledger import Ledger
+    from .delivery.settings import load_settings
+
+    return Ledger(ledger_file or load_settings(settings_file=settings_file).ledger, create=False)
+
+
+@app.group()
+def ledger() -> None:
+    """Look into the send ledger, and record what you checked in a mailbox (never edit it by hand)."""
+
+
+@ledger.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["sent", "partly sent", "failed", "in doubt", "in progress"]),
+    default=None,
+    help="Only packs in this state.",
+)
+@ledger_options
+@json_option
+def ledger_list(
+    status: str | None, ledger_file: Path | None, settings_file: Path | None, as_json: bool
+) -> None:
+    """Every pack in the ledger: client, scenario, period, state, each recipient's state."""
+    from .delivery.terminal import pack_json, print_packs
+
+    with _open_ledger(ledger_file, settings_file) as book:
+        packs = [p for p in book.packs() if status is None or p.status == status]
+        if as_json:
+            echo_json([pack_json(p) for p in packs])
+            return
+        print_packs(packs, book.path)
+
+
+@ledger.command("show")
+@click.argument("client")
+@ledger_options
+@json_option
+def ledger_show(client: str, ledger_file: Path | None, settings_file: Path | None, as_json: bool) -> None:
+    """Every pack of CLIENT with each recipient, the run holding it, and its history."""
+    from .delivery.terminal import pack_json, print_pack
+
+    with _open_ledger(ledger_file, settings_file) as book:
+        packs = book.packs(client)
+        if not packs:
+            fail(f"Send ledger {book.path} has no pack for client {client[:80]!r}")
+        if as_json:
+            echo_json([{**pack_json(p), "history": book.history(p.pack_key)} for p in packs])
+            return
+        for pack in packs:
+            print_pack(pack, book.history(pack.pack_key))
+
+
+@ledger.command("resolve")
+@click.argument("client")
+@click.option("--delivered", is_flag=True, help="It arrived (you checked the mailbox): never send it again.")
+@click.option(
+    "--resend", is_flag=True, help="It did not arrive: the next run sends it again (same Message-ID)."
+)
+@click.option(
+    "--pack", "pack_id", default=None, metavar="ID", help="Which pack, when the client has several open."
+)
+@click.option(
+    "--recipient", "recipients", multiple=True, metavar="ADDR", help="Only this recipient (repeatable)."
+)
+@click.option("--note", default="", help="Why, in a few words (recorded with your name and the time).")
+@ledger_options
+def ledger_resolve(
+    client: str,
+    delivered: bool,
+    resend: bool,
+    pack_id: str | None,
+    recipients: Sequence[str],
+    note: str,
+    ledger_file: Path | None,
+    settings_file: Path | None,
+) -> None:
+    """Settle CLIENT's pack that is in doubt (or not sent to everyone): --delivered or --resend."""
+    from .report.profile import text_problem
+
+    if delivered == resend:
+        fail("Say what you found: --delivered (it arrived) or --resend (it did not), one of them")
+    if len(note) > 500 or text_problem(note):
+        fail("Invalid --note: at most 500 characters, without control characters")
+    with _open_ledger(ledger_file, settings_file) as book:
+        pack, changed = book.resolve(client, delivered, pack=pack_id, addresses=recipients, note=note)
+    what = (
+        "delivered: never sent again" if delivered else "to be sent again by the next run (same Message-ID)"
+    )
+    click.echo(
+        f"{pack.client}, pack {pack.pack_id} ({pack.scenario}, {pack.period}): {', '.join(changed)} {what}"
+    )
+
+
 # ------------------------------------------------------------------------------------------ entry point
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager or cron stopping the run): unwinds like Ctrl-C, exits 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    """Errors Python can only ignore (a half-written zip's destructor on a full disk) are not shown: the
+    command has already said what failed, once, in one line."""
+    if isinstance(unraisable.exc_value, OSError) and not os.environ.get("IMGOUT_DEBUG"):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _failure(exc: BaseException) -> ImgoutError | None:
+    """A file-system or writer error that escaped a command, as the user's one-line error (None: a bug)."""
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else None
+        return os_error(f"Cannot use {str(where)!r}" if where is not None else "File error", exc)
+    cause = exc.args[0] if exc.args else None
+    if type(exc).__name__ == "FileCreateError" and isinstance(cause, OSError):  # XlsxWriter's wrapper
+        return os_error(
+            f"Cannot write {cause.filename!r}" if cause.filename else "Cannot write the workbook", cause
+        )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the command; user errors become one line on stderr and exit code 2, never a traceback."""
+    """Run the command. The exit code follows EXIT_CODES: 0 done, 1 environment or delivery failure,
+    2 bad input (one line on stderr naming it), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
+    sys.unraisablehook = _quiet_unraisable
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _run(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: Sequence[str] | None) -> None:
     try:
         app.main(args=list(argv) if argv is not None else None, prog_name="imgout", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("imgout: aborted", err=True)
-        sys.exit(1)
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C into Abort
+        terminated = isinstance(exc.__cause__, Terminated)
+        click.echo("imgout: terminated" if terminated else "imgout: interrupted", err=True)
+        sys.exit(TERMINATED if terminated else INTERRUPTED)
     except click.ClickException as exc:
         click.echo(f"imgout: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except ImgoutError as exc:
         click.echo(f"imgout: error: {exc}", err=True)
         sys.exit(exit_code(exc))
+    except Terminated:
+        click.echo("imgout: terminated", err=True)
+        sys.exit(TERMINATED)
     except KeyboardInterrupt:
         click.echo("imgout: interrupted", err=True)
         sys.exit(INTERRUPTED)
     except Exception as exc:  # a bug, not bad input: still one line unless asked for the traceback
+        failure = _failure(exc)
+        if failure is not None:
+            click.echo(f"imgout: error: {failure}", err=True)
+            sys.exit(exit_code(failure))
         if os.environ.get("IMGOUT_DEBUG"):
             raise
         click.echo(
-            f"imgout: internal error: {type(exc).__name__}: {exc} (set IMGOUT_DEBUG=1 for details)", err=True
+            f"imgout: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+            "(set IMGOUT_DEBUG=1 for details)",
+            err=True,
         )
         sys.exit(1)
 

@@ -53,10 +53,10 @@ class InvalidArgument(InputError):
             self.allowed = "one of " + ", ".join(names)
             suggestions = (
                 difflib.get_close_matches(str(given), names, n=1, cutoff=0.6)
-                if isinstance(given, str)
+                if isinstance(given, str) and len(given) <= 200
                 else []
             )
-        message = f"Invalid {argument}: {given!r} (expected {self.allowed})"
+        message = f"Invalid {argument}: {_shown(given)} (expected {self.allowed})"
         if suggestions:
             message += f"; did you mean {suggestions[0]!r}?"
         elif hint:
@@ -126,11 +126,25 @@ class DeliveryError(ImgoutError):
 
 
 class LedgerError(DeliveryError):
-    """The send ledger file cannot be opened or is not an imgout ledger."""
+    """The send ledger cannot be used right now: locked by another process too long, or not writable."""
+
+
+class LedgerFileError(LedgerError, InputError):
+    """The file named as the send ledger is not one imgout can trust (empty, foreign, damaged, another
+    schema): exit code 2, since the file given must change; it is never taken as a new, empty ledger."""
 
 
 class SchedulerError(DeliveryError):
     """The Dask scheduler cannot be reached."""
+
+
+def _shown(value: object, limit: int = 100) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a huge argument never makes a huge message."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return "a number of thousands of digits"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # Errors of the path the user named (no such folder, a file where a folder should be, a name too long):

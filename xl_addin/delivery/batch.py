@@ -16,6 +16,8 @@ the ledger neither read nor written).
 from __future__ import annotations
 
 import multiprocessing
+import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,10 +27,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..common.yamlfile import read_yaml_mapping
-from ..errors import ClientsFileError, ImgoutError, ProfileError, SchedulerError
+from ..common.yamlfile import read_yaml_mapping, shorten
+from ..errors import ClientsFileError, ImgoutError, InputError, ProfileError, SchedulerError
 from ..model import Market, market_for
-from ..report.profile import ClientProfile, profile_from_mapping
+from ..report.profile import ClientProfile, printable, profile_from_mapping, text_problem
 from .channel import OK_STATUSES, Channel, ClientStatus, Delivered, PackKey
 from .eml import EmlFolder
 from .log import DeliveryLog
@@ -36,6 +38,7 @@ from .message import check_recipients
 from .pack import Pack, build_detached_pack
 from .settings import DeliverySettings
 from .smtp import SmtpChannel
+from .workers import die_with_parent
 
 
 @dataclass(frozen=True)
@@ -119,16 +122,13 @@ def load_clients(path: Path, market: Market | None = None) -> list[ClientEntry]:
     for number, item in enumerate(raw, start=1):
         label = f"client #{number}"
         if isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            label += f" ({' '.join(item['name'].split())})"
+            label += f" ({shorten(printable(' '.join(item['name'].split())))})"
         where = f"{path}, {label}"
         if not isinstance(item, Mapping):
             raise ClientsFileError(
                 f"Invalid profile in {where}: expected a mapping of profile keys, to and cc"
             )
-        values = dict(item)
-        if values.get("logo") and not Path(str(values["logo"])).is_absolute():
-            values["logo"] = str(path.parent / str(values["logo"]))  # relative to the clients file
-        profile = profile_from_mapping(values, where)
+        profile = profile_from_mapping(item, where, folder=path.parent)  # a logo: beside the clients file
         if not profile.to:
             raise ClientsFileError(
                 f"Invalid profile in {where}: to: at least one recipient address is required"
@@ -140,12 +140,14 @@ def load_clients(path: Path, market: Market | None = None) -> list[ClientEntry]:
             raise ClientsFileError(
                 f"Invalid profile in {where}: name: the same client as {seen_names[name_key]}"
             )
-        if profile.slug in seen_files:
+        # Case-insensitively: on Windows and macOS "Acme-Radiology" and "acme-radiology" are one file.
+        file_key = profile.slug.casefold()
+        if file_key in seen_files:
             raise ClientsFileError(
                 f"Invalid profile in {where}: name: its file name {profile.slug!r} is the same as for "
-                f"{seen_files[profile.slug]}; make the names differ in letters or digits"
+                f"{seen_files[file_key]} (letter case aside); make the names differ in letters or digits"
             )
-        seen_names[name_key] = seen_files[profile.slug] = label
+        seen_names[name_key] = seen_files[file_key] = label
         entries.append(ClientEntry(profile, where))
     return entries
 
@@ -212,7 +214,13 @@ def _built_packs(
         return
     if jobs > 1 and len(profiles) > 1:
         # "spawn": workers start clean; forking a process that runs threads (progress bar, SMTP) is unsafe.
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # Workers exit when this process dies, however it dies (kill -9 included): see .workers.
+        with ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             pending: dict[Future[Pack | BuildFailure], int] = {
                 pool.submit(build_task, profile, *task): i for i, profile in profiles
             }
@@ -230,10 +238,32 @@ def _built_packs(
             try:
                 yield from_pool()
             finally:
-                for future in pending:
-                    future.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
         return
     yield ((i, build_task(profile, *task)) for i, profile in profiles)
+
+
+#: What a Dask scheduler address looks like: tcp://10.0.0.5:8786, tls://host:8786, host:8786.
+_SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss|inproc)://)?[A-Za-z0-9._\-\[\]:]+(?::\d{1,5})?/?")
+
+
+def check_scheduler(address: str) -> str:
+    """``address`` if it looks like a Dask scheduler address; an InputError naming it otherwise."""
+    text = address.strip()
+    if not text or len(text) > 300 or not _SCHEDULER_ADDRESS.fullmatch(text):
+        raise InputError(
+            f"Invalid Dask scheduler address {shorten(address)!r} "
+            "(expected tcp://host:port, tls://host:port or host:port)"
+        )
+    return text
+
+
+def check_edition(edition: str) -> str:
+    """An edition label: short text without control characters (it is part of every pack's key)."""
+    problem = text_problem(edition) or ("longer than 40 characters" if len(edition) > 40 else None)
+    if problem:
+        raise InputError(f"Invalid edition {shorten(printable(edition))!r}: {problem}")
+    return edition.strip()
 
 
 @contextmanager
@@ -244,10 +274,13 @@ def _dask_client(address: str, timeout: str = "10s") -> Iterator[Any]:
         raise SchedulerError(
             "A Dask scheduler needs dask.distributed: pip install 'dask[distributed]'"
         ) from None
+    address = check_scheduler(address)
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise SchedulerError(f"Cannot reach the Dask scheduler at {address!r} ({exc})") from None
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"Invalid Dask scheduler address {shorten(address)!r} ({exc})") from None
     try:
         yield client
     finally:
@@ -284,19 +317,21 @@ def run_batch(
     assumptions: Path | None = None,
     overrides: str | None = None,
     with_pdf: bool = True,
+    edition: str = "",
     progress: Callable[[str, int], None] | None = None,
 ) -> BatchReport:
     """Build every client's pack and deliver it once through ``channel``; never raises for one client.
 
-    ``settings`` gives the allowed recipient domains and the log file. ``progress(client, done)`` is
-    called after each client is finished with.
+    ``settings`` gives the allowed recipient domains and the log file. ``edition`` labels a deliberate
+    new issue of packs whose content did not change (part of each pack's key). ``progress(client, done)``
+    is called after each client is finished with.
     """
     run_id = uuid.uuid4().hex[:12]
     market = market_for(assumptions, overrides)
     build = (str(Path(assumptions).resolve()) if assumptions is not None else None, overrides, with_pdf)
     results = _Results(progress)
     with channel, DeliveryLog(settings.log, run_id, channel.dry_run) as log:
-        admitted = _admit(entries, settings, market, channel, log, results)
+        admitted = _admit(entries, settings, market, channel, log, results, edition)
         _deliver_built(admitted, build, jobs, scheduler, channel, log, results)
     return BatchReport(run_id, channel.dry_run, results.in_order())
 
@@ -335,6 +370,20 @@ class _Results:
 Admitted = list[tuple[int, ClientProfile, PackKey]]
 
 
+def pack_key(profile: ClientProfile, market: Market, edition: str = "") -> PackKey:
+    """The key of ``profile``'s pack on ``market``: what the client receives, and who receives it."""
+    return PackKey(
+        profile.name,
+        profile.to,
+        profile.cc,
+        market.scenario(profile.scenario),
+        market.assumption_hash,
+        market.version,
+        f"{market.next_year}-{market.horizon_year}",
+        edition,
+    )
+
+
 def _admit(
     entries: Sequence[ClientEntry],
     settings: DeliverySettings,
@@ -342,24 +391,26 @@ def _admit(
     channel: Channel,
     log: DeliveryLog,
     results: _Results,
+    edition: str,
 ) -> Admitted:
     """The clients whose packs are to be built, with checked recipients and their pack keys.
 
     The others are finished here: refused (a bad or disallowed address, an unknown scenario) or settled
-    by an earlier run, as the channel says (already sent, in doubt), so nothing is built for them.
+    by an earlier run, as the channel says (already sent, in doubt, in progress in another run), so
+    nothing is built for them.
     """
     admitted: Admitted = []
     for place, entry in enumerate(entries):
         profile = entry.profile
         try:
             to, cc = check_recipients(profile.to, profile.cc, settings.allowed_domains)
-            scenario = market.scenario(profile.scenario)
+            market.scenario(profile.scenario)
         except ImgoutError as exc:
             log.write(profile, "refused", reason=str(exc))
             results.finish(place, profile, "refused", str(exc))
             continue
         profile = replace(profile, to=to, cc=cc)
-        key = PackKey(profile.name, to, cc, market.version, market.assumption_hash, scenario)
+        key = pack_key(profile, market, edition)
         earlier = channel.settled(key)
         if earlier is not None:
             log.write(profile, earlier.status, message_id=earlier.message_id, reason=earlier.reason)
@@ -380,22 +431,29 @@ def _deliver_built(
 ) -> None:
     """Build the admitted packs and hand each to the channel as it is finished.
 
-    After a delivery that asks to stop (a failure that would repeat for every pack), the remaining
-    packs are not attempted.
+    After a delivery that asks to stop (a failure that would repeat for every pack, a server that cannot
+    be reached), or once the log cannot be written, no further pack is built or attempted: the rest are
+    reported "not attempted" at once.
     """
-    clients = {place: (profile, key) for place, profile, key in admitted}
+    waiting = {place: (profile, key) for place, profile, key in admitted}
     stop_reason = ""
     with _built_packs([(place, profile) for place, profile, _ in admitted], build, jobs, scheduler) as built:
         for place, pack in built:
-            profile, key = clients[place]
+            profile, key = waiting.pop(place)
             if isinstance(pack, BuildFailure):
                 log.write(profile, "build failed", reason=pack.reason)
                 results.finish(place, profile, "failed", f"pack not built: {pack.reason}")
-            elif stop_reason:
-                log.write(profile, "not attempted", reason=stop_reason)
-                results.finish(place, profile, "not attempted", stop_reason)
             else:
                 outcome = channel.deliver(key, pack, log.client(profile))
-                if outcome.stop:
-                    stop_reason = f"not attempted after: {outcome.reason}"
                 results.delivered(place, profile, outcome)
+                if outcome.stop:
+                    stop_reason = (
+                        outcome.stop_reason or f"the run stopped after {profile.name}: {outcome.reason}"
+                    )
+            if not stop_reason and log.broken is not None:
+                stop_reason = str(log.broken)
+            if stop_reason:
+                break
+    for place, (profile, _) in sorted(waiting.items()):
+        log.write(profile, "not attempted", reason=stop_reason)
+        results.finish(place, profile, "not attempted", stop_reason)

@@ -17,9 +17,9 @@ last: the ledger, the SMTP connection) with two methods, both given the pack's :
   file written). ``Delivered.stop`` asks the run to attempt no further pack: the channel failed in a way
   that would fail for every pack (a refused password, an untrusted certificate).
 
-The key is the pack's identity and the same for every channel (client, recipients, model version,
-assumption hash, scenario): the SMTP channel's ledger row, and what a drop folder or an HTTP API would
-use as its idempotency key. A new channel is one module with one class like these, plus the line in
+The key is the pack's identity and the same for every channel (client, scenario, assumption hash, model
+version, period, edition; and its recipients): the SMTP channel's ledger rows, and what a drop folder or
+an HTTP API would use as its idempotency key. A new channel is one module with one class like these, plus the line in
 :func:`.batch.channel_for` (or the caller) that picks it.
 """
 
@@ -37,7 +37,15 @@ if TYPE_CHECKING:
 
 #: What a run did for one client, whichever channel delivered.
 ClientStatus = Literal[
-    "sent", "partly sent", "already sent", "written", "failed", "refused", "in doubt", "not attempted"
+    "sent",
+    "partly sent",
+    "already sent",
+    "written",
+    "failed",
+    "refused",
+    "in doubt",
+    "in progress",
+    "not attempted",
 ]
 #: Statuses that leave a client without a problem to act on.
 OK_STATUSES: tuple[ClientStatus, ...] = ("sent", "already sent", "written")
@@ -45,14 +53,23 @@ OK_STATUSES: tuple[ClientStatus, ...] = ("sent", "already sent", "written")
 
 @dataclass(frozen=True)
 class PackKey:
-    """What makes two deliveries "the same pack": client, recipients, model version, assumptions, scenario."""
+    """What makes two deliveries "the same pack": what the client receives, and who receives it.
+
+    The pack itself is the client, the scenario, the assumption set (its hash), the model's equations
+    (the model version, which changes only when they do, never with a release of the package), the
+    brief's period and an optional edition label. Each recipient receives a pack once: the ledger keeps
+    one row per pack and recipient, so adding a Cc later sends the pack to that Cc only.
+    """
 
     client: str
     to: tuple[str, ...]
     cc: tuple[str, ...]
-    model_version: str
-    assumption_hash: str
     scenario: str
+    assumption_hash: str
+    model_version: str
+    period: str
+    #: An operator's label for a deliberate new issue of an unchanged pack ("2026-03"); "" by default.
+    edition: str = ""
 
     @property
     def recipients(self) -> dict[str, list[str]]:
@@ -60,10 +77,24 @@ class PackKey:
         return {"to": sorted(a.lower() for a in self.to), "cc": sorted(a.lower() for a in self.cc)}
 
     @property
+    def addresses(self) -> dict[str, str]:
+        """Every recipient (lower-cased) -> ``to`` or ``cc``, To first; an address in both counts as To."""
+        roles = {a.lower(): "cc" for a in self.cc}
+        roles.update({a.lower(): "to" for a in self.to})
+        return dict(sorted(roles.items(), key=lambda item: (item[1] != "to", item[0])))
+
+    @property
     def digest(self) -> str:
-        """A SHA-256 of the canonical JSON of every part (the send ledger's primary key)."""
+        """A SHA-256 of the canonical JSON of what the client receives (the send ledger's pack key)."""
         canonical = json.dumps(
-            [self.client, self.recipients, self.model_version, self.assumption_hash, self.scenario],
+            [
+                self.client.casefold(),
+                self.scenario,
+                self.assumption_hash,
+                self.model_version,
+                self.period,
+                self.edition,
+            ],
             ensure_ascii=False,
             separators=(",", ":"),
         )
@@ -83,6 +114,8 @@ class Delivered:
     file: Path | None = None
     #: Attempt no further pack in this run: the failure would repeat for every one.
     stop: bool = False
+    #: Why the packs after this one are not attempted (default: "the run stopped after <client>: <reason>").
+    stop_reason: str = ""
 
 
 class Channel(Protocol):

@@ -14,18 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import os_error
+from ..errors import ImgoutError, os_error
 from ..report.profile import ClientProfile
 
 
 class DeliveryLog:
-    """The JSON-lines log of one run, appended to ``path``; use as a context manager."""
+    """The JSON-lines log of one run, appended to ``path``; use as a context manager.
+
+    A line that cannot be written (a full disk) never interrupts a delivery half-way, which could leave
+    the ledger wrong: :attr:`broken` then holds the error, and the run attempts no further pack.
+    """
 
     def __init__(self, path: Path, run_id: str, dry_run: bool) -> None:
         self.path = Path(path)
         self.run_id = run_id
         self.dry_run = dry_run
         self._file: IO[str] | None = None
+        #: Why the log could not be written, once a line failed (nothing more is written then).
+        self.broken: ImgoutError | None = None
 
     def __enter__(self) -> DeliveryLog:
         try:
@@ -36,8 +42,16 @@ class DeliveryLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._file is not None:
-            self._file.close()
+        file, self._file = self._file, None
+        if file is not None:
+            try:
+                file.close()
+            except OSError as error:
+                self._broke(error)
+
+    def _broke(self, error: OSError) -> None:
+        if self.broken is None:
+            self.broken = os_error(f"Delivery log {self.path} cannot be written (see IMGOUT_LOG)", error)
 
     def write(self, profile: ClientProfile, event: str, **details: Any) -> None:
         """Append one line (and flush it, so the log is complete even if the run is killed)."""
@@ -51,9 +65,14 @@ class DeliveryLog:
             "event": event,
             **details,
         }
-        assert self._file is not None, "use DeliveryLog as a context manager"
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
+        assert self._file is not None or self.broken, "use DeliveryLog as a context manager"
+        if self.broken is not None or self._file is None:
+            return
+        try:
+            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._file.flush()
+        except OSError as error:
+            self._broke(error)
 
     def client(self, profile: ClientProfile) -> ClientLog:
         """The log as one client's channel sees it."""

@@ -8,19 +8,34 @@ Read from environment variables, optionally over a settings file (YAML) given by
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import ssl
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..common.yamlfile import read_yaml_mapping
+from ..common.yamlfile import describe, read_yaml_mapping, shorten
 from ..errors import AddressError, SettingsError
+from ..report.profile import text_problem
 from .message import check_address
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+#: Bounds of the numeric settings (inclusive): a typo cannot make a run hang or wait for ever.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "smtp_port": (1, 65535),
+    "smtp_timeout": (0.1, 600),
+    "retries": (0, 10),
+    "retry_backoff": (0, 60),
+    "give_up_after": (1, 100),
+}
+#: The longest single wait between two attempts, whatever the backoff doubles to.
+MAX_WAIT = 300.0
+MAX_CAFILE_BYTES = 10_000_000
 
 #: Settings-file key -> environment variable. The password has no settings-file key on purpose.
 ENV_VARS: dict[str, str] = {
@@ -33,6 +48,7 @@ ENV_VARS: dict[str, str] = {
     "smtp_helo": "IMGOUT_SMTP_HELO",
     "retries": "IMGOUT_SMTP_RETRIES",
     "retry_backoff": "IMGOUT_SMTP_BACKOFF",
+    "give_up_after": "IMGOUT_SMTP_GIVE_UP_AFTER",
     "mail_from": "IMGOUT_MAIL_FROM",
     "allowed_domains": "IMGOUT_ALLOWED_DOMAINS",
     "ledger": "IMGOUT_LEDGER",
@@ -64,8 +80,10 @@ class DeliverySettings:
     smtp_helo: str | None = None
     #: Extra attempts after a transient failure (4xx, refused connection, timeout).
     retries: int = 3
-    #: Seconds before the first retry; doubled for each further one (0 in tests).
+    #: Seconds before the first retry; doubled for each further one (0 in tests), at most MAX_WAIT.
     retry_backoff: float = 2.0
+    #: Connection failures in a row (refused, timed out, unreachable) after which a run stops trying.
+    give_up_after: int = 3
     mail_from: str = "imgout@localhost"
     #: Lower-case domains; empty means any domain is allowed.
     allowed_domains: tuple[str, ...] = ()
@@ -139,11 +157,30 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
 
 
 def _convert(key: str, where: str, value: Any) -> Any:
-    """One raw setting (text from the environment, or a YAML value) -> its typed value, or a SettingsError."""
-    text = str(value).strip()
+    """One raw setting (text from the environment, or a YAML value) -> its typed value, or a SettingsError.
+
+    The type of a value from a file is checked before it is turned into text: a list or a mapping where
+    text is expected is refused as such, never printed whole.
+    """
+    if key == "allowed_domains" and isinstance(value, list):
+        items = value
+    elif isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise SettingsError(f"Invalid setting {where}: expected text or a number, got {describe(value)}")
+    else:
+        items = [value]
+    for item in items:
+        if not isinstance(item, str | int | float) or isinstance(item, bool):
+            raise SettingsError(f"Invalid setting {where}: expected a list of domains, got {describe(item)}")
+        raw = str(item)
+        if len(raw) > 1_000:
+            raise SettingsError(f"Invalid setting {where}: {len(raw):,} characters, at most 1,000 allowed")
+        problem = text_problem(raw)
+        if problem:
+            raise SettingsError(f"Invalid setting {where}: {problem}")
+    text = str(value).strip() if not isinstance(value, list) else ",".join(map(str, value))
 
     def bad(allowed: str) -> SettingsError:
-        return SettingsError(f"Invalid setting {where}: {text!r} (expected {allowed})")
+        return SettingsError(f"Invalid setting {where}: {shorten(text)!r} (expected {allowed})")
 
     convert = _CONVERTERS.get(key)
     return text if convert is None else convert(key, value, text, bad)
@@ -159,25 +196,44 @@ def _security(key: str, value: Any, text: str, bad: Bad) -> str:
 
 
 def _whole_number(key: str, value: Any, text: str, bad: Bad) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise bad("a whole number") from None
-    if key == "smtp_port" and not 0 < number < 65536:
-        raise bad("a port from 1 to 65535")
-    if number < 0:
-        raise bad("0 or more")
+    low, high = (int(b) for b in BOUNDS[key])
+    allowed = f"a whole number from {low} to {high}"
+    if not (text.isascii() and text.lstrip("+-").isdigit()) or len(text) > 12:
+        raise bad(allowed)
+    number = int(text)
+    if not low <= number <= high:
+        raise bad(allowed)
     return number
 
 
 def _seconds(key: str, value: Any, text: str, bad: Bad) -> float:
+    low, high = BOUNDS[key]
+    allowed = f"a number of seconds from {low:g} to {high:g}"
     try:
-        seconds = float(text)
+        seconds = float(text) if text.isascii() else math.nan
     except ValueError:
-        raise bad("a number of seconds") from None
-    if seconds < 0 or (key == "smtp_timeout" and seconds == 0):
-        raise bad("a positive number of seconds")
+        raise bad(allowed) from None
+    if not math.isfinite(seconds) or not low <= seconds <= high:
+        raise bad(allowed)
     return seconds
+
+
+def _host(key: str, value: Any, text: str, bad: Bad) -> str:
+    name = text[1:-1] if key == "smtp_helo" and text.startswith("[") and text.endswith("]") else text
+    try:
+        ipaddress.ip_address(name)
+        return text
+    except ValueError:
+        pass
+    if not _looks_like_domain(name.lower()) or len(name) > 253:
+        raise bad("a host name such as smtp.example.com, or an IP address")
+    return text
+
+
+def _user(key: str, value: Any, text: str, bad: Bad) -> str:
+    if len(text) > 256:
+        raise bad("a login name of at most 256 characters")
+    return text
 
 
 def _domains(key: str, value: Any, text: str, bad: Bad) -> tuple[str, ...]:
@@ -190,9 +246,28 @@ def _domains(key: str, value: Any, text: str, bad: Bad) -> tuple[str, ...]:
 
 
 def _path(key: str, value: Any, text: str, bad: Bad) -> Path:
-    path = Path(text).expanduser()
-    if key == "smtp_cafile" and not path.is_file():
-        raise bad("a readable PEM file of trusted certificates")
+    if not text:
+        raise bad("a file name")
+    return Path(text).expanduser()
+
+
+def _cafile(key: str, value: Any, text: str, bad: Bad) -> Path:
+    """A PEM file of trusted certificates, loaded now: a wrong file is a setting's problem, not TLS's."""
+    path = _path(key, value, text, bad)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise bad(f"a readable PEM file of trusted certificates; {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CAFILE_BYTES:
+        raise bad("a readable PEM file of trusted certificates (a regular file of at most 10 MB)")
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except ssl.SSLError as exc:
+        raise bad(
+            f"a PEM file of trusted certificates; this one holds none OpenSSL can read ({exc.reason})"
+        ) from None
+    except OSError as exc:
+        raise bad(f"a readable PEM file of trusted certificates; {exc.strerror or exc}") from None
     return path
 
 
@@ -205,13 +280,17 @@ def _sender(key: str, value: Any, text: str, bad: Bad) -> str:
 
 #: How each setting that is not plain text is read (the rest stay text).
 _CONVERTERS: dict[str, Callable[[str, Any, str, Bad], Any]] = {
+    "smtp_host": _host,
+    "smtp_helo": _host,
+    "smtp_user": _user,
     "smtp_security": _security,
     "smtp_port": _whole_number,
     "retries": _whole_number,
+    "give_up_after": _whole_number,
     "smtp_timeout": _seconds,
     "retry_backoff": _seconds,
     "allowed_domains": _domains,
-    "smtp_cafile": _path,
+    "smtp_cafile": _cafile,
     "ledger": _path,
     "log": _path,
     "mail_from": _sender,

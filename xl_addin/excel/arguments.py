@@ -55,13 +55,25 @@ _ERROR_TEXTS = frozenset(_ERROR_CODES.values())
 _NOT_PLAIN = frozenset(" #\t\n")
 
 
+#: The longest text an error puts in a cell (Excel's limit is 32,767; a longer message helps nobody).
+ERROR_TEXT_LIMIT = 1_000
+
+
 def describe(value: object) -> str:
-    """A value as an error message shows it: ``2030`` for 2030.0, a date as ``2030-06-30``, else repr."""
+    """A value as an error message shows it: ``2030`` for 2030.0, a date as ``2030-06-30``, else repr (cut
+    to 100 characters)."""
     if isinstance(value, float) and value.is_integer():
         return repr(int(value))
     if isinstance(value, _dt.datetime):
         return value.strftime("%Y-%m-%d")
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
+def fit_cell(text: str, limit: int = ERROR_TEXT_LIMIT) -> str:
+    """One line of at most ``limit`` characters, cut with an ellipsis: what an error shows in a cell."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def invalid(argument: str, given: str, allowed: str) -> InputError:
@@ -166,8 +178,12 @@ class Options:
     overrides: str | None = None
 
     def choose(self, argument: str, given: object) -> object:
-        """An argument of the cell wins; empty, the ``options`` key of the same name applies."""
-        return cell_value(given, argument) or getattr(self, argument)
+        """An argument of the cell wins; empty, the ``options`` key of the same name applies.
+
+        Only an empty cell is "not given": 0 or FALSE as a region is a wrong region, not the whole market.
+        """
+        value = cell_value(given, argument)
+        return getattr(self, argument) if value is None else value
 
     @property
     def factor(self) -> float:

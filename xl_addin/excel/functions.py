@@ -47,7 +47,7 @@ from ..errors import ImgoutError, InputError, InvalidArgument
 from ..model import Entry, Market, market_for
 from ..model.assumptions import DIMENSIONS, normalise, resolve_dimension
 from . import grid
-from .arguments import Options, cell_value, describe, flatten, invalid, options_of, year_of
+from .arguments import Options, cell_value, describe, fit_cell, flatten, invalid, options_of, year_of
 
 __all__ = [
     "ARGUMENT_DOCS",
@@ -248,7 +248,7 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
         try:
             found = compute(*arguments)
         except ImgoutError as exc:
-            found = ERROR_PREFIX + " ".join(str(exc).split())
+            found = ERROR_PREFIX + fit_cell(str(exc))  # fits a cell, whatever argument it quotes
         except Exception as exc:  # a bug: still one line in the cell, the details in the log
             name = function.__name__
             log.exception("%s failed", name)
@@ -277,7 +277,7 @@ def _grid(function: Callable[..., Any], compute: Callable[..., Any], arguments: 
         opts = options_of(arguments[names.index("options")])
         return grid.answer(call, arguments, opts, _market(opts.overrides))
     except ImgoutError as exc:
-        return ERROR_PREFIX + " ".join(str(exc).split())
+        return ERROR_PREFIX + fit_cell(str(exc))
     except Exception as exc:  # a bug: one line in the cell, the details in the log
         log.exception("%s failed on a range", function.__name__)
         detail = " ".join(str(exc).split())[:200] or "unexpected problem"

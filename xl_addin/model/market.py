@@ -76,7 +76,7 @@ from .status import (
     basis_label,
     status_text,
 )
-from .uncertainty import Fan, FanInputs, simulate
+from .uncertainty import MAX_PATHS, Fan, FanInputs, simulate
 
 #: The version of the engine's equations (calibration, paths, splits, bridge, scenarios, Monte Carlo):
 #: raised when a formula changes what a number is, not with every release of the package. Every output
@@ -413,7 +413,8 @@ class Market:
             value = int(year)
         elif isinstance(year, _dt.date):
             value = year.year
-        elif isinstance(year, str) and year.strip().isdigit():
+        # isdecimal, not isdigit: "²⁰³⁰" is digits int() refuses; a year has at most a few of them.
+        elif isinstance(year, str) and year.strip().isdecimal() and len(year.strip()) <= 6:
             value = int(year.strip())
         else:
             value = None
@@ -754,10 +755,18 @@ class Market:
         """The Monte Carlo fan (cached per paths and seed)."""
         u = self.assumptions.uncertainty
         key = (paths or u.paths, u.seed if seed is None else seed, u.annual_volatility)
+        if not 0 < key[0] <= MAX_PATHS:
+            raise InvalidArgument("paths", key[0], f"a whole number from 1 to {MAX_PATHS:,}")
         fan = self._uncertainty_cache.get(key)
         if fan is None:
             fan = self._uncertainty_cache[key] = simulate(self.fan_inputs(), key[0], key[1])
+            _trim_markets()
         return fan
+
+    def footprint(self) -> int:
+        """About how many bytes this market holds: its tables, answers and Monte Carlo fans."""
+        fans = sum(f.sorted_values.nbytes + 3 * f.p50.nbytes for f in self._uncertainty_cache.values())
+        return _MARKET_BYTES + 200 * len(self._cache) + fans
 
     def fan(
         self, year: object, percentile: object = 50, region: object = None, segment: object = None
@@ -856,6 +865,18 @@ class Market:
 # --------------------------------------------------------------------------------- one market per file
 
 _markets: dict[tuple[str, int, int, str], Market] = {}
+#: The markets kept for reuse (one per assumption file and overrides) hold at most about this much memory:
+#: bounded by memory, not count, since one Monte Carlo fan can outweigh a thousand markets.
+CACHE_BYTES = 256 * 2**20
+_MARKET_BYTES = 200_000  # a market without fans: its tables (measured with tracemalloc: about 100 kB)
+
+
+def _trim_markets() -> None:
+    """Forget the least recently used markets until the rest fit :data:`CACHE_BYTES` (the newest stays)."""
+    total = sum(m.footprint() for m in _markets.values())
+    while total > CACHE_BYTES and len(_markets) > 1:
+        oldest = next(iter(_markets))
+        total -= _markets.pop(oldest).footprint()
 
 
 def market_for(path: str | Path | None = None, overrides: str | Mapping[str, object] | None = None) -> Market:
@@ -875,12 +896,13 @@ def market_for(path: str | Path | None = None, overrides: str | Mapping[str, obj
             stamp = (str(file), -1, -1)  # load_assumptions gives the user's error
     text = format_overrides(parse_overrides(overrides)) if overrides else ""
     key = (*stamp, text)
-    market = _markets.get(key)
+    market = _markets.pop(key, None)  # re-inserted below: the dict's order is least recently used first
     if market is None:
         assumptions = with_overrides(load_assumptions(path), text or None)
         market = Market(assumptions)
-        if len(_markets) > 256:
-            _markets.clear()
+        _markets[key] = market
+        _trim_markets()
+    else:
         _markets[key] = market
     return market
 

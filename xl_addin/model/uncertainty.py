@@ -23,6 +23,8 @@ from typing import NamedTuple
 import numpy as np
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
+#: The most paths a simulation may draw: 200,000 x 41 years is 66 MB kept per fan, and about a second.
+MAX_PATHS = 200_000
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from ...common.yamlfile import describe
 from ...errors import AssumptionError
+from ..uncertainty import MAX_PATHS
 from .schema import (
     ANCHOR_KEYS,
     CONSENSUS,
@@ -544,7 +545,7 @@ def check_uncertainty(c: _Checker, raw: Mapping[str, Any]) -> Uncertainty:
     node = c.mapping(raw.get("uncertainty", {}), "uncertainty")
     c.only_keys(node, "uncertainty", ("paths", "seed", "annual_volatility", "note"))
     return Uncertainty(
-        c.integer(node, "paths", "uncertainty", 100, 2_000_000, default=10_000),
+        c.integer(node, "paths", "uncertainty", 100, MAX_PATHS, default=10_000),
         c.integer(node, "seed", "uncertainty", 0, 2**63 - 1, default=20260303),
         c.required_number(node, "annual_volatility", "uncertainty", low=0.0, high=0.5, default=0.008),
         c.text(node, "note", "uncertainty", ""),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ...common.atomic import write_atomic
+from ...common.atomic import write_all_atomic
 from ...errors import InputError, InvalidArgument, os_error
 from ..context import ReportContext
 from .pdf import pdf_bytes
@@ -59,4 +59,9 @@ def write_briefs(context: ReportContext, out_dir: Path, formats: Sequence[str]) 
         raise os_error(f"Cannot create output folder {out_dir}", exc) from None
     if not out_dir.is_dir():
         raise InputError(f"Output folder {out_dir} is not a folder")
-    return {f: write_atomic(out_dir / brief_filename(context, f), data) for f, data in rendered.items()}
+    paths = {f: out_dir / brief_filename(context, f) for f in rendered}
+    try:  # every format or none: a full disk half-way leaves no partial set
+        write_all_atomic({paths[f]: data for f, data in rendered.items()})
+    except OSError as exc:
+        raise os_error(f"Cannot write the brief into {out_dir}", exc) from None
+    return paths

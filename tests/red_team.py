@@ -1,0 +1,1550 @@
+"""Red team: hostile cases against every entry point of imgout, each with what must happen, as a table.
+
+    python -m tests.red_team            # from the repository root; exit code 0 when every case held
+    python -m tests.red_team --only smtp
+
+Entry points: the command line (every command), the Excel functions (through xlwings' own conversion
+layer, tests/xlwings_harness.py), every YAML file (assumptions, profile, clients, settings), the SMTP
+path (a real aiosmtpd server on 127.0.0.1), crashes (``kill -9`` of real processes), concurrency (two
+runs on one ledger), the send ledger itself, secrets, and files that cannot be written (a real full
+tmpfs when it can be mounted). A case is a row: what was done, what must happen, what happened.
+
+Most command-line cases run ``imgout``'s ``main`` in this process (fast); a case that could hang or eat
+memory runs in a child process with a time limit and a memory limit (``RLIMIT_AS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import io
+import json
+import os
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from tests import delivery_support as support  # noqa: E402
+from tests import xlwings_harness as xh  # noqa: E402
+from tests.smtp_server import LocalSMTPServer  # noqa: E402
+
+PASSWORD = "Zebra-7781-secret!"
+UNICODE_PASSWORD = "Pässwörd-ñ-秘密-7781"
+USER = "mailer@imgout.example"
+MEMORY_LIMIT = 1024 * 2**20
+
+
+# ------------------------------------------------------------------------------------------ what a case is
+
+
+@dataclass
+class Observed:
+    """What an entry point did: exit code (or None), what it printed, and any extra facts checked."""
+
+    code: int | None
+    out: str = ""
+    err: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        head = f"exit {self.code}" if self.code is not None else "returned"
+        text = (self.err.strip().splitlines() or self.out.strip().splitlines() or [""])[-1]
+        extra = "; ".join(f"{k}={v}" for k, v in self.facts.items())
+        return " ".join(x for x in (head, text[:110], extra) if x)
+
+
+@dataclass
+class Case:
+    family: str
+    name: str
+    expected: str
+    run: Callable[[], Observed]
+    held: Callable[[Observed], bool]
+
+
+CASES: list[Case] = []
+
+
+def case(family: str, name: str, expected: str, held: Callable[[Observed], bool]) -> Callable[..., Any]:
+    def register(run: Callable[[], Observed]) -> Callable[[], Observed]:
+        CASES.append(Case(family, name, expected, run, held))
+        return run
+
+    return register
+
+
+def clean(o: Observed) -> bool:
+    """No traceback, no internal error, no raw control character on the terminal."""
+    text = o.out + o.err
+    return (
+        "Traceback" not in text
+        and "internal error" not in text
+        and "Exception ignored" not in text
+        and not any(ch in text for ch in "\x1b\x00\x07\x9b\u202e")
+    )
+
+
+def one_line(o: Observed, code: int, *said: str) -> bool:
+    lines = o.err.splitlines()
+    return (
+        o.code == code
+        and len(lines) == 1
+        and lines[0].startswith("imgout: error: ")
+        and all(s in lines[0] for s in said)
+        and clean(o)
+    )
+
+
+def exits(code: int, *said: str) -> Callable[[Observed], bool]:
+    return lambda o: one_line(o, code, *said)
+
+
+def ok(*said: str) -> Callable[[Observed], bool]:
+    return lambda o: o.code == 0 and all(s in o.out + o.err for s in said) and clean(o)
+
+
+# ------------------------------------------------------------------------------------------ running imgout
+
+
+#: Where the cases write (a fresh temporary folder, made by ``main`` and removed at the end).
+WORK = Path(tempfile.gettempdir()) / "imgout-red-team-not-started"
+
+
+@contextlib.contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    for key in [k for k in os.environ if k.startswith(("IMGOUT_", "XDG_STATE_HOME"))]:
+        del os.environ[key]
+    os.environ["XDG_STATE_HOME"] = str(WORK / "state")
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def imgout(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Observed:
+    """``imgout ARGS`` in this process (``main`` as the console script calls it)."""
+    from xl_addin import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    code: int | None = 0
+    with (
+        environment(env or {}),
+        contextlib.chdir(cwd or WORK),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            cli.main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        except BaseException:  # anything escaping main is a failure of the promise
+            err.write(traceback.format_exc())
+            code = None
+    return Observed(code, out.getvalue(), err.getvalue())
+
+
+def _limits(memory: int | None, limit: Callable[[], None] | None = None) -> Callable[[], None]:
+    def apply() -> None:
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        if limit is not None:
+            limit()
+
+    return apply
+
+
+def child(
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    memory: int | None = MEMORY_LIMIT,
+    limit: Callable[[], None] | None = None,
+) -> Observed:
+    """``imgout ARGS`` as a real process, with a time and memory limit."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
+    full.update({"XDG_STATE_HOME": str(WORK / "state"), "COLUMNS": "200"})
+    full.update(env or {})
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "xl_addin", *args],
+            env=full,
+            cwd=WORK,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=_limits(memory, limit),
+        )
+    except subprocess.TimeoutExpired:
+        return Observed(None, err=f"still running after {timeout} s", facts={"hung": True})
+    return Observed(
+        done.returncode, done.stdout, done.stderr, {"seconds": round(time.monotonic() - started, 1)}
+    )
+
+
+def write(name: str, text: str | bytes) -> Path:
+    path = WORK / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def clients_file(name: str, entries: list[dict[str, Any]]) -> Path:
+    return write(name, yaml.safe_dump({"clients": entries}, allow_unicode=True, sort_keys=False))
+
+
+def bomb(key: str) -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
+    return "\n".join(lines) + f"\n{key}: *l8\n"
+
+
+def png(name: str) -> Path:
+    path = WORK / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (4, 4), (10, 20, 30)).save(path, "PNG")
+    return path
+
+
+# ------------------------------------------------------------------------------------------ the command line
+
+
+def _cli_cases() -> None:
+    years = [
+        ("²⁰³⁰", "superscript digits"),
+        ("2030.5", "a fraction"),
+        ("-1", "a negative number"),
+        ("1e309", "a float overflow"),
+        ("9" * 5000, "5000 digits"),
+        ("nan", "nan"),
+        ("inf", "inf"),
+        ("0x7EE", "hexadecimal"),
+        ("2030\x00", "a NUL byte"),
+        ("MMXXX", "roman numerals"),
+        ("2009", "before the first year"),
+        ("2051", "after the last year"),
+        (" ", "blank"),
+    ]
+    for year, what in years:
+        case(
+            "command line",
+            f"forecast year: {what}",
+            "exit 2, one line naming the year",
+            exits(2, "Invalid year"),
+        )(lambda year=year: imgout("forecast", "--", year))
+    case(
+        "command line", "forecast year: Arabic-Indic digits ٢٠٣٠", "exit 0 (a year all the same)", ok("27.88")
+    )(lambda: imgout("forecast", "٢٠٣٠"))
+    for option, value, said in [
+        ("--region", "Mars", "Invalid region"),
+        ("--region", "x" * 10_000, "Invalid region"),
+        ("--region", "APAC\x1b[2J", "Invalid region"),
+        ("--region", "[/bold]", "Invalid region"),
+        ("--segment", "CT\x00", "Invalid segment"),
+        ("--segment", "modality:Mars", "Invalid "),
+        ("--scenario", "bul", "did you mean 'bull'"),
+        ("--scenario", "s" * 5000, "Invalid scenario"),
+        ("--set", "cagr=abc", "cagr"),
+        ("--set", "cagr=1e400", "cagr"),
+        ("--set", "paths=2000000", "200000"),
+        ("--set", "paths=-1", "paths"),
+        ("--set", "seed=" + "9" * 400, "seed"),
+        ("--set", "share.Mars=0.1", "Mars"),
+        ("--set", "=", "Invalid"),
+        ("--set", "k" * 5000 + "=1", "Invalid"),
+        ("--assumptions", "/nonexistent/a.yaml", "not found"),
+    ]:
+        case(
+            "command line",
+            f"forecast {option} {value[:30]!r}{'…' if len(value) > 30 else ''}",
+            "exit 2, one line",
+            exits(2, said),
+        )(lambda option=option, value=value: imgout("forecast", "2030", option, value))
+    case("command line", "series with the years reversed", "exit 2, one line", exits(2))(
+        lambda: imgout("series", "2030", "2020")
+    )
+    case("command line", "cagr over one year", "exit 2, one line", exits(2))(
+        lambda: imgout("cagr", "2030", "2030")
+    )
+    case("command line", "breakdown of an unknown dimension", "exit 2, one line", exits(2, "dimension"))(
+        lambda: imgout("breakdown", "2030", "planets")
+    )
+    case("command line", "an unknown command", "exit 2 (usage)", lambda o: o.code == 2 and clean(o))(
+        lambda: imgout("explode")
+    )
+    case("command line", "--jobs 0", "exit 2 (usage)", lambda o: o.code == 2 and clean(o))(
+        lambda: imgout("batch", "c.yaml", "--jobs", "0")
+    )
+    case("command line", "--jobs 100000", "exit 2 (usage)", lambda o: o.code == 2 and clean(o))(
+        lambda: imgout("batch", "c.yaml", "--jobs", "100000")
+    )
+    case(
+        "command line",
+        "--scheduler 'not a url!!'",
+        "exit 2 at once, one line",
+        lambda o: one_line(o, 2, "Invalid Dask scheduler address") and o.facts["seconds"] < 15,
+    )(lambda: child("batch", "c.yaml", "--scheduler", "not a url!!"))
+    case("command line", "--scheduler with --jobs 2", "exit 2, one line", exits(2, "not both"))(
+        lambda: imgout("batch", "c.yaml", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9")
+    )
+    case(
+        "command line", "--edition with an escape character", "exit 2, one line", exits(2, "Invalid edition")
+    )(lambda: imgout("send", "--client", "A", "--to", "a@x.example", "--edition", "x\x1b"))
+    case("command line", "send without a client", "exit 2, one line", exits(2, "Missing --client"))(
+        lambda: imgout("send", "--to", "a@x.example")
+    )
+    case("command line", "send --to with a header injection", "exit 2, nothing sent", exits(2, "line break"))(
+        lambda: imgout("send", "--client", "A", "--to", "a@x.example\r\nBcc: all@evil.example", "--no-pdf")
+    )
+    case("command line", "send --client with an escape sequence", "exit 2, one line", exits(2, "U+001B"))(
+        lambda: imgout("send", "--client", "A\x1b[31mB", "--to", "a@x.example", "--dry-run", "eml")
+    )
+    case("command line", "workbook --client of 5000 characters", "exit 2, one line", exits(2, "at most 300"))(
+        lambda: imgout("workbook", "--client", "W" * 5000, "--out", "w.xlsx")
+    )
+    case("command line", "workbook --out without .xlsx", "exit 2, one line", exits(2, ".xlsx"))(
+        lambda: imgout("workbook", "--client", "A", "--out", "w.txt")
+    )
+    case("command line", "brief --format exe", "exit 2, one line", exits(2, "Invalid format"))(
+        lambda: imgout("brief", "--client", "A", "--format", "exe", "--out", "b")
+    )
+    case("command line", "brief --out onto a file", "exit 2, one line", exits(2))(
+        lambda: (
+            write("a-file", "x"),
+            imgout("brief", "--client", "A", "--format", "txt", "--out", "a-file"),
+        )[1]
+    )
+    name = "n" * 300
+    for args in (
+        ["workbook", "--client", "A", "--out", f"{name}.xlsx"],
+        ["brief", "--client", "A", "--format", "txt", "--out", name],
+        ["excel", "--out", f"{name}.xlsm"],
+        ["demo", "--out", name],
+        ["send", "--client", "A", "--to", "a@x.example", "--no-pdf", "--dry-run", name],
+    ):
+        case(
+            "command line",
+            f"{args[0]} with a 300-character file name",
+            "exit 2, one line",
+            exits(2, "File name too long"),
+        )(lambda args=args: imgout(*args, env={"IMGOUT_LOG": str(WORK / "log.jsonl")}))
+    case("command line", "excel --out /proc/x.xlsm", "one line, no traceback", exits(2, "/proc/x.xlsm"))(
+        lambda: imgout("excel", "--out", "/proc/x.xlsm")
+    )
+    case("command line", "workbook --out /proc/x.xlsx", "one line, no traceback", exits(2, "/proc/x.xlsx"))(
+        lambda: imgout("workbook", "--client", "A", "--out", "/proc/x.xlsx")
+    )
+    case(
+        "command line",
+        "workbook --out into a folder that cannot be written",
+        "exit 1, one line",
+        lambda o: one_line(o, 1, "Read-only file system") or one_line(o, 1, "Permission denied"),
+    )(_read_only_folder)
+
+
+def _read_only_folder() -> Observed:
+    """A folder imgout may not write to: a read-only tmpfs (root writes through a folder's mode), or,
+    for anyone else, a folder without write permission."""
+    folder = WORK / "read-only"
+    folder.mkdir(exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        folder.chmod(0o555)
+    try:
+        return imgout("workbook", "--client", "A", "--out", str(folder / "w.xlsx"))
+    finally:
+        if mounted.returncode == 0:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+        else:
+            folder.chmod(0o755)
+
+
+# ------------------------------------------------------------------------------------------ YAML files
+
+
+def _yaml_cases() -> None:
+    hostile: list[tuple[str, Callable[[str], str | bytes], str]] = [
+        ("an alias bomb", lambda key: bomb(key), "aliases expand"),
+        ("a key given twice", lambda key: f"{key}: a\n{key}: b\n", "given twice"),
+        ("a 5000-digit integer", lambda key: f"{key}: {'9' * 5000}\n", "more than 30 digits"),
+        ("a 200,000-character text", lambda key: f"{key}: {'x' * 200_000}\n", "at most 100,000"),
+        ("a recursive alias", lambda key: f"{key}: &a [*a]\n", "refers to the value that contains it"),
+        ("nesting 80 deep", lambda key: f"{key}: {'[' * 80}{']' * 80}\n", "levels deep"),
+        (
+            "a python object tag",
+            lambda key: f"{key}: !!python/object/apply:os.system [id]\n",
+            "not valid YAML",
+        ),
+        ("bytes that are not UTF-8", lambda key: b"\xff\xfe\x00garbage", "not UTF-8"),
+        ("a syntax error", lambda key: f"{key}: [unclosed\n", "not valid YAML"),
+        ("a list at the top", lambda key: "- a\n- b\n", "expected a mapping"),
+        ("a 2 MB file", lambda key: "# pad\n" * 350_000, "larger than 1,048,576 bytes"),
+    ]
+    kinds: dict[str, tuple[str, Callable[[Path], list[str]]]] = {
+        "assumptions": ("note", lambda p: ["forecast", "2030", "--assumptions", str(p)]),
+        "profile": ("units", lambda p: ["workbook", "--profile", str(p), "--client", "A", "--out", "w.xlsx"]),
+        "clients": ("clients", lambda p: ["batch", str(p), "--no-pdf", "--dry-run", "eml"]),
+        "settings": (
+            "smtp_host",
+            lambda p: ["batch", str(_good_clients()), "--settings", str(p), "--dry-run", "eml"],
+        ),
+    }
+    for kind, (key, command) in kinds.items():
+        for what, content, said in hostile:
+            if kind == "assumptions" and what == "a list at the top":
+                said = "expected a mapping"
+
+            def run(
+                kind: str = kind,
+                key: str = key,
+                content: Callable[[str], str | bytes] = content,
+                what: str = what,
+                command: Callable[[Path], list[str]] = command,
+            ) -> Observed:
+                path = write(f"yaml/{kind}-{what.replace(' ', '-')}.yaml", content(key))
+                args = command(path)
+                if what == "an alias bomb":
+                    return child(*args)  # in a child process with a memory limit
+                return imgout(*args)
+
+            case("YAML files", f"{kind} file: {what}", "exit 2, one line naming the file", exits(2, said))(
+                run
+            )
+        for special, said in (("/dev/zero", "is not a regular file"), ("fifo", "is not a regular file")):
+
+            def run_special(
+                kind: str = kind, special: str = special, command: Callable[[Path], list[str]] = command
+            ) -> Observed:
+                path = Path(special)
+                if special == "fifo":
+                    path = WORK / f"yaml/{kind}.fifo"
+                    if not path.exists():
+                        os.mkfifo(path)
+                return child(*command(path), timeout=60)
+
+            case(
+                "YAML files",
+                f"{kind} file: {special}",
+                "exit 2 at once (never read, never hangs)",
+                exits(2, said),
+            )(run_special)
+
+
+_GOOD: list[Path] = []
+
+
+def _good_clients() -> Path:
+    if not _GOOD:
+        _GOOD.append(clients_file("good-clients.yaml", [{"name": "Acme", "to": ["cfo@acme.example"]}]))
+    return _GOOD[0]
+
+
+# ------------------------------------------------------------------------------------------ clients and profiles
+
+
+def _profile_cases() -> None:
+    def batch_of(entries: list[dict[str, Any]], name: str = "c.yaml") -> Observed:
+        path = clients_file(f"profiles/{name}", entries)
+        return imgout(
+            "batch",
+            str(path),
+            "--no-pdf",
+            "--dry-run",
+            str(WORK / "eml-profiles"),
+            env={"IMGOUT_LOG": str(WORK / "log.jsonl")},
+        )
+
+    for name, said in [
+        ("Acme\x1b[31mRed", "U+001B"),
+        ("Acme\x00Null", "U+0000"),
+        ("Acme\x7fDel", "U+007F"),
+        ("Acme\x9bCSI", "U+009B"),
+        ("Acme\u202eexe.pdf", "U+202E"),
+        ("A" * 301, "at most 300"),
+        ("", "a client name (text) is required"),
+    ]:
+        case(
+            "clients and profiles",
+            f"client name {name[:12]!r}",
+            "exit 2, one line (nothing written)",
+            exits(2, said),
+        )(lambda name=name: batch_of([{"name": name, "to": ["a@x.example"]}]))
+    for key, value, said in [
+        ("brand_colour", ["a", "b"], "expected text, got a list"),
+        ("brand_colour", "red", "is not a colour"),
+        ("units", {"bn": 1}, "expected text, got a mapping"),
+        ("paper", "A0", "is not allowed"),
+        ("scenario", "bul", "Invalid scenario"),
+        ("focus_regions", ["Mars"], "Invalid region"),
+        ("focus_regions", ["APAC\x07"], "U+0007"),
+        ("notes", "n" * 6000, "at most 5,000"),
+        ("first_year", True, "expected a year"),
+        ("to", "cfo@acme.example\r\nBcc: x@evil.example", None),
+        ("to", [f"r{n}@x.example" for n in range(101)], "at most 100"),
+        ("colour", "red", "unknown key"),
+        ("logo", "../../../../usr/share/pixmaps/debian-logo.png", "is outside the folder"),
+        ("logo", "/usr/share/pixmaps/debian-logo.png", "is outside the folder"),
+        ("logo", "/dev/zero", "is outside the folder"),
+        ("logo", "notes.png", "is not a PNG or JPEG image"),
+    ]:
+        if key == "to" and said is None:  # a header injection: the client is refused, the run goes on
+            case(
+                "clients and profiles",
+                "to: with CR/LF and a Bcc header",
+                "refused, nothing written",
+                lambda o: o.code == 1 and "refused: Invalid To address" in o.err and clean(o),
+            )(lambda value=value: batch_of([{"name": "A", "to": [value]}], "inject.yaml"))
+            continue
+        write("profiles/notes.png", "not an image")
+        case("clients and profiles", f"{key}: {str(value)[:30]!r}", "exit 2, one line", exits(2, said or ""))(
+            lambda key=key, value=value: batch_of([{"name": "A", "to": ["a@x.example"], key: value}])
+        )
+    png("profiles/inside.png")
+    (WORK / "outside.png").unlink(missing_ok=True)
+    png("outside.png")
+    link = WORK / "profiles" / "link.png"
+    if not link.is_symlink():
+        link.symlink_to(WORK / "outside.png")
+    case(
+        "clients and profiles",
+        "logo: a link inside the folder that leads out",
+        "exit 2, one line",
+        exits(2, "is outside the folder"),
+    )(lambda: batch_of([{"name": "A", "to": ["a@x.example"], "logo": "link.png"}]))
+
+    def relative_logo() -> Observed:
+        clients_file("profiles/logo.yaml", [{"name": "Logo Co", "to": ["a@x.example"], "logo": "inside.png"}])
+        return imgout(
+            "batch",
+            "profiles/logo.yaml",
+            "--no-pdf",
+            "--dry-run",
+            "eml-logo",
+            env={"IMGOUT_LOG": str(WORK / "log.jsonl")},
+        )
+
+    case(
+        "clients and profiles",
+        "logo: beside a clients file named relatively",
+        "exit 0, the logo found once",
+        ok("written"),
+    )(relative_logo)
+    case(
+        "clients and profiles",
+        "two names one file apart only in case",
+        "exit 2, one line",
+        exits(2, "letter case aside"),
+    )(
+        lambda: batch_of(
+            [
+                {"name": "Acme-Radiology", "to": ["a@x.example"]},
+                {"name": "acme radiology", "to": ["b@x.example"]},
+            ]
+        )
+    )
+    case("clients and profiles", "the same client twice", "exit 2, one line", exits(2, "the same client as"))(
+        lambda: batch_of([{"name": "Acme", "to": ["a@x.example"]}, {"name": "ACME", "to": ["b@x.example"]}])
+    )
+    for device in ("CON", "aux", "NUL", "COM1", "LPT9"):
+        case(
+            "clients and profiles",
+            f"client named {device}",
+            "written as a safe file name",
+            lambda o, d=device: o.code == 0 and (WORK / "eml-dev" / f"{d}-client.eml").exists() and clean(o),
+        )(
+            lambda device=device: imgout(
+                "batch",
+                str(clients_file(f"profiles/{device}.yaml", [{"name": device, "to": ["a@x.example"]}])),
+                "--no-pdf",
+                "--dry-run",
+                str(WORK / "eml-dev"),
+                env={"IMGOUT_LOG": str(WORK / "log.jsonl")},
+            )
+        )
+    case(
+        "clients and profiles",
+        "client named [/bold] (rich markup)",
+        "exit 0, shown as written",
+        ok("[/bold]"),
+    )(lambda: batch_of([{"name": "[/bold]", "to": ["a@x.example"]}], "markup.yaml"))
+
+
+# ------------------------------------------------------------------------------------------ settings
+
+
+def _settings_cases() -> None:
+    for variable, value, said in [
+        ("IMGOUT_SMTP_TIMEOUT", "nan", "from 0.1 to 600"),
+        ("IMGOUT_SMTP_TIMEOUT", "inf", "from 0.1 to 600"),
+        ("IMGOUT_SMTP_TIMEOUT", "0", "from 0.1 to 600"),
+        ("IMGOUT_SMTP_BACKOFF", "1e308", "from 0 to 60"),
+        ("IMGOUT_SMTP_RETRIES", "1000000000", "from 0 to 10"),
+        ("IMGOUT_SMTP_RETRIES", "-1", "from 0 to 10"),
+        ("IMGOUT_SMTP_GIVE_UP_AFTER", "0", "from 1 to 100"),
+        ("IMGOUT_SMTP_PORT", "70000", "from 1 to 65535"),
+        ("IMGOUT_SMTP_PORT", "25.0", "whole number"),
+        ("IMGOUT_SMTP_HELO", "mail.example\r\nRSET", "U+000D"),
+        ("IMGOUT_SMTP_HOST", "smtp.example.com\nX", "U+000A"),
+        ("IMGOUT_SMTP_SECURITY", "tls", "one of none, starttls, ssl"),
+        ("IMGOUT_MAIL_FROM", "ops@x.example\r\nBcc: y@evil.example", "IMGOUT_MAIL_FROM"),
+        ("IMGOUT_ALLOWED_DOMAINS", "acme example", "domains"),
+        ("IMGOUT_SMTP_CAFILE", "/dev/zero", "a regular file"),
+        ("IMGOUT_YAML_MAX_BYTES", "lots", "IMGOUT_YAML_MAX_BYTES"),
+    ]:
+        case(
+            "settings",
+            f"{variable}={value[:20]!r}",
+            "exit 2, one line naming the setting",
+            exits(2, variable if variable != "IMGOUT_SMTP_HOST" else "IMGOUT_SMTP_HOST", said),
+        )(
+            lambda variable=variable, value=value: imgout(
+                "batch", str(_good_clients()), "--no-pdf", "--dry-run", "eml", env={variable: value}
+            )
+        )
+    write("settings/ca.pem", "not a certificate\n")
+    case(
+        "settings",
+        "IMGOUT_SMTP_CAFILE: a text file",
+        "exit 2: a settings problem, not TLS",
+        exits(2, "PEM file", "IMGOUT_SMTP_CAFILE"),
+    )(
+        lambda: imgout(
+            "batch",
+            str(_good_clients()),
+            "--dry-run",
+            "eml",
+            env={"IMGOUT_SMTP_CAFILE": str(WORK / "settings/ca.pem")},
+        )
+    )
+    case(
+        "settings",
+        "a password in the settings file",
+        "exit 2, the password not echoed",
+        lambda o: one_line(o, 2, "read only from the environment") and PASSWORD not in o.err,
+    )(
+        lambda: imgout(
+            "batch",
+            str(_good_clients()),
+            "--settings",
+            str(write("settings/pw.yaml", f"smtp_password: {PASSWORD}\n")),
+            "--dry-run",
+            "eml",
+        )
+    )
+    case("settings", "a password without a user", "exit 2, one line", exits(2, "IMGOUT_SMTP_USER is not"))(
+        lambda: imgout(
+            "batch", str(_good_clients()), "--dry-run", "eml", env={"IMGOUT_SMTP_PASSWORD": PASSWORD}
+        )
+    )
+    case("settings", "a password to a remote host unencrypted", "exit 2, one line", exits(2, "unencrypted"))(
+        lambda: imgout(
+            "batch",
+            str(_good_clients()),
+            "--dry-run",
+            "eml",
+            env={
+                "IMGOUT_SMTP_PASSWORD": PASSWORD,
+                "IMGOUT_SMTP_USER": USER,
+                "IMGOUT_SMTP_HOST": "mail.example.com",
+            },
+        )
+    )
+    case(
+        "settings",
+        "settings file: smtp_port as a list",
+        "exit 2, one line",
+        exits(2, "expected text or a number, got a list"),
+    )(
+        lambda: imgout(
+            "batch",
+            str(_good_clients()),
+            "--settings",
+            str(write("settings/list.yaml", "smtp_port: [25, 26]\n")),
+            "--dry-run",
+            "eml",
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------------ Excel functions
+
+
+_UDFS: list[Any] = []
+
+
+def excel(name: str, *args: Any) -> Observed:
+    if not _UDFS:
+        _UDFS.append(xh.load_udf_module("xl_addin.udfs", defined_in=["xl_addin.excel.functions"]))
+    udfs = _UDFS[0]
+    functions = sys.modules["xl_addin.excel.functions"]
+    functions.USER_CONFIG = "/nonexistent/xlwings.conf"
+    try:
+        value = xh.call_like_excel(getattr(udfs, name), *args)
+    except BaseException:
+        return Observed(None, err=traceback.format_exc())
+    return Observed(None, out=repr(value)[:300], facts={"value": value})
+
+
+def cell_error(*said: str, limit: int = 1_005) -> Callable[[Observed], bool]:
+    def held(o: Observed) -> bool:
+        value = o.facts.get("value")
+        return (
+            isinstance(value, str)
+            and value.startswith("#N/A ")
+            and "\n" not in value
+            and len(value) <= limit
+            and all(s in value for s in said)
+        )
+
+    return held
+
+
+def number(o: Observed) -> bool:
+    return isinstance(o.facts.get("value"), float)
+
+
+def _excel_cases() -> None:
+    big = "x" * 32_767
+    functions = [
+        ("IMGOUT_FORECAST", (big,)),
+        ("IMGOUT_FORECAST", (2030.0, big)),
+        ("IMGOUT_FORECAST", (2030.0, None, big)),
+        ("IMGOUT_FORECAST", (2030.0, None, None, big)),
+        ("IMGOUT_FORECAST", (2030.0, None, None, None, "k=" + big)),
+        ("IMGOUT_SERIES", (2020.0, big)),
+        ("IMGOUT_CAGR", (big, 2030.0)),
+        ("IMGOUT_SHARE", (2030.0, big)),
+        ("IMGOUT_BREAKDOWN", (2030.0, big)),
+        ("IMGOUT_SCENARIOS", (2020.0, 2030.0, big)),
+        ("IMGOUT_FAN", (2030.0, big)),
+        ("IMGOUT_ASSUMPTION", (big,)),
+        ("IMGOUT_SOURCE", (big,)),
+        ("IMGOUT_LIST", (big,)),
+        ("IMGOUT_INFO", (big,)),
+    ]
+    for name, args in functions:
+        case(
+            "Excel functions",
+            f"{name} with a 32,767-character argument",
+            "#N/A one line that fits a cell",
+            cell_error(),
+        )(lambda name=name, args=args: excel(name, *args))
+    for name, args, said in [
+        ("IMGOUT_FAN", (2030.0, 90.0, None, None, "paths=2000000;seed=7"), "200000"),
+        ("IMGOUT_FAN", (2030.0, True), "Invalid percentile: True"),
+        ("IMGOUT_FAN", (2030.0, 150.0), "percentile"),
+        ("IMGOUT_FAN", (2030.0, -5.0), "percentile"),
+        ("IMGOUT_FORECAST", (2030.0, 0.0), "Invalid region"),
+        ("IMGOUT_FORECAST", (2030.0, False), "Invalid region"),
+        ("IMGOUT_FORECAST", (2030.0, None, 0.0), "Invalid segment"),
+        ("IMGOUT_FORECAST", (2030.0, None, False), "Invalid segment"),
+        ("IMGOUT_FORECAST", (True,), "Invalid year"),
+        ("IMGOUT_FORECAST", (float("nan"),), "Invalid year"),
+        ("IMGOUT_FORECAST", (float("inf"),), "Invalid year"),
+        ("IMGOUT_FORECAST", (xh.excel_error("#DIV/0!"),), "#DIV/0!"),
+        ("IMGOUT_FORECAST", ("²⁰³⁰",), "Invalid year"),
+        ("IMGOUT_FORECAST", (((2030.0, 2031.0),),), "a single value"),
+        ("IMGOUT_FORECAST", (2030.0, "APAC\x00"), "Invalid region"),
+        ("IMGOUT_FORECAST", (2030.0, None, None, None, "cagr=1e400"), "cagr"),
+        ("IMGOUT_SERIES", (2030.0, 2020.0), "last_year"),
+        ("IMGOUT_LIST", ("planets",), "Invalid dimension"),
+        ("IMGOUT_INFO", ("secrets",), "Invalid field"),
+    ]:
+        case(
+            "Excel functions",
+            f"{name}{tuple(a if not isinstance(a, str) or len(a) < 25 else a[:22] + '…' for a in args)}",
+            "#N/A one line",
+            cell_error(said),
+        )(lambda name=name, args=args: excel(name, *args))
+    case(
+        "Excel functions",
+        "=IMGOUT_FAN(2030, 1) after =IMGOUT_FAN(2030, TRUE)",
+        "P1, not TRUE's cached error",
+        number,
+    )(lambda: (excel("IMGOUT_FAN", 2030.0, True), excel("IMGOUT_FAN", 2030.0, 1.0))[1])
+    case(
+        "Excel functions",
+        '=IMGOUT_FAN(2030,90,,,"paths=200000") x 12 seeds',
+        "the market cache stays within its memory bound",
+        lambda o: o.facts.get("held_mb", 1e9) <= o.facts.get("bound_mb", 0),
+    )(_cache_bound)
+    for label, path, said in [
+        ("IMGOUT_ASSUMPTIONS=/dev/zero", "/dev/zero", "is not a regular file"),
+        ("IMGOUT_ASSUMPTIONS=an alias bomb", "bomb", "aliases expand"),
+        ("IMGOUT_ASSUMPTIONS=a missing file", "/nonexistent/a.yaml", "not found"),
+    ]:
+
+        def run(path: str = path) -> Observed:
+            if path == "bomb":
+                path = str(write("yaml/excel-bomb.yaml", bomb("note")))
+            with environment({"IMGOUT_ASSUMPTIONS": path}):
+                sys.modules.get("xl_addin.excel.functions") and sys.modules[
+                    "xl_addin.excel.functions"
+                ].clear_cache()
+                return excel("IMGOUT_FORECAST", 2030.0)
+
+        case("Excel functions", label, "#N/A one line, at once", cell_error(said))(run)
+
+
+def _cache_bound() -> Observed:
+    from xl_addin.model import market as market_module
+
+    for seed in range(12):
+        excel("IMGOUT_FAN", 2030.0, 90.0, None, None, f"paths=200000;seed={seed}")
+    held = sum(m.footprint() for m in market_module._markets.values())
+    fan = 200_000 * 41 * 8
+    return Observed(
+        None,
+        facts={"held_mb": round(held / 2**20), "bound_mb": round((market_module.CACHE_BYTES + fan) / 2**20)},
+    )
+
+
+# ------------------------------------------------------------------------------------------ SMTP, crashes, concurrency
+
+
+@contextlib.contextmanager
+def smtp(**options: Any) -> Iterator[LocalSMTPServer]:
+    server = LocalSMTPServer(options.pop("security", "none"), **options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def delivery_env(server: LocalSMTPServer, folder: Path, **extra: str) -> dict[str, str]:
+    """The tests' delivery settings for ``server``, with the ledger and log in ``folder``."""
+    files = {"IMGOUT_LEDGER": str(folder / "ledger.sqlite3"), "IMGOUT_LOG": str(folder / "delivery.jsonl")}
+    return support.delivery_env(server, folder, **{**files, **extra})
+
+
+def fresh(name: str) -> Path:
+    folder = WORK / "smtp" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def per_client(server: LocalSMTPServer) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for m in server.messages:
+        name = str(m.message["X-Imgout-Client"])
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _smtp_scenario(
+    name: str,
+    server_options: dict[str, Any],
+    env_extra: dict[str, str],
+    runs: list[list[str]],
+    count: int = 3,
+) -> Observed:
+    folder = fresh(name)
+    clients = clients_file(f"smtp/{name}/clients.yaml", support.client_entries(count))
+    down = server_options.pop("down", False)
+    with smtp(**server_options) as server:
+        env = delivery_env(server, folder, **env_extra)
+        if down:
+            server.stop()
+        results = [imgout("batch", str(clients), "--no-pdf", *extra, env=env) for extra in runs]
+        facts = {
+            "codes": [r.code for r in results],
+            "per_client": sorted(per_client(server).values()),
+            "messages": len(server.messages),
+        }
+        log = folder / "delivery.jsonl"
+        facts["attempts"] = log.read_text().count('"event": "attempt"') if log.exists() else 0
+        facts["auths"] = len(server.auth_attempts)
+    last = results[-1]
+    return Observed(last.code, "\n".join(r.out for r in results), "\n".join(r.err for r in results), facts)
+
+
+def _smtp_cases() -> None:
+    case(
+        "SMTP",
+        "451 once per message",
+        "each sent once, two attempts each",
+        lambda o: o.facts["codes"] == [0] and o.facts["per_client"] == [1, 1, 1] and o.facts["attempts"] == 6,
+    )(lambda: _smtp_scenario("451", {"fail_transiently_once_per_message": True}, {}, [[]]))
+    case(
+        "SMTP",
+        "550 for a To",
+        "failed, exit 1, the others sent",
+        lambda o: o.facts["codes"] == [1] and "every recipient refused" in o.err and o.facts["messages"] == 2,
+    )(lambda: _smtp_scenario("550-to", {"reject_permanently": ["cfo2@acme.example"]}, {}, [[]]))
+    case("SMTP", "550 for a Cc, then fixed", "partly sent; the rerun sends to the Cc only", _cc_fixed)(
+        _cc_scenario
+    )
+    case(
+        "SMTP",
+        "server down, 30 clients",
+        "3 connection attempts in all, exit 1",
+        lambda o: (
+            o.facts["codes"] == [1]
+            and o.facts["attempts"] == 3
+            and o.err.count("not attempted: server unreachable") == 29
+        ),
+    )(lambda: _smtp_scenario("down", {"down": True}, {}, [[]], count=30))
+    case(
+        "SMTP",
+        "a server slower than IMGOUT_SMTP_TIMEOUT",
+        "in doubt, says 'timed out', never 'in doubt: in doubt'",
+        lambda o: (
+            "in doubt: timed out (see IMGOUT_SMTP_TIMEOUT)" in o.err
+            and "in doubt: in doubt" not in o.err
+            and o.facts["messages"] == 1
+        ),
+    )(lambda: _smtp_scenario("timeout", {"data_delay": 2.5}, {"IMGOUT_SMTP_TIMEOUT": "1"}, [[], []], count=1))
+    case(
+        "SMTP",
+        "a wrong password, 5 clients",
+        "one AUTH for the batch, exit 1, never shown",
+        lambda o: (
+            o.facts["auths"] == 1
+            and o.facts["codes"] == [1]
+            and "login refused" in o.err
+            and UNICODE_PASSWORD not in o.err + o.out
+        ),
+    )(
+        lambda: _smtp_scenario(
+            "wrong-password",
+            {"security": "starttls", "username": USER, "password": PASSWORD, "auth_mechanisms": ["PLAIN"]},
+            {"IMGOUT_SMTP_PASSWORD": UNICODE_PASSWORD, "IMGOUT_SMTP_USER": USER},
+            [[]],
+            count=5,
+        )
+    )
+    for mechanism in ("PLAIN", "LOGIN"):
+        case(
+            "SMTP",
+            f"a non-ASCII password over AUTH {mechanism}",
+            "accepted, every message sent",
+            lambda o: o.facts["codes"] == [0] and o.facts["messages"] == 3,
+        )(
+            lambda mechanism=mechanism: _smtp_scenario(
+                f"utf8-{mechanism}",
+                {
+                    "security": "starttls",
+                    "username": USER,
+                    "password": UNICODE_PASSWORD,
+                    "auth_mechanisms": [mechanism],
+                },
+                {"IMGOUT_SMTP_USER": USER, "IMGOUT_SMTP_PASSWORD": UNICODE_PASSWORD},
+                [[]],
+            )
+        )
+    case(
+        "SMTP",
+        "STARTTLS with an untrusted certificate",
+        "stops at the first client, says IMGOUT_SMTP_CAFILE",
+        lambda o: (
+            o.facts["codes"] == [1]
+            and "IMGOUT_SMTP_CAFILE" in o.err
+            and o.facts["messages"] == 0
+            and o.err.count("not attempted: the run stopped after Client 01") == 2
+        ),
+    )(lambda: _untrusted())
+    case(
+        "SMTP",
+        "AUTH required, no user configured",
+        "530 once, the rest not attempted",
+        lambda o: (
+            o.facts["codes"] == [1]
+            and "530" in o.err
+            and o.err.count("not attempted: the run stopped after Client 01") == 2
+        ),
+    )(
+        lambda: _smtp_scenario(
+            "530",
+            {"security": "none", "username": USER, "password": PASSWORD},
+            {"IMGOUT_SMTP_USER": "", "IMGOUT_SMTP_PASSWORD": ""},
+            [[]],
+        )
+    )
+    case(
+        "SMTP",
+        "recipients outside IMGOUT_ALLOWED_DOMAINS",
+        "refused, nothing sent to them",
+        lambda o: (
+            o.facts["messages"] == 0 and o.err.count("refused: Recipient outside the allowed domains") == 3
+        ),
+    )(lambda: _smtp_scenario("domains", {}, {"IMGOUT_ALLOWED_DOMAINS": "beta.example"}, [[]]))
+    case(
+        "SMTP",
+        "a rerun after everything was sent",
+        "exit 0, nothing sent again",
+        lambda o: o.facts["codes"] == [0, 0] and o.facts["per_client"] == [1, 1, 1],
+    )(lambda: _smtp_scenario("rerun", {}, {}, [[], []]))
+    case(
+        "SMTP",
+        "a new --edition",
+        "every client gets the new edition once",
+        lambda o: o.facts["codes"] == [0, 0, 0] and o.facts["per_client"] == [2, 2, 2],
+    )(lambda: _smtp_scenario("edition", {}, {}, [[], ["--edition", "2026-03"], ["--edition", "2026-03"]]))
+
+
+def _untrusted() -> Observed:
+    folder = fresh("untrusted")
+    clients = clients_file("smtp/untrusted/clients.yaml", support.client_entries(3))
+    with smtp(security="starttls") as server:
+        env = delivery_env(server, folder)
+        other = LocalSMTPServer("starttls")  # another throwaway CA: not the one that signed the server
+        env["IMGOUT_SMTP_CAFILE"] = str(other.cafile)
+        done = imgout("batch", str(clients), "--no-pdf", env=env)
+        other.close()
+        done.facts = {"codes": [done.code], "messages": len(server.messages)}
+    return done
+
+
+def _cc_scenario() -> Observed:
+    folder = fresh("cc")
+    clients = clients_file("smtp/cc/clients.yaml", support.client_entries(3))
+    with smtp(reject_permanently=["strategy3@acme.example"]) as server:
+        env = delivery_env(server, folder)
+        first = imgout("batch", str(clients), "--no-pdf", env=env)
+        again = imgout("batch", str(clients), "--no-pdf", env=env)
+        server.reject_permanently.clear()
+        fixed = imgout("batch", str(clients), "--no-pdf", env=env)
+        third = [
+            m.rcpt_tos for m in server.messages if str(m.message["X-Imgout-Client"]) == "Client 03 Radiology"
+        ]
+    return Observed(
+        fixed.code,
+        first.out + again.out + fixed.out,
+        first.err + again.err + fixed.err,
+        {"codes": [first.code, again.code, fixed.code], "third": third},
+    )
+
+
+def _cc_fixed(o: Observed) -> bool:
+    return (
+        o.facts["codes"] == [1, 1, 0]
+        and o.facts["third"] == [["cfo3@acme.example"], ["strategy3@acme.example"]]
+        and o.err.count("partly sent") == 2
+    )
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the condition never came")
+        time.sleep(0.05)
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return support.start_imgout(*args, env=env, cwd=WORK)
+
+
+def _crash_cases() -> None:
+    case(
+        "crashes and concurrency",
+        "kill -9 while the server holds DATA",
+        "in doubt, not resent; resolve --delivered settles it",
+        lambda o: o.facts.get("ok") is True,
+    )(_kill_while_sending)
+    case(
+        "crashes and concurrency",
+        "--resend-in-doubt after a kill -9",
+        "sent again with the same Message-ID",
+        lambda o: o.facts.get("same_id") is True and o.code == 0,
+    )(_resend_dead_claim)
+    case(
+        "crashes and concurrency",
+        "--resend-in-doubt while a live run sends",
+        "in progress, not resent",
+        lambda o: o.facts.get("copies") == 1 and "in progress: run" in o.err,
+    )(_live_claim)
+    case(
+        "crashes and concurrency",
+        "two runs at once (one with --resend-in-doubt), 12 clients",
+        "every client exactly once, no 'in doubt'",
+        lambda o: o.facts.get("copies") == [1] * 12 and "in doubt" not in o.err,
+    )(_two_runs)
+    case(
+        "crashes and concurrency",
+        "kill -9 of a --jobs 2 parent",
+        "no worker nor resource tracker left",
+        lambda o: o.facts.get("left") == [],
+    )(_kill_jobs_parent)
+    case(
+        "crashes and concurrency",
+        "Ctrl-C while sending",
+        "exit 130, the pack recorded in doubt",
+        lambda o: o.code == 130 and o.facts.get("status") == "in doubt",
+    )(lambda: _interrupt(signal.SIGINT))
+    case(
+        "crashes and concurrency",
+        "SIGTERM while sending",
+        "exit 143, the pack recorded in doubt",
+        lambda o: o.code == 143 and o.facts.get("status") == "in doubt",
+    )(lambda: _interrupt(signal.SIGTERM))
+    case(
+        "crashes and concurrency",
+        "kill -9 during a workbook write, then a rerun",
+        "the hidden .part is cleaned",
+        lambda o: o.code == 0 and o.facts.get("files") == ["w.xlsx"],
+    )(_part_left)
+
+
+def _kill_while_sending() -> Observed:
+    folder = fresh("kill")
+    clients = clients_file("smtp/kill/clients.yaml", support.client_entries(1))
+    with smtp(data_delay=30) as server:
+        env = delivery_env(server, folder)
+        run = _spawn(["batch", str(clients), "--no-pdf"], env)
+        _wait(lambda: len(server.messages) == 1)
+        run.kill()
+        run.communicate()
+        server.data_delay = 0
+        rerun = imgout("batch", str(clients), "--no-pdf", env=env)
+        resolved = imgout("ledger", "resolve", "Client 01 Radiology", "--delivered", env=env)
+        final = imgout("batch", str(clients), "--no-pdf", env=env)
+        copies = len(server.messages)
+    good = (
+        rerun.code == 1
+        and "in doubt: run " in rerun.err
+        and resolved.code == 0
+        and final.code == 0
+        and copies == 1
+    )
+    return Observed(
+        final.code,
+        rerun.out + final.out,
+        rerun.err + resolved.err + final.err,
+        {"ok": good, "copies": copies},
+    )
+
+
+def _resend_dead_claim() -> Observed:
+    folder = fresh("resend")
+    clients = clients_file("smtp/resend/clients.yaml", support.client_entries(1))
+    with smtp(data_delay=30) as server:
+        env = delivery_env(server, folder)
+        run = _spawn(["batch", str(clients), "--no-pdf"], env)
+        _wait(lambda: len(server.messages) == 1)
+        run.kill()
+        run.communicate()
+        server.data_delay = 0
+        again = imgout("batch", str(clients), "--no-pdf", "--resend-in-doubt", env=env)
+        ids = {m.message_id for m in server.messages}
+    again.facts = {"same_id": len(ids) == 1 and len(server.messages) == 2}
+    return again
+
+
+def _live_claim() -> Observed:
+    folder = fresh("live")
+    clients = clients_file("smtp/live/clients.yaml", support.client_entries(1))
+    with smtp(data_delay=4) as server:
+        env = delivery_env(server, folder)
+        run = _spawn(["batch", str(clients), "--no-pdf"], env)
+        _wait(lambda: len(server.messages) == 1)
+        second = imgout("batch", str(clients), "--no-pdf", "--resend-in-doubt", env=env)
+        run.communicate(timeout=60)
+        second.facts = {"copies": len(server.messages)}
+    return second
+
+
+def _two_runs() -> Observed:
+    folder = fresh("two")
+    clients = clients_file("smtp/two/clients.yaml", support.client_entries(12))
+    with smtp(data_delay=0.1) as server:
+        env = delivery_env(server, folder)
+        runs = [
+            _spawn(["batch", str(clients), "--no-pdf"], env),
+            _spawn(["batch", str(clients), "--no-pdf", "--resend-in-doubt"], env),
+        ]
+        outputs = [r.communicate(timeout=300) for r in runs]
+        copies = sorted(per_client(server).values())
+    return Observed(
+        max(r.returncode for r in runs),
+        "".join(o for o, _ in outputs),
+        "".join(e for _, e in outputs),
+        {"copies": copies},
+    )
+
+
+def _kill_jobs_parent() -> Observed:
+    import psutil
+
+    folder = fresh("jobs")
+    clients = clients_file("smtp/jobs/clients.yaml", support.client_entries(30))
+    env = {"IMGOUT_LEDGER": str(folder / "l.sqlite3"), "IMGOUT_LOG": str(folder / "l.jsonl")}
+    run = _spawn(["batch", str(clients), "--no-pdf", "--jobs", "2", "--dry-run", str(folder / "eml")], env)
+    parent = psutil.Process(run.pid)
+    _wait(lambda: any((folder / "eml").glob("*.eml")))
+    family = parent.children(recursive=True)
+    run.kill()
+    run.communicate()
+    _, alive = psutil.wait_procs(family, timeout=10)
+    return Observed(None, facts={"family": len(family), "left": [p.pid for p in alive]})
+
+
+def _interrupt(signum: int) -> Observed:
+    from xl_addin.delivery.ledger import Ledger
+
+    folder = fresh(f"signal-{signum}")
+    clients = clients_file(f"smtp/signal-{signum}/clients.yaml", support.client_entries(2))
+    with smtp(data_delay=30) as server:
+        env = delivery_env(server, folder)
+        run = _spawn(["batch", str(clients), "--no-pdf"], env)
+        _wait(lambda: len(server.messages) == 1)
+        run.send_signal(signum)
+        out, err = run.communicate(timeout=60)
+    with Ledger(folder / "ledger.sqlite3") as ledger:
+        status = ledger.packs()[0].status
+    return Observed(run.returncode, out, err, {"status": status})
+
+
+def _part_left() -> Observed:
+    folder = WORK / "part"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, sys\nfrom xl_addin.common.atomic import atomic_path\nwith atomic_path(sys.argv[1]) as t:\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+            str(folder / "w.xlsx"),
+        ],
+        timeout=60,
+        cwd=ROOT,
+    )
+    before = sorted(p.name for p in folder.iterdir())
+    done = imgout("workbook", "--client", "A", "--out", str(folder / "w.xlsx"))
+    done.facts = {"before": len(before), "files": sorted(p.name for p in folder.iterdir())}
+    return done
+
+
+# ------------------------------------------------------------------------------------------ the ledger
+
+
+def _ledger_cases() -> None:
+    def damaged(kind: str) -> Observed:
+        folder = fresh(f"ledger-{kind}")
+        clients = clients_file(f"smtp/ledger-{kind}/clients.yaml", support.client_entries(2))
+        with smtp() as server:
+            env = delivery_env(server, folder)
+            first = imgout("batch", str(clients), "--no-pdf", env=env)
+            support.damage_ledger(folder / "ledger.sqlite3", kind)
+            rerun = imgout("batch", str(clients), "--no-pdf", env=env)
+            rerun.facts = {"first": first.code, "messages": len(server.messages)}
+        return rerun
+
+    for kind, said in support.LEDGER_DAMAGE.items():
+        case(
+            "send ledger",
+            f"ledger {kind}",
+            "exit 2, one line, nothing resent",
+            lambda o, said=said: one_line(o, 2, said) and o.facts["messages"] == 2,
+        )(lambda kind=kind: damaged(kind))
+    case(
+        "send ledger",
+        "ledger locked longer than the timeout",
+        "one line per client, nothing sent",
+        lambda o: o.facts.get("messages") == 0 and "is locked" in o.err and clean(o),
+    )(_locked)
+    case(
+        "send ledger",
+        "ledger on a folder that cannot be created",
+        "exit 1 or 2, one line",
+        lambda o: o.code in (1, 2) and len(o.err.splitlines()) == 1 and clean(o),
+    )(
+        lambda: imgout(
+            "batch",
+            str(_good_clients()),
+            "--no-pdf",
+            env={"IMGOUT_LEDGER": str(write("ledger-blocker", "x") / "ledger.sqlite3")},
+        )
+    )
+    case("send ledger", "ledger list with no ledger", "exit 2, one line", exits(2, "no such file"))(
+        lambda: imgout("ledger", "list", env={"IMGOUT_LEDGER": str(WORK / "none.sqlite3")})
+    )
+    case("send ledger", "ledger show an unknown client", "exit 2, one line", exits(2, "no pack for client"))(
+        lambda: imgout("ledger", "show", "Nobody", env={"IMGOUT_LEDGER": str(_sent_ledger())})
+    )
+    case(
+        "send ledger",
+        "ledger resolve without --delivered or --resend",
+        "exit 2, one line",
+        exits(2, "--delivered"),
+    )(lambda: imgout("ledger", "resolve", "Client 01 Radiology", env={"IMGOUT_LEDGER": str(_sent_ledger())}))
+    case("send ledger", "ledger resolve with both", "exit 2, one line", exits(2, "one of them"))(
+        lambda: imgout(
+            "ledger",
+            "resolve",
+            "Client 01 Radiology",
+            "--delivered",
+            "--resend",
+            env={"IMGOUT_LEDGER": str(_sent_ledger())},
+        )
+    )
+    case(
+        "send ledger",
+        "ledger resolve a pack that was sent",
+        "exit 2, one line",
+        exits(2, "nothing to resolve"),
+    )(
+        lambda: imgout(
+            "ledger",
+            "resolve",
+            "Client 01 Radiology",
+            "--resend",
+            env={"IMGOUT_LEDGER": str(_sent_ledger())},
+        )
+    )
+    case("send ledger", "ledger resolve a note with an escape", "exit 2, one line", exits(2, "--note"))(
+        lambda: imgout(
+            "ledger",
+            "resolve",
+            "Client 01 Radiology",
+            "--resend",
+            "--note",
+            "x\x1b[2J",
+            env={"IMGOUT_LEDGER": str(_sent_ledger())},
+        )
+    )
+    case("send ledger", "ledger list --status bogus", "exit 2 (usage)", lambda o: o.code == 2 and clean(o))(
+        lambda: imgout("ledger", "list", "--status", "bogus")
+    )
+
+
+def _sent_ledger() -> Path:
+    """A ledger in which every pack of three clients was sent (made once, by a real run)."""
+    path = WORK / "smtp" / "sent-ledger" / "ledger.sqlite3"
+    if not path.exists():
+        _smtp_scenario("sent-ledger", {}, {}, [[]])
+    return path
+
+
+def _locked() -> Observed:
+    from xl_addin.delivery import ledger as ledger_module
+
+    folder = fresh("locked")
+    clients = clients_file("smtp/locked/clients.yaml", support.client_entries(2))
+    with smtp() as server:
+        env = delivery_env(server, folder)
+        imgout("ledger", "list", env=env)  # nothing yet
+        ledger_module.Ledger(folder / "ledger.sqlite3").close()
+        holder = sqlite3.connect(folder / "ledger.sqlite3", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        saved, ledger_module.LOCK_TIMEOUT = ledger_module.LOCK_TIMEOUT, 0.5
+        try:
+            done = imgout("batch", str(clients), "--no-pdf", env=env)
+        finally:
+            ledger_module.LOCK_TIMEOUT = saved
+            holder.execute("ROLLBACK")
+            holder.close()
+        done.facts = {"messages": len(server.messages)}
+    return done
+
+
+# ------------------------------------------------------------------------------------------ secrets
+
+
+def _secret_cases() -> None:
+    case(
+        "secrets",
+        "the password marker in every output of batch, dry run and the ledger commands",
+        "absent everywhere",
+        lambda o: o.facts.get("places", 0) > 10 and o.facts.get("leaks") == [],
+    )(_marker)
+
+
+def _marker() -> Observed:
+    folder = fresh("marker")
+    clients = clients_file("smtp/marker/clients.yaml", support.client_entries(3))
+    with smtp(
+        security="starttls", username=USER, password=PASSWORD, reject_permanently=["strategy3@acme.example"]
+    ) as server:
+        env = delivery_env(server, folder)
+        outputs = [
+            imgout("batch", str(clients), "--no-pdf", env=env),
+            imgout("batch", str(clients), "--no-pdf", "--dry-run", str(folder / "eml"), env=env),
+            imgout("ledger", "list", env=env),
+            imgout("ledger", "list", "--json", env=env),
+            imgout("ledger", "show", "Client 03 Radiology", env=env),
+            imgout("ledger", "show", "Client 03 Radiology", "--json", env=env),
+            imgout("ledger", "resolve", "Client 03 Radiology", "--resend", env=env),
+        ]
+        messages = [m.raw.decode("latin-1") for m in server.messages]
+    db = sqlite3.connect(folder / "ledger.sqlite3")
+    rows = [
+        repr(db.execute(f"SELECT * FROM {t}").fetchall())
+        for t in ("ledger_info", "runs", "packs", "deliveries", "history")
+    ]
+    db.close()
+    places = [o.out + o.err for o in outputs] + messages + rows
+    places += [p.read_bytes().decode("latin-1") for p in folder.rglob("*") if p.is_file()]
+    forms = {PASSWORD, base64.b64encode(PASSWORD.encode()).decode()}
+    leaks = [i for i, text in enumerate(places) if any(f in text for f in forms)]
+    return Observed(None, facts={"places": len(places), "leaks": leaks})
+
+
+# ------------------------------------------------------------------------------------------ files that cannot be written
+
+
+def _disk_cases() -> None:
+    for command in ("workbook", "demo", "excel", "brief"):
+        case(
+            "full disk",
+            f"{command} onto a full disk",
+            "exit 1, one line, nothing left behind",
+            lambda o: (
+                (one_line(o, 1, "No space left on device") or one_line(o, 1, "File too large"))
+                and o.facts.get("left") == []
+            ),
+        )(lambda command=command: _full_disk(command))
+
+
+@contextlib.contextmanager
+def full_disk(name: str) -> Iterator[tuple[Path, Callable[[], None] | None]]:
+    """A folder on a full 1 MB tmpfs; where none can be mounted (not root), an ordinary folder and a child
+    file-size limit (RLIMIT_FSIZE: writes fail with "File too large", as on a full disk)."""
+    folder = WORK / "disks" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+
+        def limit() -> None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))
+
+        yield folder, limit
+        return
+    try:
+        with open(folder / "filler", "wb") as filler, contextlib.suppress(OSError):
+            filler.write(b"\0" * (2 * 2**20))
+        yield folder, None
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def _full_disk(command: str) -> Observed:
+    with full_disk(command) as (folder, limit):
+        args = {
+            "workbook": ["workbook", "--client", "A", "--out", str(folder / "w.xlsx")],
+            "demo": ["demo", "--out", str(folder / "demo")],
+            "excel": ["excel", "--out", str(folder / "x.xlsm")],
+            "brief": ["brief", "--client", "A", "--format", "all", "--out", str(folder / "b")],
+        }[command]
+        done = child(*args, limit=limit)
+        done.facts["left"] = sorted(p.name for p in folder.rglob("*") if p.is_file() and p.name != "filler")
+    return done
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+
+FAMILIES = {
+    "cli": _cli_cases,
+    "yaml": _yaml_cases,
+    "profiles": _profile_cases,
+    "settings": _settings_cases,
+    "excel": _excel_cases,
+    "smtp": _smtp_cases,
+    "crash": _crash_cases,
+    "ledger": _ledger_cases,
+    "secrets": _secret_cases,
+    "disk": _disk_cases,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)  # the server's own log of refused TLS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(FAMILIES), action="append", help="run only these families")
+    parser.add_argument("--json", type=Path, help="also write every row as JSON to this file")
+    options = parser.parse_args(argv)
+    global WORK
+    WORK = Path(tempfile.mkdtemp(prefix="imgout-red-team-"))
+    for key, register in FAMILIES.items():
+        if not options.only or key in options.only:
+            register()
+    rows = []
+    started = time.monotonic()
+    try:
+        for number, c in enumerate(CASES, start=1):
+            try:
+                observed = c.run()
+                held = bool(c.held(observed))
+            except Exception:
+                observed = Observed(None, err=traceback.format_exc().splitlines()[-1])
+                held = False
+            rows.append((number, c, observed, held))
+            mark = "held" if held else "FAILED"
+            print(
+                f"{number:3d} {mark:6s} [{c.family}] {c.name} -> {c.expected} -> {observed.summary()}",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+    held_count = sum(held for *_, held in rows)
+    print()
+    print(f"{'#':>3}  {'family':22} {'case':58} {'expected':50} {'observed'}")
+    for number, c, observed, held in rows:
+        print(
+            f"{number:3d}  {c.family:22.22} {c.name:58.58} {c.expected:50.50} {'' if held else 'NOT HELD: '}{observed.summary()[:100]}"
+        )
+    print()
+    families: dict[str, list[bool]] = {}
+    for _, c, _, held in rows:
+        families.setdefault(c.family, []).append(held)
+    print("; ".join(f"{family}: {sum(h)} of {len(h)}" for family, h in families.items()))
+    failed = [f"{n} {c.name}" for n, c, _, held in rows if not held]
+    print(f"red team: {held_count} of {len(rows)} cases held in {time.monotonic() - started:.0f} s")
+    if failed:
+        print("not held: " + "; ".join(failed))
+    if options.json:
+        options.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "case": c.name,
+                        "family": c.family,
+                        "expected": c.expected,
+                        "observed": o.summary(),
+                        "held": h,
+                    }
+                    for _, c, o, h in rows
+                ],
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
+    return 0 if held_count == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
