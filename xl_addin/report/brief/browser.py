@@ -27,6 +27,7 @@ import queue
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -68,9 +69,9 @@ _PATH_COMMANDS = (
     "msedge",
 )
 _WINDOWS_APPS = (
-    r"Google\Chrome\Application\chrome.exe",
-    r"Microsoft\Edge\Application\msedge.exe",
-    r"Chromium\Application\chrome.exe",
+    ("Google", "Chrome", "Application", "chrome.exe"),
+    ("Microsoft", "Edge", "Application", "msedge.exe"),
+    ("Chromium", "Application", "chrome.exe"),
 )
 _WINDOWS_ROOTS = ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
 _MAC_APPS = (
@@ -139,7 +140,7 @@ def _install_locations(env: Mapping[str, str], platform: str) -> list[Path]:
     """Where Windows and macOS install the browsers (Linux installs them on PATH)."""
     if platform == "win32":
         roots = [env[r] for r in _WINDOWS_ROOTS if env.get(r)]
-        return [Path(root) / app for root in roots for app in _WINDOWS_APPS]
+        return [Path(root, *app) for root in roots for app in _WINDOWS_APPS]
     if platform == "darwin":
         home = Path(env.get("HOME", "~")).expanduser()
         return [base / app for base in (Path("/Applications"), home / "Applications") for app in _MAC_APPS]
@@ -229,20 +230,42 @@ class _Session:
             self.kill()
 
     def kill(self) -> None:
-        """Kill the browser with every process it started, and the driver."""
-        with contextlib.suppress(ImportError):
-            import psutil
+        """Kill the browser with every process it started; the driver too if it does not then stop."""
+        *driver, browser = self.pids or (0,)
+        _kill_tree(browser)
+        self._jobs.put(None)  # the thread closes Playwright, whose driver then exits by itself
+        self._thread.join(CLOSE_TIMEOUT / 2)
+        if self._thread.is_alive() and driver:
+            _kill_tree(driver[0])
 
-            victims = []
-            for pid in reversed(self.pids):  # the browser first: its children are found through it
-                with contextlib.suppress(psutil.Error):
-                    process = psutil.Process(pid)
-                    victims += [*process.children(recursive=True), process]
-            for process in victims:
-                with contextlib.suppress(psutil.Error):
-                    process.kill()
-            psutil.wait_procs(victims, timeout=5)
-        self._jobs.put(None)
+
+def _kill_tree(pid: int) -> None:
+    """Kill a process and every process it started; wait (5 s at most) until they are gone."""
+    if not pid or pid == os.getpid():
+        return
+    try:
+        import psutil
+
+        process = psutil.Process(pid)
+        victims = [*process.children(recursive=True), process]
+    except Exception:  # psutil missing or the process already gone
+        return
+    for victim in victims:
+        with contextlib.suppress(psutil.Error):
+            victim.kill()
+    deadline = time.monotonic() + 5
+    while any(_alive(v) for v in victims) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _alive(process: Any) -> bool:
+    """Whether a process still runs (a zombie, killed but not yet reaped by its parent, does not)."""
+    import psutil
+
+    try:
+        return bool(process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
 
 
 def _driver_and_browser(browser: Any) -> tuple[int, ...]:
