@@ -301,11 +301,15 @@ def test_a_hung_browser_is_killed_and_started_again(context, monkeypatch):
     with printing_with(BROWSER) as printer:
         printer.print_pdf(_job(context))
         hung = printer.pids[-1]
+        [profile] = [
+            a.split("=", 1)[1] for a in psutil.Process(hung).cmdline() if a.startswith("--user-data-dir=")
+        ]
         os.kill(hung, signal.SIGSTOP)  # alive but answering nothing
         started = time.monotonic()
         assert printer.print_pdf(_job(context)).startswith(b"%PDF")
         assert time.monotonic() - started >= 4.0
         assert gone({hung}) == set() and printer.starts == 2
+        assert not Path(profile).exists()  # its temporary profile is not left behind
 
 
 def _flaky_browser(tmp_path: Path) -> tuple[Path, Path]:

@@ -169,6 +169,7 @@ class _Session:
         self.executable = executable
         self.version = ""
         self.pids: tuple[int, ...] = ()  # the driver and the browser, for killing them
+        self.profile: Path | None = None  # the browser's temporary profile folder (Playwright's)
         self._jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any]] | None] = queue.Queue()
         self._started: Future[None] = Future()
         self._thread = threading.Thread(target=self._run, name="imgout-pdf-browser", daemon=True)
@@ -194,6 +195,7 @@ class _Session:
             )
             self.version = browser.version
             self.pids = _driver_and_browser(browser)
+            self.profile = _profile_folder(self.pids[-1])
             page = browser.new_context(offline=True).new_page()
         except Exception as exc:
             self._started.set_exception(BrowserFailure(f"it did not start: {_reason(exc)}"))
@@ -237,6 +239,10 @@ class _Session:
         self._thread.join(CLOSE_TIMEOUT / 2)
         if self._thread.is_alive() and driver:
             _kill_tree(driver[0])
+        if (
+            self.profile is not None
+        ):  # Playwright removes it when it closes a browser, not always after a kill
+            shutil.rmtree(self.profile, ignore_errors=True)
 
 
 def _kill_tree(pid: int) -> None:
@@ -284,6 +290,18 @@ def _driver_and_browser(browser: Any) -> tuple[int, ...]:
         return (pid,)
 
 
+def _profile_folder(pid: int) -> Path | None:
+    """The ``--user-data-dir`` the browser runs with, if it can be read."""
+    try:
+        import psutil
+
+        arguments = psutil.Process(pid).cmdline()
+    except Exception:
+        return None
+    found = [a.split("=", 1)[1] for a in arguments if a.startswith("--user-data-dir=")]
+    return Path(found[0]) if found else None
+
+
 def _reason(exc: BaseException) -> str:
     """An exception as one short line (Playwright's messages carry a call log on further lines)."""
     text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
@@ -313,7 +331,7 @@ class BrowserPrinter:
 
     @property
     def version(self) -> str:
-        """The browser's product and version once it has started (``HeadlessChrome/156.0...``), else ''."""
+        """The browser's version once it has started (``156.0.8078.108``), else ''."""
         return self._session.version if self._session is not None else ""
 
     @property
