@@ -130,3 +130,55 @@ def test_bench_series_2020_2040(benchmark: Any, udfs: types.ModuleType) -> None:
     assert len(block) == 22 and block[0] == ["year", "value (USD bn)", "growth"]
     if _enabled(benchmark):
         assert benchmark.stats.stats.median <= 200e-6
+
+
+# Classic Windows Excel adds roughly this much to each UDF call (xlwings issue 2315 measured ~2/100 s per
+# call of a trivial imported function); what the user waits for is dominated by the number of calls.
+ROUND_TRIP_SECONDS = 0.020
+
+
+def _grid_and_single_calls(udfs: types.ModuleType) -> tuple[Any, list[Any]]:
+    """=IMGOUT_FORECAST(C5:L5,B6:B13) once, and the 80 cells =IMGOUT_FORECAST(C$5,$B6) of the same sheet."""
+    years = [float(y) for y in range(2021, 2031)]
+    regions = list(udfs.current_market().members("region"))
+    grid = _com_call(
+        "xl_addin.udfs",
+        "IMGOUT_FORECAST",
+        (xh.ExcelRange([years]), xh.ExcelRange([[r] for r in regions]), M, M, M),
+    )
+    singles = [
+        _com_call("xl_addin.udfs", "IMGOUT_FORECAST", (xh.ExcelRange([[y]]), xh.ExcelRange([[r]]), M, M, M))
+        for r in regions
+        for y in years
+    ]
+    return grid, singles
+
+
+def test_bench_grid_10_years_by_8_regions_one_call_vs_80_single_calls(
+    benchmark: Any, udfs: types.ModuleType
+) -> None:
+    """The same 80 numbers as one grid call and as 80 single calls, both through XLPython.CallUDF with
+    cell references (read back through xlwings' Windows Range class), answers cached as on a recalculation."""
+    grid, singles = _grid_and_single_calls(udfs)
+    table = grid()
+    assert [v for row in table for v in row] == [call() for call in singles]  # value for value
+
+    def all_singles() -> None:
+        for call in singles:
+            call()
+
+    benchmark(grid)
+    if _enabled(benchmark):
+        ratios = [_best(all_singles, number=20) / _best(grid, number=20) for _ in range(3)]
+        one, eighty = _best(grid, number=20), _best(all_singles, number=20)
+        benchmark.extra_info.update(
+            grid_seconds=one,
+            singles_seconds=eighty,
+            python_time_ratio=round(max(ratios), 1),
+            round_trips="1 vs 80",
+            user_visible_estimate_seconds=(
+                round(1 * ROUND_TRIP_SECONDS + one, 4),
+                round(80 * ROUND_TRIP_SECONDS + eighty, 4),
+            ),
+        )
+        print(f"\ngrid call {one * 1e6:.0f} us, 80 single calls {eighty * 1e6:.0f} us: {max(ratios):.1f}x")

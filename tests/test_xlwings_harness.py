@@ -303,6 +303,70 @@ def test_a_range_argument_with_ndim_2(sample: types.ModuleType) -> None:
     assert call(sample.SAMPLE_OPTIONS) == ""
 
 
+@pytest.mark.parametrize(
+    ("excel_value", "default", "natural"),
+    [
+        (2030.0, "float:2030.0", "float:2030.0"),
+        (xh.ExcelRange([[2030.0]]), "float:2030.0", "float:2030.0"),  # =F(A1): a one-cell reference
+        (xh.ExcelRange([[1.0, 2.0]]), "list:[1.0, 2.0]", "list:[1.0, 2.0]"),  # =F(A1:B1)
+        (xh.ExcelRange([[1.0], [2.0]]), "list:[1.0, 2.0]", "list:[[1.0], [2.0]]"),  # =F(A1:A2)
+        (
+            xh.ExcelRange([[1.0, 2.0], [3.0, 4.0]]),
+            "list:[[1.0, 2.0], [3.0, 4.0]]",
+            "list:[[1.0, 2.0], [3.0, 4.0]]",
+        ),
+        (((1.0,), (2.0,)), "list:[1.0, 2.0]", "list:[[1.0], [2.0]]"),  # {1;2} or a computed column
+        ((1.0, 2.0), "list:[1.0, 2.0]", "list:[1.0, 2.0]"),  # {1,2} if VBA gets a 1-D array
+        (xh.ExcelRange([[xh.excel_error("#N/A"), None]]), "list:['#N/A', None]", "list:['#N/A', None]"),
+    ],
+)
+def test_references_and_orientation_with_ndim_natural(
+    udf_module: Any, excel_value: Any, default: str, natural: str
+) -> None:
+    """What grid calls rely on: ``ndim="natural"`` keeps a column a column and one cell a plain value.
+
+    A reference goes through xlwings' Windows ``Range`` read (``is_range_instance``, then ``Range.Value``
+    and the sheet, book and app it belongs to); the default ``ndim`` flattens a column into a row.
+    """
+    module = udf_module(
+        """
+        @xw.func
+        @xw.arg("x", err_to_str=True)
+        def AS_IS(x):
+            \"\"\"Describes what arrived.\"\"\"
+            return f"{type(x).__name__}:{x!r}"
+
+        @xw.func
+        @xw.arg("x", err_to_str=True, ndim="natural")
+        def NATURAL(x):
+            \"\"\"Describes what arrived.\"\"\"
+            return f"{type(x).__name__}:{x!r}"
+        """
+    )
+    assert xh.call_like_excel(module.AS_IS, excel_value) == default
+    assert xh.call_like_excel(module.NATURAL, excel_value) == natural
+
+
+def test_a_reference_is_read_back_from_excel_with_twelve_com_calls(sample: types.ModuleType) -> None:
+    """Each referenced argument costs calls back into Excel (xlwings reads its sheet, book, app and value)."""
+    reference = xh.ExcelRange([[1.0], [2.0]])
+    assert xh.call_like_excel(sample.SAMPLE_DESCRIBE, reference) == "list:[1.0, 2.0]"
+    assert reference.com_calls == [
+        "GetTypeInfo",  # is_range_instance
+        "Worksheet",  # Range.coords: its sheet, position and shape
+        "Row",
+        "Column",
+        "Rows",
+        "Rows.Count",
+        "Columns",
+        "Columns.Count",
+        "Worksheet.Parent",  # conversion: range.sheet.book.app.engine
+        "Workbook.Application",
+        "Application.Hwnd",
+        "Value",  # the values themselves
+    ]
+
+
 def test_dates_in_and_out(sample: types.ModuleType) -> None:
     result = xh.call_like_excel(sample.SAMPLE_NEXT_DAY, xh.excel_date(2030, 1, 2))
     # Written back tz-aware (UTC), as pywin32 needs for a VT_DATE.

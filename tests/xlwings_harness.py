@@ -25,7 +25,8 @@ everything else:
   on write) cannot be imported on Linux (ctypes.windll, win32gui ...). ``install()`` therefore parses
   the installed ``xlwings/_xlwindows.py`` and executes only the pure-Python definitions the UDF path
   uses (``cell_errors``, ``time_types``, ``_clean_value_data_element``, ``_com_time_to_datetime``,
-  ``_datetime_to_com_time``, ``is_range_instance``, ``Engine``), registers that engine as
+  ``_datetime_to_com_time``, ``is_range_instance``, ``Engine``, and the ``Range``, ``Sheet``, ``Book``
+  and ``App`` classes that read a referenced argument), registers that engine as
   ``xlwings.engines["excel"]`` and exposes it as a stand-in ``xlwings._xlwindows`` module. So the
   conversions are xlwings' Windows code, not a re-implementation.
 - ``load_udf_module(name)`` (re)imports a UDF module after the decorators are bound, so its functions
@@ -50,7 +51,11 @@ Excel values (what to pass to ``call_like_excel``)
     text                str;  booleans: bool
     an empty cell       None (a referenced empty cell);  ``=""`` arrives as "" and is read as None
     an omitted argument ``MISSING`` (call_like_excel pads omitted trailing optional arguments with it)
-    a range / array     tuple of row tuples, e.g. ``((1.0, 2.0), (3.0, 4.0))``; a single cell is a scalar
+    a reference         ``ExcelRange([[1.0, 2.0]])`` (``=F(A1:B1)``; a one-cell reference ``ExcelRange([[1.0]])``):
+                        an Excel Range COM object, read by xlwings' Windows Range class (``Range.Value``
+                        and 11 other calls back into Excel, listed in ``com_calls``)
+    an array            tuple of row tuples, e.g. ``((1.0, 2.0), (3.0, 4.0))`` (an array constant or a
+                        computed array such as ``SEQUENCE(2,2)``); a single value is a scalar
     a date cell         ``excel_date(2030, 1, 1)`` (a pywintypes datetime, tz UTC) when the argument is
                         a reference to a date-formatted cell; a date computed in the formula
                         (``DATE(2030,1,1)``, ``TODAY()``) is a plain number: ``excel_serial(...)``
@@ -59,7 +64,8 @@ Excel values (what to pass to ``call_like_excel``)
 What the UDF then receives (default options): floats, str, bool; None for an empty cell, for ``""``
 and for an *error cell* (``@xw.arg(..., err_to_str=True)`` gives "#DIV/0!" instead); naive datetimes
 for date cells; a 1x1 range as a scalar, a single row or column as a flat list, anything larger as a
-list of row lists (``@xw.arg(..., ndim=2)`` always gives row lists). An argument's default is used
+list of row lists (``@xw.arg(..., ndim=2)`` always gives row lists; ``ndim="natural"`` keeps a column as
+a list of one-item rows and a single cell as a scalar). An argument's default is used
 only when it is *omitted*; an empty referenced cell arrives as None. What Excel receives back: a
 scalar for a 1x1 result, a flat list (one row) for a 1xN result, else row lists; None and NaN
 become "", numpy numbers floats, datetimes tz-aware.
@@ -102,6 +108,7 @@ from typing import Any
 __all__ = [
     "CELL_ERRORS",
     "MISSING",
+    "ExcelRange",
     "ExcelWouldNotCallError",
     "ImportedUdfs",
     "UdfRaisedError",
@@ -187,6 +194,75 @@ def excel_error(code: str) -> int:
     return CELL_ERRORS[code]
 
 
+_RANGE_IID = "{00020846-0000-0000-C000-000000000046}"  # Excel.Range, as is_range_instance checks it
+_EXCEL_PID = 4242
+
+
+class ExcelRange:
+    """A reference to cells (``=F(A1:J1)``) as pywin32 hands it over: an Excel ``Range`` COM object.
+
+    ``call_udf`` recognises it with xlwings' ``is_range_instance`` and reads it with xlwings' own Range,
+    Sheet, Book and App classes (through ``conversion.read``), so the argument a UDF receives from a
+    reference is what xlwings makes of it on Windows. ``cells`` are the values of the referenced cells,
+    row by row; ``Value`` answers them as pywin32 does: a scalar for one cell, row tuples otherwise.
+    ``com_calls`` lists every property xlwings read from Excel (each one a call back into Excel).
+    """
+
+    def __init__(self, cells: Sequence[Sequence[Any]], row: int = 1, column: int = 1) -> None:
+        self._cells = tuple(tuple(r) for r in cells)
+        if not self._cells or not self._cells[0] or len({len(r) for r in self._cells}) > 1:
+            raise ValueError("an ExcelRange is a non-empty rectangle of cells")
+        self._row, self._column = row, column
+        self.com_calls: list[str] = []
+        iid = types.SimpleNamespace(iid=_RANGE_IID)
+        info = types.SimpleNamespace(GetTypeAttr=lambda: iid)
+        self._oleobj_ = types.SimpleNamespace(GetTypeInfo=lambda: self._called("GetTypeInfo", info))
+
+    def _called(self, name: str, value: Any) -> Any:
+        self.com_calls.append(name)
+        return value
+
+    @property
+    def Value(self) -> Any:
+        one = len(self._cells) == 1 and len(self._cells[0]) == 1
+        return self._called("Value", self._cells[0][0] if one else self._cells)
+
+    @property
+    def Worksheet(self) -> Any:
+        app = _ComObject(self.com_calls, "Application", Hwnd=1)
+        book = _ComObject(self.com_calls, "Workbook", Application=app)
+        return self._called("Worksheet", _ComObject(self.com_calls, "Worksheet", Parent=book))
+
+    @property
+    def Row(self) -> int:
+        return int(self._called("Row", self._row))
+
+    @property
+    def Column(self) -> int:
+        return int(self._called("Column", self._column))
+
+    @property
+    def Rows(self) -> Any:
+        return self._called("Rows", _ComObject(self.com_calls, "Rows", Count=len(self._cells)))
+
+    @property
+    def Columns(self) -> Any:
+        return self._called("Columns", _ComObject(self.com_calls, "Columns", Count=len(self._cells[0])))
+
+
+class _ComObject:
+    """A COM object's properties; each read is logged as ``Object.Property`` (a call back into Excel)."""
+
+    def __init__(self, log: list[str], kind: str, **properties: Any) -> None:
+        self._log, self._kind, self._properties = log, kind, properties
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._properties:
+            raise AttributeError(name)
+        self._log.append(f"{self._kind}.{name}")
+        return self._properties[name]
+
+
 def as_grid(excel_value: Any) -> list[list[Any]]:
     """The cells a result occupies, row by row: a scalar is one cell, a 1-D array one *row*."""
     if isinstance(excel_value, list | tuple):
@@ -257,6 +333,7 @@ def _install_pywin32_fakes() -> None:
         "win32api": _module("win32api"),
         "win32con": _module("win32con"),
         "win32event": _module("win32event"),
+        "win32process": _module("win32process", GetWindowThreadProcessId=lambda hwnd: (1, _EXCEL_PID)),
         "win32timezone": _module("win32timezone", TimeZoneInfo=_TimeZoneInfo),
         "win32com": _module("win32com", __path__=[]),
         "win32com.client": _module(
@@ -299,6 +376,11 @@ _XLWINDOWS_NAMES = (
     "_clean_value_data_element",
     "Engine",
     "engine",
+    # How call_udf reads an argument that is a cell reference: Range -> Sheet -> Book -> App (engine).
+    "Range",
+    "Sheet",
+    "Book",
+    "App",
 )
 
 
@@ -324,8 +406,10 @@ def _assigned_names(node: ast.stmt) -> set[str]:
 
 
 def _build_windows_engine_module() -> types.ModuleType:
+    import warnings
+
     import xlwings
-    from xlwings import utils
+    from xlwings import base_classes, utils
 
     source_path = Path(xlwings.__file__).with_name("_xlwindows.py")
     tree = ast.parse(source_path.read_text(encoding="utf-8"), filename=str(source_path))
@@ -351,18 +435,23 @@ def _build_windows_engine_module() -> types.ModuleType:
         dt=dt,
         np=np,
         pd=pd,
+        base_classes=base_classes,
+        pythoncom=sys.modules["pythoncom"],
         pywintypes=sys.modules["pywintypes"],
+        win32process=sys.modules["win32process"],
         win32timezone=sys.modules["win32timezone"],
         np_datetime_to_datetime=utils.np_datetime_to_datetime,
+        warn=warnings.warn,
         xlwings=xlwings,
         # Engine.apps and anything that wants a real Excel:
         Apps=_no_com,
-        App=_no_com,
-        Book=_no_com,
-        Range=_CallerRange,
     )
     # Compiled with the real file name and line numbers, so tracebacks point into xlwings' source.
     exec(compile(ast.Module(body=body, type_ignores=[]), str(source_path), "exec"), mod.__dict__)
+    # call_udf wraps Application.Caller (None here) in a Range up front: that one stays a stand-in that
+    # refuses every use; a cell reference (an ExcelRange) gets xlwings' real Range class.
+    windows_range = mod.Range
+    mod.Range = lambda xl: _CallerRange(xl) if xl is None else windows_range(xl)
     return mod
 
 

@@ -1,10 +1,15 @@
 """The front-end workbook ``IMGOUT.xlsm``: an xlwings standalone workbook that uses every IMGOUT_* function.
 
-It is what ``xlwings quickstart IMGOUT --standalone`` makes (xlwings' own ``quickstart_standalone.xlsm``:
-the xlwings VBA module and the ``xlwings.conf`` sheet), with ``UDF Modules`` set to ``xl_addin.udfs`` and a
-demo sheet of live formulas. XlsxWriter writes it so that the table functions are true dynamic-array
-formulas (they spill; a legacy formula would show ``=@IMGOUT_SERIES(...)`` and one cell) and every formula
-stores its computed result, so the file shows numbers before Excel has recalculated it.
+Four sheets, in this order: **Start here** (the set-up steps and troubleshooting of :mod:`.instructions`, a
+status cell that shows the model version once the functions work), **IMGOUT** (one example of every function
+beside its formula), **Table** (grid calls: years across, regions down, one formula) and **xlwings.conf**
+(only ``UDF Modules``: the interpreter comes from the user's xlwings config, see the sheet's note).
+
+The VBA project is xlwings' standalone quickstart project (its ``xlwings`` module and ``Dictionary`` class)
+without the quickstart's ``Module1`` sample macro, with a document module for every sheet
+(:mod:`.vbaproject`). XlsxWriter writes the workbook so that table functions are true dynamic-array
+formulas (they spill) and every formula stores its computed result, so the file shows numbers before
+Excel has recalculated it; every sheet prints landscape, one page wide.
 """
 
 from __future__ import annotations
@@ -20,42 +25,48 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
 from ..common.atomic import atomic_path
 from ..common.formats import excel_money_format, excel_percent_format
-from . import functions
+from . import functions, instructions, vbaproject
 
 UDF_MODULE = "xl_addin.udfs"
-CONF_SHEET = "xlwings.conf"
+START_SHEET = "Start here"
 DEMO_SHEET = "IMGOUT"
+TABLE_SHEET = "Table"
+CONF_SHEET = "xlwings.conf"
+# Sheet -> the code name of its document module in the VBA project, in sheet order.
+SHEETS = {START_SHEET: "Sheet1", DEMO_SHEET: "Sheet2", TABLE_SHEET: "Sheet3", CONF_SHEET: "Sheet4"}
+# The quickstart project's module that is left out: SampleCall imports a Python module named after the
+# workbook, which does not exist here.
+DROPPED_MODULES = ("Module1",)
 # Fixed, so that rebuilding the workbook from the same model gives the same file.
 CREATED = dt.datetime(2026, 3, 3)
 
-# The xlwings.conf settings of xlwings' standalone quickstart workbook, with our UDF module.
-CONF_SETTINGS: tuple[tuple[str, object], ...] = (
-    ("Interpreter_Win", "python"),
-    ("Interpreter_Mac", ""),
-    ("PYTHONPATH", ""),
-    ("Conda Path", ""),
-    ("Conda Env", ""),
-    ("UDF Modules", UDF_MODULE),
-    ("Debug UDFs", False),
-    ("Use UDF Server", False),
-    ("Show Console", False),
+# The xlwings.conf sheet: only what this workbook needs. xlwings reads keys from A1 down to the first empty
+# cell, and a key here overrides the user's xlwings config, so the interpreter is deliberately not here.
+CONF_SETTINGS: tuple[tuple[str, str], ...] = (("UDF Modules", UDF_MODULE),)
+CONF_NOTE = (
+    "Only UDF Modules is set here (xlwings reads A1 down to the first empty cell). The Python that Excel starts "
+    "comes from %USERPROFILE%\\.xlwings\\xlwings.conf (INTERPRETER_WIN, or CONDA PATH and CONDA ENV), which "
+    "'xlwings config create --force' writes with the full path of the Python you ran it in. A row added "
+    "here (Interpreter_Win, Conda Path ...) would override that for this workbook: leave them out."
 )
-
-INSTRUCTIONS = (
-    "1. Install imgout into the Python that Excel uses (pip install imgout; it brings xlwings) and, in Excel, "
-    "File > Options > Trust Center > Macro Settings: tick 'Trust access to the VBA project object model'.",
-    "2. Open this workbook with macros enabled and run the macro ImportPythonUDFs (Alt+F8), or click "
-    "'Import Functions' on the xlwings ribbon: that registers the IMGOUT_* functions (category IMGOUT).",
-    "3. Change the yellow inputs; the formulas in column E follow. An empty input means the default.",
-    "4. A bad input gives one line of text such as #N/A Invalid region: 'Mars' (expected one of ...).",
-    "5. Your own assumptions: set IMGOUT_ASSUMPTIONS to a YAML file (environment variable, or a line "
-    '"IMGOUT_ASSUMPTIONS","C:\\path\\file.yaml" in %USERPROFILE%\\.xlwings\\xlwings.conf); then Ctrl+Alt+F9.',
+ASSUMPTIONS_NOTE = (
+    "Your own assumptions: set IMGOUT_ASSUMPTIONS to a YAML file (environment variable, or a line "
+    '"IMGOUT_ASSUMPTIONS","C:\\path\\file.yaml" in %USERPROFILE%\\.xlwings\\xlwings.conf); then Ctrl+Alt+F9.'
 )
+DEMO_NOTES = (
+    f"Setting up, and what to do when a cell shows #NAME?: sheet '{START_SHEET}'.",
+    "Change the yellow inputs; the formulas in column E follow. An empty input means the default.",
+    "A bad input gives one line of text such as #N/A Invalid region: 'Mars' (expected one of ...).",
+    f"Whole tables (years across, regions down) in one formula: sheet '{TABLE_SHEET}'.",
+)
+STATUS_FORMULA = '=IFERROR(IMGOUT_INFO("version"),"Not working yet: follow the steps below")'
+STATUS_NOT_YET = "Not working yet: follow the steps below"
 
 # The inputs block: label, value (None = empty: the function's default), row offset below the title.
 INPUTS: tuple[tuple[str, object], ...] = (
@@ -117,6 +128,18 @@ def _examples(inputs: dict[str, object]) -> list[Example]:
         Example("Monte Carlo P10, 2030", "=IMGOUT_FAN(2030,10)", lambda: u.IMGOUT_FAN(2030, 10), [money]),
         Example("Monte Carlo P90, 2030", "=IMGOUT_FAN(2030,90)", lambda: u.IMGOUT_FAN(2030, 90), [money]),
         Example(
+            "Publishers' median estimate, 2030",
+            "=IMGOUT_CONSENSUS(2030)",
+            lambda: u.IMGOUT_CONSENSUS(2030),
+            [money],
+        ),
+        Example(
+            "The model over the publishers' median, 2030",
+            '=IMGOUT_CONSENSUS(2030,"model_ratio")',
+            lambda: u.IMGOUT_CONSENSUS(2030, "model_ratio"),
+            [money],
+        ),
+        Example(
             "Published 2030 market size (an assumption)",
             '=IMGOUT_ASSUMPTION("anchors.horizon_size")',
             lambda: u.IMGOUT_ASSUMPTION("anchors.horizon_size"),
@@ -163,6 +186,12 @@ def _examples(inputs: dict[str, object]) -> list[Example]:
             lambda: u.IMGOUT_SCENARIOS(2025, 2030),
             [None, money, money, money],
         ),
+        Example(
+            "Every publisher's estimate in the input year",
+            "=IMGOUT_ESTIMATES($C$9)",
+            lambda: u.IMGOUT_ESTIMATES(year),
+            [None, money, None, None],
+        ),
         Example("Regions (a list for drop-downs)", '=IMGOUT_LIST("region")', lambda: u.IMGOUT_LIST("region")),
         Example("Everything about the model in use", "=IMGOUT_INFO()", lambda: u.IMGOUT_INFO()),
     ]
@@ -174,13 +203,16 @@ def _grid(result: Any) -> list[list[Any]]:
     return [[result]]
 
 
-def _template_vba() -> bytes:
-    """The VBA project of xlwings' standalone quickstart workbook (the xlwings module and its helpers)."""
+def _vba_project() -> bytes:
+    """xlwings' standalone quickstart VBA project without its sample macro, a document module per sheet."""
     import xlwings
 
     template = Path(xlwings.__file__).with_name("quickstart_standalone.xlsm")
     with zipfile.ZipFile(template) as archive:
-        return archive.read("xl/vbaProject.bin")
+        project = archive.read("xl/vbaProject.bin")
+    present = {m.name for m in vbaproject.read_project(project).modules}
+    extra = [name for name in SHEETS.values() if name not in present]
+    return vbaproject.standalone_project(project, DROPPED_MODULES, extra)
 
 
 def build(path: str | os.PathLike[str]) -> Path:
@@ -196,16 +228,170 @@ def _write(path: str) -> None:
     market = functions.current_market()
     wb = xlsxwriter.Workbook(path)
     _set_properties(wb, market.version, market.assumption_hash)
-    wb.add_vba_project(io.BytesIO(_template_vba()), is_stream=True)
+    wb.add_vba_project(io.BytesIO(_vba_project()), is_stream=True)
     wb.set_vba_name("ThisWorkbook")
-    demo = wb.add_worksheet(DEMO_SHEET)
-    demo.set_vba_name("Sheet1")
-    _write_demo_sheet(wb, demo)
-    conf = wb.add_worksheet(CONF_SHEET)
-    conf.set_vba_name("Sheet2")
-    _write_conf_sheet(conf)
-    demo.activate()
+    sheets = {}
+    for name, code_name in SHEETS.items():
+        sheets[name] = wb.add_worksheet(name)
+        sheets[name].set_vba_name(code_name)
+    styles = _Styles(wb)
+    _write_start_sheet(sheets[START_SHEET], styles)
+    _write_demo_sheet(wb, sheets[DEMO_SHEET])
+    _write_table_sheet(sheets[TABLE_SHEET], styles, market)
+    _write_conf_sheet(sheets[CONF_SHEET], styles)
+    for sheet in sheets.values():
+        _print_setup(sheet)
+    sheets[START_SHEET].activate()
     wb.close()
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """Landscape, one page wide, the sheet's name and page numbers in the footer."""
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4; Letter users get the same page scaled by their printer driver
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    sheet.set_footer("&L&A&Rpage &P of &N")
+    sheet.hide_gridlines(1)  # gridlines on screen, not on paper
+
+
+class _Styles:
+    """The few cell formats the sheets share."""
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.bold = wb.add_format({"bold": True})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.head = wb.add_format({"bold": True, "bottom": 1, "valign": "top", "text_wrap": True})
+        self.status = wb.add_format(
+            {"bold": True, "font_color": "#1F4E79", "bg_color": "#DDEBF7", "border": 1}
+        )
+        self.input = wb.add_format({"bg_color": "#FFF2CC", "border": 1})
+        self.input_year = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "bold": True, "num_format": "0"})
+        self.money = wb.add_format({"num_format": excel_money_format()})
+        self.percent = wb.add_format({"num_format": excel_percent_format()})
+        self.code = wb.add_format({"font_name": "Consolas", "font_color": "#1F4E79"})
+
+
+def _write_start_sheet(sheet: Worksheet, st: _Styles) -> None:
+    """The set-up steps, the status cell, what #NAME? means and the troubleshooting table."""
+    sheet.set_column("A:A", 2)
+    sheet.set_column("B:B", 34)
+    sheet.set_column("C:C", 62)
+    sheet.set_column("D:D", 62)
+    sheet.write_string(0, 1, "imgout: the medical imaging outsourcing market in Excel", st.title)
+    sheet.write_string(2, 1, "Status (the model version once the functions work)", st.bold)
+    sheet.write_formula(2, 2, STATUS_FORMULA, st.status, STATUS_NOT_YET)
+    sheet.write_string(3, 1, "#NAME? in a cell", st.bold)
+    sheet.write_string(3, 2, instructions.NAME_MEANING, st.wrap)
+    sheet.set_row(3, 48)
+    sheet.write_string(5, 1, "Set up on Windows (classic Excel)", st.title)
+    row = 6
+    for number, step in enumerate(instructions.STEPS, 1):
+        sheet.write_string(row, 1, f"{number}. {step.title}", st.bold)
+        sheet.write_string(row, 2, instructions.plain(step.text), st.wrap)
+        sheet.set_row(row, 15 * (1 + len(step.text) // 80))
+        row += 1
+    row += 1
+    sheet.write_string(row, 1, "When it does not work", st.title)
+    row += 1
+    for column, heading in enumerate(("Symptom", "Cause", "Fix")):
+        sheet.write_string(row, 1 + column, heading, st.head)
+    for trouble in instructions.TROUBLESHOOTING:
+        row += 1
+        texts = (trouble.symptom, trouble.cause, trouble.fix)
+        for column, text in enumerate(texts):
+            sheet.write_string(row, 1 + column, instructions.plain(text), st.wrap)
+        sheet.set_row(row, 15 * (1 + max(len(t) // 60 for t in texts)))
+    row += 2
+    sheet.write_string(row, 1, "Your own assumptions", st.bold)
+    sheet.write_string(row, 2, ASSUMPTIONS_NOTE, st.wrap)
+    sheet.set_row(row, 30)
+    sheet.write_string(row + 1, 1, "What to look at next", st.bold)
+    sheet.write_string(
+        row + 1,
+        2,
+        f"Sheet {DEMO_SHEET}: every function with its formula; sheet {TABLE_SHEET}: whole tables in one formula.",
+    )
+    sheet.print_area(0, 0, row + 1, 3)
+
+
+def _write_table_sheet(sheet: Worksheet, st: _Styles, market: Any) -> None:
+    """Grid calls: a row of years and a column of regions (yellow inputs) and one formula for the table."""
+    sheet.set_column("A:A", 2)
+    sheet.set_column("B:B", 22)
+    sheet.set_column("C:N", 11)
+    sheet.write_string(0, 1, "Whole tables in one formula: years across, regions down", st.title)
+    sheet.write_string(
+        1,
+        1,
+        "One call answers the whole table (one Excel-to-Python round trip instead of one per cell). "
+        "Change a year or a region: the table follows. A bad cell shows its own #N/A message.",
+    )
+    years = list(range(market.horizon_year - 9, market.horizon_year + 1))
+    regions = list(market.members("region"))
+    top, left = 4, 1  # the years in row 5 (C5:L5), the regions in column B (B6:B13)
+    for c, year in enumerate(years):
+        sheet.write_number(top, left + 1 + c, year, st.input_year)
+    for r, region in enumerate(regions):
+        sheet.write_string(top + 1 + r, left, region, st.input)
+    formula = f"=IMGOUT_FORECAST({_span(top, left + 1, top, left + len(years))},{_span(top + 1, left, top + len(regions), left)})"
+    sheet.write_string(
+        top - 1, left, f"Market size, USD bn: {formula} in {_span(top + 1, left + 1)}", st.bold
+    )
+    table = functions.IMGOUT_FORECAST([float(y) for y in years], [[r] for r in regions])
+    _write_spill(sheet, top + 1, left + 1, formula, table, st.money)
+    # CAGR from the first year to each later year, by region: the same regions, another function.
+    row = top + len(regions) + 3
+    horizons = years[1:]
+    sheet.write_string(
+        row - 1, left, f"CAGR from {years[0]} to each year (=IMGOUT_CAGR(C5,D5:L5,B6:B13))", st.bold
+    )
+    cagr_formula = f"=IMGOUT_CAGR({_span(top, left + 1)},{_span(top, left + 2, top, left + len(years))},{_span(top + 1, left, top + len(regions), left)})"
+    sheet.write_string(row - 1, left, f"CAGR from {years[0]} to each later year: {cagr_formula}", st.bold)
+    cagr = functions.IMGOUT_CAGR(float(years[0]), [float(y) for y in horizons], [[r] for r in regions])
+    for c, year in enumerate(horizons):
+        sheet.write_formula(row, left + 2 + c, f"={_span(top, left + 2 + c)}", st.bold, year)
+    for r, region in enumerate(regions):
+        sheet.write_formula(row + 1 + r, left, f"={_span(top + 1 + r, left)}", None, region)
+    _write_spill(sheet, row + 1, left + 2, cagr_formula, cagr, st.percent)
+    # The same table with its labels, from nothing but formulas: Header=Y.
+    row += len(regions) + 3
+    header_formula = '=IMGOUT_FORECAST(SEQUENCE(1,5,2026),IMGOUT_LIST("region"),,,"Header=Y")'
+    sheet.write_string(row - 1, left, f"With Header=Y, labels included: {header_formula}", st.bold)
+    labelled = functions.IMGOUT_FORECAST(
+        [float(y) for y in range(2026, 2031)], [[r] for r in regions], None, None, "Header=Y"
+    )
+    _write_spill(sheet, row, left, header_formula, labelled, st.money)
+    sheet.print_area(0, 0, row + len(regions), left + len(years))
+
+
+def _span(first_row: int, first_col: int, last_row: int | None = None, last_col: int | None = None) -> str:
+    """``C5`` for one cell, ``C5:L5`` for a range (0-based rows and columns)."""
+    if last_row is None or last_col is None:
+        return xl_rowcol_to_cell(first_row, first_col)
+    return xl_range(first_row, first_col, last_row, last_col)
+
+
+def _write_spill(sheet: Worksheet, row: int, col: int, formula: str, table: Any, number: Format) -> None:
+    """A dynamic-array formula at (row, col) with its stored results: numbers formatted, text as it is."""
+    grid = _grid(table)
+    height, width = len(grid), len(grid[0])
+    first = grid[0][0]
+    sheet.write_dynamic_array_formula(
+        row,
+        col,
+        row + height - 1,
+        col + width - 1,
+        formula,
+        number if isinstance(first, float) else None,
+        first,
+    )
+    for r in range(height):
+        for c in range(width):
+            if (r, c) != (0, 0):
+                value = grid[r][c]
+                sheet.write(row + r, col + c, value, number if isinstance(value, float) else None)
 
 
 def _set_properties(wb: xlsxwriter.Workbook, version: str, assumption_hash: str) -> None:
@@ -234,7 +420,7 @@ def _write_demo_sheet(wb: xlsxwriter.Workbook, demo: Worksheet) -> None:
     demo.set_column("E:E", 26)
     demo.set_column("F:I", 16)
     demo.write_string(0, 1, "imgout: the medical imaging outsourcing market in Excel (USD bn)", title)
-    for i, line in enumerate(INSTRUCTIONS):
+    for i, line in enumerate(DEMO_NOTES):
         demo.write_string(1 + i, 1, line, wrap)
     bold = wb.add_format({"bold": True})
     row = 7
@@ -300,22 +486,14 @@ def _write_example(
     return height + (1 if height > 1 else 0)
 
 
-def _write_conf_sheet(conf: Worksheet) -> None:
-    """The ``xlwings.conf`` sheet: xlwings' settings from A1, then notes on what they mean here."""
+def _write_conf_sheet(conf: Worksheet, st: _Styles) -> None:
+    """The ``xlwings.conf`` sheet: UDF Modules in A1:B1, A2 empty (where xlwings stops reading), the note."""
     conf.set_column("A:A", 22)
     conf.set_column("B:B", 22)
+    conf.set_column("C:C", 90)
     for i, (key, value) in enumerate(CONF_SETTINGS):
         conf.write_string(i, 0, key)
-        if isinstance(value, bool):
-            conf.write_boolean(i, 1, value)
-        elif value:
-            conf.write_string(i, 1, str(value))
-    notes = (
-        "Instructions:",
-        "These settings override the xlwings add-in and %USERPROFILE%\\.xlwings\\xlwings.conf; they must start in A1.",
-        f"UDF Modules = {UDF_MODULE}: 'Import Python UDFs' (macro ImportPythonUDFs) registers its functions.",
-        "PYTHONPATH: leave empty when imgout is installed; else the folder that contains xl_addin.",
-        "Assumptions come from the IMGOUT_ASSUMPTIONS environment variable or user xlwings.conf, not this sheet.",
-    )
-    for i, note in enumerate(notes):
-        conf.write_string(len(CONF_SETTINGS) + 3 + i, 0, note)
+        conf.write_string(i, 1, value)
+    conf.write_string(len(CONF_SETTINGS) + 1, 0, "Note", st.bold)
+    conf.merge_range(len(CONF_SETTINGS) + 1, 1, len(CONF_SETTINGS) + 1, 2, CONF_NOTE, st.wrap)
+    conf.set_row(len(CONF_SETTINGS) + 1, 62)

@@ -13,8 +13,11 @@ Conventions shared by every function:
 - Member names are case-insensitive and take aliases (APAC, NA, US, CT, teleradiology ...).
 - ``options`` is one ``Key=Value;Key=Value`` text or a range of such cells: Units=bn|mn, Dir=V|H,
   Header=Y|N, Status=Y, Total=Y, Currency=USD, Scenario=..., Region=..., Segment=..., and any assumption
-  override (``cagr=0.1``, ``share.APAC=0.25``, ``driver.telemedicine=0.05``). Keys a function has no use
-  for are ignored, so one options cell can serve a whole sheet.
+  override (``cagr=0.1``, ``share.APAC=0.25``, ``driver.telemedicine=0.05``, ``basis=consensus``). Keys a
+  function has no use for are ignored, so one options cell can serve a whole sheet.
+- ``Status=Y`` appends each value's status in the words of :mod:`xl_addin.model.status` (``published``,
+  ``interpolated total, assumed split``, ``projected (bull, override)`` ...), the same words as the
+  command line, the workbook and the brief.
 - Shares and growth rates are fractions (0.091 is 9.1 %); money is USD bn unless Units=mn.
 - A bad input gives one line of text, ``#N/A Invalid region: 'Mars' (expected one of ...)``, never a
   traceback; an error shown by a referenced cell (``#DIV/0!``) is reported as such.
@@ -43,7 +46,8 @@ import xlwings as xw
 from ..errors import ImgoutError, InputError, InvalidArgument
 from ..model import Entry, Market, market_for
 from ..model.assumptions import DIMENSIONS, normalise, resolve_dimension
-from .arguments import Options, cell_value, describe, invalid, options_of, year_of
+from . import grid
+from .arguments import Options, cell_value, describe, flatten, invalid, options_of, year_of
 
 __all__ = [
     "ARGUMENT_DOCS",
@@ -55,6 +59,8 @@ __all__ = [
     "IMGOUT_ASSUMPTION",
     "IMGOUT_BREAKDOWN",
     "IMGOUT_CAGR",
+    "IMGOUT_CONSENSUS",
+    "IMGOUT_ESTIMATES",
     "IMGOUT_FAN",
     "IMGOUT_FORECAST",
     "IMGOUT_INFO",
@@ -92,15 +98,16 @@ ARGUMENT_DOCS: dict[str, str] = {
     "percentile": "Monte Carlo percentile: 10, 50 or 90 (or 0.1, 0.5, 0.9). Empty: 50.",
     "options": "Key=Value;... e.g. Units=mn;Dir=H;Header=N;Status=Y;cagr=0.1 (text or a range).",
     "list_name": "region, service, modality, end user, scenarios, dimensions, drivers, sources, "
-    "anchors, assumptions or functions.",
+    "anchors, estimates, assumptions or functions.",
     "key": "Assumption key, e.g. anchors.horizon_size, cagr, share.APAC, drivers.telemedicine.growth.",
     "field": "What to return: value, label, kind, source, citation, note or key. Empty: value.",
     "reference": "An assumption key, anchor or source id (tbrc, nhs ...). Empty: the market's source.",
     "source_field": "What to return: citation, title, publisher, date, url or key. Empty: citation.",
-    "info_field": "version, hash, file, name, calibration, years or units. Empty: the whole table.",
+    "info_field": "version, hash, file, name, calibration, basis, years or units. Empty: the whole table.",
+    "statistic": "median, min, max, count, model, model_ratio, model_rank or in_span. Empty: median.",
 }
 
-_LISTS = ("scenarios", "dimensions", "drivers", "sources", "anchors", "assumptions", "functions")
+_LISTS = ("scenarios", "dimensions", "drivers", "sources", "anchors", "estimates", "assumptions", "functions")
 
 
 # ---------------------------------------------------------------------------------------------- the market
@@ -232,7 +239,9 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
     try:
         found = results.get(key, _MISS)
         hashable = True
-    except TypeError:  # a range argument (a list) is answered, not cached
+    except TypeError:  # a range argument (a list): a grid call, else answered and not cached
+        if function.__name__ in _GRID_CALLS:
+            return _grid(function, compute, arguments)
         hashable = False
         found = _MISS
     if found is _MISS:
@@ -253,6 +262,30 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
 
 
 _MISS = object()
+
+
+def _grid(function: Callable[..., Any], compute: Callable[..., Any], arguments: tuple[Any, ...]) -> Any:
+    """A call with range arguments: the table of single answers (:mod:`.grid`), or one line for the call."""
+    names, ranged, corner = _GRID_CALLS[function.__name__]
+    # A range of option cells becomes a tuple, so that every cell's call is cached like a single call.
+    arguments = tuple(
+        tuple(flatten(value)) if name == "options" and grid.is_range(value) else value
+        for name, value in zip(names, arguments, strict=True)
+    )
+    call = grid.GridCall(names, ranged, lambda *cell: _answer(function, compute, *cell), corner)
+    try:
+        opts = options_of(arguments[names.index("options")])
+        return grid.answer(call, arguments, opts, _market(opts.overrides))
+    except ImgoutError as exc:
+        return ERROR_PREFIX + " ".join(str(exc).split())
+    except Exception as exc:  # a bug: one line in the cell, the details in the log
+        log.exception("%s failed on a range", function.__name__)
+        detail = " ".join(str(exc).split())[:200] or "unexpected problem"
+        return f"{ERROR_PREFIX}{function.__name__} could not compute this ({detail})"
+
+
+# Function name -> (argument names, the arguments that take ranges, the header's corner text).
+_GRID_CALLS: dict[str, tuple[tuple[str, ...], frozenset[str], Callable[[Options], str]]] = {}
 
 
 def _table(rows: list[list[Any]]) -> tuple[tuple[Any, ...], ...]:
@@ -292,15 +325,32 @@ def _period(
     return start, end
 
 
-def _excel_function(*, volatile: bool = False, docs: dict[str, str] | None = None) -> Callable[[Any], Any]:
-    """Register a function with Excel: category IMGOUT, a doc for every argument, cell errors as text."""
+def _excel_function(
+    *,
+    volatile: bool = False,
+    docs: dict[str, str] | None = None,
+    ranges: tuple[str, ...] = (),
+    corner: Callable[[Options], str] = lambda opts: "",
+) -> Callable[[Any], Any]:
+    """Register a function with Excel: category IMGOUT, a doc for every argument, cell errors as text.
+
+    ``ranges`` names the arguments that also take a row or column (a grid call, :mod:`.grid`): xlwings
+    hands them over with ``ndim="natural"`` (one cell stays a value, a column stays a column) and the
+    wizard says so; ``corner`` is the top-left text of such a table with ``Header=Y``.
+    """
 
     def register(function: Any) -> Any:
-        for name in inspect.signature(function).parameters:
+        names = tuple(inspect.signature(function).parameters)
+        for name in names:
             doc = (docs or {}).get(name) or ARGUMENT_DOCS[name]
-            function = xw.arg(name, doc=doc, err_to_str=True)(function)
+            if name in ranges:
+                function = xw.arg(name, doc=doc + grid.RANGE_DOC, err_to_str=True, ndim="natural")(function)
+            else:
+                function = xw.arg(name, doc=doc, err_to_str=True)(function)
         function = xw.func(category=CATEGORY, volatile=volatile)(function)
         FUNCTIONS[function.__name__] = function
+        if ranges:
+            _GRID_CALLS[function.__name__] = (names, frozenset(ranges), corner)
         return function
 
     return register
@@ -313,9 +363,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {}
 # ---------------------------------------------------------------------------------------------- functions
 
 
-@_excel_function()
+@_excel_function(ranges=("year", "region", "segment", "scenario"), corner=lambda opts: opts.unit_label)
 def IMGOUT_FORECAST(year, region=None, segment=None, scenario=None, options=None):
-    """Market size in a year (USD bn), optionally for one region and one segment, in a scenario."""
+    """Market size in a year (USD bn), optionally for a region, a segment, a scenario. Ranges give a table: years across, regions down."""
     return _answer(IMGOUT_FORECAST, _forecast, year, region, segment, scenario, options)
 
 
@@ -353,9 +403,9 @@ def _series(
     return _table(_layout(rows, opts))
 
 
-@_excel_function()
+@_excel_function(ranges=("from_year", "to_year", "region", "segment", "scenario"), corner=lambda opts: "CAGR")
 def IMGOUT_CAGR(from_year, to_year, region=None, segment=None, scenario=None, options=None):
-    """Compound annual growth from one year to a later one, as a fraction (0.091 shows as 9.1 %)."""
+    """Compound annual growth from one year to a later one, as a fraction (0.091 shows as 9.1 %). Ranges give a table."""
     return _answer(IMGOUT_CAGR, _cagr, from_year, to_year, region, segment, scenario, options)
 
 
@@ -367,9 +417,9 @@ def _cagr(
     return market.cagr(first, last, region, segment, scenario)
 
 
-@_excel_function()
+@_excel_function(ranges=("year", "member", "scenario"), corner=lambda opts: "share")
 def IMGOUT_SHARE(year, member, scenario=None, options=None):
-    """A member's share of the market in a year, as a fraction; the member may be of any dimension."""
+    """A member's share of the market in a year, as a fraction; the member may be of any dimension. Ranges give a table."""
     return _answer(IMGOUT_SHARE, _share, year, member, scenario, options)
 
 
@@ -401,18 +451,17 @@ def _breakdown(year: object, dimension: object, scenario: object, options: objec
     rows_out = market.breakdown(y, dimension, scenario, opts.region)
     dim = market.dimension(dimension)
     period = f"CAGR {market.next_year}-{market.horizon_year}"
-    status = market.status(y, scenario) if opts.status else None
-    extra = ["status"] if status else []
     rows: list[list[Any]] = [
         [market.assumptions.dimensions[dim].label, f"value ({opts.unit_label})", "share", period]
     ]
-    rows[0] += extra
+    rows[0] += ["status"] if opts.status else []
     for r in rows_out:
-        rows.append([r.member, r.value * opts.factor, r.share, r.cagr] + ([status] if status else []))
+        rows.append([r.member, r.value * opts.factor, r.share, r.cagr] + ([r.status] if opts.status else []))
     if opts.total:
         total = sum(r.value for r in rows_out)
         growth = market.cagr(market.next_year, market.horizon_year, opts.region, None, scenario)
-        rows.append(["Total", total * opts.factor, 1.0, growth] + ([status] if status else []))
+        status = [market.status(y, scenario, opts.region)] if opts.status else []
+        rows.append(["Total", total * opts.factor, 1.0, growth, *status])
     return _table(_layout(rows, opts))
 
 
@@ -433,9 +482,9 @@ def _scenarios(
     return _table(_layout(rows, opts))
 
 
-@_excel_function()
+@_excel_function(ranges=("year", "percentile", "region", "segment"), corner=lambda opts: opts.unit_label)
 def IMGOUT_FAN(year, percentile=50, region=None, segment=None, options=None):
-    """A Monte Carlo percentile of the base-scenario market size in a year (P10, P50, P90), USD bn."""
+    """A Monte Carlo percentile of the base-scenario market size in a year (P10, P50, P90), USD bn. Ranges give a table."""
     return _answer(IMGOUT_FAN, _fan, year, percentile, region, segment, options)
 
 
@@ -456,6 +505,57 @@ def _fan(year: object, percentile: object, region: object, segment: object, opti
     if isinstance(p, int | float) and not isinstance(p, bool) and 0 < p < 1:
         p = p * 100  # Excel's PERCENTILE style: 0.9 is P90
     return market.fan(y, p, region, segment) * opts.factor
+
+
+@_excel_function()
+def IMGOUT_ESTIMATES(year, options=None):
+    """Every publisher's estimate of the market in a year: a table of publisher, value, status and source."""
+    return _answer(IMGOUT_ESTIMATES, _estimates, year, options)
+
+
+def _estimates(year: object, options: object) -> Any:
+    opts = options_of(options)
+    market = _market(opts.overrides)
+    y = year_of(market, year)
+    rows: list[list[Any]] = [["publisher", f"value ({opts.unit_label})", "status", "source"]]
+    rows += [[e.publisher, e.value * opts.factor, e.status, e.source.citation()] for e in market.estimates(y)]
+    return _table(_layout(rows, opts))
+
+
+#: What =IMGOUT_CONSENSUS can return: statistic name -> (attribute of Consensus, whether it is money).
+_STATISTICS = {
+    "median": ("median", True),
+    "min": ("minimum", True),
+    "minimum": ("minimum", True),
+    "max": ("maximum", True),
+    "maximum": ("maximum", True),
+    "count": ("count", False),
+    "model": ("model", True),
+    "modelratio": ("model_ratio", False),
+    "ratio": ("model_ratio", False),
+    "modelrank": ("model_rank", False),
+    "rank": ("model_rank", False),
+    "inspan": ("in_span", False),
+}
+_STATISTIC_NAMES = ("median", "min", "max", "count", "model", "model_ratio", "model_rank", "in_span")
+
+
+@_excel_function()
+def IMGOUT_CONSENSUS(year, statistic=None, options=None):
+    """The publishers' consensus in a year: the median estimate (USD bn), or min, max, count, model_ratio."""
+    return _answer(IMGOUT_CONSENSUS, _consensus, year, statistic, options)
+
+
+def _consensus(year: object, statistic: object, options: object) -> Any:
+    opts = options_of(options)
+    market = _market(opts.overrides)
+    wanted = cell_value(statistic, "statistic") or "median"
+    found = _STATISTICS.get(normalise(wanted)) if isinstance(wanted, str) else None
+    if found is None:
+        raise InvalidArgument("statistic", wanted, _STATISTIC_NAMES)
+    attribute, is_money = found
+    value = getattr(market.consensus(year_of(market, year)), attribute)
+    return value * opts.factor if is_money else value
 
 
 @_excel_function(docs={"field": ARGUMENT_DOCS["field"]})
@@ -488,7 +588,13 @@ def _entry_value(market: Market, entry: Entry) -> float:
         return entry.value
     parts = entry.key.split(".")
     if parts[0] == "extension":
-        return float(getattr(market, parts[1]))
+        value = getattr(market, parts[1])
+        if value is None:  # no growth is held after the horizon: it fades
+            raise InputError(
+                f"{entry.key} has no value: after {market.horizon_year} growth fades to "
+                f"extension.long_run_growth over extension.fade_years"
+            )
+        return float(value)
     if parts[0] == "drivers":
         return market.base_driver_growth[parts[1]]
     raise invalid("key", repr(entry.key), "an assumption with a value")
@@ -595,6 +701,8 @@ def _list(dimension: object, options: object) -> Any:
         items, label = tuple(a.sources), "source"
     elif wanted in ("anchors", "anchor"):
         items, label = tuple(a.anchors), "anchor"
+    elif wanted in ("estimates", "estimate", "publishers"):
+        items, label = tuple(a.estimates), "estimate"
     elif wanted in ("assumptions", "assumption", "keys"):
         items, label = tuple(e.key for e in a.entries()), "assumption"
     elif wanted in ("functions", "function"):
@@ -612,6 +720,15 @@ def _list(dimension: object, options: object) -> Any:
 def IMGOUT_INFO(field=None):
     """Model version, assumption hash and file, and the calibration against the published figures."""
     return _answer(IMGOUT_INFO, _info, field)
+
+
+def _basis_text(market: Market) -> str:
+    """What the total follows, in words: the model's calibrated path, the consensus median or a publisher."""
+    if market.basis == market.default_basis:
+        return f"{market.basis} (the calibrated path of {market.assumptions.publication.publisher})"
+    if market.basis == "consensus":
+        return f"consensus (the median of {len(market.assumptions.estimates)} publishers' estimates)"
+    return f"{market.basis} ({market.assumptions.estimates[market.basis].publisher}'s published path)"
 
 
 def _info(field: object) -> Any:
@@ -635,6 +752,7 @@ def _info(field: object) -> Any:
         "years": ("years", f"{market.first_year}-{market.last_year}"),
         "units": ("units", "USD bn; shares and growth as fractions"),
         "calibration": ("calibration", f"{reproduced} of {len(residuals)} published figures reproduced"),
+        "basis": ("basis", _basis_text(market)),
     }
     field = cell_value(field, "field")
     if field is not None:

@@ -1,0 +1,237 @@
+"""Keeps the README's performance table true: every benchmark against its target, scaled to this machine.
+
+Run: python tests/bench_check.py [--only NAME ...] [--slack 1.5]   (CI runs it after the tests)
+
+Each check measures one figure of the README's table and compares it with its target as a ratio to a
+yardstick measured in the same run, so a slower machine gets a proportionally larger budget and a noisy one
+does not fail the build:
+
+- targets that are ratios already ("at most 20x a trivial call") are measured against that trivial
+  baseline in the same run, interleaved, best of several;
+- targets in seconds are scaled by ``yardstick now / yardstick on the reference machine`` (the 2-core
+  machine the README's figures were measured on), the yardstick being a fixed mix of pure-Python and numpy
+  work.
+
+A check fails only when its figure regresses far past its target (``--slack``, 1.5 by default: 50 % past
+the scaled target), so the table stays true without flaky timing tests. Figures are minimums of repeated
+runs (the least disturbed run), printed with the budget they were held to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `tests.` and `xl_addin` importable from the checkout
+    sys.path.insert(0, str(ROOT))
+
+#: The yardstick's time on the reference machine (2 cores, Python 3.11, quiet), in seconds.
+YARDSTICK_REFERENCE = 0.060
+
+
+def yardstick() -> float:
+    """A fixed mix of interpreter and numpy work; its best time tells how fast this machine is now."""
+    import numpy as np
+
+    def work() -> None:
+        total = 0
+        for i in range(150_000):
+            total += i * i % 7
+        values = np.random.default_rng(0).standard_normal(300_000)
+        values.sort()
+        str(sorted(str(i) for i in range(20_000)))
+
+    return min(timeit.repeat(work, number=1, repeat=5))
+
+
+def best(call: Callable[[], Any], number: int = 1, repeat: int = 5) -> float:
+    """Best time of one call (seconds), over `repeat` runs of `number` calls."""
+    return min(timeit.repeat(call, number=number, repeat=repeat)) / number
+
+
+@dataclass(frozen=True)
+class Result:
+    """One line of the report."""
+
+    name: str
+    figure: str  # what was measured, as the README states it
+    value: float  # the measured quantity (a ratio, or seconds)
+    target: float  # the README's target, in the same quantity
+    budget: float  # the target scaled to this machine (seconds) or the ratio target
+    unit: str
+
+    def passed(self, slack: float) -> bool:
+        """Whether the figure is within its budget, with slack."""
+        return self.value <= self.budget * slack
+
+
+# --------------------------------------------------------------------------------------------- the checks
+
+
+def check_warm_lookup(scale: float) -> Result:
+    """A warm scalar forecast costs at most 20x a trivial function of the same signature."""
+    from xl_addin.model import default_market
+
+    market = default_market()
+    market.forecast(2030, "Asia-Pacific", "CT", "bull")
+
+    def trivial(
+        year: object, region: object = None, segment: object = None, scenario: object = "base"
+    ) -> float:
+        return 0.0
+
+    ratios = []
+    for _ in range(3):  # interleaved, so a busy moment slows both alike
+        lookup = best(lambda: market.forecast(2030, "Asia-Pacific", "CT", "bull"), number=20_000)
+        baseline = best(lambda: trivial(2030, "Asia-Pacific", "CT", "bull"), number=20_000)
+        ratios.append(lookup / baseline)
+    ratio = min(ratios)
+    return Result("warm lookup", "warm forecast vs trivial call", ratio, 20.0, 20.0, "x")
+
+
+def check_distinct_lookups(scale: float) -> Result:
+    """10,000 distinct lookups, nothing cached, in at most 50 ms."""
+    from xl_addin.model import default_market
+
+    market = default_market()
+    regions = [None, *market.members("region")]
+    segments = [None, *market.segment_names()]
+    keys = list(
+        itertools.islice(
+            itertools.product(range(2015, 2046), regions, segments, market.scenario_names), 10_000
+        )
+    )
+
+    def recalculate() -> None:
+        market._cache.clear()  # every lookup distinct and cold
+        for key in keys:
+            market.forecast(*key)
+
+    seconds = best(recalculate, repeat=5)
+    return Result("10,000 lookups", "10,000 distinct lookups, cold", seconds, 0.050, 0.050 * scale, "s")
+
+
+def check_monte_carlo(scale: float) -> Result:
+    """Monte Carlo, 100,000 paths x 21 years, in at most 0.5 s."""
+    from xl_addin.model import Market, assumptions_from_text
+    from xl_addin.model.uncertainty import simulate
+
+    market = Market(assumptions_from_text("years: {first: 2020, last: 2040}\n", "2020-2040.yaml"))
+    inputs = market.fan_inputs()
+    seconds = best(lambda: simulate(inputs, 100_000, 1), repeat=3)
+    return Result("Monte Carlo", "100,000 paths x 21 years", seconds, 0.5, 0.5 * scale, "s")
+
+
+def check_cold_start(scale: float) -> Result:
+    """`imgout forecast 2030` in a fresh process at most 2x `python -c "import pandas"`."""
+    imgout = [sys.executable, "-m", "xl_addin", "forecast", "2030"]
+    pandas = [sys.executable, "-c", "import pandas"]
+
+    def run(command: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, cwd=tempfile.gettempdir())
+        return time.perf_counter() - start
+
+    run(imgout), run(pandas)  # warm the disk cache
+    ratio = statistics.median(run(imgout) for _ in range(5)) / statistics.median(
+        run(pandas) for _ in range(5)
+    )
+    return Result("cold start", "imgout forecast 2030 vs import pandas", ratio, 2.0, 2.0, "x")
+
+
+def check_udf_call_path(scale: float) -> Result:
+    """One IMGOUT_FORECAST through xlwings' conversion layer at most 1.5x a trivial UDF on the same path."""
+    from tests import xlwings_harness as harness
+
+    harness.load_udf_module("xl_addin.udfs")
+    harness.load_udf_module("tests.bench_udfs")
+    from xlwings.com_server import XLPython
+
+    server = XLPython()
+    args = (2030.0, "APAC", "CT", "bull", harness.MISSING)
+
+    def forecast() -> Any:
+        return server.CallUDF("xl_addin.udfs", "IMGOUT_FORECAST", args, None, None)
+
+    def baseline() -> Any:
+        return server.CallUDF("tests.bench_udfs", "BASELINE", args, None, None)
+
+    forecast()
+    ratios = [best(forecast, number=2000) / best(baseline, number=2000) for _ in range(3)]
+    return Result("UDF call", "IMGOUT_FORECAST vs trivial UDF, conversion layer", min(ratios), 1.5, 1.5, "x")
+
+
+def check_workbook(scale: float) -> Result:
+    """One client workbook, in-process, in at most 0.3 s."""
+    from xl_addin.report import build_context, load_profile
+    from xl_addin.report.workbook import write_workbook
+
+    context = build_context(load_profile(None, name="Benchmark Imaging"))
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "bench.xlsx"
+        seconds = best(lambda: write_workbook(context, target), repeat=5)
+    return Result("workbook", "one client workbook, in-process", seconds, 0.3, 0.3 * scale, "s")
+
+
+def check_html_brief(scale: float) -> Result:
+    """The HTML brief, warm, in at most 50 ms."""
+    from xl_addin.report import build_context, load_profile
+    from xl_addin.report.brief import render_brief
+
+    context = build_context(load_profile(None, name="Benchmark Imaging", focus_regions=["APAC"]))
+    render_brief(context, "html")
+    seconds = best(lambda: render_brief(context, "html"), repeat=7)
+    return Result("HTML brief", "HTML brief, warm", seconds, 0.050, 0.050 * scale, "s")
+
+
+CHECKS: dict[str, Callable[[float], Result]] = {
+    "lookup": check_warm_lookup,
+    "distinct": check_distinct_lookups,
+    "montecarlo": check_monte_carlo,
+    "coldstart": check_cold_start,
+    "udf": check_udf_call_path,
+    "workbook": check_workbook,
+    "html": check_html_brief,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", nargs="*", choices=sorted(CHECKS), help="run only these checks")
+    parser.add_argument("--slack", type=float, default=1.5, help="fail past budget x slack (default 1.5)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    scale = max(yardstick() / YARDSTICK_REFERENCE, 1.0)  # never tighter than the README's own targets
+    print(f"yardstick: {scale:.2f}x the reference machine's time (budgets in seconds scaled by that)")
+    failed = []
+    width = max(len(name) for name in CHECKS)
+    for key in args.only or CHECKS:
+        result = CHECKS[key](scale)
+        verdict = "ok" if result.passed(args.slack) else "REGRESSED"
+        shown = f"{result.value:.3g}{result.unit}" if result.unit == "x" else f"{result.value * 1000:.3g} ms"
+        budget = f"{result.budget:.3g}x" if result.unit == "x" else f"{result.budget * 1000:.3g} ms"
+        print(f"  {key:<{width}}  {result.figure:<50} {shown:>10}  budget {budget:>9}  {verdict}")
+        if verdict != "ok":
+            failed.append(key)
+    print(
+        f"bench check: {len(failed)} regressed, {time.perf_counter() - started:.0f} s"
+        + (f" ({', '.join(failed)})" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
