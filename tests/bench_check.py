@@ -195,6 +195,25 @@ def check_html_brief(scale: float) -> Result:
     return Result("HTML brief", "HTML brief, warm", seconds, 0.050, 0.050 * scale, "s")
 
 
+def check_pdf_brief(scale: float) -> Result:
+    """The PDF brief with Chromium, warm, in at most 0.2 CPU-s over the process tree (the browser's too)."""
+    from tests.process_cpu import tree_cpu
+    from xl_addin.report import build_context, load_profile
+    from xl_addin.report.brief.pdf import close_engines, pdf_bytes
+
+    context = build_context(load_profile(None, name="Benchmark Imaging", focus_regions=["APAC"]))
+    pdf_bytes(context, "chromium")  # the browser starts once per process
+    costs = []
+    for _ in range(7):
+        before = tree_cpu()
+        pdf_bytes(context, "chromium")
+        costs.append(tree_cpu() - before)
+    close_engines()
+    return Result(
+        "PDF brief", "PDF brief, Chromium, warm: CPU over the process tree", min(costs), 0.2, 0.2 * scale, "s"
+    )
+
+
 CHECKS: dict[str, Callable[[float], Result]] = {
     "lookup": check_warm_lookup,
     "distinct": check_distinct_lookups,
@@ -203,6 +222,7 @@ CHECKS: dict[str, Callable[[float], Result]] = {
     "udf": check_udf_call_path,
     "workbook": check_workbook,
     "html": check_html_brief,
+    "pdf": check_pdf_brief,
 }
 
 

@@ -86,12 +86,17 @@ class PackCache:
         self._real: Callable[..., Pack | BuildFailure] = batch.build_task
 
     def build_task(
-        self, profile: ClientProfile, assumptions: str | None, overrides: str | None, with_pdf: bool
+        self,
+        profile: ClientProfile,
+        assumptions: str | None,
+        overrides: str | None,
+        with_pdf: bool,
+        pdf_engine: str | None = None,
     ) -> Pack | BuildFailure:
-        key = (profile, assumptions, overrides, with_pdf)
+        key = (profile, assumptions, overrides, with_pdf, pdf_engine)
         if key not in self.packs:
             self.builds += 1
-            self.packs[key] = self._real(profile, assumptions, overrides, with_pdf)
+            self.packs[key] = self._real(profile, assumptions, overrides, with_pdf, pdf_engine)
         return self.packs[key]
 
 

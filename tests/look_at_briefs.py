@@ -27,7 +27,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from xl_addin.report import build_context, load_profile
+from xl_addin.report import ClientProfile, build_context, load_profile
 from xl_addin.report.brief import write_briefs
 from xl_addin.report.brief.charts import SCENARIO_COLOURS
 
@@ -185,11 +185,9 @@ def look_at_pdf(pdf: Path, look: Look, label: str, work: Path) -> None:
                     look.problems.append(f"{label} PDF page 1: the header and table headers are not visible")
 
 
-def look_at_briefs(out_dir: Path) -> Look:
-    """Write the briefs for two clients into `out_dir` and look at them; returns what was found."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    look = Look(out_dir)
-    clients = {
+def clients_to_look_at() -> dict[str, ClientProfile]:
+    """An ordinary client, and one with a 300-character unbroken name and notes in four scripts."""
+    return {
         "ordinary": load_profile(None, name="Acme Imaging Partners", focus_regions=["APAC"]),
         "hostile": load_profile(
             None,
@@ -198,9 +196,15 @@ def look_at_briefs(out_dir: Path) -> Look:
             + "Z" * 200,
         ),
     }
+
+
+def look_at_briefs(out_dir: Path) -> Look:
+    """Write the briefs for two clients into `out_dir` and look at them; returns what was found."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    look = Look(out_dir)
     with tempfile.TemporaryDirectory(prefix="imgout-look-") as temp:
         work = Path(temp)
-        for label, profile in clients.items():
+        for label, profile in clients_to_look_at().items():
             context = build_context(profile)
             folder = out_dir / label
             written = write_briefs(context, folder, ["html", "pdf"])

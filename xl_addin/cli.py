@@ -87,6 +87,27 @@ def logo_option(func: F) -> F:
     )(func)
 
 
+def pdf_engine_option(func: F) -> F:
+    """--pdf-engine: which program prints the PDF brief."""
+    return click.option(
+        "--pdf-engine",
+        default=None,
+        metavar="auto|chromium|weasyprint",
+        help="What prints the PDF: auto (Chromium, Chrome or Edge when found, else WeasyPrint), chromium or "
+        "weasyprint. Env: IMGOUT_PDF_ENGINE.",
+    )(func)
+
+
+def echo_pdf_engine(choice: str | None, *, what: str = "PDF printed by") -> None:
+    """Say which engine prints the PDF for ``choice``; a fallback's one-line notice goes to stderr."""
+    from .report.brief.pdf import pdf_engine
+
+    engine = pdf_engine(choice)
+    if engine.notice:
+        click.echo(f"imgout: {engine.notice}", err=True)
+    click.echo(f"{what} {engine.description}")
+
+
 def json_option(func: F) -> F:
     """--json: machine-readable output with unrounded values."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON (unrounded values).")(func)
@@ -617,6 +638,7 @@ def excel(out: Path, check: bool) -> None:
     help="Folder to write into (created if missing); files are named <client>-brief.<format>.",
 )
 @logo_option
+@pdf_engine_option
 def brief(
     client: str | None,
     profile: Path | None,
@@ -626,18 +648,24 @@ def brief(
     formats: str,
     out: Path,
     logo: Path | None,
+    pdf_engine: str | None,
 ) -> None:
     """Write the client's summary brief: HTML (email-ready), Markdown, PDF and/or plain text."""
     from .report import build_context, load_profile
     from .report.brief import expand_formats, write_briefs
+    from .report.brief.pdf import requested_engine
 
     wanted = expand_formats(formats.split(","))  # a bad format stops here, before anything is computed
+    if "pdf" in wanted:
+        requested_engine(pdf_engine)  # so does an unknown PDF engine
     chosen = load_profile(profile, name=client, logo=logo)
     context = build_context(
         chosen, assumptions, "; ".join(overrides) if overrides else None, scenario=scenario
     )
-    for fmt, path in write_briefs(context, out, wanted).items():
+    for fmt, path in write_briefs(context, out, wanted, pdf_engine=pdf_engine).items():
         click.echo(f"Wrote {path} ({fmt})")
+    if "pdf" in wanted:
+        echo_pdf_engine(pdf_engine)
     click.echo(f"{context.provenance}, {context.scenario} scenario")
 
 
@@ -657,14 +685,19 @@ DEMO_RECIPIENT = "cfo@demo-radiology.example"
 )
 @click.option("--client", default=DEMO_CLIENT, show_default=True, help="Client name on the pack.")
 @model_options
-def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[str]) -> None:
+@pdf_engine_option
+def demo(
+    out: Path, client: str, assumptions: Path | None, overrides: Sequence[str], pdf_engine: str | None
+) -> None:
     """Build a whole client pack on the model: workbook, brief (HTML, Markdown, text, PDF) and the email
     as an .eml file (a dry run: nothing is sent)."""
     from .delivery.eml import write_eml
     from .delivery.message import build_message
     from .delivery.pack import build_pack
+    from .errors import PdfEngineError
     from .report import build_context, load_profile
     from .report.brief import write_briefs
+    from .report.brief.pdf import pdf_engine as engine_for
 
     profile = load_profile(None, name=client, to=[DEMO_RECIPIENT])
     override_text = "; ".join(overrides) if overrides else None
@@ -672,14 +705,18 @@ def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[s
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise os_error(f"Cannot write to --out {str(out)!r}", exc) from None
-    try:  # WeasyPrint needs Pango from the OS; without it the demo still builds everything else
-        import weasyprint  # noqa: F401
-
+    try:  # without any PDF engine on the machine the demo still builds everything else
+        engine_for(pdf_engine)
         missing_pdf = ""
-    except OSError as exc:
-        missing_pdf = f"PDF skipped: WeasyPrint cannot load the system's Pango library ({exc})"
+    except PdfEngineError as exc:
+        missing_pdf = f"PDF skipped: {exc}"
     pack = build_pack(
-        profile, out, assumptions=assumptions, overrides=override_text, with_pdf=not missing_pdf
+        profile,
+        out,
+        assumptions=assumptions,
+        overrides=override_text,
+        with_pdf=not missing_pdf,
+        pdf_engine=pdf_engine,
     )
     context = build_context(profile, assumptions, override_text)
     briefs = write_briefs(context, out, ["html", "md", "txt"])
@@ -698,7 +735,37 @@ def demo(out: Path, client: str, assumptions: Path | None, overrides: Sequence[s
             click.echo(f"  {path.name}")
     if missing_pdf:
         click.echo(missing_pdf)
+    else:
+        echo_pdf_engine(pdf_engine)
     click.echo("The email was written as a file, not sent (see `imgout send` / `imgout batch`).")
+
+
+@app.command()
+def doctor() -> None:
+    """Check this machine: which PDF engines print here (each is tried on a small page), and why not.
+
+    Exit code 1 when no PDF engine works (PDF briefs cannot be made; everything else can).
+    """
+    import platform
+
+    from .report.brief.pdf import ENGINE_SETTING, check_engines, pdf_engine, requested_engine
+
+    click.echo(
+        f"imgout {__version__} on {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+    click.echo("PDF engines:")
+    checks = check_engines()
+    for check in checks:
+        click.echo(f"  {check.name:<11} {'works' if check.works else 'not available'}: {check.detail}")
+    choice = requested_engine(None)
+    if not any(check.works for check in checks):
+        click.echo("No PDF engine works here: install Chrome, Edge or Chromium (or set IMGOUT_BROWSER).")
+        sys.exit(1)
+    engine = pdf_engine(choice)
+    source = f"{ENGINE_SETTING}={choice}" if os.environ.get(ENGINE_SETTING) else "the default, auto"
+    click.echo(f"PDF briefs are printed by {engine.description} ({source}; --pdf-engine chooses).")
+    if engine.notice:
+        click.echo(engine.notice)
 
 
 # ------------------------------------------------------------------------------------------ delivery
@@ -716,6 +783,7 @@ def delivery_options(func: F) -> F:
                 help="Write one .eml per message into DIR instead of sending (same checks; ledger untouched).",
             ),
             click.option("--no-pdf", is_flag=True, help="Do not attach the PDF brief (faster)."),
+            pdf_engine_option,
             click.option(
                 "--ledger",
                 type=click.Path(dir_okay=False, path_type=Path),
@@ -774,6 +842,7 @@ def _deliver(
     *,
     dry_run: Path | None,
     no_pdf: bool,
+    pdf_engine: str | None,
     ledger: Path | None,
     log: Path | None,
     settings_file: Path | None,
@@ -790,6 +859,12 @@ def _deliver(
 
     edition = check_edition(edition)
     settings = load_settings(settings_file=settings_file).with_paths(ledger, log)
+    if not no_pdf and scheduler:
+        from .report.brief.pdf import requested_engine
+
+        requested_engine(pdf_engine)  # each Dask worker finds its own engine
+    elif not no_pdf:  # an engine that cannot run here stops the run before anything is built
+        echo_pdf_engine(pdf_engine, what="PDFs printed by" if jobs == 1 else "PDFs printed in each worker by")
     channel = channel_for(settings, dry_run=dry_run, resend_in_doubt=resend_in_doubt)
     what = "Writing" if dry_run is not None else "Sending"
     with progress_bar(len(entries), what) as progress:
@@ -803,6 +878,7 @@ def _deliver(
             overrides="; ".join(overrides) if overrides else None,
             with_pdf=not no_pdf,
             edition=edition,
+            pdf_engine=pdf_engine,
             progress=progress,
         )
     print_summary(report, settings)
@@ -835,6 +911,7 @@ def send(
     logo: Path | None,
     dry_run: Path | None,
     no_pdf: bool,
+    pdf_engine: str | None,
     ledger: Path | None,
     log: Path | None,
     settings_file: Path | None,
@@ -864,6 +941,7 @@ def send(
         [ClientEntry(chosen, str(profile or "<command line>"))],
         dry_run=dry_run,
         no_pdf=no_pdf,
+        pdf_engine=pdf_engine,
         ledger=ledger,
         log=log,
         settings_file=settings_file,
@@ -893,6 +971,7 @@ def batch(
     scheduler: str | None,
     dry_run: Path | None,
     no_pdf: bool,
+    pdf_engine: str | None,
     ledger: Path | None,
     log: Path | None,
     settings_file: Path | None,
@@ -917,6 +996,7 @@ def batch(
         entries,
         dry_run=dry_run,
         no_pdf=no_pdf,
+        pdf_engine=pdf_engine,
         ledger=ledger,
         log=log,
         settings_file=settings_file,

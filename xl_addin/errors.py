@@ -118,6 +118,10 @@ class WorkbookError(OutputError):
     """A client workbook could not be written: says where and why."""
 
 
+class PdfEngineError(OutputError):
+    """No PDF could be printed: no engine on this machine, or its browser failed twice. Says which and why."""
+
+
 # ---------------------------------------------------------------------------------------------- delivery
 
 

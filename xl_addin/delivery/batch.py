@@ -168,11 +168,22 @@ def check_against_market(profile: ClientProfile, market: Market, where: str) -> 
 
 
 def build_task(
-    profile: ClientProfile, assumptions: str | None, overrides: str | None, with_pdf: bool
+    profile: ClientProfile,
+    assumptions: str | None,
+    overrides: str | None,
+    with_pdf: bool,
+    pdf_engine: str | None = None,
 ) -> Pack | BuildFailure:
-    """Build one pack and return it, or the reason it failed (run in this process, a worker or on Dask)."""
+    """Build one pack and return it, or the reason it failed (run in this process, a worker or on Dask).
+
+    Each process keeps one PDF browser for all the packs it builds (:mod:`xl_addin.report.brief.browser`):
+    a worker starts it at its first pack, restarts it once if it crashes or hangs, and it dies with the
+    worker. A browser that fails twice fails this pack with the reason; the next pack tries a new one.
+    """
     try:
-        return build_detached_pack(profile, assumptions=assumptions, overrides=overrides, with_pdf=with_pdf)
+        return build_detached_pack(
+            profile, assumptions=assumptions, overrides=overrides, with_pdf=with_pdf, pdf_engine=pdf_engine
+        )
     except ImgoutError as exc:
         return BuildFailure(str(exc))
     except Exception as exc:  # a bug must not stop the other clients
@@ -180,12 +191,14 @@ def build_task(
 
 
 BuildResults = Iterator[tuple[int, Pack | BuildFailure]]
+#: What every pack of a run is built with: assumptions file, overrides, with PDF, PDF engine.
+BuildSettings = tuple[str | None, str | None, bool, str | None]
 
 
 @contextmanager
 def _built_packs(
     profiles: Sequence[tuple[int, ClientProfile]],
-    task: tuple[str | None, str | None, bool],
+    task: BuildSettings,
     jobs: int,
     scheduler: str | None,
 ) -> Iterator[BuildResults]:
@@ -318,17 +331,20 @@ def run_batch(
     overrides: str | None = None,
     with_pdf: bool = True,
     edition: str = "",
+    pdf_engine: str | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> BatchReport:
     """Build every client's pack and deliver it once through ``channel``; never raises for one client.
 
     ``settings`` gives the allowed recipient domains and the log file. ``edition`` labels a deliberate
-    new issue of packs whose content did not change (part of each pack's key). ``progress(client, done)``
-    is called after each client is finished with.
+    new issue of packs whose content did not change (part of each pack's key). ``pdf_engine`` chooses the
+    PDF's engine in every process that builds packs (default: ``IMGOUT_PDF_ENGINE`` there, else auto).
+    ``progress(client, done)`` is called after each client is finished with.
     """
     run_id = uuid.uuid4().hex[:12]
     market = market_for(assumptions, overrides)
-    build = (str(Path(assumptions).resolve()) if assumptions is not None else None, overrides, with_pdf)
+    assumptions_path = str(Path(assumptions).resolve()) if assumptions is not None else None
+    build: BuildSettings = (assumptions_path, overrides, with_pdf, pdf_engine)
     results = _Results(progress)
     with channel, DeliveryLog(settings.log, run_id, channel.dry_run) as log:
         admitted = _admit(entries, settings, market, channel, log, results, edition)
@@ -422,7 +438,7 @@ def _admit(
 
 def _deliver_built(
     admitted: Admitted,
-    build: tuple[str | None, str | None, bool],
+    build: BuildSettings,
     jobs: int,
     scheduler: str | None,
     channel: Channel,

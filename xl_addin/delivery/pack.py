@@ -61,10 +61,12 @@ def build_pack(
     assumptions: str | Path | None = None,
     overrides: str | None = None,
     with_pdf: bool = True,
+    pdf_engine: str | None = None,
 ) -> Pack:
     """Build ``profile``'s pack in ``out_dir``: workbook (.xlsx), PDF brief (optional), HTML and text brief.
 
-    The HTML refers to the chart by ``cid:`` so that the email can carry it inline.
+    The HTML refers to the chart by ``cid:`` so that the email can carry it inline. ``pdf_engine`` chooses
+    the PDF's engine (``auto``, ``chromium`` or ``weasyprint``; default: ``IMGOUT_PDF_ENGINE``, else auto).
     """
     from ..report.brief import render_brief, write_pdf
     from ..report.brief.charts import CHART_CID, chart_png
@@ -78,7 +80,7 @@ def build_pack(
     attachments = [Attachment(workbook_path.name, XLSX_TYPE, workbook_path.read_bytes())]
     pdf_path = None
     if with_pdf:
-        pdf_path = Path(write_pdf(context, out_dir / f"{stem}.pdf"))
+        pdf_path = Path(write_pdf(context, out_dir / f"{stem}.pdf", pdf_engine))
         attachments.append(Attachment(pdf_path.name, PDF_TYPE, pdf_path.read_bytes()))
     return Pack(
         client=profile.name,
@@ -106,13 +108,20 @@ def build_detached_pack(
     assumptions: str | Path | None = None,
     overrides: str | None = None,
     with_pdf: bool = True,
+    pdf_engine: str | None = None,
 ) -> Pack:
     """Build a pack in a temporary folder that is removed afterwards (what batch workers run).
 
-    A top-level function so that local processes and Dask workers can run it by reference.
+    A top-level function so that local processes and Dask workers can run it by reference. The PDF comes
+    from the process's own browser (or WeasyPrint), started at its first pack and kept for the next.
     """
     with tempfile.TemporaryDirectory(prefix="imgout-pack-") as folder:
         pack = build_pack(
-            profile, Path(folder), assumptions=assumptions, overrides=overrides, with_pdf=with_pdf
+            profile,
+            Path(folder),
+            assumptions=assumptions,
+            overrides=overrides,
+            with_pdf=with_pdf,
+            pdf_engine=pdf_engine,
         )
     return pack.detached()

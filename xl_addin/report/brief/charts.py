@@ -26,7 +26,7 @@ CHART_CID = "imgout-chart"
 """The Content-ID of the chart image in an email: the HTML refers to it as ``cid:imgout-chart``."""
 
 WIDTH, HEIGHT = 640, 300
-FONT = "Helvetica, Arial, DejaVu Sans, sans-serif"
+FONT = "Arial, Liberation Sans, Helvetica, Nimbus Sans, DejaVu Sans, sans-serif"  # as brief.css (PDF engines)
 SCENARIO_COLOURS = {"bear": "#C2410C", "bull": "#047857", "base": "#4B5563"}
 OTHER_COLOURS = ("#7C3AED", "#B45309", "#0E7490", "#BE185D")
 GRID, AXIS_TEXT, ZONE = "#E5E7EB", "#4B5563", "#F3F4F6"

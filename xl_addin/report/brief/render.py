@@ -89,6 +89,25 @@ def _percent(value: float) -> str:
     return percent(value)
 
 
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>()\"']*[^\s<>()\"'.,;:!?]")
+
+
+def _links(value: object) -> Markup:
+    """Text for HTML with each web address in it a link (sources are clickable in the page and the PDF).
+
+    >>> str(_links("NHS England (https://www.england.nhs.uk/stats/). <b>"))
+    'NHS England (<a href="https://www.england.nhs.uk/stats/">https://www.england.nhs.uk/stats/</a>). &lt;b&gt;'
+    """
+    text = str(value)
+    parts: list[Markup] = []
+    last = 0
+    for found in _WEB_ADDRESS.finditer(text):
+        address = Markup.escape(found.group(0))
+        parts += [Markup.escape(text[last : found.start()]), Markup(f'<a href="{address}">{address}</a>')]
+        last = found.end()
+    return Markup("").join([*parts, Markup.escape(text[last:])])
+
+
 def _pad(value: object, width: int, align: str = "<") -> str:
     text = plain(value)
     return f"{text:{align}{width}}"
@@ -119,7 +138,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(money=_money, percent=_percent, pad=_pad, wrap=_wrap)
+    env.filters.update(money=_money, percent=_percent, pad=_pad, wrap=_wrap, links=_links)
     env.globals.update(zip=zip)
     return env
 

@@ -42,15 +42,19 @@ def expand_formats(formats: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
-def write_briefs(context: ReportContext, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
+def write_briefs(
+    context: ReportContext, out_dir: Path, formats: Sequence[str], *, pdf_engine: str | None = None
+) -> dict[str, Path]:
     """Render the brief in each format and write them to `out_dir` (created if needed), named from the client.
 
     Everything is rendered before anything is written, so a failure leaves no partial set; each file is
-    written atomically. Returns the path of each format.
+    written atomically. ``pdf_engine`` chooses the PDF's engine (:func:`~.pdf.pdf_engine`). Returns the
+    path of each format.
     """
     wanted = expand_formats(formats)
     rendered: Mapping[str, bytes] = {
-        f: pdf_bytes(context) if f == "pdf" else render_brief(context, f).encode("utf-8") for f in wanted
+        f: pdf_bytes(context, pdf_engine) if f == "pdf" else render_brief(context, f).encode("utf-8")
+        for f in wanted
     }
     out_dir = Path(out_dir)
     try:
