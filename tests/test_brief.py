@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from markdown_it import MarkdownIt
 from PIL import Image
 
 from tests.another_publication import ANOTHER_PUBLICATION
+from tests.look_at_briefs import write_logo
 from xl_addin import __version__
 from xl_addin.cli import main
 from xl_addin.common.formats import money, percent
@@ -26,13 +28,14 @@ from xl_addin.model import InvalidArgument, default_market
 from xl_addin.model.market import SEGMENT_DIMENSIONS
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import (
+    CANVASES,
+    chart_png,
     markdown_escape,
     pdf_bytes,
     render_brief,
     write_briefs,
     write_pdf,
 )
-from xl_addin.report.brief.charts import CHART_CID, HEIGHT, WIDTH, chart_png
 
 HOSTILE_NAMES = {
     "markup": "<script>alert('x')</script> & \"Quoted\" O'Brien <b>Imaging</b> *Ltd* | #1",
@@ -141,6 +144,19 @@ def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True, columns: bool 
     return "\n".join([text, *halves])
 
 
+def rounded_sums(m, scenario: str = "base") -> dict[tuple[str, str], str]:
+    """What each table's rows add to once every figure is rounded as shown: {(dimension, year or 'share'): text}."""
+    out = {}
+    for dim in ("region", *SEGMENT_DIMENSIONS):
+        members = [(r, None) if dim == "region" else (None, f"{dim}:{r}") for r in m.members(dim)]
+        for year in (2025, 2026, 2030):
+            total = sum(Decimal(money(m.forecast(year, r, seg, scenario))) for r, seg in members)
+            out[(dim, str(year))] = f"{total:.2f}"
+        share = sum(Decimal(percent(m.share(2030, seg or f"region:{r}"))[:-1]) for r, seg in members)
+        out[(dim, "share")] = f"{share:.1f}%"
+    return out
+
+
 @pytest.fixture(scope="module")
 def context():
     return build_context(load_profile(None, name="Acme Imaging", focus_regions=["APAC"]))
@@ -189,15 +205,12 @@ def test_headline_scenarios_and_range_are_the_engines(briefs, fmt):
     assert f"P10 {money(m.fan(2030, 10))}, P50 {money(m.fan(2030, 50))}, P90 {money(m.fan(2030, 90))}" in text
     assert f"imgout {__version__} (model {m.version}), assumptions {m.assumption_hash}" in text
     lines = lines_of(fmt, briefs[fmt])
+    rows = [line.replace("*", " ").split() for line in lines]
     for s in m.scenario_names:
-        rows = [line.replace("*", " ").split() for line in lines]
-        figures = next(
-            f for f in ([t for t in r if NUMBER.match(t)] for r in rows if r[:1] == [s]) if len(f) >= 2
-        )
-        assert figures[-2:] == [
-            percent(m.cagr(2026, 2030, scenario=s)),
-            money(m.forecast(2030, scenario=s)),
-        ], s
+        # The scenarios table's row (in the PDF, a chart label "base 27.88" can start a line too).
+        expected = [percent(m.cagr(2026, 2030, scenario=s)), money(m.forecast(2030, scenario=s))]
+        candidates = [[t for t in r if NUMBER.match(t)] for r in rows if r[:1] == [s]]
+        assert expected in [f[-2:] for f in candidates], (s, candidates)
 
 
 @pytest.mark.parametrize("fmt", ["md", "txt"])
@@ -236,6 +249,9 @@ def test_no_figure_in_the_brief_is_made_up(briefs, fmt):
         allowed_percent |= {percent(m.cagr(2026, 2030, scenario=s))}
         allowed_percent |= {percent(g) for g in m.driver_growths(s).values()}
         allowed_percent |= {percent(b.growth) for b in m.bridge(s)}
+    shown_sums = rounded_sums(m)  # the rounding notes: what the rounded rows of a table add to
+    allowed_money |= {v for (_, column), v in shown_sums.items() if column != "share"}
+    allowed_percent |= {v for (_, column), v in shown_sums.items() if column == "share"}
     text = flat_text(fmt, briefs[fmt])
     monies = re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])", text)
     percents = re.findall(r"(?<![\d.])\d+\.\d%", text)
@@ -280,7 +296,7 @@ def test_hostile_client_names_stay_text_in_html_markdown_and_text(kind):
 
     text = render_brief(context, "txt")
     assert name.replace(" ", "") in text.replace("\n", "").replace(" ", "")
-    assert all(len(line) <= 80 for line in text.splitlines())
+    assert all(len(line) <= 80 or "://" in line for line in text.splitlines())
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text)
 
 
@@ -352,23 +368,49 @@ def test_a_template_syntax_error_names_the_template_and_line(context, tmp_path):
 # ------------------------------------------------------------------------------------------ HTML for email
 
 
-def test_html_is_self_contained_with_css_inlined(context):
+def test_html_has_its_css_inlined_and_keeps_only_the_media_queries(context):
     for chart in ("inline", "cid"):
         page = render_brief(context, "html", chart=chart)
-        assert "<style" not in page and "<link" not in page and "<script" not in page
+        assert "<link" not in page and "<script" not in page
         assert 'class="page"' in page and "style=" in page
         assert "display:flex" not in page.replace(" ", "") and "display:grid" not in page.replace(" ", "")
+        # One <style> element stays: phone and dark-mode rules only, every rule inside an @media block.
+        styles = re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)
+        assert len(styles) == 1
+        outside = re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", styles[0])
+        assert (
+            outside.strip() == ""
+            and "max-width: 639px" in styles[0]
+            and "prefers-color-scheme: dark" in styles[0]
+        )
+        assert '<meta name="color-scheme" content="light dark">' in page
     inline = render_brief(context, "html", chart="inline")
-    assert "<svg" in inline and "cid:" not in inline
-    email = render_brief(context, "html", chart="cid")
-    assert f'src="cid:{CHART_CID}"' in email and "<svg" not in email
+    assert inline.count("<svg") == len(CANVASES) and "cid:" not in inline
+    ids = {c.name: f"chart-{c.name}.test@imgout" for c in CANVASES}
+    email = render_brief(context, "html", chart="cid", content_ids=ids)
+    assert all(f'src="cid:{cid}"' in email for cid in ids.values()) and "<svg" not in email
 
 
-def test_the_email_chart_is_a_png_of_the_same_chart(context):
-    image = Image.open(io.BytesIO(chart_png(context)))
-    assert image.format == "PNG" and image.size == (2 * WIDTH, 2 * HEIGHT)
-    colours = {c for _, c in image.convert("RGB").getcolors(1 << 20) or []}
-    assert (0x1F, 0x4E, 0x79) in colours  # the base path in the client's brand colour
+def test_every_header_cell_has_a_scope(context):
+    page = render_brief(context, "html")
+    cells = re.findall(r"<th\b[^>]*>", page)
+    assert len(cells) > 60
+    assert all(re.search(r'scope="(col|row)"', cell) for cell in cells), [
+        c for c in cells if "scope" not in c
+    ]
+
+
+@pytest.mark.parametrize("scenario", ["bear", "base", "bull"])
+def test_the_email_charts_are_small_pngs_in_the_brand_colour(scenario):
+    context = build_context(load_profile(None, name="Acme", scenario=scenario))
+    for canvas in CANVASES:
+        data = chart_png(context, canvas)
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "PNG" and image.size == (2 * canvas.width, 2 * canvas.height)
+        assert len(data) <= 40_000, (canvas.name, len(data))
+        colours = {c for _, c in image.convert("RGB").getcolors(1 << 20) or []}
+        assert (0x1F, 0x4E, 0x79) in colours  # the brief's scenario in the client's brand colour
+        assert (0xC2, 0x41, 0x0C) in colours or scenario == "bear"  # bear in its own orange, exactly
 
 
 def test_unknown_format_or_chart_mode_is_refused(context):
@@ -404,7 +446,18 @@ def test_an_unknown_format_writes_nothing(tmp_path):
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_the_pdf_brief_is_one_page_that_still_says_everything_the_html_brief_says(paper, tmp_path):
-    context = build_context(load_profile(None, name="Acme Imaging", focus_regions=["APAC"], paper=paper))
+    """An ordinary client with a logo and a short note, on A4 and on Letter (the shorter page)."""
+    logo = write_logo(tmp_path / "logo.png")
+    context = build_context(
+        load_profile(
+            None,
+            name="Acme Imaging",
+            focus_regions=["APAC"],
+            paper=paper,
+            logo=str(logo),
+            notes="Prepared for the board meeting of 12 March.",
+        )
+    )
     pdf_text(pdf_bytes(context), tmp_path)
     pdf = str(tmp_path / "brief.pdf")
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
@@ -508,3 +561,147 @@ def test_a_set_from_another_publication_is_credited_to_it_in_every_format(tmp_pa
     html = render_brief(context, "html")
     assert "<title>Imaging services outsourcing market: brief for Client</title>" in html
     assert render_brief(context, "txt").startswith("IMAGING SERVICES OUTSOURCING MARKET: BRIEF\n")
+
+
+# ------------------------------------------------------------------------------------------ so what
+
+
+def _sentences(fmt: str, document: str) -> str:
+    return flat_text(fmt, document)
+
+
+@pytest.fixture(scope="module")
+def bull_ct_context():
+    """A client who reads the bull scenario and follows CT and Asia-Pacific."""
+    return build_context(
+        load_profile(None, name="Bull Co", scenario="bull", focus_segments=["CT"], focus_regions=["APAC"])
+    )
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt"])
+def test_the_key_takeaways_say_the_engines_numbers_for_the_clients_scenario_and_focus(bull_ct_context, fmt):
+    m = default_market()
+    text = _sentences(fmt, render_brief(bull_ct_context, fmt))
+
+    def member(dim: str, name: str) -> tuple[float, float, float]:
+        region, segment = (name, None) if dim == "region" else (None, f"{dim}:{name}")
+        share = m.share(2030, segment or f"region:{name}")
+        return m.forecast(2030, region, segment, "bull"), share, m.cagr(2026, 2030, region, segment, "bull")
+
+    market_growth = percent(m.cagr(2026, 2030, scenario="bull"))
+    # The focus members, with their growth rank among their dimension's members.
+    for dim, name, label in (("region", "Asia-Pacific", "region"), ("modality", "CT", "modality")):
+        value, share, growth = member(dim, name)
+        rank = sorted((member(dim, x)[2] for x in m.members(dim)), reverse=True).index(growth) + 1
+        place = (
+            "the fastest"
+            if rank == 1
+            else f"the {rank}{'nd' if rank == 2 else 'rd' if rank == 3 else 'th'} fastest"
+        )
+        assert (
+            f"{name}, a {label} you follow, is USD {money(value)} bn in 2030 ({percent(share)} of the market) and "
+            f"grows {percent(growth)} a year 2026-2030, {place} of {len(m.members(dim))} (market {market_growth})."
+        ) in text, (name, text[:2000])
+    # The range across scenarios and the Monte Carlo range.
+    values = {s: m.forecast(2030, scenario=s) for s in m.scenario_names}
+    low, high = min(values, key=values.get), max(values, key=values.get)
+    assert (
+        f"Across scenarios 2030 ranges from USD {money(values[low])} bn ({low}) to USD {money(values[high])} bn "
+        f"({high}); the Monte Carlo P10-P90 range around base is {money(m.fan(2030, 10))} to {money(m.fan(2030, 90))}."
+    ) in text
+    # The largest region, by the engine's breakdown.
+    largest = max(m.breakdown(2030, "region", "bull"), key=lambda b: b.value)
+    assert (
+        f"{largest.member} is the largest region (USD {money(largest.value)} bn in 2030, "
+        f"{percent(largest.share)} of the market) and grows {percent(largest.cagr)} a year"
+    ) in text
+    # Which modality is largest and fastest (CT is followed, so its size is not repeated).
+    modalities = m.breakdown(2030, "modality", "bull")
+    biggest, fastest = max(modalities, key=lambda b: b.value), max(modalities, key=lambda b: b.cagr)
+    assert f"{biggest.member} is also the largest modality; {fastest.member} grows fastest: " in text
+    assert f"{percent(fastest.cagr)} a year 2026-2030, against {market_growth} for the market." in text
+
+
+def test_a_brief_has_three_to_five_takeaways_whatever_the_focus():
+    for focus in (
+        {},
+        {"focus_regions": ["APAC"]},
+        {"focus_regions": ["APAC", "NA"], "focus_segments": ["CT", "MRI"]},
+    ):
+        context = build_context(load_profile(None, name="Acme", **focus))
+        markdown = render_brief(context, "md")
+        section = markdown.split("## Key takeaways", 1)[1].split("\n## ", 1)[0]
+        bullets = [line for line in section.splitlines() if line.startswith("- ")]
+        assert 3 <= len(bullets) <= 5, (focus, bullets)
+        assert all(re.search(r"\d", b) for b in bullets)  # every takeaway carries its number
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt"])
+def test_a_rounding_note_says_what_the_rounded_rows_add_to_where_they_miss_the_total(context, fmt):
+    m = default_market()
+    sums = rounded_sums(m)
+    text = _sentences(fmt, render_brief(context, fmt))
+    notes = re.findall(r"Rounded rows add to (.*?); see Method\.", text)
+    expected = []
+    for dim in ("region", *SEGMENT_DIMENSIONS):
+        gaps = [
+            f"{sums[(dim, str(y))]} ({y})"
+            for y in (2025, 2026, 2030)
+            if sums[(dim, str(y))] != money(m.forecast(y))
+        ]
+        if sums[(dim, "share")] != "100.0%":
+            gaps.append(f"{sums[(dim, 'share')]} (share 2030)")
+        if gaps:
+            expected.append(", ".join(gaps[:-1]) + (" and " if len(gaps) > 1 else "") + gaps[-1])
+    assert notes == expected
+    assert "18.07 (2025)" in notes[0]  # the regions: 18.07 shown against a total of 18.08
+    assert (
+        "rounded rows can add to a little more or less than the rounded total" in text
+    )  # the method says why
+
+
+def test_the_chart_labels_the_horizon_values_and_the_published_figures(bull_ct_context):
+    """In the bull brief the published 27.88 is still circled and labelled; the 2030 values of every
+    scenario are the bold labels; after 2030 the paths are fainter, in a zone labelled extrapolated."""
+    import xml.etree.ElementTree as ET
+
+    m = default_market()
+    for canvas in CANVASES:
+        from xl_addin.report.brief.charts import chart_svg
+
+        svg = ET.fromstring(chart_svg(bull_ct_context, canvas))
+        ns = "{http://www.w3.org/2000/svg}"
+        texts = [t.text for t in svg.iter(f"{ns}text")]
+        bold = {t.text for t in svg.iter(f"{ns}text") if t.get("font-weight") == "bold"}
+        for s in m.scenario_names:
+            assert f"{s} {money(m.forecast(2030, scenario=s))}" in bold, (canvas.name, s)
+        assert {money(m.forecast(2025)), money(m.forecast(2026))} <= bold  # published, labelled
+        assert not any(money(m.forecast(2035, scenario=s)) in " ".join(texts) for s in m.scenario_names)
+        assert "extrapolated" in texts and "published figure" in texts
+        circles = [c for c in svg.iter(f"{ns}circle") if c.get("fill") == "#FFFFFF" and c.get("r") == "3.6"]
+        assert len(circles) == 4  # 2025, 2026 and 2030 on the base path, and the legend's swatch
+        lines = svg.findall(f"{ns}polyline")
+        faint = {line.get("stroke") for line in lines[0::2]}  # each path: extrapolated part, then solid part
+        solid = {line.get("stroke") for line in lines[1::2]}
+        assert faint.isdisjoint(solid) and len(lines) == 2 * len(m.scenario_names)
+
+
+def test_urls_in_the_text_brief_are_never_broken_across_lines(context):
+    text = render_brief(context, "txt")
+    urls = [s.url for s in context.sources if s.url]
+    assert urls
+    for url in urls:
+        assert any(url in line for line in text.splitlines()), url
+
+
+def test_the_html_starts_with_a_preheader_of_the_headline_numbers(context):
+    m = default_market()
+    page = render_brief(context, "html")
+    parser = _Rows()
+    parser.feed("<body" + page.split("<body", 1)[1])
+    first = "".join(parser.text).strip()
+    assert first.startswith(
+        f"USD {money(m.forecast(2030))} bn in 2030, {percent(m.cagr(2026, 2030))} a year 2026-2030 (base scenario); "
+        f"across scenarios {money(m.forecast(2030, scenario='bear'))} to {money(m.forecast(2030, scenario='bull'))}."
+    ), first[:200]
+    assert re.search(r'<div class="preheader" style="[^"]*display: ?none', page)

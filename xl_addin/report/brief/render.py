@@ -14,10 +14,11 @@ import base64
 import datetime as dt
 import functools
 import re
-import textwrap
 import unicodedata
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,16 +26,21 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ...common.formats import UNIT_LABELS, money, percent
+from ...common.formats import UNIT_FACTORS, UNIT_LABELS, money, percent
 from ...common.resources import templates_dir
 from ...errors import BriefTemplateError, InvalidArgument
 from ...model.market import SEGMENT_DIMENSIONS
-from ..context import FanRow, MemberRow, ReportContext
-from .charts import CHART_CID, HEIGHT, WIDTH, chart_for, chart_svg
+from ..context import MemberRow, ReportContext
+from .charts import CANVASES, chart_description, chart_svg
+from .takeaways import ScenarioRange, ordinal, takeaways
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
 STYLESHEET = "brief.css"
+"""The brief's look; inlined into ``style`` attributes for email, read as a stylesheet for print."""
+SCREEN_STYLESHEET = "brief.screen.css"
+"""Phone and dark-mode rules (media queries): kept in a ``<style>`` element, since they cannot be inlined."""
 CHART_MODES = ("inline", "cid")
+CONTENT_ID_DOMAIN = "imgout"
 
 
 # ------------------------------------------------------------------------------------------ user text
@@ -95,15 +101,41 @@ def _pad(value: object, width: int, align: str = "<") -> str:
 
 
 def _wrap(value: object, width: int = 78, indent: str = "") -> list[str]:
-    lines = textwrap.wrap(
-        " ".join(plain(value).split()),
-        width,
-        initial_indent=indent,
-        subsequent_indent=indent,
-        break_on_hyphens=False,  # URLs and year ranges stay whole
-        break_long_words=True,  # a 300-character name without spaces still fits the page
-    )
-    return lines or [""]
+    """Text in lines of at most `width` characters, broken between words.
+
+    A word longer than a line is cut into pieces (a 300-character name without spaces still fits the
+    page), except a URL: a broken URL no longer works when clicked or copied, so it keeps a line of its
+    own, however long. Hyphens are never break points (URLs and year ranges stay whole).
+    """
+    room = max(1, width - len(indent))
+    lines: list[str] = []
+    current = ""
+    for word in " ".join(plain(value).split()).split(" "):
+        if not word:
+            continue
+        pieces = (
+            [word]
+            if "://" in word or len(word) <= room
+            else [word[i : i + room] for i in range(0, len(word), room)]
+        )
+        for piece in pieces:
+            if current and len(current) + 1 + len(piece) > room:
+                lines.append(indent + current)
+                current = piece
+            else:
+                current = f"{current} {piece}" if current else piece
+    if current or not lines:
+        lines.append(indent + current)
+    return lines
+
+
+_LINK = re.compile(r"https?://[^\s<>\"')]+")
+
+
+def _linked(value: object) -> Markup:
+    """User text for HTML with its http(s) URLs made links (so a PDF's sources are links too)."""
+    text = str(Markup.escape(plain(value)))
+    return Markup(_LINK.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', text))
 
 
 @functools.cache
@@ -119,7 +151,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(money=_money, percent=_percent, pad=_pad, wrap=_wrap)
+    env.filters.update(money=_money, percent=_percent, pad=_pad, wrap=_wrap, linked=_linked)
     env.globals.update(zip=zip)
     return env
 
@@ -156,7 +188,9 @@ class ScenarioRow:
 
 @dataclass(frozen=True)
 class DriverView:
-    """A driver's growths per scenario with the figure it rests on and the citation of its source."""
+    """A driver's growths per scenario with the figure it rests on and its source, as the number of the
+    source in the brief's list of sources and its publisher (``2, NHS England``): the full citation is
+    in that list, once."""
 
     label: str
     factor: str
@@ -166,11 +200,51 @@ class DriverView:
     citation: str
 
 
-def _view(context: ReportContext, fmt: str, chart: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RoundingGap:
+    """A column whose rounded members do not add up to the rounded total shown under them."""
+
+    column: str
+    shown_sum: str
+    total: str
+
+
+@dataclass(frozen=True)
+class MemberTable:
+    """One table of members (regions, services ...) with its total row and where rounding shows."""
+
+    title: str
+    rows: Sequence[MemberRow]
+    rounding: tuple[RoundingGap, ...]
+
+
+def rounding_gaps(context: ReportContext, rows: Sequence[MemberRow]) -> tuple[RoundingGap, ...]:
+    """The columns where the members, each rounded as shown, add to something else than the total shown.
+
+    Each figure is rounded on its own (to the published precision), so eight regions can show 18.07
+    where the total shows 18.08; the brief then says so rather than let the reader find it.
+    """
+    h, units = context.headline, context.units
+    factor = UNIT_FACTORS[units]
+    gaps = []
+    totals = (h.base_value, h.next_value, h.horizon_value)
+    for i, (year, total) in enumerate(zip(context.table_years, totals, strict=True)):
+        shown = sum(Decimal(money(r.values[i], units).replace(",", "")) for r in rows)
+        if money(float(shown) / factor, units) != money(total, units):
+            gaps.append(RoundingGap(str(year), money(float(shown) / factor, units), money(total, units)))
+    shown_share = sum(Decimal(percent(r.share).rstrip("%")) for r in rows)
+    if percent(float(shown_share) / 100) != percent(1.0):
+        gaps.append(RoundingGap(f"share {h.horizon_year}", percent(float(shown_share) / 100), percent(1.0)))
+    return tuple(gaps)
+
+
+def _view(
+    context: ReportContext, fmt: str, chart: str, content_ids: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Everything the templates show beyond the context itself, shaped (never formatted) here."""
     market = context.market
     horizon = context.headline.horizon_year
-    citations = {s.key: s.citation() for s in context.sources}
+    citations = {s.key: f"{n}, {s.publisher}" for n, s in enumerate(context.sources, 1)}
     scenarios = [
         ScenarioRow(
             s,
@@ -195,16 +269,17 @@ def _view(context: ReportContext, fmt: str, chart: str) -> dict[str, Any]:
         )
         for d in context.drivers
     ]
-    fan = next((f for f in context.fan if f.year == horizon), None)
-    if fan is None:
-        fan = FanRow(horizon, market.fan(horizon, 10), market.fan(horizon, 50), market.fan(horizon, 90))
     dims = market.assumptions.dimensions
-    segments: list[tuple[str, Sequence[MemberRow]]] = [
-        (dims[d].label.capitalize(), context.segments[d]) for d in SEGMENT_DIMENSIONS
+    segments = [
+        MemberTable(
+            dims[d].label.capitalize(), context.segments[d], rounding_gaps(context, context.segments[d])
+        )
+        for d in SEGMENT_DIMENSIONS
     ]
     paragraphs = [
         " ".join(p.split()) for p in re.split(r"\n\s*\n", context.client.notes.strip()) if p.strip()
     ]
+    key_points = takeaways(context)
     return {
         "c": context,
         "h": context.headline,
@@ -214,15 +289,21 @@ def _view(context: ReportContext, fmt: str, chart: str) -> dict[str, Any]:
         "brand_text": _text_on(context.client.brand_colour),
         "scenarios": scenarios,
         "drivers": drivers,
-        "fan": fan,
+        "fan": context.fan_at(horizon),
+        "scenario_range": next(t for t in key_points if isinstance(t, ScenarioRange)),
+        "takeaways": key_points,
+        "ordinal": ordinal,
+        "regions": MemberTable("Region", context.regions, rounding_gaps(context, context.regions)),
         "segments": segments,
         "notes": paragraphs,
         "uncertainty": market.assumptions.uncertainty,
         "generated": generated_text(context),
-        "chart": _chart_html(context, chart) if fmt == "html" else None,
-        "chart_description": chart_for(context).description,
+        "charts": _charts_html(context, chart, content_ids) if fmt == "html" else {},
+        "chart_description": chart_description(context),
         "logo": _logo_uri(context.client.logo) if fmt == "html" and chart == "inline" else "",
-        "css": _stylesheet() if fmt == "html" else "",
+        # The project's own stylesheets, not user text: Markup, so that quotes and ">" stay CSS.
+        "css": Markup(_stylesheet(STYLESHEET)) if fmt == "html" else "",
+        "screen_css": Markup(_stylesheet(SCREEN_STYLESHEET)) if fmt == "html" else "",
     }
 
 
@@ -232,14 +313,28 @@ def _text_on(colour: str) -> str:
     return "#111827" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.6 else "#FFFFFF"
 
 
-def _chart_html(context: ReportContext, chart: str) -> Markup:
+def new_content_ids(domain: str = CONTENT_ID_DOMAIN) -> dict[str, str]:
+    """Fresh Content-IDs for the chart images of one email (RFC 2045 wants them unique in the world):
+    ``{"wide": "chart-wide.<32 hex digits>@imgout", "narrow": ...}``, the digits from a random UUID."""
+    token = uuid.uuid4().hex
+    return {c.name: f"chart-{c.name}.{token}@{domain}" for c in CANVASES}
+
+
+def _charts_html(
+    context: ReportContext, chart: str, content_ids: Mapping[str, str] | None
+) -> dict[str, Markup]:
+    """Each canvas's chart as HTML: inline SVG, or an image referring to its Content-ID."""
     if chart == "inline":
-        return Markup(chart_svg(context))  # built from escaped parts in .charts
-    alt = chart_for(context).description
-    return Markup(
-        f'<img src="cid:{CHART_CID}" width="{WIDTH}" height="{HEIGHT}" alt="{Markup.escape(alt)}"'
-        f' style="display:block;width:100%;max-width:{WIDTH}px;height:auto;border:0">'
-    )
+        return {c.name: Markup(chart_svg(context, c)) for c in CANVASES}  # built from escaped parts
+    ids = content_ids or new_content_ids()
+    alt = Markup.escape(chart_description(context))
+    return {
+        c.name: Markup(
+            f'<img src="cid:{Markup.escape(ids[c.name])}" width="{c.width}" height="{c.height}" alt="{alt}"'
+            f' class="chart-image" style="display:block;width:100%;max-width:{c.max_width}px;height:auto">'
+        )
+        for c in CANVASES
+    }
 
 
 def _logo_uri(path: Path | None) -> str:
@@ -250,14 +345,19 @@ def _logo_uri(path: Path | None) -> str:
 
 
 @functools.cache
-def _stylesheet(templates: Path | None = None) -> str:
-    return ((templates or templates_dir()) / STYLESHEET).read_text(encoding="utf-8")
+def _stylesheet(name: str, templates: Path | None = None) -> str:
+    text = ((templates or templates_dir()) / name).read_text(encoding="utf-8")
+    if name == SCREEN_STYLESHEET:  # sent as is in every email: without comments, on as few lines as it takes
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    return text
 
 
 @functools.cache
 def _inliner() -> Any:
     import css_inline
 
+    # <style data-css-inline="keep"> (the phone and dark-mode rules) stays; brief.css is inlined and dropped.
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
@@ -265,20 +365,27 @@ def _inliner() -> Any:
 
 
 def render_brief(
-    context: ReportContext, fmt: str, *, chart: str = "inline", templates: Path | None = None
+    context: ReportContext,
+    fmt: str,
+    *,
+    chart: str = "inline",
+    templates: Path | None = None,
+    content_ids: Mapping[str, str] | None = None,
 ) -> str:
     """The brief as text in one format: ``html``, ``md`` or ``txt``.
 
     For HTML, ``chart="inline"`` embeds the chart as SVG (a standalone file; also what the PDF prints) and
-    ``chart="cid"`` refers to ``cid:imgout-chart`` (an email attaches
-    :func:`~xl_addin.report.brief.charts.chart_png` under that Content-ID). Either way the CSS is inlined
-    into ``style`` attributes: no stylesheet, no script.
+    ``chart="cid"`` refers to images by Content-ID (``content_ids``: one per canvas, see
+    :func:`new_content_ids`; :func:`~xl_addin.report.brief.mail.email_brief` gives the HTML with the PNGs
+    to attach under them). Either way the CSS of ``brief.css`` is inlined into ``style`` attributes, and
+    one ``<style>`` element stays: the phone and dark-mode rules of ``brief.screen.css``, for the clients
+    that honour media queries. No script, no link.
     """
     if fmt not in TEMPLATES:
         raise InvalidArgument("brief format", fmt, tuple(TEMPLATES))
     if chart not in CHART_MODES:
         raise InvalidArgument("chart", chart, CHART_MODES)
-    text = _render(context, fmt, chart, templates)
+    text = _render(context, fmt, chart, templates, content_ids)
     if fmt == "html":
         return str(_inliner().inline(text))
     return re.sub(r"\n{3,}", "\n\n", text)  # blank lines left by skipped blocks
@@ -290,14 +397,24 @@ def print_html(context: ReportContext) -> str:
     A printer (WeasyPrint, a browser) reads the stylesheet there, including the ``@media print`` rules
     that fit the brief on one page; inlining, which email needs, would drop them.
     """
-    return _render(context, "html", "inline", None)
+    return _render(context, "html", "inline", None, None)
 
 
-def _render(context: ReportContext, fmt: str, chart: str, templates: Path | None) -> str:
+def _render(
+    context: ReportContext,
+    fmt: str,
+    chart: str,
+    templates: Path | None,
+    content_ids: Mapping[str, str] | None,
+) -> str:
     """A brief template rendered; a broken template is an error naming its file and line."""
-    name = TEMPLATES[fmt]
+    return render_template(TEMPLATES[fmt], fmt, _view(context, fmt, chart, content_ids), templates)
+
+
+def render_template(name: str, fmt: str, variables: Mapping[str, Any], templates: Path | None = None) -> str:
+    """Any template of the brief's set, with the environment of `fmt` (its escaping and filters)."""
     try:
-        return environment(fmt, templates).get_template(name).render(_view(context, fmt, chart))
+        return environment(fmt, templates).get_template(name).render(variables)
     except (jinja2.TemplateError, BriefTemplateError) as exc:
         raise _template_error(exc, exc.__traceback__, name) from exc
 
