@@ -222,7 +222,14 @@ def _extension(book: Book) -> list[Scalar]:
     out = []
     for name, key, follows, value in (
         ("BackcastGrowth", "backcast_growth", "HistoricGrowth", m.backcast_growth),
-        ("ExtrapolationGrowth", "extrapolation_growth", "ForecastGrowth", m.extrapolation_growth),
+        # None is the engine's long-run fade (model 2.0); until this sheet mirrors it, the input follows
+        # ForecastGrowth as before.
+        (
+            "ExtrapolationGrowth",
+            "extrapolation_growth",
+            "ForecastGrowth",
+            _given(m.extrapolation_growth, m.forecast_growth),
+        ),
     ):
         item = a.raw.get("extension", {}).get(key, {})
         given = getattr(a, key)
@@ -372,3 +379,7 @@ def _scenario_drivers(book: Book, ws: Worksheet, row: int) -> None:
             book.cells.put(("scenario driver", s, d.key), cell(ws.name, row, j), value)
         row += 1
     book.table(ws, top, 0, ("Driver", *names), len(a.drivers), "Inputs_scenarios")
+
+
+def _given(value: float | None, otherwise: float) -> float:
+    return otherwise if value is None else value
