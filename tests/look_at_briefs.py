@@ -22,10 +22,10 @@ Writes PNGs next to the briefs (for a person to look at; not committed) and retu
 from __future__ import annotations
 
 import itertools
-import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +34,9 @@ from PIL import Image, ImageDraw
 from tests.chromium import Browser
 from xl_addin.common.formats import money
 from xl_addin.report import build_context, load_profile
-from xl_addin.report.brief import CANVASES, email_brief, write_briefs
-from xl_addin.report.brief.charts import SCENARIO_COLOURS
+from xl_addin.report.brief import email_brief, write_briefs
+from xl_addin.report.brief.charts import SCENARIO_COLOURS, figures
+from xl_addin.report.brief.drawing import Canvas
 
 BRAND = "#1F4E79"
 SCREENS = {  # name: (width, height, phone)
@@ -126,8 +127,11 @@ def _non_white(image: Image.Image) -> float:
     return 1 - sum(histogram[245:]) / max(1, grey.width * grey.height)
 
 
-def measure(browser: Browser, page_file: Path, screen: str) -> dict[str, object]:
-    """Open a page on one screen of :data:`SCREENS` and measure it (see the module docstring)."""
+def measure(
+    browser: Browser, page_file: Path, screen: str, canvases: Mapping[str, Canvas]
+) -> dict[str, object]:
+    """Open a page on one screen of :data:`SCREENS` and measure it (see the module docstring);
+    `canvases` are the email images' canvases by image name (``market-wide`` ...)."""
     width, height, phone = SCREENS[screen]
     page = browser.open(page_file, width=width, height=height, mobile=phone)
     try:
@@ -137,10 +141,9 @@ def measure(browser: Browser, page_file: Path, screen: str) -> dict[str, object]
         report["screenshot"] = str(shot)
     finally:
         page.close()
-    canvases = {c.name: c for c in CANVASES}
     for image in report["images"]:  # type: ignore[union-attr]
-        name = re.search(r"chart-(\w+)", image["src"]).group(1)  # type: ignore[union-attr]
-        canvas = canvases[name]
+        stem = Path(str(image["src"])).stem  # type: ignore[index]
+        canvas = next(c for name, c in canvases.items() if stem.endswith(name))
         report["chartText"] = [*report["chartText"], canvas.font * image["width"] / canvas.width]  # type: ignore[misc]
     return report
 
@@ -177,13 +180,19 @@ def check(
 
 
 def look_at_pages(
-    pages: dict[str, Path], expected_headline: str, look: Look, label: str, *, first_screen: bool = True
+    pages: dict[str, Path],
+    canvases: Mapping[str, Canvas],
+    expected_headline: str,
+    look: Look,
+    label: str,
+    *,
+    first_screen: bool = True,
 ) -> None:
     """Measure and check each page (HTML file, email) on every screen; keep the screenshots."""
     with Browser() as browser:
         for kind, page_file in pages.items():
             for screen in SCREENS:
-                report = measure(browser, page_file, screen)
+                report = measure(browser, page_file, screen, canvases)
                 name = f"{label} {kind} {screen}"
                 look.facts[name] = {
                     k: report[k] for k in ("scrollWidth", "height", "tooWide") if k in report
@@ -202,7 +211,8 @@ def _check_screenshot(shot: Path, label: str, look: Look) -> None:
 
 
 def email_page(context_html: str, images: dict[str, bytes], folder: Path, stem: str) -> Path:
-    """The email's HTML as a file Chromium can open: each ``cid:`` image written next to it."""
+    """The email's HTML as a file Chromium can open: each ``cid:`` image written next to it, as
+    ``<stem>-<image name>.png`` (``ordinary-market-wide.png``)."""
     html = context_html
     for content_id, png in images.items():
         name = f"{stem}-{content_id.split('.')[0]}.png"
@@ -296,7 +306,10 @@ def look_at_briefs(out_dir: Path) -> Look:
             look.facts[f"{label} email PNG bytes"] = [len(i.png) for i in mail.images]
             look.facts[f"{label} email HTML bytes"] = len(mail.html.encode("utf-8"))
             headline = money(context.headline.horizon_value, context.units, with_unit=True)
-            look_at_pages(pages, headline, look, label, first_screen=label != "hostile")
+            canvases = {
+                f"{f}-{c}": scene.canvas for f, by in figures(context).items() for c, scene in by.items()
+            }
+            look_at_pages(pages, canvases, headline, look, label, first_screen=label != "hostile")
             look_at_pdf(written["pdf"], look, label, work)
     return look
 

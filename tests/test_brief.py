@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from markdown_it import MarkdownIt
@@ -21,7 +22,7 @@ from tests.another_publication import ANOTHER_PUBLICATION
 from tests.look_at_briefs import write_logo
 from xl_addin import __version__
 from xl_addin.cli import main
-from xl_addin.common.formats import money, percent
+from xl_addin.common.formats import money, percent, ratio
 from xl_addin.common.resources import templates_dir
 from xl_addin.errors import BriefTemplateError
 from xl_addin.model import InvalidArgument, default_market
@@ -36,6 +37,7 @@ from xl_addin.report.brief import (
     write_briefs,
     write_pdf,
 )
+from xl_addin.report.brief.charts import EXTRAPOLATED_FADE, SCENARIO_COLOURS, tint
 
 HOSTILE_NAMES = {
     "markup": "<script>alert('x')</script> & \"Quoted\" O'Brien <b>Imaging</b> *Ltd* | #1",
@@ -46,6 +48,7 @@ HOSTILE_NAMES = {
     "greek": "Ελληνικά Διαγνωστικά Κέντρα",
 }
 NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
+BRAND = "#1F4E79"  # the default profile's brand colour
 
 
 # ------------------------------------------------------------------------------------------ reading back
@@ -110,21 +113,35 @@ def flat_text(fmt: str, document: str) -> str:
 
 
 def row(lines: Iterable[str], name: str, count: int) -> list[str]:
-    """The last `count` figures of the table row whose label is `name` (a focus mark '*' is ignored)."""
-    for line in lines:
+    """The first `count` figures of the table row whose label is `name` (a focus mark '*' is ignored).
+
+    In a narrow PDF column a long name wraps: the row's line then holds the start of the name (and the
+    next cells' words) and the next lines the rest of it.
+    """
+    lines = list(lines)
+    for i, line in enumerate(lines):
         tokens = line.replace("*", " ").split()
         figures = [t for t in tokens if NUMBER.match(t)]
         label = " ".join(t for t in tokens if not NUMBER.match(t))
-        if label == name and len(figures) >= count:
-            return figures[-count:]
+        words, wanted = label.split(), sorted(name.split())
+        following = iter(lines[i + 1 :])
+        while words and len(words) < len(wanted):  # a name wrapped in its cell: the rest on the next lines
+            more = next(following, "").split()
+            if not more or any(NUMBER.match(t) for t in more):
+                break
+            words += more
+        if sorted(words) == wanted and len(figures) >= count:
+            return figures[:count]  # a PDF column read alone can end in a stray figure of the next one
     raise AssertionError(f"no row {name!r} with {count} figures")
 
 
 def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True, columns: bool = False) -> str:
-    """The PDF's text; with `columns`, the whole page then its left and right halves one after the other.
+    """The PDF's text; with `columns`, the whole page then each column of its layout one after the other.
 
-    The one-page PDF sets tables side by side: read as a whole page, a row of the left column and a row of
-    the right one come out as one line. Halves read alone keep each table row on a line of its own.
+    The one-page PDF sets text side by side: read as a whole page, a line of one column and a line of the
+    next come out as one line. Its columns read alone keep each table row on a line of its own: the top
+    block (the chart's column, 117 mm from the left edge, and the column beside it) and the three columns
+    under it.
     """
     pdf = tmp_path / "brief.pdf"
     pdf.write_bytes(data)
@@ -134,14 +151,21 @@ def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True, columns: bool 
         return text
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
-    half = ["-y", "0", "-W", str(round(width / 2)), "-H", str(round(height))]
-    halves = [
+    mm = 72 / 25.4
+    margin, gap = 7 * mm, 4 * mm  # brief/pdf.py's page margin, brief.css's column gap
+    column = (width - 2 * margin - 2 * gap) / 3
+    strips = [(0, round(117 * mm)), (round(113 * mm), round(width - 113 * mm))]
+    strips += [(round(margin + i * (column + gap) - gap / 2), round(column + gap)) for i in range(3)]
+    pieces = [
         subprocess.run(
-            [*args, "-x", str(x), *half, str(pdf), "-"], capture_output=True, text=True, check=True
+            [*args, "-x", str(x), "-y", "0", "-W", str(w), "-H", str(round(height)), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
-        for x in (0, round(width / 2))
+        for x, w in strips
     ]
-    return "\n".join([text, *halves])
+    return "\n".join([text, *pieces])
 
 
 def rounded_sums(m, scenario: str = "base") -> dict[tuple[str, str], str]:
@@ -249,6 +273,10 @@ def test_no_figure_in_the_brief_is_made_up(briefs, fmt):
         allowed_percent |= {percent(m.cagr(2026, 2030, scenario=s))}
         allowed_percent |= {percent(g) for g in m.driver_growths(s).values()}
         allowed_percent |= {percent(b.growth) for b in m.bridge(s)}
+    for year in (2025, 2030):  # the publishers' estimates, their consensus and the model's ratio to it
+        c = m.consensus(year)
+        allowed_money |= {money(e.value) for e in m.estimates(year)} | {money(c.median)}
+        allowed_money |= {ratio(c.model_ratio)[:-1]}
     shown_sums = rounded_sums(m)  # the rounding notes: what the rounded rows of a table add to
     allowed_money |= {v for (_, column), v in shown_sums.items() if column != "share"}
     allowed_percent |= {v for (_, column), v in shown_sums.items() if column == "share"}
@@ -385,8 +413,9 @@ def test_html_has_its_css_inlined_and_keeps_only_the_media_queries(context):
         )
         assert '<meta name="color-scheme" content="light dark">' in page
     inline = render_brief(context, "html", chart="inline")
-    assert inline.count("<svg") == len(CANVASES) and "cid:" not in inline
-    ids = {c.name: f"chart-{c.name}.test@imgout" for c in CANVASES}
+    # The market and the publishers' charts for desktop and phone, and the publishers' chart for print.
+    assert inline.count("<svg") == 2 * len(CANVASES) + 1 and "cid:" not in inline
+    ids = {f"{f}-{c.name}": f"{f}-{c.name}.test@imgout" for f in ("market", "estimates") for c in CANVASES}
     email = render_brief(context, "html", chart="cid", content_ids=ids)
     assert all(f'src="cid:{cid}"' in email for cid in ids.values()) and "<svg" not in email
 
@@ -468,16 +497,20 @@ def test_the_pdf_brief_is_one_page_that_still_says_everything_the_html_brief_say
     squeezed = "".join(text.split())
     html_text = flat_text("html", render_brief(context, "html"))
     m = default_market()
+    # Sources print with the link's host as its text; the link itself holds the whole URL.
     expected = [
-        *(s.citation() for s in context.sources),
+        *(f"{s.publisher}, {s.title}, {s.date}" for s in context.sources),
+        *(f"({urlsplit(s.url).hostname.removeprefix('www.')})" for s in context.sources if s.url),
         *context.trends,
         *(d.evidence for d in context.drivers if d.evidence),
         *(m.assumptions.scenarios[s].description for s in m.assumptions.scenarios),
-        re.search(r"The model is calibrated .*? \(seed \d+\)\.", html_text).group(0),  # the method
+        re.search(r"The model is calibrated .*? not the spread between publishers\.", html_text).group(0),
         f"imgout {__version__} (model {m.version}), assumptions {m.assumption_hash}",
     ]
     missing = [e for e in expected if "".join(e.split()) not in squeezed]
     assert missing == []
+    links = subprocess.run(["pdfinfo", "-url", pdf], capture_output=True, text=True, check=True).stdout
+    assert {s.url for s in context.sources if s.url} <= set(links.split())
 
 
 def test_the_pdf_is_on_the_profiles_paper(tmp_path):
@@ -607,14 +640,16 @@ def test_the_key_takeaways_say_the_engines_numbers_for_the_clients_scenario_and_
     low, high = min(values, key=values.get), max(values, key=values.get)
     assert (
         f"Across scenarios 2030 ranges from USD {money(values[low])} bn ({low}) to USD {money(values[high])} bn "
-        f"({high}); the Monte Carlo P10-P90 range around base is {money(m.fan(2030, 10))} to {money(m.fan(2030, 90))}."
+        f"({high}); the driver Monte Carlo's P10-P90 range around base is {money(m.fan(2030, 10))} to {money(m.fan(2030, 90))}."
     ) in text
-    # The largest region, by the engine's breakdown.
-    largest = max(m.breakdown(2030, "region", "bull"), key=lambda b: b.value)
+    # Where the model stands among the publishers in 2025, by the engine's consensus.
+    c = m.consensus(2025)
     assert (
-        f"{largest.member} is the largest region (USD {money(largest.value)} bn in 2030, "
-        f"{percent(largest.share)} of the market) and grows {percent(largest.cagr)} a year"
+        f"The {c.count} publishers' estimates for 2025 run from USD {money(c.minimum)} bn to USD "
+        f"{money(c.maximum)} bn (median {money(c.median)}); this model's {money(c.model)} is the highest of "
+        f"{c.count}, {c.model_ratio:.2f}x the median."
     ) in text
+    assert c.model_rank == 1
     # Which modality is largest and fastest (CT is followed, so its size is not repeated).
     modalities = m.breakdown(2030, "modality", "bull")
     biggest, fastest = max(modalities, key=lambda b: b.value), max(modalities, key=lambda b: b.cagr)
@@ -655,9 +690,7 @@ def test_a_rounding_note_says_what_the_rounded_rows_add_to_where_they_miss_the_t
             expected.append(", ".join(gaps[:-1]) + (" and " if len(gaps) > 1 else "") + gaps[-1])
     assert notes == expected
     assert "18.07 (2025)" in notes[0]  # the regions: 18.07 shown against a total of 18.08
-    assert (
-        "rounded rows can add to a little more or less than the rounded total" in text
-    )  # the method says why
+    assert "rounded rows can differ from the rounded total in the last digit" in text  # the method says why
 
 
 def test_the_chart_labels_the_horizon_values_and_the_published_figures(bull_ct_context):
@@ -677,13 +710,13 @@ def test_the_chart_labels_the_horizon_values_and_the_published_figures(bull_ct_c
             assert f"{s} {money(m.forecast(2030, scenario=s))}" in bold, (canvas.name, s)
         assert {money(m.forecast(2025)), money(m.forecast(2026))} <= bold  # published, labelled
         assert not any(money(m.forecast(2035, scenario=s)) in " ".join(texts) for s in m.scenario_names)
-        assert "extrapolated" in texts and "published figure" in texts
+        assert "extrapolated" in texts and "published" in texts
         circles = [c for c in svg.iter(f"{ns}circle") if c.get("fill") == "#FFFFFF" and c.get("r") == "3.6"]
         assert len(circles) == 4  # 2025, 2026 and 2030 on the base path, and the legend's swatch
-        lines = svg.findall(f"{ns}polyline")
-        faint = {line.get("stroke") for line in lines[0::2]}  # each path: extrapolated part, then solid part
-        solid = {line.get("stroke") for line in lines[1::2]}
-        assert faint.isdisjoint(solid) and len(lines) == 2 * len(m.scenario_names)
+        strokes = {line.get("stroke") for line in svg.iter(f"{ns}polyline")}
+        colours = {"bull": BRAND, "base": SCENARIO_COLOURS["base"], "bear": SCENARIO_COLOURS["bear"]}
+        assert set(colours.values()) <= strokes  # up to 2030, each scenario in its colour
+        assert {tint(c, EXTRAPOLATED_FADE) for c in colours.values()} <= strokes  # after 2030, fainter
 
 
 def test_urls_in_the_text_brief_are_never_broken_across_lines(context):

@@ -198,7 +198,7 @@ def test_the_message_is_standard_mime_with_alternatives_inline_chart_and_attachm
     assert related.get_content_type() == "multipart/related"
     html, *charts = related.iter_parts()
     assert html.get_content_type() == "text/html"
-    assert len(charts) == 2  # the desktop chart and the phone chart
+    assert len(charts) == 4  # the market and the publishers' charts, each for a desktop and a phone
     for chart, image in zip(charts, bull_pack.images, strict=True):
         assert f'src="cid:{image.content_id}"' in html.get_content()
         assert chart.get_content_type() == "image/png"
@@ -407,12 +407,12 @@ def test_each_message_of_a_batch_has_its_own_content_ids(tmp_path: Path) -> None
         html = msg.get_body(("html",))
         assert html is not None
         ids = [part["Content-ID"] for part in msg.walk() if part.get_content_type() == "image/png"]
-        assert len(ids) == 2
+        assert len(ids) == 4
         for cid in ids:
-            assert re.fullmatch(r"<chart-(wide|narrow)\.[0-9a-f]{32}@imgout>", cid), cid
+            assert re.fullmatch(r"<(market|estimates)-(wide|narrow)\.[0-9a-f]{32}@imgout>", cid), cid
             assert f'src="cid:{cid[1:-1]}"' in html.get_content()
         seen += ids
-    assert len(seen) == 6 and len(set(seen)) == 6
+    assert len(seen) == 12 and len(set(seen)) == 12
 
 
 @pytest.mark.parametrize(

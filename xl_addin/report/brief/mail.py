@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..context import ReportContext
-from .charts import CANVASES, chart_png
-from .render import new_content_ids, render_brief, render_template
+from .charts import figures
+from .drawing import png
+from .render import image_names, new_content_ids, render_brief, render_template
 from .takeaways import ScenarioRange, takeaways
 
 SUBJECT_TEMPLATE = "email_subject.txt.j2"
@@ -27,7 +28,8 @@ class InlineImage:
 
 @dataclass(frozen=True)
 class EmailBrief:
-    """The HTML brief for an email and the chart images it refers to (one per canvas: desktop, phone)."""
+    """The HTML brief for an email and the chart images it refers to (each chart on each canvas: the
+    desktop one and the phone one)."""
 
     html: str
     images: tuple[InlineImage, ...]
@@ -38,9 +40,14 @@ def email_brief(context: ReportContext) -> EmailBrief:
 
     Every call makes new Content-IDs, so no two messages of a batch share one (RFC 2045).
     """
-    ids = new_content_ids()
+    scenes = figures(context)
+    ids = new_content_ids(image_names(scenes))
     html = render_brief(context, "html", chart="cid", content_ids=ids)
-    images = tuple(InlineImage(ids[c.name], f"chart-{c.name}.png", chart_png(context, c)) for c in CANVASES)
+    images = tuple(
+        InlineImage(ids[f"{figure}-{canvas}"], f"{figure}-{canvas}.png", png(scene))
+        for figure, by_canvas in scenes.items()
+        for canvas, scene in by_canvas.items()
+    )
     return EmailBrief(html, images)
 
 

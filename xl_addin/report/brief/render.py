@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import html as html_lib
 import re
 import unicodedata
 import uuid
@@ -22,16 +23,19 @@ from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
-from ...common.formats import UNIT_FACTORS, UNIT_LABELS, money, percent
+from ...common.formats import UNIT_FACTORS, UNIT_LABELS, money, percent, ratio
 from ...common.resources import templates_dir
 from ...errors import BriefTemplateError, InvalidArgument
+from ...model.estimates import Consensus
 from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
-from .charts import CANVASES, chart_description, chart_svg
+from .charts import ESTIMATES_PRINT, estimates_scene, figures
+from .drawing import Scene, svg
 from .takeaways import ScenarioRange, ordinal, takeaways
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
@@ -95,6 +99,16 @@ def _percent(value: float) -> str:
     return percent(value)
 
 
+def _ratio(value: float) -> str:
+    return ratio(value)
+
+
+def _and_join(values: Sequence[object]) -> str:
+    """``a, b and c``."""
+    items = [str(v) for v in values]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else ""
+
+
 def _pad(value: object, width: int, align: str = "<") -> str:
     text = plain(value)
     return f"{text:{align}{width}}"
@@ -133,9 +147,18 @@ _LINK = re.compile(r"https?://[^\s<>\"')]+")
 
 
 def _linked(value: object) -> Markup:
-    """User text for HTML with its http(s) URLs made links (so a PDF's sources are links too)."""
-    text = str(Markup.escape(plain(value)))
-    return Markup(_LINK.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', text))
+    """User text for HTML with its http(s) URLs made links (so a PDF's sources are links too).
+
+    Each link carries its host (``data-host``): the printed page shows the host as the link's text
+    instead of the whole URL (brief.css), which keeps the sources of the PDF on its one page.
+    """
+
+    def link(m: re.Match[str]) -> str:
+        host = urlsplit(html_lib.unescape(m.group(0))).hostname or ""
+        host = host.removeprefix("www.")
+        return f'<a href="{m.group(0)}" data-host="{Markup.escape(host)}"><span class="url">{m.group(0)}</span></a>'
+
+    return Markup(_LINK.sub(link, str(Markup.escape(plain(value)))))
 
 
 @functools.cache
@@ -151,7 +174,15 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(money=_money, percent=_percent, pad=_pad, wrap=_wrap, linked=_linked)
+    env.filters.update(
+        money=_money,
+        percent=_percent,
+        ratio=_ratio,
+        pad=_pad,
+        wrap=_wrap,
+        linked=_linked,
+        and_join=_and_join,
+    )
     env.globals.update(zip=zip)
     return env
 
@@ -218,6 +249,71 @@ class MemberTable:
     rounding: tuple[RoundingGap, ...]
 
 
+@dataclass(frozen=True)
+class EstimatesView:
+    """The publishers' estimates as the brief's paragraph tells them: the consensus of the base and the
+    horizon year (the engine's), what the model follows, and which publishers state their scope."""
+
+    base: Consensus
+    horizon: Consensus
+    followed: str
+    """How the model's total is set: ``calibrated to <publisher>``, ``set to the consensus median`` ..."""
+    scopes: tuple[tuple[str, str], ...]
+    """(publisher, scope) for every publisher that states what it counts."""
+    silent: tuple[str, ...]
+    """Publishers that do not state their scope."""
+    widest: tuple[float, float]
+    """The lowest and highest of every estimate in the horizon year (the publishers' spread)."""
+
+
+def estimates_view(context: ReportContext) -> EstimatesView | None:
+    """The estimates paragraph's numbers and names, or None when the set has no publishers' estimates."""
+    m = context.market
+    if not m.assumptions.estimates:
+        return None
+    h = context.headline
+    base, horizon = m.consensus(h.base_year), m.consensus(h.horizon_year)
+    if m.basis == m.default_basis:
+        followed = f"calibrated to {context.publication.publisher}"
+    elif m.basis == "consensus":
+        followed = "set to the consensus median"
+    else:
+        followed = f"set to follow {m.assumptions.estimates[m.basis].publisher}"
+    stated = [(e.publisher, e.scope) for e in m.assumptions.estimates.values() if e.scope != "not stated"]
+    silent = tuple(e.publisher for e in m.assumptions.estimates.values() if e.scope == "not stated")
+    return EstimatesView(
+        base,
+        horizon,
+        followed,
+        tuple(stated),
+        silent,
+        (horizon.minimum, horizon.maximum),
+    )
+
+
+def rank_words(rank: int, count: int) -> str:
+    """Where a figure ranks among `count` (1 = highest): ``the highest of 5``, ``the 2nd highest of 5``."""
+    if rank == 1:
+        return f"the highest of {count}"
+    if rank == count:
+        return f"the lowest of {count}"
+    return f"the {ordinal(rank)} highest of {count}"
+
+
+def status_groups(context: ReportContext) -> tuple[tuple[tuple[int, ...], str], ...]:
+    """The status of a region's or segment's value in each table year, years with the same status
+    together: ``(((2025, 2026, 2030), "published total, assumed split"),)`` (the engine's words)."""
+    region = context.regions[0].member
+    groups: list[tuple[list[int], str]] = []
+    for year in context.table_years:
+        status = context.market.status(year, context.scenario, region=region)
+        if groups and groups[-1][1] == status:
+            groups[-1][0].append(year)
+        else:
+            groups.append(([year], status))
+    return tuple((tuple(years), status) for years, status in groups)
+
+
 def rounding_gaps(context: ReportContext, rows: Sequence[MemberRow]) -> tuple[RoundingGap, ...]:
     """The columns where the members, each rounded as shown, add to something else than the total shown.
 
@@ -238,19 +334,16 @@ def rounding_gaps(context: ReportContext, rows: Sequence[MemberRow]) -> tuple[Ro
     return tuple(gaps)
 
 
-def _view(
-    context: ReportContext, fmt: str, chart: str, content_ids: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """Everything the templates show beyond the context itself, shaped (never formatted) here."""
-    market = context.market
-    horizon = context.headline.horizon_year
-    citations = {s.key: f"{n}, {s.publisher}" for n, s in enumerate(context.sources, 1)}
-    scenarios = [
+def scenario_rows(context: ReportContext) -> list[ScenarioRow]:
+    """Every scenario with its label, what it assumes, its growth and its horizon value."""
+    market, horizon = context.market, context.headline.horizon_year
+    defined = market.assumptions.scenarios
+    return [
         ScenarioRow(
             s,
-            market.assumptions.scenarios[s].label if s in market.assumptions.scenarios else s,
-            market.assumptions.scenarios[s].description
-            if s in market.assumptions.scenarios
+            defined[s].label if s in defined else s,
+            defined[s].description
+            if s in defined
             else "pinned to the published figures: the drivers multiply back to the published CAGR",
             market.scenario_growth[s],
             market.forecast(horizon, scenario=s),
@@ -258,28 +351,39 @@ def _view(
         )
         for s in context.scenario_names
     ]
-    drivers = [
+
+
+def driver_views(context: ReportContext) -> list[DriverView]:
+    """Every driver with its growth per scenario, its figure and the number of its source."""
+    citations = {s.key: f"{n}, {s.publisher}" for n, s in enumerate(context.sources, 1)}
+    notes = {k: d.note for k, d in context.market.assumptions.drivers.items()}
+    return [
         DriverView(
             d.label,
             d.factor,
             tuple(d.scenario_growth[s] for s in context.scenario_names),
-            d.evidence or market.assumptions.drivers[d.key].note or "assumption",
+            d.evidence or notes[d.key] or "assumption",
             d.kind,
             citations.get(d.source, d.source),
         )
         for d in context.drivers
     ]
-    dims = market.assumptions.dimensions
+
+
+def _view(
+    context: ReportContext, fmt: str, chart: str, content_ids: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything the templates show beyond the context itself, shaped (never formatted) here."""
+    dims = context.market.assumptions.dimensions
     segments = [
         MemberTable(
             dims[d].label.capitalize(), context.segments[d], rounding_gaps(context, context.segments[d])
         )
         for d in SEGMENT_DIMENSIONS
     ]
-    paragraphs = [
-        " ".join(p.split()) for p in re.split(r"\n\s*\n", context.client.notes.strip()) if p.strip()
-    ]
+    notes = context.client.notes.strip()
     key_points = takeaways(context)
+    html = fmt == "html"
     return {
         "c": context,
         "h": context.headline,
@@ -287,23 +391,29 @@ def _view(
         "unit_label": UNIT_LABELS[context.units],
         "brand": context.client.brand_colour,
         "brand_text": _text_on(context.client.brand_colour),
-        "scenarios": scenarios,
-        "drivers": drivers,
-        "fan": context.fan_at(horizon),
+        "scenarios": scenario_rows(context),
+        "drivers": driver_views(context),
+        "fan": context.fan_at(context.headline.horizon_year),
         "scenario_range": next(t for t in key_points if isinstance(t, ScenarioRange)),
         "takeaways": key_points,
         "ordinal": ordinal,
+        "rank_words": rank_words,
+        # The forecast period for a narrow column header: 2026-30.
+        "short_period": f"{context.headline.next_year}-{context.headline.horizon_year % 100:02d}",
+        "estimates": estimates_view(context),
+        "statuses": status_groups(context),
+        # Drivers whose figure is a proxy (a national figure for the world): the method names them.
+        "proxies": [d.label for d in context.drivers if d.kind == "assumed" and d.evidence],
         "regions": MemberTable("Region", context.regions, rounding_gaps(context, context.regions)),
         "segments": segments,
-        "notes": paragraphs,
-        "uncertainty": market.assumptions.uncertainty,
+        "notes": [" ".join(p.split()) for p in re.split(r"\n\s*\n", notes) if p.strip()],
+        "uncertainty": context.market.assumptions.uncertainty,
         "generated": generated_text(context),
-        "charts": _charts_html(context, chart, content_ids) if fmt == "html" else {},
-        "chart_description": chart_description(context),
-        "logo": _logo_uri(context.client.logo) if fmt == "html" and chart == "inline" else "",
+        "charts": _charts_html(context, chart, content_ids) if html else {},
+        "logo": _logo_uri(context.client.logo) if html and chart == "inline" else "",
         # The project's own stylesheets, not user text: Markup, so that quotes and ">" stay CSS.
-        "css": Markup(_stylesheet(STYLESHEET)) if fmt == "html" else "",
-        "screen_css": Markup(_stylesheet(SCREEN_STYLESHEET)) if fmt == "html" else "",
+        "css": Markup(_stylesheet(STYLESHEET)) if html else "",
+        "screen_css": Markup(_stylesheet(SCREEN_STYLESHEET)) if html else "",
     }
 
 
@@ -313,28 +423,39 @@ def _text_on(colour: str) -> str:
     return "#111827" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.6 else "#FFFFFF"
 
 
-def new_content_ids(domain: str = CONTENT_ID_DOMAIN) -> dict[str, str]:
-    """Fresh Content-IDs for the chart images of one email (RFC 2045 wants them unique in the world):
-    ``{"wide": "chart-wide.<32 hex digits>@imgout", "narrow": ...}``, the digits from a random UUID."""
+def new_content_ids(names: Sequence[str], domain: str = CONTENT_ID_DOMAIN) -> dict[str, str]:
+    """Fresh Content-IDs for the images of one email (RFC 2045 wants them unique in the world):
+    ``{"market-wide": "market-wide.<32 hex digits>@imgout", ...}``, the digits from a random UUID."""
     token = uuid.uuid4().hex
-    return {c.name: f"chart-{c.name}.{token}@{domain}" for c in CANVASES}
+    return {name: f"{name}.{token}@{domain}" for name in names}
+
+
+def image_names(scenes: Mapping[str, Mapping[str, Scene]]) -> list[str]:
+    """Each picture's name, chart and canvas: ``market-wide``, ``market-narrow``, ``estimates-wide`` ..."""
+    return [f"{figure}-{canvas}" for figure, by_canvas in scenes.items() for canvas in by_canvas]
 
 
 def _charts_html(
     context: ReportContext, chart: str, content_ids: Mapping[str, str] | None
-) -> dict[str, Markup]:
-    """Each canvas's chart as HTML: inline SVG, or an image referring to its Content-ID."""
-    if chart == "inline":
-        return {c.name: Markup(chart_svg(context, c)) for c in CANVASES}  # built from escaped parts
-    ids = content_ids or new_content_ids()
-    alt = Markup.escape(chart_description(context))
-    return {
-        c.name: Markup(
-            f'<img src="cid:{Markup.escape(ids[c.name])}" width="{c.width}" height="{c.height}" alt="{alt}"'
-            f' class="chart-image" style="display:block;width:100%;max-width:{c.max_width}px;height:auto">'
-        )
-        for c in CANVASES
-    }
+) -> dict[str, dict[str, Markup]]:
+    """Each chart on each canvas as HTML: inline SVG, or an image referring to its Content-ID."""
+    scenes = figures(context)
+    if chart == "inline":  # SVG built from escaped parts in .drawing
+        out = {f: {c: Markup(svg(scene)) for c, scene in by.items()} for f, by in scenes.items()}
+        if "estimates" in out:  # the compact publishers' chart that print sets under the market chart
+            out["estimates"]["print"] = Markup(svg(estimates_scene(context, ESTIMATES_PRINT)))
+        return out
+    ids = content_ids or new_content_ids(image_names(scenes))
+    return {f: {c: _image(scene, ids[f"{f}-{c}"]) for c, scene in by.items()} for f, by in scenes.items()}
+
+
+def _image(scene: Scene, content_id: str) -> Markup:
+    canvas = scene.canvas
+    return Markup(
+        f'<img src="cid:{Markup.escape(content_id)}" width="{canvas.width}" height="{canvas.height}"'
+        f' alt="{Markup.escape(scene.description)}" class="chart-image"'
+        f' style="display:block;width:100%;max-width:{canvas.max_width}px;height:auto">'
+    )
 
 
 def _logo_uri(path: Path | None) -> str:

@@ -5,10 +5,10 @@ words around them are in the templates (``_takeaway.j2``), so no sentence carrie
 Which takeaways a brief gets, in order of priority, at most five:
 
 1. each focus member of the client (at most two): its size, share, growth and growth rank;
-2. the range of the horizon year across scenarios, and the Monte Carlo P10-P90 around base;
-3. the largest and the fastest-growing region;
-4. the largest and the fastest-growing member of the focus segment's dimension (else the first segment
-   dimension).
+2. the range of the horizon year across scenarios, and the driver Monte Carlo's P10-P90 around base;
+3. where the model stands among the publishers' estimates of the base year (when the set has estimates);
+4. the largest and the fastest-growing region, and the same for the focus segment's dimension (else the
+   first segment dimension); the segment's first when the client follows a segment.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ...model.estimates import Consensus
 from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
 
@@ -75,7 +76,16 @@ class Leaders:
     """The fastest member is a focus member whose takeaway already says it grows fastest."""
 
 
-Takeaway = Focus | ScenarioRange | Leaders
+@dataclass(frozen=True)
+class Publishers:
+    """The publishers' estimates of one year (the engine's consensus: count, minimum, median, maximum) and
+    where the model's total sits among them (its rank, 1 = highest, and its ratio to the median)."""
+
+    kind: ClassVar[str] = "publishers"
+    consensus: Consensus
+
+
+Takeaway = Focus | ScenarioRange | Leaders | Publishers
 
 
 def ordinal(n: int) -> str:
@@ -102,9 +112,21 @@ def takeaways(context: ReportContext) -> tuple[Takeaway, ...]:
         (key for key, _, rows in tables[1:] if any(r.focus for r in rows)), SEGMENT_DIMENSIONS[0]
     )
     shown = [t for t in focus[:MAX_FOCUS] if isinstance(t, Focus)]
-    chosen: list[Takeaway] = [*shown, _range(context), _leaders(context, "region", tables, shown)]
-    chosen.append(_leaders(context, segment_dimension, tables, shown))
-    return tuple(chosen[:MAX_TAKEAWAYS])
+    chosen: list[Takeaway] = [*shown, _range(context)]
+    if context.market.assumptions.estimates:
+        chosen.append(publishers(context, context.headline.base_year))
+    leaders = [
+        _leaders(context, "region", tables, shown),
+        _leaders(context, segment_dimension, tables, shown),
+    ]
+    if any(r.focus for _, _, rows in tables[1:] for r in rows):
+        leaders.reverse()  # a client who follows a segment hears about its dimension first
+    return tuple([*chosen, *leaders][:MAX_TAKEAWAYS])
+
+
+def publishers(context: ReportContext, year: int) -> Publishers:
+    """The engine's consensus of the publishers' estimates in `year`, with the model's place in it."""
+    return Publishers(context.market.consensus(year))
 
 
 def _range(context: ReportContext) -> ScenarioRange:
