@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from xl_addin.report import build_context, load_profile
-from xl_addin.report.brief import pdf_bytes, render_brief
-from xl_addin.report.brief.charts import _png, chart_png
+from xl_addin.report.brief import email_brief, pdf_bytes, render_brief
+from xl_addin.report.brief.charts import chart_png
+from xl_addin.report.brief.drawing import png
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def test_bench_html_brief_warm(benchmark, context):
 
 def test_bench_email_html_brief_warm(benchmark, context):
     render_brief(context, "html", chart="cid")
-    assert "cid:chart-wide." in benchmark(render_brief, context, "html", chart="cid")
+    assert "cid:market-wide." in benchmark(render_brief, context, "html", chart="cid")
 
 
 def test_bench_markdown_and_text_brief_warm(benchmark, context):
@@ -31,10 +32,16 @@ def test_bench_markdown_and_text_brief_warm(benchmark, context):
     assert benchmark(lambda: render_brief(context, "md") + render_brief(context, "txt"))
 
 
+def test_bench_email_brief_with_its_pngs(benchmark, context):
+    # What a pack builds for the email: the HTML and the four chart PNGs (cached by what they draw).
+    email_brief(context)
+    assert len(benchmark(email_brief, context).images) == 4
+
+
 def test_bench_email_chart_png(benchmark, context):
     # Uncached: a batch draws each scenario's chart once; this is the cost of that once.
     def draw() -> bytes:
-        _png.cache_clear()
+        png.cache_clear()
         return chart_png(context)
 
     assert benchmark(draw).startswith(b"\x89PNG")

@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -25,7 +26,7 @@ from xl_addin.cli import main
 from xl_addin.common.formats import money, percent, ratio
 from xl_addin.common.resources import templates_dir
 from xl_addin.errors import BriefTemplateError
-from xl_addin.model import InvalidArgument, default_market
+from xl_addin.model import InvalidArgument, default_market, market_for
 from xl_addin.model.market import SEGMENT_DIMENSIONS
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import (
@@ -154,7 +155,7 @@ def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True, columns: bool 
     mm = 72 / 25.4
     margin, gap = 7 * mm, 4 * mm  # brief/pdf.py's page margin, brief.css's column gap
     column = (width - 2 * margin - 2 * gap) / 3
-    strips = [(0, round(117 * mm)), (round(113 * mm), round(width - 113 * mm))]
+    strips = [(0, round(117 * mm)), (round(117 * mm), round(width - 117 * mm))]
     strips += [(round(margin + i * (column + gap) - gap / 2), round(column + gap)) for i in range(3)]
     pieces = [
         subprocess.run(
@@ -696,8 +697,6 @@ def test_a_rounding_note_says_what_the_rounded_rows_add_to_where_they_miss_the_t
 def test_the_chart_labels_the_horizon_values_and_the_published_figures(bull_ct_context):
     """In the bull brief the published 27.88 is still circled and labelled; the 2030 values of every
     scenario are the bold labels; after 2030 the paths are fainter, in a zone labelled extrapolated."""
-    import xml.etree.ElementTree as ET
-
     m = default_market()
     for canvas in CANVASES:
         from xl_addin.report.brief.charts import chart_svg
@@ -738,3 +737,54 @@ def test_the_html_starts_with_a_preheader_of_the_headline_numbers(context):
         f"across scenarios {money(m.forecast(2030, scenario='bear'))} to {money(m.forecast(2030, scenario='bull'))}."
     ), first[:200]
     assert re.search(r'<div class="preheader" style="[^"]*display: ?none', page)
+
+
+# ------------------------------------------------------------------------------------------ publishers
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt", "pdf"])
+def test_the_publishers_paragraph_and_chart_say_the_engines_estimates_and_consensus(briefs, fmt):
+    m = default_market()
+    text = flat_text(fmt, briefs[fmt])
+    c25, c30 = m.consensus(2025), m.consensus(2030)
+    assert (
+        f"For 2025 the estimates of {c25.count} publishers run from USD {money(c25.minimum)} bn to USD "
+        f"{money(c25.maximum)} bn (median {money(c25.median)}); this model, calibrated to The Business "
+        f"Research Company, gives {money(c25.model)}, the highest of {c25.count} and "
+        f"{c25.model_ratio:.2f}x the median."
+    ) in text
+    assert (
+        f"For 2030 they run from {money(c30.minimum)} to {money(c30.maximum)} (median {money(c30.median)}; "
+        f"{c30.in_span} within their publishers' published years, {c30.count - c30.in_span} extrapolated at "
+        f"its publisher's CAGR) against {money(c30.model)} here, {c30.model_ratio:.2f}x the median."
+    ) in text
+    # Every publisher's two values: in the tables of Markdown and text, on the chart of HTML (its title,
+    # the words a screen reader says) and of the PDF (its labels).
+    if fmt == "html":
+        parsed = ET.fromstring(
+            re.search(
+                r'<svg[^>]*class="chart-wide".*?</svg>', briefs[fmt].split("Other publishers")[1], re.S
+            ).group(0)
+        )
+        shown = parsed.find("{http://www.w3.org/2000/svg}title").text
+    else:
+        shown = text
+    for first, second in zip(m.estimates(2025), m.estimates(2030), strict=True):
+        assert first.publisher in shown
+        assert f"{money(first.value)}" in shown and f"{money(second.value)}" in shown
+        if fmt in ("md", "txt"):
+            assert first.status in text and second.status in text
+
+
+def test_a_model_set_to_the_consensus_says_so_and_ranks_among_every_publisher():
+    m = market_for(None, "basis=consensus")
+    context = build_context(load_profile(None, name="Acme"), overrides="basis=consensus")
+    text = flat_text("txt", render_brief(context, "txt"))
+    c = m.consensus(2025)
+    above = sum(1 for e in m.estimates(2025) if round(e.value, 2) > round(c.model, 2))  # equal at 2 dp tie
+    assert c.model_rank == above + 1
+    assert (
+        f"this model, set to the consensus median, gives {money(c.model)}, the {c.model_rank}rd highest of "
+        f"{c.count + 1} and 1.00x the median"
+    ) in text
+    assert "(basis: consensus)" in text  # the engine's status words

@@ -36,7 +36,7 @@ from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
 from .charts import ESTIMATES_PRINT, estimates_scene, figures
 from .drawing import Scene, svg
-from .takeaways import ScenarioRange, ordinal, takeaways
+from .takeaways import ScenarioRange, ordinal, publishers, takeaways
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
 STYLESHEET = "brief.css"
@@ -256,6 +256,8 @@ class EstimatesView:
 
     base: Consensus
     horizon: Consensus
+    ranked: int
+    """How many totals the model's rank is among: the publishers it does not follow, and itself."""
     followed: str
     """How the model's total is set: ``calibrated to <publisher>``, ``set to the consensus median`` ..."""
     scopes: tuple[tuple[str, str], ...]
@@ -273,6 +275,7 @@ def estimates_view(context: ReportContext) -> EstimatesView | None:
         return None
     h = context.headline
     base, horizon = m.consensus(h.base_year), m.consensus(h.horizon_year)
+    ranked = publishers(context, h.base_year).ranked
     if m.basis == m.default_basis:
         followed = f"calibrated to {context.publication.publisher}"
     elif m.basis == "consensus":
@@ -284,6 +287,7 @@ def estimates_view(context: ReportContext) -> EstimatesView | None:
     return EstimatesView(
         base,
         horizon,
+        ranked,
         followed,
         tuple(stated),
         silent,

@@ -83,6 +83,8 @@ class Publishers:
 
     kind: ClassVar[str] = "publishers"
     consensus: Consensus
+    ranked: int
+    """How many totals the model's rank is among: the publishers it does not follow, and itself."""
 
 
 Takeaway = Focus | ScenarioRange | Leaders | Publishers
@@ -126,7 +128,9 @@ def takeaways(context: ReportContext) -> tuple[Takeaway, ...]:
 
 def publishers(context: ReportContext, year: int) -> Publishers:
     """The engine's consensus of the publishers' estimates in `year`, with the model's place in it."""
-    return Publishers(context.market.consensus(year))
+    followed = sum(1 for key in context.market.assumptions.estimates if context.follows(key))
+    c = context.market.consensus(year)
+    return Publishers(c, c.count - followed + 1)
 
 
 def _range(context: ReportContext) -> ScenarioRange:
