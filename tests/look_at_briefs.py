@@ -200,6 +200,19 @@ def look_at_pages(
                 look.pictures.append(Path(str(report["screenshot"])))
                 check(report, name, expected_headline, look, first_screen=first_screen)
                 _check_screenshot(Path(str(report["screenshot"])), name, look)
+            look.pictures.append(dark_screenshot(browser, page_file))
+
+
+def dark_screenshot(browser: Browser, page_file: Path) -> Path:
+    """A 375 px phone in dark mode (what Apple Mail shows with the system set to dark), for a person."""
+    width, height, phone = SCREENS["phone-375"]
+    page = browser.open(page_file, width=width, height=height, mobile=phone)
+    try:
+        dark = {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+        page.send("Emulation.setEmulatedMedia", dark)
+        return page.screenshot(page_file.with_name(f"{page_file.stem}-phone-375-dark.png"))
+    finally:
+        page.close()
 
 
 def _check_screenshot(shot: Path, label: str, look: Look) -> None:

@@ -49,5 +49,5 @@ def test_the_email_charts_weigh_at_most_40_kb_and_screenshots_are_written(look):
     for client in ("ordinary", "letter", "hostile"):
         assert all(size <= 40_000 for size in look.facts[f"{client} email PNG bytes"])  # type: ignore[attr-defined]
         assert look.facts[f"{client} email HTML bytes"] < 100_000  # Gmail clips a message body over 102 KB
-    assert len(look.pictures) >= 3 * 2 * len(SCREENS) + 3
+    assert len(look.pictures) >= 3 * 2 * (len(SCREENS) + 1) + 3  # and a dark phone view of each page
     assert all(picture.stat().st_size > 10_000 for picture in look.pictures)

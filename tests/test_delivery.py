@@ -548,3 +548,13 @@ def test_urls_in_the_text_part_are_whole(bull_pack: Pack) -> None:
     assert len(urls) >= 3
     for url in urls:
         assert any(url in line for line in lines), url
+
+
+def test_the_text_and_html_parts_travel_readable_as_quoted_printable(bull_pack: Pack) -> None:
+    msg = build_message(bull_pack, ["cfo@acme.example"], sender=SENDER)
+    for kind in ("plain", "html"):
+        part = msg.get_body((kind,))
+        assert part is not None and part["Content-Transfer-Encoding"] == "quoted-printable"
+        encoded = str(part.get_payload())
+        assert all(len(line) <= 78 for line in encoded.splitlines())  # long lines are soft-broken
+        assert "MARKET" in encoded or "<html" in encoded  # readable as it travels, not base64
