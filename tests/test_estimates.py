@@ -276,6 +276,13 @@ def test_under_another_basis_splits_drivers_and_scenarios_are_unchanged(market: 
         for s in ("bear", "bull"):
             growth = techsci.growth(year, scenario=s) - techsci.growth(year)
             assert growth == pytest.approx(market.scenario_growth[s] - market.forecast_growth, abs=1e-12)
+            assert techsci.growth_difference(s) == market.scenario_growth[s] - market.forecast_growth
+    # After the horizon the difference fades with the growth: b(t) + D w(t).
+    for year in range(2031, 2045):
+        w = techsci.fade_weight(year)
+        assert techsci.growth(year, scenario="bull") - techsci.growth(year) == pytest.approx(
+            techsci.growth_difference("bull") * w, abs=1e-12
+        )
     for year in range(2010, 2027):
         assert techsci.forecast(year, scenario="bull") == techsci.forecast(year)
 

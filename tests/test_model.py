@@ -349,6 +349,7 @@ def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) 
     from xl_addin.model.tables import (
         assumptions_table,
         breakdown_table,
+        estimates_table,
         fan_table,
         scenarios_table,
         series_table,
@@ -362,6 +363,10 @@ def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) 
     regions = breakdown_table(market, 2030, "region")
     assert regions["value"].sum() == pytest.approx(market.forecast(2030), rel=1e-12)
     assert regions.loc["Asia-Pacific", "cagr"] == pytest.approx(market.cagr(2026, 2030, "APAC"), rel=1e-12)
+    assert regions.loc["Asia-Pacific", "status"] == "published total, assumed split"
+    estimates = estimates_table(market, 2030)
+    assert estimates.loc["TechSci Research", "value"] == market.estimates(2030)[1].value
+    assert estimates.attrs["consensus"]["median"] == market.consensus(2030).median
     scenarios = scenarios_table(market, 2025, 2035)
     assert list(scenarios.columns) == list(market.scenario_names)
     assert scenarios.loc[2030, "bull"] == market.forecast(2030, scenario="bull")

@@ -250,6 +250,9 @@ def test_share_fan_assumption_source_list_info(udfs: types.ModuleType) -> None:
     assert len(excel(udfs, "IMGOUT_LIST", "assumptions")) == len(m.assumptions.entries())
     assert excel(udfs, "IMGOUT_INFO", "hash") == m.assumption_hash
     assert excel(udfs, "IMGOUT_INFO", "version") == m.version
+    assert (
+        excel(udfs, "IMGOUT_INFO", "basis") == "tbrc (the calibrated path of The Business Research Company)"
+    )
     info = dict((row[0], row[1]) for row in excel(udfs, "IMGOUT_INFO")[1:])
     assert info["assumption file"] == "embedded default"
     assert info["calibration"] == "5 of 5 published figures reproduced"

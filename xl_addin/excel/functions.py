@@ -102,7 +102,7 @@ ARGUMENT_DOCS: dict[str, str] = {
     "field": "What to return: value, label, kind, source, citation, note or key. Empty: value.",
     "reference": "An assumption key, anchor or source id (tbrc, nhs ...). Empty: the market's source.",
     "source_field": "What to return: citation, title, publisher, date, url or key. Empty: citation.",
-    "info_field": "version, hash, file, name, calibration, years or units. Empty: the whole table.",
+    "info_field": "version, hash, file, name, calibration, basis, years or units. Empty: the whole table.",
     "statistic": "median, min, max, count, model, model_ratio, model_rank or in_span. Empty: median.",
 }
 
@@ -678,6 +678,15 @@ def IMGOUT_INFO(field=None):
     return _answer(IMGOUT_INFO, _info, field)
 
 
+def _basis_text(market: Market) -> str:
+    """What the total follows, in words: the model's calibrated path, the consensus median or a publisher."""
+    if market.basis == market.default_basis:
+        return f"{market.basis} (the calibrated path of {market.assumptions.publication.publisher})"
+    if market.basis == "consensus":
+        return f"consensus (the median of {len(market.assumptions.estimates)} publishers' estimates)"
+    return f"{market.basis} ({market.assumptions.estimates[market.basis].publisher}'s published path)"
+
+
 def _info(field: object) -> Any:
     market = _market(None)
     a = market.assumptions
@@ -699,6 +708,7 @@ def _info(field: object) -> Any:
         "years": ("years", f"{market.first_year}-{market.last_year}"),
         "units": ("units", "USD bn; shares and growth as fractions"),
         "calibration": ("calibration", f"{reproduced} of {len(residuals)} published figures reproduced"),
+        "basis": ("basis", _basis_text(market)),
     }
     field = cell_value(field, "field")
     if field is not None:

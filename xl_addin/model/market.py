@@ -260,10 +260,16 @@ class Market:
         # Plain Python rows for scalar questions: indexing a list is several times cheaper than numpy.
         self._total_rows = {s: [float(v) for v in path] for s, path in self._totals.items()}
 
+    def growth_difference(self, scenario: object = RESERVED_SCENARIO) -> float:
+        """D_s = g_s - g_F: how much faster a scenario grows than the path the total is built on, in the
+        forecast years (0 for base unless a driver what-if moved it). After the horizon it fades with
+        :meth:`fade_weight`: the scenario's growth in year t is b(t) + D_s w(t)."""
+        return self.scenario_growth[self.scenario(scenario)] - self.forecast_growth
+
     def _scenario_path(self, scenario: str) -> np.ndarray:
         """B(t) up to N, then V_s(t) = V_s(t-1) (1 + b(t) + D_s w(t)), kept as B(t) times a ratio so that a
         scenario with no difference is the basis path exactly."""
-        difference = self.scenario_growth[scenario] - self.forecast_growth
+        difference = self.growth_difference(scenario)
         path = self._basis_path
         if difference == 0.0 and scenario == RESERVED_SCENARIO:
             return path.copy()
