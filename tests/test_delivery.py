@@ -383,14 +383,14 @@ def test_a_550_is_permanent_and_a_partial_refusal_is_reported(
 def test_each_message_of_a_batch_has_its_own_content_ids(tmp_path: Path) -> None:
     """RFC 2045: Content-IDs are unique in the world. A dry-run batch of three clients (two of them with
     the same profile) gives three messages whose chart images share no Content-ID, each HTML pointing at
-    its own."""
+    its own; a recipient written with a display name in the clients file arrives with it."""
     from xl_addin.delivery.batch import channel_for, load_clients, run_batch
     from xl_addin.delivery.settings import load_settings
 
     clients = tmp_path / "clients.yaml"
     clients.write_text(
         "clients:\n"
-        "  - {name: Acme One, to: [cfo@acme.example]}\n"
+        '  - {name: Acme One, to: ["Jane Doe <cfo@acme.example>"]}\n'
         "  - {name: Acme Two, to: [cfo@acme.example]}\n"
         "  - {name: Acme Three, to: [cfo@acme.example], scenario: bull}\n",
         encoding="utf-8",
@@ -413,6 +413,10 @@ def test_each_message_of_a_batch_has_its_own_content_ids(tmp_path: Path) -> None
             assert f'src="cid:{cid[1:-1]}"' in html.get_content()
         seen += ids
     assert len(seen) == 12 and len(set(seen)) == 12
+    first = email.message_from_bytes((out / "Acme-One.eml").read_bytes(), policy=email.policy.default)
+    assert [(a.display_name, a.addr_spec) for a in first["To"].addresses] == [
+        ("Jane Doe", "cfo@acme.example")
+    ]
 
 
 @pytest.mark.parametrize(
