@@ -21,7 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.look_at_briefs import Look, clients_to_look_at, look_at_pdf
+from tests.look_at_briefs import Look, clients, look_at_pdf
 from xl_addin.report import build_context
 from xl_addin.report.brief.pdf import ENGINES, print_pdf
 
@@ -41,8 +41,8 @@ def compare_engines(out_dir: Path) -> Comparison:
     comparison = Comparison(Look(out_dir))
     with tempfile.TemporaryDirectory(prefix="imgout-compare-") as temp:
         work = Path(temp)
-        for client, profile in clients_to_look_at().items():
-            context = build_context(profile)
+        for client, profile in clients(out_dir).items():
+            context = build_context(profile)  # type: ignore[arg-type]
             for engine in ENGINES:
                 printed = print_pdf(context, engine)
                 comparison.engines[engine] = printed.engine

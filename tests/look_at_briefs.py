@@ -1,70 +1,100 @@
-"""Look at the briefs as a person would: the HTML in headless Chromium, the PDF pages as pictures.
+"""Look at the briefs as a person would: the HTML and the email in headless Chromium on a phone and a
+desktop, the PDF pages as pictures.
 
-    python tests/look_at_briefs.py [OUT_DIR]      # default: a new temporary folder; prints what it found
+    python -m tests.look_at_briefs [OUT_DIR]      # default: a new temporary folder; prints what it found
 
-For each client (an ordinary one, and one with a 300-character unbroken name plus Chinese, Arabic and Greek
-notes) it writes the HTML and PDF brief, then:
+For each client (an ordinary one, a bull-scenario client on Letter paper with a logo and a note, and one
+with a 300-character unbroken name plus Chinese, Arabic and Greek notes) it writes the HTML and PDF brief
+and the email's HTML with its chart PNGs, then:
 
-- HTML: Chromium lays the page out at a desktop and a phone width; a probe script (added to a copy of the
-  file, never to the brief) reports the chart's and tables' boxes and whether anything is wider than the
-  window; a screenshot is taken and the chart's box is checked for drawn (non-white) pixels.
+- HTML and email: Chromium (driven over the DevTools protocol, :mod:`tests.chromium`) emulates a 320 px
+  and a 375 px phone and a 1280 px desktop. In each it measures, in the page itself: how wide the page is
+  against the screen (no sideways scrolling), the size of the smallest chart text as shown (SVG text by
+  its font size times the SVG's scale; the email's PNG by the canvas's type size times the image's shown
+  width over the canvas width), where the headline figure is (on the first screen of a phone), whether
+  the headline tiles stack on a phone, and the smallest body text; then saves a full-page screenshot.
 - PDF: ``pdftoppm`` renders every page; the chart's colours and the tables' header colour must be on the
-  first pages, and the strips inside the left and right page margins must be blank on every page
-  (content that overflows the page shows up there).
+  first page, and the strips inside the left and right page margins must be blank on every page.
 
-Writes PNGs next to the briefs and returns a list of problems (empty when the briefs look right).
+Writes PNGs next to the briefs (for a person to look at; not committed) and returns what it found.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import itertools
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from xl_addin.report import ClientProfile, build_context, load_profile
-from xl_addin.report.brief import write_briefs
-from xl_addin.report.brief.charts import SCENARIO_COLOURS
+from tests.chromium import Browser
+from xl_addin.common.formats import money
+from xl_addin.report import build_context, load_profile
+from xl_addin.report.brief import email_brief, write_briefs
+from xl_addin.report.brief.charts import SCENARIO_COLOURS, figures
+from xl_addin.report.brief.drawing import Canvas
 
 BRAND = "#1F4E79"
-WIDTHS = {"desktop": 1024, "phone": 480}
-PDF_DPI = 60
+SCREENS = {  # name: (width, height, phone)
+    "phone-320": (320, 568, True),
+    "phone-375": (375, 667, True),
+    "desktop-1280": (1280, 800, False),
+}
+MIN_CHART_TEXT = 11.0  # CSS px, at 375 px wide and on the desktop
+MIN_BODY_TEXT = 14.0  # CSS px, on a phone
+PDF_DPI = 100
 MARGIN_STRIP_MM = 5  # inside the 7 mm page margin
-CHROMIUM = [
-    "chromium",
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
-PROBE = """<script>
-(function () {
+
+MEASURE = """(function () {
   var root = document.documentElement;
-  var box = function (e) { var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
-  var wide = Array.prototype.filter.call(document.querySelectorAll('body *'), function (e) {
-    return e.getBoundingClientRect().right > root.clientWidth + 0.5;
-  }).map(function (e) { return e.tagName + '.' + (e.className && e.className.baseVal === undefined ? e.className : ''); });
-  var svg = document.querySelector('svg');
-  var report = {
-    viewport: root.clientWidth, scrollWidth: root.scrollWidth, height: root.scrollHeight,
-    chart: svg ? box(svg) : null,
-    tables: Array.prototype.map.call(document.querySelectorAll('table.data'), box),
-    tooWide: wide.slice(0, 10)
+  var shown = function (e) {
+    for (var n = e; n && n.nodeType === 1; n = n.parentElement) {
+      var s = getComputedStyle(n);
+      if (s.display === 'none' || s.visibility === 'hidden' || parseFloat(s.opacity) === 0) return false;
+    }
+    var r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
   };
-  var pre = document.createElement('pre'); pre.id = 'imgout-probe'; pre.textContent = JSON.stringify(report);
-  document.body.appendChild(pre);
-})();
-</script>"""
+  var chartText = [];
+  document.querySelectorAll('svg').forEach(function (svg) {
+    if (!shown(svg)) return;
+    var scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    svg.querySelectorAll('text').forEach(function (t) {
+      chartText.push(parseFloat(getComputedStyle(t).fontSize) * scale);
+    });
+  });
+  var images = [];
+  document.querySelectorAll('img.chart-image').forEach(function (img) {
+    if (shown(img)) images.push({src: img.getAttribute('src'), width: img.getBoundingClientRect().width});
+  });
+  var body = [];
+  document.querySelectorAll('p, li, td, th.rowhead').forEach(function (e) {
+    if (!shown(e) || e.closest('.preheader, .band, .kpis') || !e.textContent.trim()) return;
+    if (e.children.length && !Array.prototype.some.call(e.childNodes, function (c) {
+      return c.nodeType === 3 && c.textContent.trim();
+    })) return;
+    body.push([parseFloat(getComputedStyle(e).fontSize), e.tagName + '.' + e.className]);
+  });
+  var kpis = Array.prototype.map.call(document.querySelectorAll('.kpi'), function (e) {
+    var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom];
+  });
+  var headline = document.querySelector('.kpi-value');
+  var h = headline.getBoundingClientRect();
+  var wide = Array.prototype.filter.call(document.querySelectorAll('body *'), function (e) {
+    return shown(e) && e.getBoundingClientRect().right > %(width)s + 0.5;
+  }).map(function (e) { return e.tagName + '.' + e.className; });
+  return {
+    screen: %(width)s, innerWidth: window.innerWidth, innerHeight: window.innerHeight,
+    scrollWidth: root.scrollWidth, height: root.scrollHeight,
+    chartText: chartText, images: images, body: body, kpis: kpis,
+    headline: {text: headline.textContent, top: h.top, bottom: h.bottom, shown: shown(headline)},
+    tooWide: wide.slice(0, 8)
+  };
+})()"""
 
 
 @dataclass
@@ -97,58 +127,113 @@ def _non_white(image: Image.Image) -> float:
     return 1 - sum(histogram[245:]) / max(1, grey.width * grey.height)
 
 
-def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CHROMIUM, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def measure(
+    browser: Browser, page_file: Path, screen: str, canvases: Mapping[str, Canvas]
+) -> dict[str, object]:
+    """Open a page on one screen of :data:`SCREENS` and measure it (see the module docstring);
+    `canvases` are the email images' canvases by image name (``market-wide`` ...)."""
+    width, height, phone = SCREENS[screen]
+    page = browser.open(page_file, width=width, height=height, mobile=phone)
+    try:
+        report: dict[str, object] = page.evaluate(MEASURE % {"width": width})
+        shot = page_file.with_name(f"{page_file.stem}-{screen}.png")
+        page.screenshot(shot)
+        report["screenshot"] = str(shot)
+    finally:
+        page.close()
+    for image in report["images"]:  # type: ignore[union-attr]
+        stem = Path(str(image["src"])).stem  # type: ignore[index]
+        canvas = next(c for name, c in canvases.items() if stem.endswith(name))
+        report["chartText"] = [*report["chartText"], canvas.font * image["width"] / canvas.width]  # type: ignore[misc]
+    return report
 
 
-def look_at_html(html: Path, look: Look, label: str, work: Path) -> None:
-    """Lay the HTML out in Chromium at each width; check sizes, overflow and the drawn chart."""
-    probe = work / f"{html.stem}.probe.html"
-    probe.write_text(html.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    for name, width in WIDTHS.items():
-        dumped = _chromium([f"--window-size={width},1200", "--dump-dom", probe.as_uri()], work / "chromium")
-        found = re.search(r'<pre id="imgout-probe">(.*?)</pre>', dumped.stdout, re.S)
-        if not found:
-            look.problems.append(f"{label} {name}: Chromium gave no layout report ({dumped.stderr[-300:]!r})")
-            continue
-        report = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-        look.facts[f"{label} {name}"] = report
-        if report["scrollWidth"] > report["viewport"]:
-            look.problems.append(
-                f"{label} {name}: page is {report['scrollWidth']} px wide in a {report['viewport']} px window"
-                f" ({report['tooWide']})"
-            )
-        chart = report["chart"]
-        if not chart or chart[2] - chart[0] < 300 or chart[3] - chart[1] < 120:
-            look.problems.append(f"{label} {name}: chart missing or too small: {chart}")
-        if len(report["tables"]) < 6 or any(t[2] - t[0] < 300 for t in report["tables"]):
-            look.problems.append(f"{label} {name}: tables missing or squeezed: {report['tables']}")
-        shot = look.out_dir / f"{label}-html-{name}.png"
-        height = min(int(report["height"]) + 20, 8000)
-        _chromium(
-            [f"--window-size={width},{height}", f"--screenshot={shot}", html.as_uri()], work / "chromium"
+def check(
+    report: dict[str, object], label: str, expected_headline: str, look: Look, *, first_screen: bool = True
+) -> None:
+    """The problems a measured page shows on its screen (`first_screen`: the headline figure must be on
+    a phone's first screen; not for a 300-character client name, which fills it)."""
+    width = report["screen"]
+    phone = width < 640  # type: ignore[operator]
+    if report["scrollWidth"] > width or report["innerWidth"] != width:  # type: ignore[operator]
+        look.problems.append(
+            f"{label}: the page is {report['scrollWidth']} px wide on a {width} px screen ({report['tooWide']})"
         )
-        if not shot.exists():
-            look.problems.append(f"{label} {name}: no screenshot")
-            continue
-        look.pictures.append(shot)
-        with Image.open(shot) as image:
-            if chart:
-                left, top, right, bottom = (round(v) for v in chart)
-                drawn = _non_white(image.crop((left, top, right, bottom)))
-                look.facts[f"{label} {name} chart ink"] = round(drawn, 3)
-                if drawn < 0.05:
-                    look.problems.append(f"{label} {name}: the chart area is blank ({drawn:.1%} drawn)")
-                if _count_near(image.crop((left, top, right, bottom)), SCENARIO_COLOURS["bull"]) < 50:
-                    look.problems.append(f"{label} {name}: the bull scenario line is not visible")
-            if _count_near(image, BRAND, 8) < 5000:
-                look.problems.append(f"{label} {name}: the table headers (brand colour) are not visible")
+    chart = report["chartText"]
+    if not chart:
+        look.problems.append(f"{label}: no chart shown")
+    elif width >= 375 and min(chart) < MIN_CHART_TEXT:  # type: ignore[type-var, operator]
+        look.problems.append(f"{label}: chart text {min(chart):.1f} px, under {MIN_CHART_TEXT} px")  # type: ignore[type-var]
+    headline = report["headline"]
+    if headline["text"] != expected_headline or not headline["shown"]:  # type: ignore[index]
+        look.problems.append(f"{label}: the first tile shows {headline['text']!r}, not {expected_headline!r}")  # type: ignore[index]
+    if first_screen and phone and not 0 <= headline["top"] < headline["bottom"] <= report["innerHeight"]:  # type: ignore[index, operator]
+        look.problems.append(f"{label}: the headline figure is not on the first screen ({headline})")
+    kpis = report["kpis"]
+    stacked = all(b[1] >= a[3] for a, b in itertools.pairwise(kpis))  # type: ignore[index, arg-type]
+    if phone != stacked:
+        look.problems.append(f"{label}: headline tiles {'do not stack' if phone else 'stack'}: {kpis}")
+    if phone:
+        small = sorted({(size, where) for size, where in report["body"] if size < MIN_BODY_TEXT})  # type: ignore[union-attr]
+        if small:
+            look.problems.append(f"{label}: body text under {MIN_BODY_TEXT} px: {small[:5]}")
+
+
+def look_at_pages(
+    pages: dict[str, Path],
+    canvases: Mapping[str, Canvas],
+    expected_headline: str,
+    look: Look,
+    label: str,
+    *,
+    first_screen: bool = True,
+) -> None:
+    """Measure and check each page (HTML file, email) on every screen; keep the screenshots."""
+    with Browser() as browser:
+        for kind, page_file in pages.items():
+            for screen in SCREENS:
+                report = measure(browser, page_file, screen, canvases)
+                name = f"{label} {kind} {screen}"
+                look.facts[name] = {
+                    k: report[k] for k in ("scrollWidth", "height", "tooWide") if k in report
+                } | {"smallest chart text": round(min(report["chartText"] or [0]), 1)}  # type: ignore[type-var]
+                look.pictures.append(Path(str(report["screenshot"])))
+                check(report, name, expected_headline, look, first_screen=first_screen)
+                _check_screenshot(Path(str(report["screenshot"])), name, look)
+            look.pictures.append(dark_screenshot(browser, page_file))
+
+
+def dark_screenshot(browser: Browser, page_file: Path) -> Path:
+    """A 375 px phone in dark mode (what Apple Mail shows with the system set to dark), for a person."""
+    width, height, phone = SCREENS["phone-375"]
+    page = browser.open(page_file, width=width, height=height, mobile=phone)
+    try:
+        dark = {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+        page.send("Emulation.setEmulatedMedia", dark)
+        return page.screenshot(page_file.with_name(f"{page_file.stem}-phone-375-dark.png"))
+    finally:
+        page.close()
+
+
+def _check_screenshot(shot: Path, label: str, look: Look) -> None:
+    with Image.open(shot) as image:
+        if _count_near(image, SCENARIO_COLOURS["bear"]) < 30:
+            look.problems.append(f"{label}: the bear scenario line is not visible in the screenshot")
+        if _count_near(image, BRAND, 8) < 3000:
+            look.problems.append(f"{label}: the table headers (brand colour) are not visible")
+
+
+def email_page(context_html: str, images: dict[str, bytes], folder: Path, stem: str) -> Path:
+    """The email's HTML as a file Chromium can open: each ``cid:`` image written next to it, as
+    ``<stem>-<image name>.png`` (``ordinary-market-wide.png``)."""
+    html = context_html
+    for content_id, png in images.items():
+        name = f"{stem}-{content_id.split('.')[0]}.png"
+        (folder / name).write_bytes(png)
+        html = html.replace(f"cid:{content_id}", name)
+    path = folder / f"{stem}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
 
 
 def look_at_pdf(pdf: Path, look: Look, label: str, work: Path) -> None:
@@ -176,19 +261,35 @@ def look_at_pdf(pdf: Path, look: Look, label: str, work: Path) -> None:
                         f"{label} PDF page {number}: content in the {side} margin ({ink:.2%} of it)"
                     )
             if number == 1:
-                if (
-                    _count_near(image, SCENARIO_COLOURS["bull"]) < 20
-                    or _count_near(image, SCENARIO_COLOURS["bear"]) < 20
-                ):
+                if _count_near(image, SCENARIO_COLOURS["bear"]) < 20:
                     look.problems.append(f"{label} PDF page 1: the chart's scenario lines are not visible")
                 if _count_near(image, BRAND, 8) < 2000:
                     look.problems.append(f"{label} PDF page 1: the header and table headers are not visible")
 
 
-def clients_to_look_at() -> dict[str, ClientProfile]:
-    """An ordinary client, and one with a 300-character unbroken name and notes in four scripts."""
+def write_logo(path: Path) -> Path:
+    """A 320 x 80 px logo (a wordmark-sized PNG, as a client would give)."""
+    image = Image.new("RGB", (320, 80), "#FFFFFF")
+    ImageDraw.Draw(image).rectangle([8, 8, 72, 72], fill="#0E7490")
+    ImageDraw.Draw(image).text((90, 28), "BULL RADIOLOGY", fill="#111827", font_size=22)
+    image.save(path)
+    return path
+
+
+def clients(folder: Path) -> dict[str, object]:
+    """The clients looked at: ordinary, bull on Letter with a logo and a note, and a hostile one."""
+    logo = write_logo(folder / "logo.png")
     return {
         "ordinary": load_profile(None, name="Acme Imaging Partners", focus_regions=["APAC"]),
+        "letter": load_profile(
+            None,
+            name="Bull Radiology Group",
+            scenario="bull",
+            paper="letter",
+            logo=str(logo),
+            notes="Prepared for the board meeting of 12 March.",
+            focus_segments=["CT"],
+        ),
         "hostile": load_profile(
             None,
             name="W" * 300,
@@ -199,16 +300,29 @@ def clients_to_look_at() -> dict[str, ClientProfile]:
 
 
 def look_at_briefs(out_dir: Path) -> Look:
-    """Write the briefs for two clients into `out_dir` and look at them; returns what was found."""
+    """Write the briefs and emails for the clients into `out_dir` and look at them; returns what was found."""
     out_dir.mkdir(parents=True, exist_ok=True)
     look = Look(out_dir)
     with tempfile.TemporaryDirectory(prefix="imgout-look-") as temp:
         work = Path(temp)
-        for label, profile in clients_to_look_at().items():
-            context = build_context(profile)
+        for label, profile in clients(out_dir).items():
+            context = build_context(profile)  # type: ignore[arg-type]
             folder = out_dir / label
             written = write_briefs(context, folder, ["html", "pdf"])
-            look_at_html(written["html"], look, label, work)
+            mail = email_brief(context)
+            pages = {
+                "html": written["html"],
+                "email": email_page(
+                    mail.html, {i.content_id: i.png for i in mail.images}, folder, f"{label}-email"
+                ),
+            }
+            look.facts[f"{label} email PNG bytes"] = [len(i.png) for i in mail.images]
+            look.facts[f"{label} email HTML bytes"] = len(mail.html.encode("utf-8"))
+            headline = money(context.headline.horizon_value, context.units, with_unit=True)
+            canvases = {
+                f"{f}-{c}": scene.canvas for f, by in figures(context).items() for c, scene in by.items()
+            }
+            look_at_pages(pages, canvases, headline, look, label, first_screen=label != "hostile")
             look_at_pdf(written["pdf"], look, label, work)
     return look
 

@@ -8,31 +8,37 @@ import io
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
 from tests.another_publication import ANOTHER_PUBLICATION
+from tests.look_at_briefs import write_logo
 from xl_addin import __version__
 from xl_addin.cli import main
-from xl_addin.common.formats import money, percent
+from xl_addin.common.formats import money, percent, ratio
 from xl_addin.common.resources import templates_dir
 from xl_addin.errors import BriefTemplateError
-from xl_addin.model import InvalidArgument, default_market
+from xl_addin.model import InvalidArgument, default_market, market_for
 from xl_addin.model.market import SEGMENT_DIMENSIONS
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import (
+    CANVASES,
+    chart_png,
     markdown_escape,
     pdf_bytes,
     render_brief,
     write_briefs,
     write_pdf,
 )
-from xl_addin.report.brief.charts import CHART_CID, HEIGHT, WIDTH, chart_png
+from xl_addin.report.brief.charts import EXTRAPOLATED_FADE, SCENARIO_COLOURS, tint
 
 HOSTILE_NAMES = {
     "markup": "<script>alert('x')</script> & \"Quoted\" O'Brien <b>Imaging</b> *Ltd* | #1",
@@ -46,6 +52,7 @@ NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
 #: Both PDF engines print the same HTML; every PDF test reads back each one's PDF.
 PDF_ENGINES = ("chromium", "weasyprint")
 FORMATS_READ_BACK = ["html", "md", "txt", *(f"pdf-{engine}" for engine in PDF_ENGINES)]
+BRAND = "#1F4E79"  # the default profile's brand colour
 
 
 # ------------------------------------------------------------------------------------------ reading back
@@ -110,21 +117,35 @@ def flat_text(fmt: str, document: str) -> str:
 
 
 def row(lines: Iterable[str], name: str, count: int) -> list[str]:
-    """The last `count` figures of the table row whose label is `name` (a focus mark '*' is ignored)."""
-    for line in lines:
+    """The first `count` figures of the table row whose label is `name` (a focus mark '*' is ignored).
+
+    In a narrow PDF column a long name wraps: the row's line then holds the start of the name (and the
+    next cells' words) and the next lines the rest of it.
+    """
+    lines = list(lines)
+    for i, line in enumerate(lines):
         tokens = line.replace("*", " ").split()
         figures = [t for t in tokens if NUMBER.match(t)]
         label = " ".join(t for t in tokens if not NUMBER.match(t))
-        if label == name and len(figures) >= count:
-            return figures[-count:]
+        words, wanted = label.split(), sorted(name.split())
+        following = iter(lines[i + 1 :])
+        while words and len(words) < len(wanted):  # a name wrapped in its cell: the rest on the next lines
+            more = next(following, "").split()
+            if not more or any(NUMBER.match(t) for t in more):
+                break
+            words += more
+        if sorted(words) == wanted and len(figures) >= count:
+            return figures[:count]  # a PDF column read alone can end in a stray figure of the next one
     raise AssertionError(f"no row {name!r} with {count} figures")
 
 
 def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True, columns: bool = False) -> str:
-    """The PDF's text; with `columns`, the whole page then its left and right halves one after the other.
+    """The PDF's text; with `columns`, the whole page then each column of its layout one after the other.
 
-    The one-page PDF sets tables side by side: read as a whole page, a row of the left column and a row of
-    the right one come out as one line. Halves read alone keep each table row on a line of its own.
+    The one-page PDF sets text side by side: read as a whole page, a line of one column and a line of the
+    next come out as one line. Its columns read alone keep each table row on a line of its own: the top
+    block (the chart's column, 117 mm from the left edge, and the column beside it) and the three columns
+    under it.
     """
     pdf = tmp_path / "brief.pdf"
     pdf.write_bytes(data)
@@ -134,14 +155,34 @@ def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = True, columns: bool 
         return text
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
-    half = ["-y", "0", "-W", str(round(width / 2)), "-H", str(round(height))]
-    halves = [
+    mm = 72 / 25.4
+    margin, gap = 7 * mm, 4 * mm  # brief/pdf.py's page margin, brief.css's column gap
+    column = (width - 2 * margin - 2 * gap) / 3
+    strips = [(0, round(117 * mm)), (round(117 * mm), round(width - 117 * mm))]
+    strips += [(round(margin + i * (column + gap) - gap / 2), round(column + gap)) for i in range(3)]
+    pieces = [
         subprocess.run(
-            [*args, "-x", str(x), *half, str(pdf), "-"], capture_output=True, text=True, check=True
+            [*args, "-x", str(x), "-y", "0", "-W", str(w), "-H", str(round(height)), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
-        for x in (0, round(width / 2))
+        for x, w in strips
     ]
-    return "\n".join([text, *halves])
+    return "\n".join([text, *pieces])
+
+
+def rounded_sums(m, scenario: str = "base") -> dict[tuple[str, str], str]:
+    """What each table's rows add to once every figure is rounded as shown: {(dimension, year or 'share'): text}."""
+    out = {}
+    for dim in ("region", *SEGMENT_DIMENSIONS):
+        members = [(r, None) if dim == "region" else (None, f"{dim}:{r}") for r in m.members(dim)]
+        for year in (2025, 2026, 2030):
+            total = sum(Decimal(money(m.forecast(year, r, seg, scenario))) for r, seg in members)
+            out[(dim, str(year))] = f"{total:.2f}"
+        share = sum(Decimal(percent(m.share(2030, seg or f"region:{r}"))[:-1]) for r, seg in members)
+        out[(dim, "share")] = f"{share:.1f}%"
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -195,15 +236,12 @@ def test_headline_scenarios_and_range_are_the_engines(briefs, fmt):
     assert f"P10 {money(m.fan(2030, 10))}, P50 {money(m.fan(2030, 50))}, P90 {money(m.fan(2030, 90))}" in text
     assert f"imgout {__version__} (model {m.version}), assumptions {m.assumption_hash}" in text
     lines = lines_of(fmt, briefs[fmt])
+    rows = [line.replace("*", " ").split() for line in lines]
     for s in m.scenario_names:
-        rows = [line.replace("*", " ").split() for line in lines]
-        figures = next(
-            f for f in ([t for t in r if NUMBER.match(t)] for r in rows if r[:1] == [s]) if len(f) >= 2
-        )
-        assert figures[-2:] == [
-            percent(m.cagr(2026, 2030, scenario=s)),
-            money(m.forecast(2030, scenario=s)),
-        ], s
+        # The scenarios table's row (in the PDF, a chart label "base 27.88" can start a line too).
+        expected = [percent(m.cagr(2026, 2030, scenario=s)), money(m.forecast(2030, scenario=s))]
+        candidates = [[t for t in r if NUMBER.match(t)] for r in rows if r[:1] == [s]]
+        assert expected in [f[-2:] for f in candidates], (s, candidates)
 
 
 @pytest.mark.parametrize("fmt", ["md", "txt"])
@@ -242,6 +280,13 @@ def test_no_figure_in_the_brief_is_made_up(briefs, fmt):
         allowed_percent |= {percent(m.cagr(2026, 2030, scenario=s))}
         allowed_percent |= {percent(g) for g in m.driver_growths(s).values()}
         allowed_percent |= {percent(b.growth) for b in m.bridge(s)}
+    for year in (2025, 2030):  # the publishers' estimates, their consensus and the model's ratio to it
+        c = m.consensus(year)
+        allowed_money |= {money(e.value) for e in m.estimates(year)} | {money(c.median)}
+        allowed_money |= {ratio(c.model_ratio)[:-1]}
+    shown_sums = rounded_sums(m)  # the rounding notes: what the rounded rows of a table add to
+    allowed_money |= {v for (_, column), v in shown_sums.items() if column != "share"}
+    allowed_percent |= {v for (_, column), v in shown_sums.items() if column == "share"}
     text = flat_text(fmt, briefs[fmt])
     monies = re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])", text)
     percents = re.findall(r"(?<![\d.])\d+\.\d%", text)
@@ -286,7 +331,7 @@ def test_hostile_client_names_stay_text_in_html_markdown_and_text(kind):
 
     text = render_brief(context, "txt")
     assert name.replace(" ", "") in text.replace("\n", "").replace(" ", "")
-    assert all(len(line) <= 80 for line in text.splitlines())
+    assert all(len(line) <= 80 or "://" in line for line in text.splitlines())
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text)
 
 
@@ -372,23 +417,50 @@ def test_a_template_syntax_error_names_the_template_and_line(context, tmp_path):
 # ------------------------------------------------------------------------------------------ HTML for email
 
 
-def test_html_is_self_contained_with_css_inlined(context):
+def test_html_has_its_css_inlined_and_keeps_only_the_media_queries(context):
     for chart in ("inline", "cid"):
         page = render_brief(context, "html", chart=chart)
-        assert "<style" not in page and "<link" not in page and "<script" not in page
+        assert "<link" not in page and "<script" not in page
         assert 'class="page"' in page and "style=" in page
         assert "display:flex" not in page.replace(" ", "") and "display:grid" not in page.replace(" ", "")
+        # One <style> element stays: phone and dark-mode rules only, every rule inside an @media block.
+        styles = re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)
+        assert len(styles) == 1
+        outside = re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", styles[0])
+        assert (
+            outside.strip() == ""
+            and "max-width: 639px" in styles[0]
+            and "prefers-color-scheme: dark" in styles[0]
+        )
+        assert '<meta name="color-scheme" content="light dark">' in page
     inline = render_brief(context, "html", chart="inline")
-    assert "<svg" in inline and "cid:" not in inline
-    email = render_brief(context, "html", chart="cid")
-    assert f'src="cid:{CHART_CID}"' in email and "<svg" not in email
+    # The market and the publishers' charts for desktop and phone, and the publishers' chart for print.
+    assert inline.count("<svg") == 2 * len(CANVASES) + 1 and "cid:" not in inline
+    ids = {f"{f}-{c.name}": f"{f}-{c.name}.test@imgout" for f in ("market", "estimates") for c in CANVASES}
+    email = render_brief(context, "html", chart="cid", content_ids=ids)
+    assert all(f'src="cid:{cid}"' in email for cid in ids.values()) and "<svg" not in email
 
 
-def test_the_email_chart_is_a_png_of_the_same_chart(context):
-    image = Image.open(io.BytesIO(chart_png(context)))
-    assert image.format == "PNG" and image.size == (2 * WIDTH, 2 * HEIGHT)
-    colours = {c for _, c in image.convert("RGB").getcolors(1 << 20) or []}
-    assert (0x1F, 0x4E, 0x79) in colours  # the base path in the client's brand colour
+def test_every_header_cell_has_a_scope(context):
+    page = render_brief(context, "html")
+    cells = re.findall(r"<th\b[^>]*>", page)
+    assert len(cells) > 60
+    assert all(re.search(r'scope="(col|row)"', cell) for cell in cells), [
+        c for c in cells if "scope" not in c
+    ]
+
+
+@pytest.mark.parametrize("scenario", ["bear", "base", "bull"])
+def test_the_email_charts_are_small_pngs_in_the_brand_colour(scenario):
+    context = build_context(load_profile(None, name="Acme", scenario=scenario))
+    for canvas in CANVASES:
+        data = chart_png(context, canvas)
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "PNG" and image.size == (2 * canvas.width, 2 * canvas.height)
+        assert len(data) <= 40_000, (canvas.name, len(data))
+        colours = {c for _, c in image.convert("RGB").getcolors(1 << 20) or []}
+        assert (0x1F, 0x4E, 0x79) in colours  # the brief's scenario in the client's brand colour
+        assert (0xC2, 0x41, 0x0C) in colours or scenario == "bear"  # bear in its own orange, exactly
 
 
 def test_unknown_format_or_chart_mode_is_refused(context):
@@ -425,7 +497,18 @@ def test_an_unknown_format_writes_nothing(tmp_path):
 @pytest.mark.parametrize("engine", PDF_ENGINES)
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_the_pdf_brief_is_one_page_that_still_says_everything_the_html_brief_says(paper, engine, tmp_path):
-    context = build_context(load_profile(None, name="Acme Imaging", focus_regions=["APAC"], paper=paper))
+    """An ordinary client with a logo and a short note, on A4 and on Letter (the shorter page)."""
+    logo = write_logo(tmp_path / "logo.png")
+    context = build_context(
+        load_profile(
+            None,
+            name="Acme Imaging",
+            focus_regions=["APAC"],
+            paper=paper,
+            logo=str(logo),
+            notes="Prepared for the board meeting of 12 March.",
+        )
+    )
     pdf_text(pdf_bytes(context, engine), tmp_path)
     pdf = str(tmp_path / "brief.pdf")
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
@@ -436,16 +519,20 @@ def test_the_pdf_brief_is_one_page_that_still_says_everything_the_html_brief_say
     squeezed = "".join(text.split())
     html_text = flat_text("html", render_brief(context, "html"))
     m = default_market()
+    # Sources print with the link's host as its text; the link itself holds the whole URL.
     expected = [
-        *(s.citation() for s in context.sources),
+        *(f"{s.publisher}, {s.title}, {s.date}" for s in context.sources),
+        *(f"({urlsplit(s.url).hostname.removeprefix('www.')})" for s in context.sources if s.url),
         *context.trends,
         *(d.evidence for d in context.drivers if d.evidence),
         *(m.assumptions.scenarios[s].description for s in m.assumptions.scenarios),
-        re.search(r"The model is calibrated .*? \(seed \d+\)\.", html_text).group(0),  # the method
+        re.search(r"The model is calibrated .*? not the spread between publishers\.", html_text).group(0),
         f"imgout {__version__} (model {m.version}), assumptions {m.assumption_hash}",
     ]
     missing = [e for e in expected if "".join(e.split()) not in squeezed]
     assert missing == []
+    links = subprocess.run(["pdfinfo", "-url", pdf], capture_output=True, text=True, check=True).stdout
+    assert {s.url for s in context.sources if s.url} <= set(links.split())
 
 
 @pytest.mark.parametrize("engine", PDF_ENGINES)
@@ -530,3 +617,196 @@ def test_a_set_from_another_publication_is_credited_to_it_in_every_format(tmp_pa
     html = render_brief(context, "html")
     assert "<title>Imaging services outsourcing market: brief for Client</title>" in html
     assert render_brief(context, "txt").startswith("IMAGING SERVICES OUTSOURCING MARKET: BRIEF\n")
+
+
+# ------------------------------------------------------------------------------------------ so what
+
+
+def _sentences(fmt: str, document: str) -> str:
+    return flat_text(fmt, document)
+
+
+@pytest.fixture(scope="module")
+def bull_ct_context():
+    """A client who reads the bull scenario and follows CT and Asia-Pacific."""
+    return build_context(
+        load_profile(None, name="Bull Co", scenario="bull", focus_segments=["CT"], focus_regions=["APAC"])
+    )
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt"])
+def test_the_key_takeaways_say_the_engines_numbers_for_the_clients_scenario_and_focus(bull_ct_context, fmt):
+    m = default_market()
+    text = _sentences(fmt, render_brief(bull_ct_context, fmt))
+
+    def member(dim: str, name: str) -> tuple[float, float, float]:
+        region, segment = (name, None) if dim == "region" else (None, f"{dim}:{name}")
+        share = m.share(2030, segment or f"region:{name}")
+        return m.forecast(2030, region, segment, "bull"), share, m.cagr(2026, 2030, region, segment, "bull")
+
+    market_growth = percent(m.cagr(2026, 2030, scenario="bull"))
+    # The focus members, with their growth rank among their dimension's members.
+    for dim, name, label in (("region", "Asia-Pacific", "region"), ("modality", "CT", "modality")):
+        value, share, growth = member(dim, name)
+        rank = sorted((member(dim, x)[2] for x in m.members(dim)), reverse=True).index(growth) + 1
+        place = (
+            "the fastest"
+            if rank == 1
+            else f"the {rank}{'nd' if rank == 2 else 'rd' if rank == 3 else 'th'} fastest"
+        )
+        assert (
+            f"{name}, a {label} you follow, is USD {money(value)} bn in 2030 ({percent(share)} of the market) and "
+            f"grows {percent(growth)} a year 2026-2030, {place} of {len(m.members(dim))} (market {market_growth})."
+        ) in text, (name, text[:2000])
+    # The range across scenarios and the Monte Carlo range.
+    values = {s: m.forecast(2030, scenario=s) for s in m.scenario_names}
+    low, high = min(values, key=values.get), max(values, key=values.get)
+    assert (
+        f"Across scenarios 2030 ranges from USD {money(values[low])} bn ({low}) to USD {money(values[high])} bn "
+        f"({high}); the driver Monte Carlo's P10-P90 range around base is {money(m.fan(2030, 10))} to {money(m.fan(2030, 90))}."
+    ) in text
+    # Where the model stands among the publishers in 2025, by the engine's consensus.
+    c = m.consensus(2025)
+    assert (
+        f"The {c.count} publishers' estimates for 2025 run from USD {money(c.minimum)} bn to USD "
+        f"{money(c.maximum)} bn (median {money(c.median)}); this model's {money(c.model)} is the highest of "
+        f"{c.count}, {c.model_ratio:.2f}x the median."
+    ) in text
+    assert c.model_rank == 1
+    # Which modality is largest and fastest (CT is followed, so its size is not repeated).
+    modalities = m.breakdown(2030, "modality", "bull")
+    biggest, fastest = max(modalities, key=lambda b: b.value), max(modalities, key=lambda b: b.cagr)
+    assert f"{biggest.member} is also the largest modality; {fastest.member} grows fastest: " in text
+    assert f"{percent(fastest.cagr)} a year 2026-2030, against {market_growth} for the market." in text
+
+
+def test_a_brief_has_three_to_five_takeaways_whatever_the_focus():
+    for focus in (
+        {},
+        {"focus_regions": ["APAC"]},
+        {"focus_regions": ["APAC", "NA"], "focus_segments": ["CT", "MRI"]},
+    ):
+        context = build_context(load_profile(None, name="Acme", **focus))
+        markdown = render_brief(context, "md")
+        section = markdown.split("## Key takeaways", 1)[1].split("\n## ", 1)[0]
+        bullets = [line for line in section.splitlines() if line.startswith("- ")]
+        assert 3 <= len(bullets) <= 5, (focus, bullets)
+        assert all(re.search(r"\d", b) for b in bullets)  # every takeaway carries its number
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt"])
+def test_a_rounding_note_says_what_the_rounded_rows_add_to_where_they_miss_the_total(context, fmt):
+    m = default_market()
+    sums = rounded_sums(m)
+    text = _sentences(fmt, render_brief(context, fmt))
+    notes = re.findall(r"Rounded rows add to (.*?); see Method\.", text)
+    expected = []
+    for dim in ("region", *SEGMENT_DIMENSIONS):
+        gaps = [
+            f"{sums[(dim, str(y))]} ({y})"
+            for y in (2025, 2026, 2030)
+            if sums[(dim, str(y))] != money(m.forecast(y))
+        ]
+        if sums[(dim, "share")] != "100.0%":
+            gaps.append(f"{sums[(dim, 'share')]} (share 2030)")
+        if gaps:
+            expected.append(", ".join(gaps[:-1]) + (" and " if len(gaps) > 1 else "") + gaps[-1])
+    assert notes == expected
+    assert "18.07 (2025)" in notes[0]  # the regions: 18.07 shown against a total of 18.08
+    assert "rounded rows can differ from the rounded total in the last digit" in text  # the method says why
+
+
+def test_the_chart_labels_the_horizon_values_and_the_published_figures(bull_ct_context):
+    """In the bull brief the published 27.88 is still circled and labelled; the 2030 values of every
+    scenario are the bold labels; after 2030 the paths are fainter, in a zone labelled extrapolated."""
+    m = default_market()
+    for canvas in CANVASES:
+        from xl_addin.report.brief.charts import chart_svg
+
+        svg = ET.fromstring(chart_svg(bull_ct_context, canvas))
+        ns = "{http://www.w3.org/2000/svg}"
+        texts = [t.text for t in svg.iter(f"{ns}text")]
+        bold = {t.text for t in svg.iter(f"{ns}text") if t.get("font-weight") == "bold"}
+        for s in m.scenario_names:
+            assert f"{s} {money(m.forecast(2030, scenario=s))}" in bold, (canvas.name, s)
+        assert {money(m.forecast(2025)), money(m.forecast(2026))} <= bold  # published, labelled
+        assert not any(money(m.forecast(2035, scenario=s)) in " ".join(texts) for s in m.scenario_names)
+        assert "extrapolated" in texts and "published" in texts
+        circles = [c for c in svg.iter(f"{ns}circle") if c.get("fill") == "#FFFFFF" and c.get("r") == "3.6"]
+        assert len(circles) == 4  # 2025, 2026 and 2030 on the base path, and the legend's swatch
+        strokes = {line.get("stroke") for line in svg.iter(f"{ns}polyline")}
+        colours = {"bull": BRAND, "base": SCENARIO_COLOURS["base"], "bear": SCENARIO_COLOURS["bear"]}
+        assert set(colours.values()) <= strokes  # up to 2030, each scenario in its colour
+        assert {tint(c, EXTRAPOLATED_FADE) for c in colours.values()} <= strokes  # after 2030, fainter
+
+
+def test_urls_in_the_text_brief_are_never_broken_across_lines(context):
+    text = render_brief(context, "txt")
+    urls = [s.url for s in context.sources if s.url]
+    assert urls
+    for url in urls:
+        assert any(url in line for line in text.splitlines()), url
+
+
+def test_the_html_starts_with_a_preheader_of_the_headline_numbers(context):
+    m = default_market()
+    page = render_brief(context, "html")
+    parser = _Rows()
+    parser.feed("<body" + page.split("<body", 1)[1])
+    first = "".join(parser.text).strip()
+    assert first.startswith(
+        f"USD {money(m.forecast(2030))} bn in 2030, {percent(m.cagr(2026, 2030))} a year 2026-2030 (base scenario); "
+        f"across scenarios {money(m.forecast(2030, scenario='bear'))} to {money(m.forecast(2030, scenario='bull'))}."
+    ), first[:200]
+    assert re.search(r'<div class="preheader" style="[^"]*display: ?none', page)
+
+
+# ------------------------------------------------------------------------------------------ publishers
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt", "pdf"])
+def test_the_publishers_paragraph_and_chart_say_the_engines_estimates_and_consensus(briefs, fmt):
+    m = default_market()
+    text = flat_text(fmt, briefs[fmt])
+    c25, c30 = m.consensus(2025), m.consensus(2030)
+    assert (
+        f"For 2025 the estimates of {c25.count} publishers run from USD {money(c25.minimum)} bn to USD "
+        f"{money(c25.maximum)} bn (median {money(c25.median)}); this model, calibrated to The Business "
+        f"Research Company, gives {money(c25.model)}, the highest of {c25.count} and "
+        f"{c25.model_ratio:.2f}x the median."
+    ) in text
+    assert (
+        f"For 2030 they run from {money(c30.minimum)} to {money(c30.maximum)} (median {money(c30.median)}; "
+        f"{c30.in_span} within their publishers' published years, {c30.count - c30.in_span} extrapolated at "
+        f"its publisher's CAGR) against {money(c30.model)} here, {c30.model_ratio:.2f}x the median."
+    ) in text
+    # Every publisher's two values: in the tables of Markdown and text, on the chart of HTML (its title,
+    # the words a screen reader says) and of the PDF (its labels).
+    if fmt == "html":
+        parsed = ET.fromstring(
+            re.search(
+                r'<svg[^>]*class="chart-wide".*?</svg>', briefs[fmt].split("Other publishers")[1], re.S
+            ).group(0)
+        )
+        shown = parsed.find("{http://www.w3.org/2000/svg}title").text
+    else:
+        shown = text
+    for first, second in zip(m.estimates(2025), m.estimates(2030), strict=True):
+        assert first.publisher in shown
+        assert f"{money(first.value)}" in shown and f"{money(second.value)}" in shown
+        if fmt in ("md", "txt"):
+            assert first.status in text and second.status in text
+
+
+def test_a_model_set_to_the_consensus_says_so_and_ranks_among_every_publisher():
+    m = market_for(None, "basis=consensus")
+    context = build_context(load_profile(None, name="Acme"), overrides="basis=consensus")
+    text = flat_text("txt", render_brief(context, "txt"))
+    c = m.consensus(2025)
+    above = sum(1 for e in m.estimates(2025) if round(e.value, 2) > round(c.model, 2))  # equal at 2 dp tie
+    assert c.model_rank == above + 1
+    assert (
+        f"this model, set to the consensus median, gives {money(c.model)}, the {c.model_rank}rd highest of "
+        f"{c.count + 1} and 1.00x the median"
+    ) in text
+    assert "(basis: consensus)" in text  # the engine's status words

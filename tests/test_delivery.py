@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import re
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -180,7 +181,7 @@ def test_the_message_is_standard_mime_with_alternatives_inline_chart_and_attachm
     assert parsed["Cc"] == "ops@acme.example"
     assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith("@imgout.example>")
     assert parsed["Date"].datetime.tzinfo is not None
-    assert "Acme Radiology" in parsed["Subject"] and bull_pack.period in parsed["Subject"]
+    assert parsed["Subject"] == bull_pack.subject and parsed["Subject"].startswith("Acme Radiology: ")
     assert parsed["X-Imgout-Provenance"] == bull_pack.provenance
 
     assert parsed.get_content_type() == "multipart/mixed"
@@ -189,12 +190,15 @@ def test_the_message_is_standard_mime_with_alternatives_inline_chart_and_attachm
     text, related = alternative.iter_parts()
     assert text.get_content_type() == "text/plain"
     assert related.get_content_type() == "multipart/related"
-    html, chart = related.iter_parts()
+    html, *charts = related.iter_parts()
     assert html.get_content_type() == "text/html"
-    assert f'src="cid:{bull_pack.chart_cid}"' in html.get_content()
-    assert chart.get_content_type() == "image/png"
-    assert chart["Content-ID"] == f"<{bull_pack.chart_cid}>"
-    assert chart.get_content().startswith(b"\x89PNG")
+    assert len(charts) == 4  # the market and the publishers' charts, each for a desktop and a phone
+    for chart, image in zip(charts, bull_pack.images, strict=True):
+        assert f'src="cid:{image.content_id}"' in html.get_content()
+        assert chart.get_content_type() == "image/png"
+        assert chart["Content-ID"] == f"<{image.content_id}>"
+        assert chart.get_content().startswith(b"\x89PNG")
+        assert len(chart.get_content()) <= 40_000
 
     assert [(a.get_content_type(), a.get_filename()) for a in attachments] == [
         (XLSX, f"Acme-Radiology-imaging-outsourcing-{bull_pack.period}.xlsx"),
@@ -406,3 +410,190 @@ def test_a_550_is_permanent_and_a_partial_refusal_is_reported(
     assert "gone@acme.example (550" in refused.reason
     assert partly.outcome == "partly sent" and "gone@acme.example" in partly.reason
     assert [(m.message["Subject"], m.rcpt_tos) for m in server.messages] == [("partly", ["cfo@acme.example"])]
+
+
+# ------------------------------------------------------------------------------------------ inbox-ready
+
+
+def test_each_message_of_a_batch_has_its_own_content_ids(tmp_path: Path) -> None:
+    """RFC 2045: Content-IDs are unique in the world. A dry-run batch of three clients (two of them with
+    the same profile) gives three messages whose chart images share no Content-ID, each HTML pointing at
+    its own; a recipient written with a display name in the clients file arrives with it."""
+    from xl_addin.delivery.batch import channel_for, load_clients, run_batch
+    from xl_addin.delivery.settings import load_settings
+
+    clients = tmp_path / "clients.yaml"
+    clients.write_text(
+        "clients:\n"
+        '  - {name: Acme One, to: ["Jane Doe <cfo@acme.example>"]}\n'
+        "  - {name: Acme Two, to: [cfo@acme.example]}\n"
+        "  - {name: Acme Three, to: [cfo@acme.example], scenario: bull}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings({"IMGOUT_MAIL_FROM": SENDER, "XDG_STATE_HOME": str(tmp_path / "state")})
+    out = tmp_path / "eml"
+    report = run_batch(
+        load_clients(clients, market_for()), settings, channel_for(settings, dry_run=out), with_pdf=False
+    )
+    assert [r.status for r in report.results] == ["written"] * 3
+    seen: list[str] = []
+    for path in sorted(out.glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        html = msg.get_body(("html",))
+        assert html is not None
+        ids = [part["Content-ID"] for part in msg.walk() if part.get_content_type() == "image/png"]
+        assert len(ids) == 4
+        for cid in ids:
+            assert re.fullmatch(r"<(market|estimates)-(wide|narrow)\.[0-9a-f]{32}@imgout>", cid), cid
+            assert f'src="cid:{cid[1:-1]}"' in html.get_content()
+        seen += ids
+    assert len(seen) == 12 and len(set(seen)) == 12
+    first = email.message_from_bytes((out / "Acme-One.eml").read_bytes(), policy=email.policy.default)
+    assert [(a.display_name, a.addr_spec) for a in first["To"].addresses] == [
+        ("Jane Doe", "cfo@acme.example")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "display"),
+    [
+        ("imgout Research <research@acme.example>", "Jane Doe <cfo@acme.example>", "Jane Doe"),
+        ("imgout Research <research@acme.example>", '"Doe, Jane" <cfo@acme.example>', "Doe, Jane"),
+        ("Zoë Ünal Research <research@acme.example>", "Łukasz Wójcik <cfo@acme.example>", "Łukasz Wójcik"),
+    ],
+)
+def test_from_and_to_carry_display_names_encoded_for_the_wire(
+    bull_pack: Pack, sender: str, to: str, display: str
+) -> None:
+    msg = build_message(bull_pack, [to], sender=sender)
+    raw = msg.as_bytes(policy=email.policy.SMTP)
+    assert raw.isascii()  # non-ASCII names travel as RFC 2047 encoded words
+    headers = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    if not display.isascii():
+        assert "=?utf-8?" in headers
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    [recipient] = parsed["To"].addresses
+    assert (recipient.display_name, recipient.addr_spec) == (display, "cfo@acme.example")
+    [origin] = parsed["From"].addresses
+    assert origin.addr_spec == "research@acme.example" and origin.display_name == sender.split(" <")[0]
+    assert parsed["Message-ID"].endswith("@acme.example>")
+
+
+@pytest.mark.parametrize(
+    "mailbox",
+    [
+        "Jane <Doe> <cfo@acme.example>",
+        'Jane "J" Doe <cfo@acme.example>',
+        "Jane Doe <cfo@acme.example",
+        "Jane Doe <not-an-address>",
+        "Jane\r\nBcc: x@evil.example <cfo@acme.example>",
+        "J" * 101 + " <cfo@acme.example>",
+    ],
+)
+def test_malformed_display_names_are_refused_naming_what_was_given(mailbox: str) -> None:
+    with pytest.raises(AddressError) as refused:
+        check_recipients([mailbox])
+    assert repr(mailbox) in str(refused.value)
+
+
+def test_a_display_name_is_checked_against_the_allowed_domains_by_its_address() -> None:
+    assert check_recipients(["Jane Doe <CFO@Acme.Example>"], allowed_domains=["acme.example"]) == (
+        ("Jane Doe <CFO@acme.example>",),
+        (),
+    )
+    with pytest.raises(AddressError, match=r"leak@gmail\.example"):
+        check_recipients(["Leak <leak@gmail.example>"], allowed_domains=["acme.example"])
+
+
+def test_the_sender_setting_takes_a_display_name() -> None:
+    settings = load_settings({"IMGOUT_MAIL_FROM": "imgout Research <research@acme.example>"})
+    assert settings.mail_from == "imgout Research <research@acme.example>"
+    with pytest.raises(SettingsError, match="IMGOUT_MAIL_FROM"):
+        load_settings({"IMGOUT_MAIL_FROM": "imgout <Research> <research@acme.example>"})
+
+
+def test_the_ledger_key_ignores_display_names() -> None:
+    bare = PackKey("Acme", ("cfo@acme.example",), (), "1.0", "abc", "base")
+    named = PackKey("Acme", ("Jane Doe <CFO@acme.example>",), (), "1.0", "abc", "base")
+    assert bare.digest == named.digest
+
+
+@pytest.mark.parametrize("length", range(60, 101))
+def test_a_subject_of_any_length_unfolds_to_itself_with_no_leading_space(
+    bull_pack: Pack, length: int
+) -> None:
+    """Python folds an ASCII subject of 70-77 characters right after 'Subject:'; read back, it starts with
+    a space. Ours folds between words, the first on the first line, and unfolds to exactly itself."""
+    words = "Acme Radiology: medical imaging outsourcing market USD 31,616 mn in 2030 (bull scenario) edition"
+    subject = (words + " " + "x" * 100)[:length].rstrip()
+    pack = dataclasses.replace(bull_pack, subject=subject)
+    raw = build_message(pack, ["cfo@acme.example"], sender=SENDER).as_bytes(policy=email.policy.SMTP)
+    header = re.search(rb"^Subject:.*?\r\n(?=\S)", raw, re.S | re.M)
+    assert header is not None
+    lines = header.group(0)[:-2].split(b"\r\n")
+    assert lines[0].startswith(b"Subject: ") and lines[0] != b"Subject: "
+    assert all(len(line) <= 78 for line in lines if b" " in line.strip())
+    assert b"".join(lines) == b"Subject: " + subject.encode("ascii")  # unfolding: remove each CRLF
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == subject
+
+
+def test_the_subject_carries_the_headline_figure_and_the_edition(bull_pack: Pack) -> None:
+    market = market_for()
+    horizon = money(market.forecast(market.horizon_year, scenario="bull"), "mn")
+    edition = f"{market.assumptions.publication.date} {market.assumption_hash}"
+    assert bull_pack.subject == (
+        f"Acme Radiology: {market.assumptions.market.name} USD {horizon} mn in {market.horizon_year}"
+        f" (bull scenario), edition {edition}"
+    )
+
+
+def test_the_inbox_preview_shows_the_headline_numbers_first(bull_pack: Pack) -> None:
+    market = market_for()
+    msg = build_message(bull_pack, ["cfo@acme.example"], sender=SENDER)
+    html = msg.get_body(("html",))
+    assert html is not None
+    body = re.sub(r"<[^>]+>", " ", html.get_content().split("<body", 1)[1].split(">", 1)[1])
+    first = " ".join(body.split())
+    horizon = money(market.forecast(market.horizon_year, scenario="bull"), "mn")
+    growth = percent(market.cagr(market.next_year, market.horizon_year, scenario="bull"))
+    assert first.startswith(f"USD {horizon} mn in {market.horizon_year}, {growth} a year"), first[:120]
+
+
+def test_the_takeaways_in_the_message_are_the_engines(bull_pack: Pack) -> None:
+    market = market_for()
+    msg = build_message(bull_pack, ["cfo@acme.example"], sender=SENDER)
+    text, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert text is not None and html is not None
+    fastest = max(market.breakdown(market.horizon_year, "region", "bull"), key=lambda b: b.cagr)
+    largest = max(market.breakdown(market.horizon_year, "region", "bull"), key=lambda b: b.value)
+    values = {s: market.forecast(market.horizon_year, scenario=s) for s in market.scenario_names}
+    for body in (" ".join(text.get_content().split()), " ".join(html.get_content().split())):
+        assert f"{fastest.member} grows fastest: {percent(fastest.cagr)} a year" in body
+        assert (
+            f"{largest.member} is the largest region (USD {money(largest.value, 'mn')} mn in 2030, "
+            f"{percent(largest.share)} of the market)"
+        ) in body
+        assert f"ranges from USD {money(min(values.values()), 'mn')} mn (bear)" in body
+        assert f"to USD {money(max(values.values()), 'mn')} mn (bull)" in body
+
+
+def test_urls_in_the_text_part_are_whole(bull_pack: Pack) -> None:
+    msg = build_message(bull_pack, ["cfo@acme.example"], sender=SENDER)
+    text = msg.get_body(("plain",))
+    assert text is not None
+    lines = text.get_content().splitlines()
+    urls = [s.url for s in market_for().assumptions.sources.values() if s.url]
+    assert len(urls) >= 3
+    for url in urls:
+        assert any(url in line for line in lines), url
+
+
+def test_the_text_and_html_parts_travel_readable_as_quoted_printable(bull_pack: Pack) -> None:
+    msg = build_message(bull_pack, ["cfo@acme.example"], sender=SENDER)
+    for kind in ("plain", "html"):
+        part = msg.get_body((kind,))
+        assert part is not None and part["Content-Transfer-Encoding"] == "quoted-printable"
+        encoded = str(part.get_payload())
+        assert all(len(line) <= 78 for line in encoded.splitlines())  # long lines are soft-broken
+        assert "MARKET" in encoded or "<html" in encoded  # readable as it travels, not base64

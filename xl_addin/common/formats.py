@@ -34,6 +34,11 @@ def percent(fraction: float, decimals: int = PERCENT_DECIMALS) -> str:
     return f"{_no_negative_zero(fraction * 100, decimals):.{decimals}f}%"
 
 
+def ratio(value: float) -> str:
+    """Format how many times one figure is another, with 2 decimals: ``ratio(1.9326) == '1.93x'``."""
+    return f"{_no_negative_zero(value, 2):.2f}x"
+
+
 def _no_negative_zero(value: float, decimals: int) -> float:
     """-0.001 shown at 2 decimals is 0.00, not -0.00."""
     return round(value, decimals) + 0.0

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -73,8 +74,13 @@ class PackKey:
 
     @property
     def recipients(self) -> dict[str, list[str]]:
-        """To and Cc, case-folded and sorted: the order addresses are listed in does not make a new pack."""
-        return {"to": sorted(a.lower() for a in self.to), "cc": sorted(a.lower() for a in self.cc)}
+        """To and Cc addresses, case-folded and sorted: neither the order addresses are listed in nor their
+        display names (``Jane Doe <cfo@...>``) make a new pack."""
+
+        def addresses(mailboxes: tuple[str, ...]) -> list[str]:
+            return sorted(parseaddr(a)[1].lower() for a in mailboxes)
+
+        return {"to": addresses(self.to), "cc": addresses(self.cc)}
 
     @property
     def addresses(self) -> dict[str, str]:

@@ -8,10 +8,16 @@ Structure (what Outlook, Gmail and Apple Mail all render)::
       multipart/alternative
         text/plain                 the brief as text
         multipart/related
-          text/html                the brief, <img src="cid:imgout-chart">
-          image/png                the chart, Content-ID <imgout-chart>
+          text/html                the brief, <img src="cid:market-wide.<random>@imgout"> ...
+          image/png                the market chart for a desktop, Content-ID <market-wide.<random>@imgout>
+          image/png                the market chart for a phone (market-narrow)
+          image/png                the publishers' chart for a desktop and for a phone (estimates-...)
       application/vnd.openxmlformats-officedocument.spreadsheetml.sheet   the client workbook
       application/pdf                                                      the PDF brief (when built)
+
+Addresses may carry a display name (``Jane Doe <cfo@acme.example>``; non-ASCII names are encoded by the
+email package, RFC 2047). The subject is folded between words with its first word on the first line, so
+that it never unfolds with a leading space, whatever policy the message is serialised with.
 """
 
 from __future__ import annotations
@@ -20,16 +26,15 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from email import policy
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, make_msgid
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AddressError
 
 if TYPE_CHECKING:
-    import jinja2
-
     from .pack import Pack
 
 #: Headers carrying who the pack is for and what made it, so a delivered message can be traced back.
@@ -40,6 +45,9 @@ PROVENANCE_HEADER = "X-Imgout-Provenance"
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _ADDRESS = re.compile(rf"({_LOCAL})@({_LABEL}(?:\.{_LABEL})*)")
+# "Display Name <address>" or '"Quoted, Name" <address>'; the name may be any printable text but <>"\.
+_MAILBOX = re.compile(r'\s*(?:"([^"\\<>]*)"|([^"\\<>]*?))\s*<([^<>]*)>\s*')
+MAX_DISPLAY_NAME = 100
 
 
 def check_address(address: str, role: str = "recipient") -> str:
@@ -59,17 +67,57 @@ def check_address(address: str, role: str = "recipient") -> str:
     return f"{match.group(1)}@{match.group(2).lower()}"
 
 
+def check_mailbox(text: str, role: str = "recipient") -> str:
+    """One mailbox, checked: a plain address, or a display name with the address in angle brackets.
+
+    Returns it in a canonical form (the domain lower-cased; a name with commas or other specials quoted):
+    ``'Jane Doe <cfo@acme.example>'``, ``'"Doe, Jane" <cfo@acme.example>'`` or ``'cfo@acme.example'``.
+    Control characters are refused anywhere (header injection), and so are ``<``, ``>``, ``"`` and ``\\``
+    inside a name.
+
+    >>> check_mailbox("imgout Research <Research@Acme.Example>", "sender")
+    'imgout Research <Research@acme.example>'
+    """
+    return str(mailbox(text, role))
+
+
+def mailbox(text: str, role: str = "recipient") -> Address:
+    """A checked mailbox (see :func:`check_mailbox`) as an :class:`email.headerregistry.Address`."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise AddressError(f"Invalid {role} {text!r}: contains a line break or control character")
+    if "<" not in text:
+        return Address(addr_spec=check_address(text, role))
+    match = _MAILBOX.fullmatch(text)
+    if match is None:
+        raise AddressError(
+            f"Invalid {role} {text!r}: expected an address like name@example.com or Name <name@example.com>"
+        )
+    name = " ".join((match.group(1) if match.group(1) is not None else match.group(2)).split())
+    if len(name) > MAX_DISPLAY_NAME:
+        raise AddressError(
+            f"Invalid {role} {text!r}: the display name has {len(name)} characters, at most {MAX_DISPLAY_NAME}"
+        )
+    try:
+        address = check_address(match.group(3), role)
+    except AddressError:
+        raise AddressError(
+            f"Invalid {role} {text!r}: expected an address like name@example.com inside the angle brackets"
+        ) from None
+    return Address(display_name=name, addr_spec=address)
+
+
 def check_recipients(
     to: Sequence[str], cc: Sequence[str] = (), allowed_domains: Iterable[str] = ()
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Checked To and Cc lists: at least one To, every address valid, every domain allowed (if restricted)."""
+    """Checked To and Cc lists: at least one To, every mailbox valid (see :func:`check_mailbox`), every
+    domain allowed (if restricted). Each comes back in its canonical form."""
     if not to:
         raise AddressError("No recipient: give at least one To address")
-    checked_to = tuple(check_address(a, "To address") for a in to)
-    checked_cc = tuple(check_address(a, "Cc address") for a in cc)
+    checked_to = tuple(check_mailbox(a, "To address") for a in to)
+    checked_cc = tuple(check_mailbox(a, "Cc address") for a in cc)
     allowed = {d.lower() for d in allowed_domains}
     if allowed:
-        outside = [a for a in checked_to + checked_cc if a.rsplit("@", 1)[1] not in allowed]
+        outside = [a for a in checked_to + checked_cc if mailbox(a).domain not in allowed]
         if outside:
             raise AddressError(
                 f"Recipient outside the allowed domains: {', '.join(outside)} "
@@ -78,28 +126,39 @@ def check_recipients(
     return checked_to, checked_cc
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    import jinja2
+class SubjectHeader(UnstructuredHeader, BaseHeader):
+    """A Subject that folds between words with its first word on the first line.
 
-    from ..common.resources import templates_dir
+    The email package folds an ASCII subject of 70 to 77 characters as ``Subject:`` CRLF SP ``text``:
+    legal, but readers then show it with a leading space (and Python's own parser keeps the space). This
+    folds greedily at spaces instead, each line at most ``max_line_length`` (78) where a word allows, so
+    unfolding (removing each CRLF) gives back ``Subject: `` and the exact text. Text that is not plain
+    ASCII, or holds something that reads as an encoded word (``=?``), is left to the email package,
+    which encodes and folds it correctly (RFC 2047).
+    """
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # a subject is plain text; the email package encodes it
-        keep_trailing_newline=False,
-    )
+    def fold(self, *, policy: Policy) -> str:
+        """The header as it goes on the wire, folded as the class docstring says."""
+        text = str(self)
+        if not text.isascii() or "=?" in text or not text.strip():
+            return super().fold(policy=policy)
+        limit = policy.max_line_length or 998
+        lines = [f"{self.name}: "]
+        for i, word in enumerate(text.split(" ")):
+            if i and len(lines[-1]) + 1 + len(word) > limit:
+                lines.append(" " + word)
+            else:
+                lines[-1] += (" " if i else "") + word
+        return policy.linesep.join(lines) + policy.linesep
 
 
-def render_subject(client: str, period: str, scenario: str) -> str:
-    """The subject line (``templates/email_subject.txt.j2``): client name and forecast period, one line."""
-    text = (
-        _environment()
-        .get_template("email_subject.txt.j2")
-        .render(client=client, period=period, scenario=scenario)
-    )
-    return " ".join(text.split())
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("subject", SubjectHeader)
+
+
+def subject_header(text: str) -> Any:
+    """A Subject header object (:class:`SubjectHeader`) to assign to a message: one line of text."""
+    return _HEADERS("Subject", " ".join(text.split()))
 
 
 def build_message(
@@ -116,25 +175,33 @@ def build_message(
     saw the first attempt can recognise the second; a new one is made when omitted.
     """
     to, cc = check_recipients(to, cc)
-    sender = check_address(sender, "sender")
+    sender_box = mailbox(sender, "sender")
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = pack.subject
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
+    msg["Subject"] = subject_header(pack.subject)
+    msg["From"] = sender_box
+    msg["To"] = [mailbox(a) for a in to]
     if cc:
-        msg["Cc"] = ", ".join(cc)
+        msg["Cc"] = [mailbox(a) for a in cc]
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     msg["Message-ID"] = message_id or new_message_id(sender)
     msg[CLIENT_HEADER] = pack.client
     msg[PROVENANCE_HEADER] = pack.provenance
 
-    msg.set_content(pack.text, subtype="plain", charset="utf-8")
-    msg.add_alternative(pack.html, subtype="html", charset="utf-8")
+    # Quoted-printable, stated: left to choose, the email package picks base64 for the text (its rule of
+    # ===== lines costs qp more), which spam filters count against a message and no one can read raw.
+    msg.set_content(pack.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(pack.html, subtype="html", charset="utf-8", cte="quoted-printable")
     html_part = msg.get_body(preferencelist=("html",))
     assert html_part is not None, "the HTML alternative was just added"
-    html_part.add_related(
-        pack.chart_png, "image", "png", cid=f"<{pack.chart_cid}>", filename="chart.png", disposition="inline"
-    )
+    for image in pack.images:  # each under the Content-ID the HTML refers to, unique to this pack
+        html_part.add_related(
+            image.png,
+            "image",
+            "png",
+            cid=f"<{image.content_id}>",
+            filename=image.filename,
+            disposition="inline",
+        )
     for attachment in pack.attachments:
         maintype, subtype = attachment.mime_type.split("/", 1)
         msg.add_attachment(attachment.content, maintype, subtype, filename=attachment.filename)
@@ -142,5 +209,5 @@ def build_message(
 
 
 def new_message_id(sender: str) -> str:
-    """A fresh, globally unique Message-ID in the sender's domain."""
-    return make_msgid("imgout", domain=sender.rsplit("@", 1)[-1])
+    """A fresh, globally unique Message-ID in the sender's domain (the sender may carry a display name)."""
+    return make_msgid("imgout", domain=mailbox(sender, "sender").domain)

@@ -1,4 +1,4 @@
-"""One client's pack: the workbook, the brief (HTML, text, PDF) and the chart, built from one report context.
+"""One client's pack: the workbook, the brief (HTML, text, PDF) and the charts, built from one report context.
 
 A :class:`Pack` holds the attachment bytes, not only their paths, so that a pack built in another
 process or on a Dask worker can travel back to the process that sends it.
@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..report import ClientProfile, build_context
-from .message import render_subject
+from ..report.brief.mail import InlineImage
 
 PDF_TYPE = "application/pdf"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,8 +39,8 @@ class Pack:
     generated: dt.datetime
     html: str
     text: str
-    chart_png: bytes
-    chart_cid: str
+    #: The chart PNGs the HTML shows by ``cid:`` (desktop and phone), each under its own Content-ID.
+    images: tuple[InlineImage, ...]
     attachments: tuple[Attachment, ...]
     provenance: str
     model_version: str
@@ -65,11 +65,12 @@ def build_pack(
 ) -> Pack:
     """Build ``profile``'s pack in ``out_dir``: workbook (.xlsx), PDF brief (optional), HTML and text brief.
 
-    The HTML refers to the chart by ``cid:`` so that the email can carry it inline. ``pdf_engine`` chooses
-    the PDF's engine (``auto``, ``chromium`` or ``weasyprint``; default: ``IMGOUT_PDF_ENGINE``, else auto).
+    The HTML refers to the charts by ``cid:`` so that the email can carry them inline; their Content-IDs
+    are new for every pack (RFC 2045: unique in the world), so no two messages of a batch share one.
+    ``pdf_engine`` chooses the PDF's engine (``auto``, ``chromium`` or ``weasyprint``; default:
+    ``IMGOUT_PDF_ENGINE``, else auto).
     """
-    from ..report.brief import render_brief, write_pdf
-    from ..report.brief.charts import CHART_CID, chart_png
+    from ..report.brief import email_brief, email_subject, render_brief, write_pdf
     from ..report.workbook import write_workbook
 
     context = build_context(profile, assumptions, overrides)
@@ -82,17 +83,17 @@ def build_pack(
     if with_pdf:
         pdf_path = Path(write_pdf(context, out_dir / f"{stem}.pdf", pdf_engine))
         attachments.append(Attachment(pdf_path.name, PDF_TYPE, pdf_path.read_bytes()))
+    mail = email_brief(context)
     return Pack(
         client=profile.name,
         slug=profile.slug,
-        subject=render_subject(profile.name, context.period, context.scenario),
+        subject=email_subject(context),
         period=context.period,
         scenario=context.scenario,
         generated=context.generated,
-        html=render_brief(context, "html", chart="cid"),
+        html=mail.html,
         text=render_brief(context, "txt"),
-        chart_png=chart_png(context),
-        chart_cid=CHART_CID,
+        images=mail.images,
         attachments=tuple(attachments),
         provenance=context.provenance,
         model_version=context.model_version,

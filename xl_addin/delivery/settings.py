@@ -21,7 +21,7 @@ from typing import Any
 from ..common.yamlfile import describe, read_yaml_mapping, shorten
 from ..errors import AddressError, SettingsError
 from ..report.profile import text_problem
-from .message import check_address
+from .message import check_mailbox
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -273,9 +273,9 @@ def _cafile(key: str, value: Any, text: str, bad: Bad) -> Path:
 
 def _sender(key: str, value: Any, text: str, bad: Bad) -> str:
     try:
-        return check_address(text, "sender")
+        return check_mailbox(text, "sender")  # a display name is welcome: imgout Research <research@...>
     except AddressError as exc:
-        raise bad(f"one email address ({exc})") from None
+        raise bad(f"one email address, with or without a display name ({exc})") from None
 
 
 #: How each setting that is not plain text is read (the rest stay text).

@@ -104,6 +104,8 @@ class ReportContext:
     trends: tuple[str, ...]
     forecast_factors: tuple[str, ...]
     historic_factors: tuple[str, ...]
+    published_sizes: tuple[tuple[int, float], ...] = ()
+    """The market sizes the publication printed, (year, USD bn) at its precision: what charts circle."""
 
     @property
     def model_version(self) -> str:
@@ -134,6 +136,29 @@ class ReportContext:
     def title_name(self) -> str:
         """The market's name as a title starts: ``Medical imaging outsourcing market``."""
         return self.market_name[:1].upper() + self.market_name[1:]
+
+    @property
+    def edition(self) -> str:
+        """Which edition of the numbers this is: the publication's date and the assumption hash,
+        ``2026-03-03 36e34698b355`` (the hash alone when the publication has no date)."""
+        date = self.publication.date.strip()
+        return f"{date} {self.assumption_hash}" if date else self.assumption_hash
+
+    def follows(self, estimate: str) -> bool:
+        """Whether the model's total follows this publisher's estimate: the basis, or by default every
+        estimate of the market's own publication (the rule the engine's consensus ranks by)."""
+        m = self.market
+        if m.basis == m.default_basis:
+            return m.assumptions.estimates[estimate].source == m.assumptions.market.source
+        return estimate == m.basis
+
+    def fan_at(self, year: int) -> FanRow:
+        """The Monte Carlo percentiles of the total in `year` (from the engine if outside the shown years)."""
+        found = next((f for f in self.fan if f.year == year), None)
+        if found is None:
+            m = self.market
+            found = FanRow(year, m.fan(year, 10), m.fan(year, 50), m.fan(year, 90))
+        return found
 
     @property
     def period(self) -> str:
@@ -223,6 +248,11 @@ def build_context(
         trends=definition.trends,
         forecast_factors=definition.forecast_factors,
         historic_factors=definition.historic_factors,
+        published_sizes=tuple(
+            (a.year, a.value)
+            for a in market.assumptions.anchors.values()
+            if a.year is not None and a.kind == "published" and a.units == "USD bn"
+        ),
     )
 
 

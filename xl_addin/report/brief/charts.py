@@ -1,89 +1,53 @@
-"""The brief's chart: market size by year for every scenario, with the Monte Carlo P10-P90 band.
+"""The brief's charts, as scenes (:mod:`.drawing`) drawn as SVG for the HTML file and the PDF and as PNG
+for email:
 
-One geometry (:func:`chart_for`) is drawn two ways: as SVG for the standalone HTML and the PDF (crisp,
-text stays text) and as PNG for email (Outlook and Gmail do not show SVG), referenced as ``cid:imgout-chart``.
-Every label on the chart goes through the shared formatter, so it shows the brief's own numbers.
+- **market**: market size by year for every scenario, with the driver Monte Carlo's P10-P90 band. It labels
+  what the headline talks about: every scenario's value in the last published year (the horizon) and the
+  published figures, circled where they were published. Years after the horizon are extrapolated: drawn
+  fainter, in a shaded zone that says so.
+- **estimates**: every publisher's estimate of the market in the base year and the horizon year, the path
+  the model follows highlighted, the consensus medians marked: how the model compares with the others.
+
+Each is laid out for a canvas the size it is shown at, so its text is at least 11 CSS px where it is
+read: :data:`WIDE` for a desktop window and the PDF, :data:`NARROW` for a phone. The brief carries both
+and a media query picks one. Every label goes through the shared formatter, so the charts show the
+brief's own numbers.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import itertools
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape, quoteattr
 
 from ...common.formats import UNIT_LABELS, axis_tick, in_units, money
 from ..context import ReportContext
+from .drawing import Area, Box, Canvas, Circle, Scene, Shape, Stroke, Text, png, svg
 
-if TYPE_CHECKING:  # Pillow is imported only when a PNG is drawn, to keep the HTML path fast
-    from PIL import ImageFont
-
-CHART_CID = "imgout-chart"
-"""The Content-ID of the chart image in an email: the HTML refers to it as ``cid:imgout-chart``."""
-
-WIDTH, HEIGHT = 640, 300
-FONT = "Arial, Liberation Sans, Helvetica, Nimbus Sans, DejaVu Sans, sans-serif"  # as brief.css (PDF engines)
 SCENARIO_COLOURS = {"bear": "#C2410C", "bull": "#047857", "base": "#4B5563"}
 OTHER_COLOURS = ("#7C3AED", "#B45309", "#0E7490", "#BE185D")
-GRID, AXIS_TEXT, ZONE = "#E5E7EB", "#4B5563", "#F3F4F6"
+GRID, AXIS, AXIS_TEXT, ZONE, INK = "#E5E7EB", "#9CA3AF", "#4B5563", "#F3F4F6", "#111827"
+PUBLISHER = "#374151"
+EXTRAPOLATED_FADE = 0.55
+"""How much lighter (mixed with white) a value is drawn where it is extrapolated."""
+SWATCH = 18.0
 
-XY = tuple[float, float]
-"""A point on the canvas in pixels: (x, y)."""
+WIDE = Canvas("wide", 640, 290, 13.0, left=46, right=18, top=30, max_width=640)
+"""For a desktop window (the brief's 596 px column: text 12.1 px) and the PDF (108 mm wide: 6.2 pt)."""
+NARROW = Canvas("narrow", 360, 400, 13.0, left=38, right=18, top=30, max_width=480)
+"""For a phone: at 375 px wide (351 px column) its text is 12.7 px; at 320 px, 10.7 px."""
+CANVASES = (WIDE, NARROW)
 
-
-@dataclass(frozen=True)
-class Line:
-    """One scenario's path; the scenario the brief is about is drawn heavier."""
-
-    scenario: str
-    colour: str
-    width: float
-    dashed: bool
-    points: tuple[XY, ...]
-    end_label: str
-    end_y: float
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A published figure on the chosen path, labelled with its value."""
-
-    x: float
-    y: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Zone:
-    """A shaded span of years whose values are not published: back-cast or extrapolated."""
-
-    x0: float
-    x1: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    """Everything to draw, in pixels of a WIDTH x HEIGHT canvas (y grows downwards)."""
-
-    left: float
-    top: float
-    right: float
-    bottom: float
-    band: tuple[XY, ...]
-    band_colour: str
-    lines: tuple[Line, ...]
-    markers: tuple[Marker, ...]
-    zones: tuple[Zone, ...]
-    y_ticks: tuple[tuple[float, str], ...]
-    x_ticks: tuple[tuple[float, str], ...]
-    y_title: str
-    legend: tuple[tuple[str, str, str], ...]  # (label, colour, kind: line | dashed | band)
-    description: str
+ESTIMATES_WIDE = Canvas("wide", 640, 0, 15.5, left=10, right=64, top=8, max_width=640)
+"""The publishers' chart on a desktop (text 14.4 px) and in the PDF's 96 mm column (6.6 pt); its height
+follows the number of publishers."""
+ESTIMATES_NARROW = Canvas("narrow", 360, 0, 13.0, left=10, right=50, top=8, max_width=480)
+"""The publishers' chart on a phone: each publisher's name above its row."""
+ESTIMATES_PRINT = Canvas("print", 640, 0, 13.0, left=4, right=40, top=4, max_width=640)
+"""The publishers' chart in the PDF, under the market chart (108 mm wide: 6.2 pt): one line a publisher,
+its legend beside the axis, so it takes no more height than the column beside it leaves free."""
+ESTIMATE_CANVASES = (ESTIMATES_WIDE, ESTIMATES_NARROW)
 
 
 def tint(colour: str, amount: float) -> str:
@@ -99,6 +63,29 @@ def nice_step(span: float, ticks: int = 5) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
+def figures(context: ReportContext) -> dict[str, dict[str, Scene]]:
+    """Every chart of the brief on each of its canvases: ``{"market": {"wide": ..., "narrow": ...},
+    "estimates": {...}}`` (no estimates chart when the assumption set has no publishers' estimates)."""
+    out = {"market": {c.name: market_scene(context, c) for c in CANVASES}}
+    if context.market.assumptions.estimates:
+        out["estimates"] = {c.name: estimates_scene(context, c) for c in ESTIMATE_CANVASES}
+    return out
+
+
+def chart_svg(context: ReportContext, canvas: Canvas = WIDE) -> str:
+    """The market chart as an inline SVG element, drawn for `canvas`."""
+    return svg(market_scene(context, canvas))
+
+
+def chart_png(context: ReportContext, canvas: Canvas = WIDE) -> bytes:
+    """The market chart as a PNG for email, twice the canvas for sharp screens, in a palette of its own
+    colours (about 28 KB)."""
+    return png(market_scene(context, canvas))
+
+
+# ------------------------------------------------------------------------------------------ market
+
+
 @dataclass(frozen=True)
 class _Scale:
     """Years across and values up, in pixels of the canvas; values in USD bn, ticks in the brief's units."""
@@ -108,10 +95,10 @@ class _Scale:
     step: float
     top_value: float
     units: str
-    left: float = 46.0
-    top: float = 26.0
-    right: float = WIDTH - 104.0
-    bottom: float = HEIGHT - 50.0
+    left: float
+    top: float
+    right: float
+    bottom: float
 
     def x(self, year: int) -> float:
         """The x of a year."""
@@ -122,33 +109,20 @@ class _Scale:
         return self.bottom - in_units(value_bn, self.units) / self.top_value * (self.bottom - self.top)
 
 
-def chart_for(context: ReportContext) -> Chart:
-    """The chart's geometry for a report context: scenario paths, band, published markers, axes."""
-    scale = _scale(context)
-    lines = _lines(context, scale)
-    return Chart(
-        scale.left,
-        scale.top,
-        scale.right,
-        scale.bottom,
-        _band(context, scale),
-        tint(context.client.brand_colour, 0.78),
-        tuple(lines),
-        tuple(
-            Marker(scale.x(p.year), scale.y(p.value), money(p.value, context.units))
-            for p in context.series
-            if p.status == "published"
-        ),
-        _zones(context, scale),
-        _y_ticks(scale),
-        _x_ticks(context, scale),
-        UNIT_LABELS[context.units],
-        _legend(context, lines),
-        _description(context),
-    )
+def market_scene(context: ReportContext, canvas: Canvas = WIDE) -> Scene:
+    """The market chart on a canvas: zones, axes, band, scenario paths, marks, labels, legend."""
+    entries = _legend_entries(context)
+    rows = _legend_rows(entries, canvas)
+    bottom = canvas.height - 8 - canvas.line * (len(rows) + 1) - 4
+    scale = _scale(context, canvas, bottom)
+    shapes: list[Shape] = [*_axes(context, scale, canvas)]
+    shapes += _paths(context, scale)
+    shapes += _marks(context, scale, canvas)
+    shapes += _legend(rows, canvas, bottom + canvas.line + 8)
+    return Scene(canvas, tuple(shapes), chart_description(context), f"chart-{canvas.name}")
 
 
-def _scale(context: ReportContext) -> _Scale:
+def _scale(context: ReportContext, canvas: Canvas, bottom: float) -> _Scale:
     """A round top value above the highest scenario path and P90, and the tick step that reaches it."""
     units = context.units
     years = [y for y, _ in context.scenario_table]
@@ -157,317 +131,433 @@ def _scale(context: ReportContext) -> _Scale:
         max(in_units(f.p90, units) for f in context.fan),
     )
     step = nice_step(highest)
-    return _Scale(years[0], years[-1], step, step * math.ceil(highest / step), units)
-
-
-def _band(context: ReportContext, scale: _Scale) -> tuple[XY, ...]:
-    """The P10-P90 band: along P90 left to right, back along P10."""
-    fan = {f.year: f for f in context.fan}
-    years = [yr for yr, _ in context.scenario_table if yr in fan]
-    return tuple((scale.x(yr), scale.y(fan[yr].p90)) for yr in years) + tuple(
-        (scale.x(yr), scale.y(fan[yr].p10)) for yr in reversed(years)
+    return _Scale(
+        first=years[0],
+        last=years[-1],
+        step=step,
+        top_value=step * math.ceil(highest / step),
+        units=units,
+        left=canvas.left,
+        top=canvas.top,
+        right=canvas.width - canvas.right,
+        bottom=bottom,
     )
 
 
-def _lines(context: ReportContext, scale: _Scale) -> list[Line]:
-    """One line per scenario; the chosen one in the brand colour, solid, heavier and drawn last."""
-    others = iter(OTHER_COLOURS)
-    lines = []
-    for s in context.scenario_names:
-        chosen = s == context.scenario
-        colour = context.client.brand_colour if chosen else SCENARIO_COLOURS.get(s) or next(others, "#6B7280")
-        end_value = context.scenario_table[-1][1][s]
-        lines.append(
-            Line(
-                scenario=s,
-                colour=colour,
-                width=2.6 if chosen else 1.6,
-                dashed=not chosen,
-                points=tuple((scale.x(yr), scale.y(row[s])) for yr, row in context.scenario_table),
-                end_label=f"{s} {money(end_value, context.units)}",
-                end_y=scale.y(end_value),
-            )
-        )
-    lines.sort(key=lambda line: line.scenario == context.scenario)  # the chosen path is drawn last, on top
-    return lines
-
-
-def _zones(context: ReportContext, scale: _Scale) -> tuple[Zone, ...]:
-    """The shaded spans before the first and after the last published year."""
+def _axes(context: ReportContext, scale: _Scale, canvas: Canvas) -> list[Shape]:
+    """The shaded back-cast and extrapolated zones, grid lines with value ticks, the unit, the years."""
     base, horizon = context.headline.base_year, context.headline.horizon_year
     zones = []
     if scale.first < base:
-        zones.append(Zone(scale.x(scale.first), scale.x(base), "back-cast"))
+        zones.append((scale.x(scale.first), scale.x(base), "back-cast"))
     if scale.last > horizon:
-        zones.append(Zone(scale.x(horizon), scale.x(scale.last), "extrapolated"))
-    return tuple(zones)
+        zones.append((scale.x(horizon), scale.x(scale.last), "extrapolated"))
+    out: list[Shape] = []
+    for x0, x1, label in zones:
+        out.append(Box(x0, scale.top, x1, scale.bottom, ZONE))
+        out.append(Text((x0 + x1) / 2, scale.top + canvas.font * 0.9, label, AXIS_TEXT, "middle"))
+    for i in range(round(scale.top_value / scale.step) + 1):
+        y = scale.bottom - i * scale.step / scale.top_value * (scale.bottom - scale.top)
+        out.append(Stroke(((scale.left, y), (scale.right, y)), GRID, 1))
+        out.append(Text(scale.left - 5, y, axis_tick(i * scale.step, scale.step), AXIS_TEXT, "end"))
+    out.append(Text(scale.left - 5, scale.top - canvas.font, UNIT_LABELS[context.units], AXIS_TEXT))
+    span = scale.last - scale.first
+    year_step = 5 if span > 12 else (2 if span > 6 else 1)
+    for yr, _ in context.scenario_table:
+        if yr % year_step == 0 or yr in (scale.first, scale.last):
+            out.append(Text(scale.x(yr), scale.bottom + canvas.font, str(yr), AXIS_TEXT, "middle"))
+    return out
 
 
-def _x_ticks(context: ReportContext, scale: _Scale) -> tuple[tuple[float, str], ...]:
-    """Year labels every 1, 2 or 5 years (by the span shown), and the first and last year."""
-    first, last = scale.first, scale.last
-    year_step = 5 if last - first > 12 else (2 if last - first > 6 else 1)
-    return tuple(
-        (scale.x(yr), str(yr))
-        for yr, _ in context.scenario_table
-        if yr % year_step == 0 or yr in (first, last)
-    )
+def _colours(context: ReportContext) -> dict[str, str]:
+    """Each scenario's colour: the brief's scenario in the brand colour, the others in their own."""
+    others = iter(OTHER_COLOURS)
+    return {
+        s: context.client.brand_colour
+        if s == context.scenario
+        else SCENARIO_COLOURS.get(s) or next(others, "#6B7280")
+        for s in context.scenario_names
+    }
 
 
-def _y_ticks(scale: _Scale) -> tuple[tuple[float, str], ...]:
-    """Value labels at every step from zero to the top value."""
-    return tuple(
-        (
-            scale.bottom - i * scale.step / scale.top_value * (scale.bottom - scale.top),
-            axis_tick(i * scale.step, scale.step),
+def _band_colour(context: ReportContext) -> str:
+    return tint(context.client.brand_colour, 0.78)
+
+
+def _paths(context: ReportContext, scale: _Scale) -> list[Shape]:
+    """The P10-P90 band and every scenario's path, each fainter after the horizon; the brief's scenario
+    solid, heavier and drawn last."""
+    horizon = context.headline.horizon_year
+    fan = {f.year: f for f in context.fan}
+    years = [yr for yr, _ in context.scenario_table if yr in fan]
+    band = _band_colour(context)
+    out: list[Shape] = [
+        Area(
+            (
+                *((scale.x(yr), scale.y(fan[yr].p90)) for yr in span),
+                *((scale.x(yr), scale.y(fan[yr].p10)) for yr in reversed(span)),
+            ),
+            colour,
         )
-        for i in range(round(scale.top_value / scale.step) + 1)
-    )
+        for span, colour in (
+            ([y for y in years if y <= horizon], band),
+            ([y for y in years if y >= horizon], tint(band, 0.45)),
+        )
+        if len(span) > 1
+    ]
+    colours = _colours(context)
+    for s in sorted(context.scenario_names, key=lambda s: s == context.scenario):
+        out += _scenario_path(context, scale, s, colours[s])
+    out.append(Stroke(((scale.left, scale.bottom), (scale.right, scale.bottom)), AXIS, 1))
+    return out
 
 
-def _legend(context: ReportContext, lines: Sequence[Line]) -> tuple[tuple[str, str, str], ...]:
-    """The chosen scenario first, the others, then the band."""
-    chosen_first = sorted(lines, key=lambda line: line.scenario != context.scenario)
-    return (
-        *(
-            (f"{line.scenario} scenario", line.colour, "dashed" if line.dashed else "line")
-            for line in chosen_first
-        ),
-        ("P10-P90 range (Monte Carlo)", tint(context.client.brand_colour, 0.78), "band"),
-    )
+def _scenario_path(context: ReportContext, scale: _Scale, scenario: str, colour: str) -> list[Shape]:
+    """One scenario's path: extrapolated years fainter and thinner, then the years up to the horizon."""
+    horizon = context.headline.horizon_year
+    chosen = scenario == context.scenario
+    width = 2.6 if chosen else 1.6
+    points = [(yr, (scale.x(yr), scale.y(row[scenario]))) for yr, row in context.scenario_table]
+    extrapolated = tuple(p for yr, p in points if yr >= horizon)
+    solid = tuple(p for yr, p in points if yr <= horizon)
+    return [
+        stroke
+        for stroke in (
+            Stroke(extrapolated, tint(colour, EXTRAPOLATED_FADE), width * 0.8, not chosen),
+            Stroke(solid, colour, width, not chosen),
+        )
+        if len(stroke.points) > 1
+    ]
 
 
-def _description(context: ReportContext) -> str:
-    """The chart in words (its alt text and title): span, units and every scenario at the horizon."""
+def _marks(context: ReportContext, scale: _Scale, canvas: Canvas) -> list[Shape]:
+    """Every scenario's horizon value (a dot, labelled right of the horizon) and the published figures
+    (open circles, labelled above; the first to its left, as the path rises to the right; one that would
+    touch the label before it, below). A published figure at the horizon is the base scenario's label."""
+    horizon = context.headline.horizon_year
+    horizon_row = dict(context.scenario_table).get(horizon)
+    colours = _colours(context)
+    dots: list[Shape] = []
+    labels: list[Shape] = []
+    if horizon_row is not None and scale.first <= horizon <= scale.last:
+        order = sorted(context.scenario_names, key=lambda s: horizon_row[s])
+        wanted = [scale.y(horizon_row[s]) for s in order]
+        placed = _spread(wanted, canvas.line, scale.top + canvas.line, scale.bottom - canvas.line / 2)
+        for s, y in zip(order, placed, strict=True):
+            dots.append(Circle(scale.x(horizon), scale.y(horizon_row[s]), 2.6, colours[s]))
+            text = f"{s} {money(horizon_row[s], context.units)}"
+            labels.append(Text(scale.x(horizon) + 7, y, text, colours[s], bold=True, halo=True))
+    taken: list[tuple[float, float, float, float]] = []  # boxes of the published labels placed so far
+    for year, value in context.published_sizes:
+        if not scale.first <= year <= scale.last:
+            continue
+        x, y = scale.x(year), scale.y(value)
+        dots.append(Circle(x, y, 3.6, INK, open=True))
+        if year == horizon:
+            continue
+        text = money(value, context.units)
+        width, half = canvas.text_width(text), canvas.font / 2
+        if not taken:
+            label = Text(x - 6, y - canvas.font * 0.7, text, INK, "end", bold=True, halo=True)
+            box = (x - 6 - width, label.y - half, x - 6, label.y + half)
+        else:
+            label = Text(x, y - canvas.font * 1.1, text, INK, "middle", bold=True, halo=True)
+            box = (x - width / 2, label.y - half, x + width / 2, label.y + half)
+            if any(_overlap(box, other) for other in taken):
+                label = dataclasses.replace(label, y=y + canvas.font * 1.2)
+                box = (box[0], label.y - half, box[2], label.y + half)
+        taken.append(box)
+        labels.append(label)
+    return dots + labels
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _spread(positions: Sequence[float], gap: float, low: float, high: float) -> list[float]:
+    """Positions (ascending values, so descending y) moved apart by at least `gap`, kept within low..high."""
+    placed = list(positions)
+    for i in range(1, len(placed)):  # each higher value at least a gap above the one below it
+        placed[i] = min(placed[i], placed[i - 1] - gap)
+    overflow = low - placed[-1] if placed else 0.0
+    if overflow > 0:
+        placed = [p + overflow for p in placed]
+    return [min(p, high) for p in placed]
+
+
+def _legend_entries(context: ReportContext) -> list[tuple[str, str, str]]:
+    """(label, colour, kind): the chosen scenario, the others, the published figures, the band."""
+    colours = _colours(context)
+    ordered = sorted(context.scenario_names, key=lambda s: s != context.scenario)
+    return [
+        *((s, colours[s], "line" if s == context.scenario else "dashed") for s in ordered),
+        ("published", INK, "open"),
+        ("P10-P90, driver Monte Carlo", _band_colour(context), "band"),
+    ]
+
+
+def _legend_rows(entries: Sequence[tuple[str, str, str]], canvas: Canvas) -> list[list[tuple[str, str, str]]]:
+    """Legend entries flowed into rows that fit the canvas."""
+    rows: list[list[tuple[str, str, str]]] = [[]]
+    x, room = 0.0, canvas.width - canvas.left - canvas.right
+    for entry in entries:
+        width = SWATCH + 5 + canvas.text_width(entry[0]) + 14
+        if rows[-1] and x + width > room:
+            rows.append([])
+            x = 0.0
+        rows[-1].append(entry)
+        x += width
+    return rows
+
+
+def _legend(
+    rows: Sequence[Sequence[tuple[str, str, str]]], canvas: Canvas, top: float, left: float | None = None
+) -> list[Shape]:
+    """Each entry's swatch (a line, a dashed line, a band, an open or a filled circle) and its text."""
+    out: list[Shape] = []
+    for r, row in enumerate(rows):
+        x = float(canvas.left if left is None else left)
+        y = top + r * canvas.line + canvas.line / 2
+        for label, colour, kind in row:
+            if kind == "band":
+                out.append(Box(x, y - 5, x + SWATCH, y + 5, colour))
+            elif kind in ("open", "dot"):
+                out.append(Circle(x + SWATCH / 2, y, 3.6, colour, open=kind == "open"))
+            else:
+                out.append(Stroke(((x, y), (x + SWATCH, y)), colour, 2.2, kind == "dashed"))
+            out.append(Text(x + SWATCH + 5, y, label, AXIS_TEXT))
+            x += SWATCH + 5 + canvas.text_width(label) + 14
+    return out
+
+
+def chart_description(context: ReportContext) -> str:
+    """The market chart in words (its alt text and title): span, units, every scenario at the horizon,
+    the published figures and which years are extrapolated."""
     units = context.units
     first, last = context.scenario_table[0][0], context.scenario_table[-1][0]
     horizon = context.headline.horizon_year
     horizon_values = dict(context.scenario_table).get(horizon, context.scenario_table[-1][1])
     described = "; ".join(f"{s} {money(horizon_values[s], units)}" for s in context.scenario_names)
-    return f"Market size by year, {UNIT_LABELS[units]}, {first}-{last}, by scenario. {horizon}: {described}."
+    published = ", ".join(f"{y} {money(v, units)}" for y, v in context.published_sizes if first <= y <= last)
+    text = f"Market size by year, {UNIT_LABELS[units]}, {first}-{last}, by scenario. {horizon}: {described}."
+    if published:
+        text += f" Published: {published}."
+    if last > horizon:
+        text += f" Years after {horizon} are extrapolated."
+    return text
 
 
-def _spread(positions: Sequence[float], gap: float, low: float, high: float) -> list[float]:
-    """Move end labels apart so none overlaps: keep order, at least `gap` pixels between neighbours."""
-    order = sorted(range(len(positions)), key=lambda i: positions[i])
-    placed = [positions[i] for i in order]
-    for i in range(1, len(placed)):
-        placed[i] = max(placed[i], placed[i - 1] + gap)
-    overflow = placed[-1] - high if placed else 0.0
-    if overflow > 0:
-        placed = [p - overflow for p in placed]
-    placed = [max(p, low) for p in placed]
-    out = [0.0] * len(positions)
-    for rank, i in enumerate(order):
-        out[i] = placed[rank]
-    return out
+# ------------------------------------------------------------------------------------------ estimates
 
 
-def _legend_layout(c: Chart) -> list[tuple[float, str, str, str]]:
-    """Legend items left to right under the axis: (x of the swatch, label, colour, kind)."""
-    out, x = [], c.left
-    for label, colour, kind in c.legend:
-        out.append((x, label, colour, kind))
-        x += 18 + 5 + len(label) * 5.6 + 16  # swatch, gap, text at about 5.6 px a character, gap
-    return out
+@dataclass(frozen=True)
+class _Row:
+    """One publisher in the estimates chart: its values in the two years and whether each is extrapolated."""
+
+    name: str
+    first: float
+    second: float
+    first_faint: bool
+    second_faint: bool
+    followed: bool
 
 
-LEGEND_Y = HEIGHT - 12
-
-
-# ------------------------------------------------------------------------------------------ SVG
-
-
-def chart_svg(context: ReportContext) -> str:
-    """The chart as an inline SVG element (scales to the width of its container)."""
-    c = chart_for(context)
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}"'
-        f' role="img" aria-label={quoteattr(c.description)} style="display:block;width:100%;height:auto;'
-        f'max-width:{WIDTH}px" font-family="{FONT}">',
-        f"<title>{escape(c.description)}</title>",
-        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#FFFFFF"/>',
+def _estimate_rows(context: ReportContext) -> list[_Row]:
+    """Every publisher, largest horizon value first; the path the model follows is named as such."""
+    m, h = context.market, context.headline
+    first = {e.key: e for e in m.estimates(h.base_year)}
+    second = {e.key: e for e in m.estimates(h.horizon_year)}
+    rows = [
+        _Row(
+            f"{e.publisher} (this model)" if context.follows(key) else e.publisher,
+            first[key].value,
+            e.value,
+            first[key].status.startswith("extrapolated"),
+            e.status.startswith("extrapolated"),
+            context.follows(key),
+        )
+        for key, e in second.items()
     ]
-    for z in c.zones:
-        out.append(
-            f'<rect x="{z.x0:.1f}" y="{c.top:.1f}" width="{z.x1 - z.x0:.1f}" height="{c.bottom - c.top:.1f}"'
-            f' fill="{ZONE}"/>'
-        )
-        out.append(
-            f'<text x="{(z.x0 + z.x1) / 2:.1f}" y="{c.top + 11:.1f}" font-size="10" fill="{AXIS_TEXT}"'
-            f' text-anchor="middle">{escape(z.label)}</text>'
-        )
-    for ty, label in c.y_ticks:
-        out.append(
-            f'<line x1="{c.left:.1f}" y1="{ty:.1f}" x2="{c.right:.1f}" y2="{ty:.1f}" stroke="{GRID}"'
-            ' stroke-width="1"/>'
-        )
-        out.append(
-            f'<text x="{c.left - 6:.1f}" y="{ty + 3.5:.1f}" font-size="10" fill="{AXIS_TEXT}"'
-            f' text-anchor="end">{escape(label)}</text>'
-        )
-    out.append(
-        f'<text x="{c.left - 6:.1f}" y="{c.top - 12:.1f}" font-size="10" fill="{AXIS_TEXT}"'
-        f' text-anchor="start">{escape(c.y_title)}</text>'
-    )
-    for tx, label in c.x_ticks:
-        out.append(
-            f'<text x="{tx:.1f}" y="{c.bottom + 16:.1f}" font-size="10" fill="{AXIS_TEXT}"'
-            f' text-anchor="middle">{escape(label)}</text>'
-        )
-    out.append(f'<polygon points="{_points(c.band)}" fill="{c.band_colour}" stroke="none"/>')
-    for line in c.lines:
-        dash = ' stroke-dasharray="5 3"' if line.dashed else ""
-        out.append(
-            f'<polyline points="{_points(line.points)}" fill="none" stroke="{line.colour}"'
-            f' stroke-width="{line.width}" stroke-linejoin="round"{dash}/>'
-        )
-    out.append(
-        f'<line x1="{c.left:.1f}" y1="{c.bottom:.1f}" x2="{c.right:.1f}" y2="{c.bottom:.1f}"'
-        ' stroke="#9CA3AF" stroke-width="1"/>'
-    )
-    for m in c.markers:
-        out.append(
-            f'<circle cx="{m.x:.1f}" cy="{m.y:.1f}" r="3.2" fill="#FFFFFF" stroke="#111827" stroke-width="1.4"/>'
-        )
-        label = f'x="{m.x:.1f}" y="{m.y - 8:.1f}" font-size="10" font-weight="bold" text-anchor="middle"'
-        # A white halo drawn first, then the text: paint-order is not understood by every renderer.
-        out.append(f'<text {label} fill="#FFFFFF" stroke="#FFFFFF" stroke-width="3">{escape(m.label)}</text>')
-        out.append(f'<text {label} fill="#111827">{escape(m.label)}</text>')
-    ends = _spread([line.end_y for line in c.lines], 13, c.top, c.bottom)
-    for line, ey in zip(c.lines, ends, strict=True):
-        out.append(
-            f'<text x="{c.right + 6:.1f}" y="{ey + 3.5:.1f}" font-size="10" fill="{line.colour}"'
-            f' font-weight="bold">{escape(line.end_label)}</text>'
-        )
-    for lx, label, colour, kind in _legend_layout(c):
-        if kind == "band":
-            out.append(f'<rect x="{lx:.1f}" y="{LEGEND_Y - 5}" width="18" height="10" fill="{colour}"/>')
+    return sorted(rows, key=lambda r: -r.second)
+
+
+def _wrapped(text: str, width: float, canvas: Canvas) -> list[str]:
+    """A name in lines no wider than `width` canvas pixels (broken between words)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and canvas.text_width(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
         else:
-            dash = ' stroke-dasharray="5 3"' if kind == "dashed" else ""
-            out.append(
-                f'<line x1="{lx:.1f}" y1="{LEGEND_Y}" x2="{lx + 18:.1f}" y2="{LEGEND_Y}" stroke="{colour}"'
-                f' stroke-width="2.2"{dash}/>'
-            )
-        out.append(
-            f'<text x="{lx + 23:.1f}" y="{LEGEND_Y + 3.5}" font-size="10" fill="{AXIS_TEXT}">{escape(label)}</text>'
-        )
-    out.append("</svg>")
-    return "".join(out)
+            lines.append(word)
+    return lines or [""]
 
 
-def _points(points: Sequence[XY]) -> str:
-    return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+@dataclass(frozen=True)
+class _EstimatesLayout:
+    """Where the publishers' chart puts things on a canvas: names, rows, plot, axis, legend."""
+
+    canvas: Canvas
+    compact: bool
+    beside: bool
+    names: tuple[tuple[str, ...], ...]
+    heights: tuple[float, ...]
+    top: float
+    bottom: float
+    left: float
+    right: float
+    step: float
+    top_value: float
+    units: str
+    legend: tuple[tuple[str, str, str], ...]
+    legend_rows: tuple[tuple[tuple[str, str, str], ...], ...]
+
+    def x(self, value_bn: float) -> float:
+        """The x of a value in USD bn."""
+        return self.left + in_units(value_bn, self.units) / self.top_value * (self.right - self.left)
 
 
-# ------------------------------------------------------------------------------------------ PNG
+def _estimates_layout(context: ReportContext, rows: Sequence[_Row], canvas: Canvas) -> _EstimatesLayout:
+    """Names beside the rows (wide, print) or above them (narrow); the canvas's height from the rows."""
+    h = context.headline
+    compact = canvas.name == "print"
+    beside = canvas.name in ("wide", "print")
+    room = canvas.width * (0.4 if compact else 0.3) if beside else canvas.width - canvas.left - canvas.right
+    names = [(r.name,) if compact else tuple(_wrapped(r.name, room, canvas)) for r in rows]
+    if beside:
+        heights = [canvas.line * max(1.15 if compact else 1.3, len(n) + 0.3) for n in names]
+        name_width = max(canvas.text_width(line) for n in names for line in n) + 10
+    else:
+        heights = [canvas.line * (len(n) + 1.2) for n in names]
+        name_width = 0.0
+    legend = [
+        (str(h.base_year), PUBLISHER, "open"),
+        (str(h.horizon_year), PUBLISHER, "dot"),
+        ("median", AXIS, "dashed"),
+    ]
+    if not compact:
+        legend.append(("extrapolated (publisher CAGR)", tint(PUBLISHER, EXTRAPOLATED_FADE), "dot"))
+    legend_rows = [] if compact else _legend_rows(legend, canvas)
+    top = canvas.top + canvas.line  # the medians' labels above the rows
+    bottom = top + sum(heights)
+    extra = 1.2 if compact else 2 + len(legend_rows)
+    canvas = dataclasses.replace(canvas, height=math.ceil(bottom + canvas.line * extra + 6))
+    highest = in_units(max(max(r.first, r.second) for r in rows), context.units)
+    step = nice_step(highest, 4)
+    return _EstimatesLayout(
+        canvas=canvas,
+        compact=compact,
+        beside=beside,
+        names=tuple(names),
+        heights=tuple(heights),
+        top=top,
+        bottom=bottom,
+        left=canvas.left + name_width + canvas.text_width("00.00") + 8,
+        right=canvas.width - canvas.right,
+        step=step,
+        top_value=step * math.ceil(highest / step),
+        units=context.units,
+        legend=tuple(legend),
+        legend_rows=tuple(tuple(r) for r in legend_rows),
+    )
 
 
-def chart_png(context: ReportContext, scale: int = 2) -> bytes:
-    """The chart as a PNG (for email: ``cid:imgout-chart``), `scale` times WIDTH x HEIGHT for sharp screens.
-
-    Drawn with Pillow (already present as WeasyPrint's image library) at twice the target size and
-    reduced, which smooths the lines.
+def estimates_scene(context: ReportContext, canvas: Canvas = ESTIMATES_WIDE) -> Scene:
+    """The publishers' chart: per publisher a line from its base-year value (open circle) to its horizon
+    value (dot), both labelled, values extrapolated at the publisher's CAGR fainter, the path the model
+    follows in the brand colour and bold; the consensus median of each year as a dashed line. On the wide
+    canvas the names stand left of their rows (wrapped), on the narrow one above them; the print canvas
+    is the compact one: names on one line, a caption, its legend beside the axis.
     """
-    return _png(chart_for(context), scale)
-
-
-@functools.lru_cache(maxsize=16)
-def _png(c: Chart, scale: int) -> bytes:
-    """Draw a chart; cached by what is drawn, so a batch of clients on one scenario draws it once."""
-    from PIL import Image, ImageDraw
-
-    k = scale * 2
-    image = Image.new("RGB", (WIDTH * k, HEIGHT * k), "#FFFFFF")
-    draw = ImageDraw.Draw(image)
-    font, bold = _font(10 * k, bold=False), _font(10 * k, bold=True)
-
-    def at(px: float, py: float) -> tuple[float, float]:
-        return px * k, py * k
-
-    for z in c.zones:
-        draw.rectangle([at(z.x0, c.top), at(z.x1, c.bottom)], fill=ZONE)
-        draw.text(at((z.x0 + z.x1) / 2, c.top + 7), z.label, fill=AXIS_TEXT, font=font, anchor="mm")
-    for ty, label in c.y_ticks:
-        draw.line([at(c.left, ty), at(c.right, ty)], fill=GRID, width=k)
-        draw.text(at(c.left - 6, ty), label, fill=AXIS_TEXT, font=font, anchor="rm")
-    draw.text(at(c.left - 6, c.top - 16), c.y_title, fill=AXIS_TEXT, font=font, anchor="lm")
-    for tx, label in c.x_ticks:
-        draw.text(at(tx, c.bottom + 12), label, fill=AXIS_TEXT, font=font, anchor="mm")
-    draw.polygon([at(px, py) for px, py in c.band], fill=c.band_colour)
-    for line in c.lines:
-        points = [at(px, py) for px, py in line.points]
-        width = max(1, round(line.width * k))
-        if line.dashed:
-            for segment in _dashes(points, 5 * k, 3 * k):
-                draw.line(segment, fill=line.colour, width=width)
-        else:
-            draw.line(points, fill=line.colour, width=width, joint="curve")
-    draw.line([at(c.left, c.bottom), at(c.right, c.bottom)], fill="#9CA3AF", width=k)
-    for m in c.markers:
-        r = 3.2 * k
-        cx, cy = at(m.x, m.y)
-        draw.ellipse(
-            [cx - r, cy - r, cx + r, cy + r], fill="#FFFFFF", outline="#111827", width=max(1, round(1.4 * k))
+    rows = _estimate_rows(context)
+    layout = _estimates_layout(context, rows, canvas)
+    canvas = layout.canvas
+    shapes = _estimates_axes(context, layout)
+    y0 = layout.top
+    for row, name, height in zip(rows, layout.names, layout.heights, strict=True):
+        shapes += _estimate_row(context, layout, row, name, y0, height)
+        y0 += height
+    if layout.compact:  # the caption over the names, the legend under them, beside the axis
+        caption = Text(
+            canvas.left, layout.top - canvas.line * 0.6, "Publishers' estimates", AXIS_TEXT, bold=True
         )
-        draw.text(
-            at(m.x, m.y - 11),
-            m.label,
-            fill="#111827",
-            font=bold,
-            anchor="mm",
-            stroke_width=k,
-            stroke_fill="#FFFFFF",
+        shapes.append(caption)
+        shapes += _legend([layout.legend], canvas, layout.bottom + canvas.font * 0.5 - canvas.line / 2)
+    else:
+        shapes += _legend(layout.legend_rows, canvas, layout.bottom + canvas.line * 1.5)
+    return Scene(canvas, tuple(shapes), estimates_description(context), f"chart-{canvas.name}")
+
+
+def _estimates_axes(context: ReportContext, layout: _EstimatesLayout) -> list[Shape]:
+    """Grid lines with value ticks, the unit, and the median of each year, dashed and labelled above."""
+    canvas, h, units = layout.canvas, context.headline, layout.units
+    shapes: list[Shape] = []
+    for i in range(round(layout.top_value / layout.step) + 1):
+        gx = layout.left + i * layout.step / layout.top_value * (layout.right - layout.left)
+        shapes.append(Stroke(((gx, layout.top), (gx, layout.bottom)), GRID, 1))
+        tick = axis_tick(i * layout.step, layout.step)
+        shapes.append(Text(gx, layout.bottom + canvas.font, tick, AXIS_TEXT, "middle"))
+    label_y = layout.top - canvas.line * 0.6
+    shapes.append(Text(canvas.width - 4, label_y, UNIT_LABELS[units], AXIS_TEXT, "end"))
+    for n, year in enumerate((h.base_year, h.horizon_year)):
+        x = layout.x(context.market.consensus(year).median)
+        shapes.append(Stroke(((x, layout.top - canvas.line * 0.4), (x, layout.bottom)), AXIS, 1.2, True))
+        label = f"median {year} {money(context.market.consensus(year).median, units)}"
+        shapes.append(Text(x + (4 if n else -4), label_y, label, AXIS_TEXT, "start" if n else "end"))
+    return shapes
+
+
+def _estimate_row(
+    context: ReportContext, layout: _EstimatesLayout, row: _Row, name: Sequence[str], y0: float, height: float
+) -> list[Shape]:
+    """One publisher: its name, the line between its two values, their circles and labels."""
+    canvas = layout.canvas
+    colour = context.client.brand_colour if row.followed else PUBLISHER
+    faint = tint(colour, EXTRAPOLATED_FADE)
+    if layout.beside:
+        y = y0 + height / 2
+        first_line = y - canvas.line * (len(name) - 1) / 2
+    else:
+        y = y0 + canvas.line * (len(name) + 0.6)
+        first_line = y0 + canvas.line * 0.6
+    shapes: list[Shape] = [
+        Text(canvas.left, first_line + k * canvas.line, line, colour, bold=row.followed, halo=True)
+        for k, line in enumerate(name)
+    ]
+    x0, x1 = layout.x(row.first), layout.x(row.second)
+    shapes.append(Stroke(((x0, y), (x1, y)), faint if row.second_faint else colour, 2))
+    shapes.append(Circle(x0, y, 3.6, faint if row.first_faint else colour, open=True))
+    shapes.append(Circle(x1, y, 3.6, faint if row.second_faint else colour))
+    rising = x0 <= x1  # each label on the outer side of its circle
+    for value, px, is_faint, outer in (
+        (row.first, x0, row.first_faint, -1),
+        (row.second, x1, row.second_faint, 1),
+    ):
+        side = outer if rising else -outer
+        shapes.append(
+            Text(
+                px + 7 * side,
+                y,
+                money(value, layout.units),
+                faint if is_faint else colour,
+                "start" if side > 0 else "end",
+                bold=row.followed,
+                halo=True,
+            )
         )
-    ends = _spread([line.end_y for line in c.lines], 13, c.top, c.bottom)
-    for line, ey in zip(c.lines, ends, strict=True):
-        draw.text(at(c.right + 6, ey), line.end_label, fill=line.colour, font=bold, anchor="lm")
-    for lx, label, colour, kind in _legend_layout(c):
-        if kind == "band":
-            draw.rectangle([at(lx, LEGEND_Y - 5), at(lx + 18, LEGEND_Y + 5)], fill=colour)
-        elif kind == "dashed":
-            for segment in _dashes([at(lx, LEGEND_Y), at(lx + 18, LEGEND_Y)], 5 * k, 3 * k):
-                draw.line(segment, fill=colour, width=round(2.2 * k))
-        else:
-            draw.line([at(lx, LEGEND_Y), at(lx + 18, LEGEND_Y)], fill=colour, width=round(2.2 * k))
-        draw.text(at(lx + 23, LEGEND_Y), label, fill=AXIS_TEXT, font=font, anchor="lm")
-    image = image.resize((WIDTH * scale, HEIGHT * scale), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return shapes
 
 
-def _font(size: int, *, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans (installed with the fonts the PDF uses) or Pillow's own font where it is missing."""
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.truetype("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size)
-    except OSError:
-        return ImageFont.load_default(size)
-
-
-def _dashes(points: Sequence[tuple[float, float]], on: float, off: float) -> list[list[tuple[float, float]]]:
-    """Split a polyline into dash segments (Pillow draws no dashed lines)."""
-    segments: list[list[tuple[float, float]]] = []
-    drawing, left, current = True, on, [points[0]]
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        length = math.hypot(x1 - x0, y1 - y0)
-        pos = 0.0
-        while length - pos > left:
-            pos += left
-            t = pos / length
-            p = (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t)
-            if drawing:
-                current.append(p)
-                segments.append(current)
-            current = [p]
-            drawing, left = not drawing, on if not drawing else off
-        left -= length - pos
-        if drawing:
-            current.append((x1, y1))
-        else:
-            current = [(x1, y1)]
-    if drawing and len(current) > 1:
-        segments.append(current)
-    return segments
+def estimates_description(context: ReportContext) -> str:
+    """The publishers' chart in words: every publisher's values in the two years and the medians."""
+    h, units = context.headline, context.units
+    rows = _estimate_rows(context)
+    listed = "; ".join(f"{r.name} {money(r.first, units)} and {money(r.second, units)}" for r in rows)
+    medians: Mapping[int, float] = {
+        y: context.market.consensus(y).median for y in (h.base_year, h.horizon_year)
+    }
+    return (
+        f"Publishers' estimates of the market, {UNIT_LABELS[units]}, {h.base_year} and {h.horizon_year}: {listed}. "
+        f"Medians: {h.base_year} {money(medians[h.base_year], units)}, "
+        f"{h.horizon_year} {money(medians[h.horizon_year], units)}."
+    )
