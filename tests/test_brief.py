@@ -764,7 +764,7 @@ def test_the_html_starts_with_a_preheader_of_the_headline_numbers(context):
 # ------------------------------------------------------------------------------------------ publishers
 
 
-@pytest.mark.parametrize("fmt", ["html", "md", "txt", "pdf"])
+@pytest.mark.parametrize("fmt", FORMATS_READ_BACK)
 def test_the_publishers_paragraph_and_chart_say_the_engines_estimates_and_consensus(briefs, fmt):
     m = default_market()
     text = flat_text(fmt, briefs[fmt])

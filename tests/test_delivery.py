@@ -513,8 +513,8 @@ def test_the_sender_setting_takes_a_display_name() -> None:
 
 
 def test_the_ledger_key_ignores_display_names() -> None:
-    bare = PackKey("Acme", ("cfo@acme.example",), (), "1.0", "abc", "base")
-    named = PackKey("Acme", ("Jane Doe <CFO@acme.example>",), (), "1.0", "abc", "base")
+    bare = PackKey("Acme", ("cfo@acme.example",), (), "base", "abc", "2.0", "2026-2030")
+    named = PackKey("Acme", ("Jane Doe <CFO@acme.example>",), (), "base", "abc", "2.0", "2026-2030")
     assert bare.digest == named.digest
 
 

@@ -135,7 +135,8 @@ def test_the_document_both_engines_print_carries_page_footer_and_metadata_safely
     head = document.split("</head>")[0]
     assert "@page { size: Letter" in head or "@page { size: letter" in head
     assert "<script>" not in document  # the name is escaped in the meta tags and the page
-    assert head.count("</style>") == 2  # the brief's stylesheet and the page's: nothing closed early
+    # The brief's stylesheet, its screen media queries and the page's: nothing closed early by the name.
+    assert head.count("</style>") == 3
     assert '<meta name="author" content="imgout">' in head
 
 
