@@ -11,7 +11,13 @@ The formulas use the defined names of the Inputs sheet (``BaseSize``, ``NextSize
 ``BackcastGrowth``, ``ExtrapolationGrowth``, ``BaseYear``, ``NextYear``, ``HorizonYear``, ``UnitFactor``,
 ``Share_<dimension>``, ``RelGrowth_<dimension>``, ``Scenario``) and of the Scenarios sheet
 (``ScenarioNames``, ``ScenarioGrowths``, ``SelectedGrowth``, ``StatusQualifier``). Only functions that
-Excel 2010 and LibreOffice both know are used (INDEX/MATCH, SUMPRODUCT, SUM, IF, AND): no dynamic arrays.
+Excel 2010, LibreOffice and Gnumeric all compute alike are used (INDEX/MATCH, SUMPRODUCT, SUM, IF, AND,
+ISNUMBER, MIN, MAX, ABS): no dynamic arrays, and ``INDEX`` always with both a row and a column number
+(Gnumeric answers ``#REF!`` to ``INDEX(one-row range, n)``).
+
+Calculation sheets run time across the columns, and each row holds one formula copied across: the
+functions that give a value by year take the year from a cell of the timeline (``year_ref``, e.g.
+``C$4``) and never branch in Python on which year it is; the branch is an ``IF`` in the formula.
 """
 
 from __future__ import annotations
@@ -35,31 +41,45 @@ class Formula(NamedTuple):
 # ------------------------------------------------------------------------------------------ totals
 
 
-def path(market: Market, year: int, year_ref: str, growth_ref: str) -> str:
-    """The total in USD bn in one year, as an Excel expression. Mirrors ``Market._path``.
+def text_literal(text: str) -> str:
+    """A string as an Excel formula literal: quotes doubled, split below Excel's 255 characters a literal."""
+    parts = [text[i : i + 250] for i in range(0, len(text), 250)] or [""]
+    return "&".join('"' + part.replace('"', '""') + '"' for part in parts)
+
+
+def joined(prefix: str, ref: str, value: str) -> Formula:
+    """A text followed by another cell's text: a title that names the selected scenario."""
+    return Formula(f"={text_literal(prefix)}&{ref}", prefix + value)
+
+
+def path(year_ref: str, growth_ref: str) -> str:
+    """The total in USD bn in the year in ``year_ref``, as one Excel expression. Mirrors ``Market._path``.
 
     Before the base year: back-cast from the base size; the base year: the base size; up to the horizon:
     the next year's size compounded at the scenario growth; after it: the horizon value compounded at the
     extrapolation growth, shifted by the scenario's difference from the forecast growth.
     """
-    if year < market.base_year:
-        return f"BaseSize/(1+BackcastGrowth)^(BaseYear-{year_ref})"
-    if year == market.base_year:
-        return "BaseSize"
-    if year <= market.horizon_year:
-        return f"NextSize*(1+{growth_ref})^({year_ref}-NextYear)"
+    y, g = year_ref, growth_ref
     return (
-        f"NextSize*(1+{growth_ref})^(HorizonYear-NextYear)"
-        f"*((1+ExtrapolationGrowth)*(1+{growth_ref})/(1+ForecastGrowth))^({year_ref}-HorizonYear)"
+        f"IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
+        f"IF({y}=BaseYear,BaseSize,"
+        f"IF({y}<=HorizonYear,NextSize*(1+{g})^({y}-NextYear),"
+        f"NextSize*(1+{g})^(HorizonYear-NextYear)"
+        f"*((1+ExtrapolationGrowth)*(1+{g})/(1+ForecastGrowth))^({y}-HorizonYear))))"
     )
 
 
 def total(market: Market, units: str, year: int, year_ref: str, growth_ref: str, scenario: str) -> Formula:
     """The market size in a year and scenario, in the pack's units. Mirrors ``Market.forecast`` (total)."""
     return Formula(
-        f"=UnitFactor*{path(market, year, year_ref, growth_ref)}",
+        f"=UnitFactor*{path(year_ref, growth_ref)}",
         in_units(market.forecast(year, scenario=scenario), units),
     )
+
+
+def in_year(row_span: str, year_ref: str, value: float) -> Formula:
+    """A by-year row's value in the year in ``year_ref`` (looked up on the timeline ``Timeline``)."""
+    return Formula(f"=INDEX({row_span},1,MATCH({year_ref},Timeline,0))", value)
 
 
 def growth(here_ref: str, before_ref: str, value: float, before: float) -> Formula:
@@ -73,10 +93,14 @@ def cagr(start_ref: str, end_ref: str, periods: str, value: float) -> Formula:
 
 
 def cagr_between(
-    market: Market, start_ref: str, end_ref: str, first: int, last: int, scenario: str
+    market: Market, refs: tuple[str, str, str, str], first: int, last: int, scenario: str
 ) -> Formula:
-    """The total's CAGR from one year to a later one, in a scenario. Mirrors ``Market.cagr``."""
-    return cagr(start_ref, end_ref, f"{last}-{first}", market.cagr(first, last, scenario=scenario))
+    """The total's CAGR from one year to a later one, in a scenario. Mirrors ``Market.cagr``.
+
+    ``refs``: the first and last year's values, then the cells holding the two years.
+    """
+    start_ref, end_ref, first_ref, last_ref = refs
+    return cagr(start_ref, end_ref, f"{last_ref}-{first_ref}", market.cagr(first, last, scenario=scenario))
 
 
 def forecast_cagr(start_ref: str, end_ref: str, value: float) -> Formula:
@@ -118,13 +142,26 @@ def scenario_growth(market: Market, scenario: str, driver_refs: Sequence[str]) -
     return compounded(driver_refs, market.scenario_growth[scenario])
 
 
-def selected(row_of_scenarios: str, value: float) -> Formula:
-    """The entry of the scenario chosen on Inputs, from a range in the order of ``ScenarioNames``.
+def selected(scenario_range: str, value: float, *, across: bool) -> Formula:
+    """The entry of the scenario chosen on Inputs, from a range in the order of ``ScenarioNames``: a row
+    (``across``) or a column.
 
     Mirrors ``Market.scenario`` (a scenario name to its key) followed by a lookup of that scenario's
     figure (``Market.scenario_growth``, ``Market.driver_growths``).
     """
-    return Formula(f"=INDEX({row_of_scenarios},MATCH(Scenario,ScenarioNames,0))", value)
+    where = "1,MATCH(Scenario,ScenarioNames,0)" if across else "MATCH(Scenario,ScenarioNames,0),1"
+    return Formula(f"=INDEX({scenario_range},{where})", value)
+
+
+def caption_value(market: Market, scenario: str) -> str:
+    """How titles name the selected scenario: ``bull scenario``."""
+    del market  # the basis joins the caption once the engine has one
+    return f"{scenario} scenario"
+
+
+def caption(market: Market, scenario: str) -> Formula:
+    """The selected scenario as every output sheet's and chart's title names it (``ScenarioCaption``)."""
+    return Formula('=Scenario&" scenario"', caption_value(market, scenario))
 
 
 def status_qualifier(market: Market, scenario: str) -> Formula:
@@ -136,25 +173,25 @@ def status_qualifier(market: Market, scenario: str) -> Formula:
     pinned = scenario == RESERVED_SCENARIO and not market.overridden
     qualifier = "" if pinned else f" ({'override' if scenario == RESERVED_SCENARIO else scenario})"
     return Formula(
-        f'=IF(AND(Scenario="{RESERVED_SCENARIO}",ForecastGrowth=CalibratedGrowth),"",'
+        f'=IF(AND(Scenario="{RESERVED_SCENARIO}",NOT(ISNUMBER(ForecastGrowthOverride))),"",'
         f'" ("&IF(Scenario="{RESERVED_SCENARIO}","override",Scenario)&")")',
         qualifier,
     )
 
 
-def status(market: Market, year: int, scenario: str) -> Formula | str:
-    """A year's status label. Mirrors ``Market._statuses``.
+def status(market: Market, year: int, year_ref: str, scenario: str) -> Formula:
+    """The status of the year in ``year_ref``. Mirrors ``Market._statuses``.
 
     Years up to the next published year are fixed words (back-cast, published); later years add the
     scenario's qualifier (``StatusQualifier``), and the horizon year is published only on the base path.
     """
-    label = market.status(year, scenario)
-    if year <= market.next_year:
-        return label
-    if year == market.horizon_year:
-        return Formula('=IF(StatusQualifier="","published","projected")&StatusQualifier', label)
-    word = "interpolated" if year < market.horizon_year else "extrapolated"
-    return Formula(f'="{word}"&StatusQualifier', label)
+    y = year_ref
+    return Formula(
+        f'=IF({y}<BaseYear,"back-cast",IF({y}<=NextYear,"published",'
+        f'IF({y}<HorizonYear,"interpolated",IF({y}=HorizonYear,'
+        f'IF(StatusQualifier="","published","projected"),"extrapolated"))&StatusQualifier))',
+        market.status(year, scenario),
+    )
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -204,9 +241,39 @@ def column_sum(first_ref: str, last_ref: str, values: Iterable[float]) -> Formul
     return Formula(f"=SUM({first_ref}:{last_ref})", math.fsum(values))
 
 
-def shares_total(dimension: str, shares: Iterable[float]) -> Formula:
-    """The base shares of a dimension added up: the assumption set's validation requires 100 %."""
-    return Formula(f"=SUM(Share_{dimension})", math.fsum(shares))
+def range_sum(span_ref: str, values: Iterable[float]) -> Formula:
+    """A range added up (shares of a dimension: the assumption set's validation requires 100 %)."""
+    return Formula(f"=SUM({span_ref})", math.fsum(values))
+
+
+def chosen(default_ref: str, override_ref: str, value: float) -> Formula:
+    """The value used: the override where a number is typed, else the default beside it.
+
+    Mirrors ``_given_or`` in the engine and the per-call overrides (``cagr=``, ``backcast_growth=``,
+    ``extrapolation_growth=``, a scenario's driver growth over the base one).
+    """
+    return Formula(f"=IF(ISNUMBER({override_ref}),{override_ref},{default_ref})", value)
+
+
+def share_to_rescale(default_ref: str, override_ref: str, value: float) -> Formula:
+    """A member's share in the assumption set if no override is typed for it, else 0: the members whose
+    shares are rescaled to fill what the overrides leave (``share_used``)."""
+    return Formula(f"=IF(ISNUMBER({override_ref}),0,{default_ref})", value)
+
+
+def share_used(dimension: str, default_ref: str, override_ref: str, value: float) -> Formula:
+    """A member's base share after the typed overrides. Mirrors the ``share.<member>`` override
+    (``overrides._member_share``): overridden members take their typed values, the others keep their
+    proportions of what is left, so the dimension still sums to 1.
+
+    ``ShareOverride_<dimension>`` is the override column, ``ShareToRescale_<dimension>`` the shares of
+    the members without one.
+    """
+    return Formula(
+        f"=IF(ISNUMBER({override_ref}),{override_ref},"
+        f"{default_ref}*(1-SUM(ShareOverride_{dimension}))/SUM(ShareToRescale_{dimension}))",
+        value,
+    )
 
 
 # ------------------------------------------------------------------------------------------ drivers
@@ -231,6 +298,15 @@ def residual_growth(market: Market, driver: str, other_refs: Sequence[str]) -> F
     return Formula(f"=(1+ForecastGrowth)/({others or 1})-1", market.base_driver_growth[driver])
 
 
+def tornado_end(growth_ref: str, end_ref: str, value: float, *, high: bool) -> Formula:
+    """A driver's low or high for the tornado: the typed end, widened to take in the driver's growth.
+
+    Mirrors ``overrides._driver_growth`` (``driver.<key>=`` moves low and high out to a growth beyond
+    them) as ``Market.tornado`` then reads them.
+    """
+    return Formula(f"={'MAX' if high else 'MIN'}({end_ref},{growth_ref})", value)
+
+
 def tornado_value(growth_ref: str, end_ref: str, value_bn: float, units: str) -> Formula:
     """The horizon-year market with one driver at its low or high. Mirrors ``Market.tornado``.
 
@@ -240,6 +316,11 @@ def tornado_value(growth_ref: str, end_ref: str, value_bn: float, units: str) ->
         f"=UnitFactor*(NextSize*((1+ForecastGrowth)/(1+{growth_ref})*(1+{end_ref}))^(HorizonYear-NextYear))",
         in_units(value_bn, units),
     )
+
+
+def tornado_delta(value_ref: str, base_ref: str, value: float) -> Formula:
+    """A tornado bar: the market with a driver at one end, less the base market (the chart plots it)."""
+    return difference(value_ref, base_ref, value)
 
 
 def difference(minuend_ref: str, subtrahend_ref: str, value: float) -> Formula:
@@ -271,3 +352,74 @@ def calibrated(market: Market, anchor: str) -> Formula:
     }
     text, value = modelled[anchor]
     return Formula(text, value)
+
+
+# ------------------------------------------------------------------------------------------ region x segment
+
+
+def mix_share(refs: tuple[str, str], spans: tuple[str, str], year_ref: str, value: float) -> Formula:
+    """A member's share of a mix in the year in ``year_ref``: its base share and relative growth
+    (``refs``) against the whole mix's (``spans``, a row or column each). Mirrors ``_mix`` as
+    ``Market._build_share_tables`` and ``Market._build_joint_tables`` use it:
+    s_m (1+d_m)^(t-base) / sum_k s_k (1+d_k)^(t-base)."""
+    (share_ref, growth_ref), (shares, growths) = refs, spans
+    return Formula(
+        f"={share_ref}*(1+{growth_ref})^({year_ref}-BaseYear)/SUMPRODUCT({shares},(1+{growths})^({year_ref}-BaseYear))",
+        value,
+    )
+
+
+def in_region(region_ref: str, share_expression: str, value: float) -> Formula:
+    """A segment within a region: the region's value times the segment's share within it (the joint
+    table's mix where the region has a row, else the whole market's split). Mirrors ``Market._value``."""
+    return Formula(f"={region_ref}*{share_expression.removeprefix('=')}", value)
+
+
+def nth(span_ref: str, index_ref: str, value: float) -> Formula:
+    """The n-th entry of a one-column range, n read from a cell (a member's number)."""
+    return Formula(f"=INDEX({span_ref},{index_ref},1)", value)
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def check_near(value_ref: str, *, target: str, tolerance: str, passed: bool) -> Formula:
+    """1 if a value is within a tolerance of its target, else 0 (also 0 if the value is an error)."""
+    return Formula(f"=IFERROR(IF(ABS({value_ref}-({target}))<={tolerance},1,0),0)", int(passed))
+
+
+def check_shares_used(value_ref: str, dimension: str, passed: bool) -> Formula:
+    """1 if a dimension's shares used add to 100 % and none is negative (overrides adding to more than
+    100 % leave the others a negative share), else 0."""
+    return Formula(
+        f"=IFERROR(IF(AND(ABS({value_ref}-1)<=ShareTolerance,MIN(Share_{dimension})>=0),1,0),0)", int(passed)
+    )
+
+
+def check_between(value_ref: str, *, low: str, high: str, passed: bool) -> Formula:
+    """1 if a value lies from ``low`` to ``high``, else 0 (also 0 if the value is an error)."""
+    return Formula(f"=IFERROR(IF(AND({value_ref}>={low},{value_ref}<={high}),1,0),0)", int(passed))
+
+
+def check_listed(value_ref: str, *, names: str, passed: bool) -> Formula:
+    """1 if a value is one of a list (the scenario among ``ScenarioNames``), else 0."""
+    return Formula(f"=IF(ISNUMBER(MATCH({value_ref},{names},0)),1,0)", int(passed))
+
+
+def largest_gap(row_span: str, value: float) -> Formula:
+    """The largest difference in a row, either sign: max(max, -min)."""
+    return Formula(f"=MAX(MAX({row_span}),-MIN({row_span}))", value)
+
+
+def master_check(results: str, passed: int, count: int) -> Formula:
+    """One line for the whole workbook: every check passes, or how many fail."""
+    text = (
+        f"OK: all {count} checks pass"
+        if passed == count
+        else f"CHECK: {count - passed} of {count} checks fail (see Checks)"
+    )
+    return Formula(
+        f'=IF(SUM({results})=ROWS({results}),"OK: all "&ROWS({results})&" checks pass",'
+        f'"CHECK: "&(ROWS({results})-SUM({results}))&" of "&ROWS({results})&" checks fail (see Checks)")',
+        text,
+    )
