@@ -171,6 +171,22 @@ class Page:
         self.last_row = max(self.last_row, row)
 
 
+def _wrapped_lines(text: str, width: int) -> int:
+    """How many lines a text takes wrapped at word breaks to ``width`` characters (at least one); a word
+    longer than a line takes several, as Excel breaks it."""
+    lines, used = 1, 0
+    for word in text.split():
+        n = len(word)
+        if used and used + 1 + n <= width:
+            used += 1 + n
+            continue
+        if used:
+            lines += 1
+        lines += (n - 1) // width
+        used = n - (n - 1) // width * width
+    return lines
+
+
 def _column_pixels(width: float) -> int:
     """A column width in characters as pixels, as Excel (and XlsxWriter) size it."""
     return int(width * 12 + 0.5) if width < 1 else int(width * 7 + 0.5) + 5
@@ -339,7 +355,7 @@ class Book:
         """Make a row tall enough for wrapped text in one of its cells (keeps the tallest)."""
         page = self.pages[ws.name]
         chars = max(int(page.widths.get(col, 8.43) * 1.15), 8)
-        lines = sum(len(textwrap.wrap(part, chars)) or 1 for part in text.split("\n"))
+        lines = sum(_wrapped_lines(part, chars) for part in text.split("\n"))
         height = max(ROW_POINTS, lines * LINE_POINTS + 2)
         if height > page.height(row):
             page.heights[row] = height
