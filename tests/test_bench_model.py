@@ -7,6 +7,7 @@ In the normal test run each benchmark body runs once, as a plain test.
 from __future__ import annotations
 
 import itertools
+import statistics
 
 import pytest
 
@@ -60,3 +61,20 @@ def test_bench_monte_carlo_100000_paths_21_years(benchmark) -> None:  # type: ig
 
     fan = benchmark(simulate, m.fan_inputs(), 100_000, 1)
     assert fan.sorted_values.shape == (100_000, 21)
+
+
+def test_bench_warm_consensus_lookup(benchmark, market: Market) -> None:  # type: ignore[no-untyped-def]
+    """A cell of =IMGOUT_CONSENSUS recalculated: a cached lookup, like a warm forecast."""
+    market.consensus(2030)
+    found = benchmark(market.consensus, 2030)
+    assert found.median == statistics.median(e.value for e in market.estimates(2030))
+
+
+def test_bench_first_consensus_of_every_year(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """Every year's consensus from a cold market: the estimate paths built once, 41 medians."""
+
+    def build() -> float:
+        m = Market(default_market().assumptions)
+        return sum(m.consensus(y).median for y in m.year_list)
+
+    assert benchmark(build) > 0

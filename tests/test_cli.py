@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from xl_addin.cli import main
-from xl_addin.model import default_market
+from xl_addin.model import default_market, market_for
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -40,7 +40,7 @@ def test_forecast_json_carries_value_units_status_scenario_and_provenance(
     assert code == 0
     assert payload["value"] == market.forecast(2030, "Asia-Pacific", "CT")
     assert payload["units"] == "USD bn"
-    assert payload["status"] == "published"
+    assert payload["status"] == "published total, assumed split"
     assert payload["scenario"] == "base"
     assert payload["region"] == "Asia-Pacific" and payload["segment"] == "CT"
     assert payload["assumption_hash"] == market.assumption_hash
@@ -143,7 +143,7 @@ BAD_CALLS = [
     ),
     (("forecast", "2030", "--set", "cagr=fast"), "Invalid override value for cagr: 'fast'"),
     (("forecast", "2030", "--set", "weather=1"), "Invalid override: 'weather'"),
-    (("forecast", "2030", "--set", "share.APAC=1.5"), "a share from 0 to below 1"),
+    (("forecast", "2030", "--set", "share.APAC=1.5"), "a share above 0 and below 1"),
     (("forecast", "2030", "--assumptions", "/no/such/file.yaml"), "file not found"),
     (("cagr", "2030", "2026"), "Invalid last year: 2026 (expected a year after the first year 2030)"),
     (("cagr", "2030", "2030"), "Invalid last year"),
@@ -180,3 +180,108 @@ def test_a_real_process_never_shows_a_traceback(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"imgout: error: Invalid assumptions in {bad}: anchors.next_size.value: expected a number, got a list"
     ]
+
+
+def test_estimates_prints_every_publisher_then_the_consensus(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "estimates", "2030")
+    assert code == 0
+    for publisher in ("Business Research", "TechSci Research", "360iResearch", "Market.us", "Grand View"):
+        assert publisher in out
+    assert (
+        "Consensus 2030: 5 publishers, 4 within their published years; min 10.70, median 11.55, max 27.88."
+        in out
+    )
+    assert "The model (basis tbrc): 27.88, 2.41x the median, rank 1 of 5." in out
+    assert "[gvr] Grand View Research, " in out and "https://www.asdreports.com/" in out
+    code, out, _ = run(capsys, "estimates")  # no year: the last published year
+    assert code == 0 and "Published estimates of the market, 2030" in out
+
+
+def test_estimates_json_carries_values_statuses_sources_and_the_consensus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "estimates", "2025", "--json")
+    payload = json.loads(out)
+    market = default_market()
+    assert (
+        code == 0 and payload["year"] == 2025 and payload["units"] == "USD bn" and payload["basis"] == "tbrc"
+    )
+    assert [(e["key"], e["value"], e["status"]) for e in payload["estimates"]] == [
+        (e.key, e.value, e.status) for e in market.estimates(2025)
+    ]
+    assert payload["estimates"][1]["source"]["url"].startswith("https://www.techsciresearch.com/")
+    assert payload["estimates"][1]["scope"] == "not stated"
+    c = market.consensus(2025)
+    assert payload["consensus"] == {
+        "year": 2025,
+        "count": 5,
+        "minimum": c.minimum,
+        "median": c.median,
+        "maximum": c.maximum,
+        "model": c.model,
+        "model_rank": 1,
+        "model_ratio": c.model_ratio,
+        "in_span": 4,
+    }
+    assert payload["model_version"] == "2.0" and payload["assumption_hash"] == market.assumption_hash
+
+
+def test_estimates_follow_overrides_and_refuse_bad_years(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "estimates", "2030", "--set", "basis=consensus", "--json")
+    payload = json.loads(out)
+    assert payload["basis"] == "consensus" and payload["consensus"]["model_ratio"] == 1.0
+    code, _, err = run(capsys, "estimates", "2070")
+    assert code == 2 and err == "imgout: error: Invalid year: '2070' (expected a year from 2010 to 2050)\n"
+
+
+EDITION_2027 = """\
+# The same publisher a year on: base year 2026, horizon 2031.
+anchors:
+  base_size: {year: 2026, value: 19.68}
+  next_size: {year: 2027, value: 21.47}
+  historic_growth: {from_year: 2026, to_year: 2027, value: 0.091}
+  horizon_size: {year: 2031, value: 30.42}
+  forecast_cagr: {from_year: 2027, to_year: 2031, value: 0.091}
+"""
+
+
+def test_diff_aligns_two_editions_by_calendar_year(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "2026.yaml").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "2027.yaml").write_text(EDITION_2027, encoding="utf-8")
+    code, out, _ = run(
+        capsys, "assumptions", "diff", str(tmp_path / "2026.yaml"), str(tmp_path / "2027.yaml"), "--json"
+    )
+    payload = json.loads(out)
+    assert code == 0
+    changes = {c["key"]: (c["first"], c["second"]) for c in payload["changes"]}
+    # 2026's size is in both editions and the same: not a change, though it moved from next to base year.
+    assert "anchor: market size 2026" not in changes
+    assert changes["anchor: market size 2025"] == (18.08, None)
+    assert changes["anchor: market size 2031"] == (None, 30.42)
+    assert changes["anchor: CAGR 2026-2030"] == (0.091, None) and changes["anchor: CAGR 2027-2031"] == (
+        None,
+        0.091,
+    )
+    # Shares compare in the later base year: the new edition's assumption against the old one's model.
+    old_share = default_market().share(2026, "Asia-Pacific")
+    assert changes["dimensions.region.Asia-Pacific.share 2026"] == (old_share, 0.205)
+    years = {row["year"]: row for row in payload["years"]}
+    assert list(years) == list(range(2025, 2032))
+    new, old = market_for(tmp_path / "2027.yaml"), default_market()
+    for year, row in years.items():
+        assert (row["first"], row["second"]) == (old.forecast(year), new.forecast(year))
+    assert (years[2026]["first_status"], years[2026]["second_status"]) == ("published", "published")
+    assert (years[2030]["first_status"], years[2030]["second_status"]) == ("published", "interpolated")
+    assert (years[2031]["first_status"], years[2031]["second_status"]) == ("extrapolated", "published")
+    code, out, _ = run(
+        capsys, "assumptions", "diff", str(tmp_path / "2026.yaml"), str(tmp_path / "2027.yaml")
+    )
+    assert "Market by calendar year, USD bn" in out and "│ 2031 │         30.29 │ extrapolated │" in out
+
+
+def market_for_file(path: Path):  # type: ignore[no-untyped-def]
+    from xl_addin.model import market_for
+
+    return market_for(path)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from xl_addin.common.formats import money, percent
-from xl_addin.model import InvalidArgument, Market, default_market, market_for
+from xl_addin.model import InvalidArgument, Market, default_market, market_for, with_overrides
 from xl_addin.model.assumptions import DIMENSIONS
 
 
@@ -56,12 +56,32 @@ def test_every_year_says_what_it_is(market: Market) -> None:
     assert market.first_year <= 2020 and market.last_year >= 2040
 
 
-def test_back_cast_and_extrapolation_follow_the_calibrated_rates(market: Market) -> None:
+def test_back_cast_follows_the_calibrated_rate_and_growth_fades_to_the_long_run_rate(market: Market) -> None:
     hist = market.calibration.historic_growth
     assert market.forecast(2024) == pytest.approx(market.forecast(2025) / (1 + hist), rel=1e-12)
-    assert market.forecast(2031) / market.forecast(2030) - 1 == pytest.approx(
-        market.forecast_growth, rel=1e-12
-    )
+    g, lr, fade = market.forecast_growth, market.long_run_growth, market.fade_years
+    assert (lr, fade) == (0.045, 10)
+    # Year 2030 + k grows at LR + (g - LR) (1 - k / F), then at LR from 2040 on.
+    for k in range(1, 21):
+        expected = lr + (g - lr) * max(0.0, 1 - k / fade)
+        assert market.growth(2030 + k) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        assert market.post_horizon_growth(2030 + k) == pytest.approx(expected, rel=1e-15)
+    # 2050 is a plausible market, not 2025 compounded at 9.1 % for ever (159 bn, 8.8x).
+    assert market.forecast(2050) == pytest.approx(81.73, abs=0.01)
+    assert market.forecast(2050) / market.forecast(2025) < 5
+
+
+def test_extrapolation_growth_still_overrides_the_fade(market: Market) -> None:
+    held = market_for(None, "extrapolation_growth=0.07")
+    for year in (2031, 2035, 2050):
+        assert held.growth(year) == pytest.approx(0.07, rel=1e-12)
+    assert held.forecast(2030) == market.forecast(2030)
+    assert held.status(2030) == "published" and held.status(2031) == "extrapolated (override)"
+    assert held.status(2031, "bull") == "extrapolated (bull, override)"
+    faded = market_for(None, "long_run_growth=0.03; fade_years=5")
+    assert faded.growth(2035) == pytest.approx(0.03, rel=1e-12)
+    assert faded.growth(2032) == pytest.approx(0.03 + (market.forecast_growth - 0.03) * 0.6, rel=1e-12)
+    assert faded.status(2030) == "published" and faded.status(2032) == "extrapolated (override)"
 
 
 @pytest.mark.parametrize("dimension", DIMENSIONS)
@@ -125,7 +145,7 @@ def test_a_region_and_a_segment_combine_as_a_product_of_shares(market: Market) -
     [
         ("APAC", "Asia-Pacific"),
         ("na", "North America"),
-        ("US", "North America"),
+        ("Americas North", "North America"),
         ("asia pacific", "Asia-Pacific"),
     ],
 )
@@ -227,7 +247,11 @@ def test_a_joint_table_gives_the_segment_mix_within_a_region(market: Market) -> 
         ),
         (
             "joint:\n  region/service: {rows: {NA: {Reporting: 0.6}}}\n",
-            "shares sum to 0.6, they must sum to 1",
+            "no share for Image acquisition support, Archiving, IT management",
+        ),
+        (
+            "joint:\n  region/service: {rows: {NA: {Reporting: 0.6, acquisition: 0.4, Archiving: 0, IT: 0}}}\n",
+            "NA.Archiving: 0 is not allowed: every member needs a positive share",
         ),
         ("joint:\n  region/service: {rows: {NA: {Dancing: 1}}}\n", "unknown member"),
     ],
@@ -325,6 +349,7 @@ def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) 
     from xl_addin.model.tables import (
         assumptions_table,
         breakdown_table,
+        estimates_table,
         fan_table,
         scenarios_table,
         series_table,
@@ -333,11 +358,15 @@ def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) 
     series = series_table(market, 2024, 2031, region="APAC")
     assert list(series.index) == list(range(2024, 2032))
     assert series.loc[2030, "value"] == market.forecast(2030, "APAC")
-    assert series.loc[2030, "status"] == "published"
+    assert series.loc[2030, "status"] == "published total, assumed split"
     assert series.attrs["assumption_hash"] == market.assumption_hash
     regions = breakdown_table(market, 2030, "region")
     assert regions["value"].sum() == pytest.approx(market.forecast(2030), rel=1e-12)
     assert regions.loc["Asia-Pacific", "cagr"] == pytest.approx(market.cagr(2026, 2030, "APAC"), rel=1e-12)
+    assert regions.loc["Asia-Pacific", "status"] == "published total, assumed split"
+    estimates = estimates_table(market, 2030)
+    assert estimates.loc["TechSci Research", "value"] == market.estimates(2030)[1].value
+    assert estimates.attrs["consensus"]["median"] == market.consensus(2030).median
     scenarios = scenarios_table(market, 2025, 2035)
     assert list(scenarios.columns) == list(market.scenario_names)
     assert scenarios.loc[2030, "bull"] == market.forecast(2030, scenario="bull")
@@ -346,3 +375,272 @@ def test_pandas_tables_carry_the_engines_numbers_and_provenance(market: Market) 
     table = assumptions_table(market)
     assert table.loc["anchors.horizon_size", "value"] == 27.88
     assert table.loc["anchors.horizon_size", "kind"] == "published"
+
+
+# ------------------------------------------------------------------------------ statuses say what moved
+
+
+def test_a_region_or_segment_value_says_its_split_is_assumed(market: Market) -> None:
+    assert market.point(2030, "APAC", "CT").status == "published total, assumed split"
+    assert market.status(2028, "bull", "APAC") == "interpolated total, assumed split (bull)"
+    assert market.status(2030) == "published"
+    rows = market.breakdown(2035, "modality", "bear")
+    assert {r.status for r in rows} == {"extrapolated total, assumed split (bear)"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "moved", "unmoved"),
+    [
+        # (override, a value it moves with the status it must show, a value it leaves alone)
+        ("cagr=0.1", ((2030, None), "projected (override)"), ((2026, None), "published")),
+        ("driver.telemedicine=0.05", ((2028, None), "interpolated (override)"), ((2026, None), "published")),
+        ("backcast_growth=0.05", ((2020, None), "back-cast (override)"), ((2030, None), "published")),
+        ("extrapolation_growth=0.05", ((2035, None), "extrapolated (override)"), ((2030, None), "published")),
+        ("long_run_growth=0.03", ((2035, None), "extrapolated (override)"), ((2030, None), "published")),
+        ("fade_years=3", ((2035, None), "extrapolated (override)"), ((2030, None), "published")),
+        (
+            "share.APAC=0.25",
+            ((2030, "APAC"), "published total, assumed split (override)"),
+            ((2030, None), "published"),
+        ),
+        (
+            "growth.NA=0.01",
+            ((2030, "Western Europe"), "published total, assumed split (override)"),
+            ((2025, "NA"), "published total, assumed split"),
+        ),
+        (
+            "paths=500; seed=3",
+            ((2030, "APAC"), "published total, assumed split"),
+            ((2030, None), "published"),
+        ),
+    ],
+)
+def test_every_override_kind_adds_override_to_every_value_it_moves(
+    market: Market,
+    overrides: str,
+    moved: tuple[tuple[int, str | None], str],
+    unmoved: tuple[tuple[int, str | None], str],
+) -> None:
+    changed = market_for(None, overrides)
+    for (year, region), status in (moved, unmoved):
+        assert changed.point(year, region).status == status
+    (year, region), _ = moved
+    if "override" in moved[1]:
+        assert changed.forecast(year, region) != market.forecast(year, region)
+    (year, region), _ = unmoved
+    assert changed.forecast(year, region) == pytest.approx(market.forecast(year, region), rel=1e-15)
+
+
+def test_a_share_override_moves_segment_values_unless_a_joint_row_sets_that_mix() -> None:
+    from xl_addin.model import assumptions_from_text
+
+    joint = assumptions_from_text(JOINT, "joint.yaml")
+    moved = Market(with_overrides(joint, "share.Reporting=0.6"))
+    assert moved.status(2030, region="APAC", segment="Reporting").endswith("(override)")
+    assert moved.status(2030, region="NA", segment="Reporting") == "published total, assumed split"
+    assert moved.forecast(2030, "NA", "Reporting") == Market(joint).forecast(2030, "NA", "Reporting")
+
+
+# ------------------------------------------------------------------------------ what-ifs
+
+
+def test_a_faster_driver_raises_every_scenario_and_keeps_the_residual(market: Market) -> None:
+    faster = market_for(None, "driver.telemedicine=0.05")
+    # Issue 10: base stayed at 27.88 while bull fell from 31.62 to 30.03 and bear from 24.36 to 23.13.
+    for scenario in ("bear", "base", "bull"):
+        for year in range(2027, 2051):
+            assert faster.forecast(year, scenario=scenario) > market.forecast(year, scenario=scenario)
+        for year in range(2010, 2027):
+            assert faster.forecast(year, scenario=scenario) == market.forecast(year, scenario=scenario)
+    assert faster.residual_growth == market.residual_growth
+    assert faster.base_driver_growth["price_mix"] == market.base_driver_growth["price_mix"]
+    assert faster.status(2030) == "projected (override)"
+    # Bull sets telemedicine itself: it moves by the same amount as base's (0.05 - 0.0365).
+    shift = 0.05 - 0.0365
+    assert faster.driver_growths("bull")["telemedicine"] == pytest.approx(0.055 + shift, rel=1e-15)
+    assert faster.driver_growths("base")["telemedicine"] == 0.05
+    bull = math.prod(1 + g for g in faster.driver_growths("bull").values()) - 1
+    assert faster.scenario_growth["bull"] == pytest.approx(bull, rel=1e-15)
+    assert faster.cagr(2026, 2030, scenario="bull") == pytest.approx(bull, rel=1e-12)
+    slower = market_for(None, "driver.imaging_volume=0.01")
+    assert all(
+        slower.forecast(2030, scenario=s) < market.forecast(2030, scenario=s)
+        for s in ("bear", "base", "bull")
+    )
+
+
+def test_the_residual_driver_cannot_be_overridden() -> None:
+    with pytest.raises(InvalidArgument, match="a driver other than the residual"):
+        market_for(None, "driver.price_mix=0.02")
+
+
+def test_share_overrides_of_one_dimension_do_not_depend_on_their_order(market: Market) -> None:
+    one = market_for(None, "share.APAC=0.25; share.NA=0.35")
+    other = market_for(None, "share.North America=0.35; share.Asia-Pacific=0.25")
+    for region in market.members("region"):
+        assert one.share(2025, region) == pytest.approx(other.share(2025, region), rel=1e-15)
+    assert one.share(2025, "APAC") == pytest.approx(0.25) and one.share(2025, "NA") == pytest.approx(0.35)
+    rest = 1 - market.share(2025, "APAC") - market.share(2025, "NA")
+    for region in ("Western Europe", "Africa"):  # the others keep their proportions of what is left
+        assert one.share(2025, region) == pytest.approx(market.share(2025, region) * 0.40 / rest, rel=1e-12)
+    assert sum(one.share(2025, r) for r in market.members("region")) == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ("share.APAC=0.6; share.NA=0.4", "shares summing to below 1"),
+        ("share.APAC=0.7; share.NA=0.5", "shares summing to below 1"),
+        ("share.APAC=0", "a share above 0 and below 1"),
+        ("share.APAC=0.2; share.Asia Pacific=0.3", "one share for Asia-Pacific"),
+    ],
+)
+def test_share_overrides_that_cannot_hold_are_refused(overrides: str, expected: str) -> None:
+    with pytest.raises(InvalidArgument, match=re.escape(expected)):
+        market_for(None, overrides)
+
+
+def test_a_zero_share_is_refused_with_the_reason() -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    text = "dimensions:\n  region:\n    members:\n      Africa: {share: 0.0}\n      APAC: {share: 0.225}\n"
+    with pytest.raises(AssumptionError, match=r"members.Africa.share: 0 is not allowed: every member needs"):
+        assumptions_from_text(text, "zero.yaml")
+
+
+# ------------------------------------------------------------------------------ calibration
+
+
+def test_the_report_property_testing_once_refused_calibrates_exactly() -> None:
+    """22.85 / 28.01 / 22.5 % / 28.01 / 0 %: the path (22.854, 28.006, 0 %) reproduces all five."""
+    from xl_addin.model import assumptions_from_text
+
+    text = yaml.safe_dump(
+        {
+            "anchors": {
+                "base_size": {"value": 22.85},
+                "next_size": {"value": 28.01},
+                "historic_growth": {"value": 0.225},
+                "horizon_size": {"value": 28.01},
+                "forecast_cagr": {"value": 0.0},
+            }
+        }
+    )
+    m = Market(assumptions_from_text(text, "edge.yaml"))
+    assert all(r.reproduced for r in m.calibration.residuals)
+    assert m.calibration.margin > 0
+    assert money(m.forecast(2025)) == "22.85" and money(m.forecast(2030)) == "28.01"
+    assert f"{m.cagr(2025, 2026):.3f}" == "0.225"
+
+
+def test_the_default_calibration_is_centred_inside_every_interval(market: Market) -> None:
+    # Every anchor keeps at least half of its half-interval on both sides.
+    assert market.calibration.margin > 0.5
+    for r in market.calibration.residuals:
+        # (the margin is measured in logs: in value terms it differs in the fourth decimal)
+        assert abs(r.in_last_digits) <= 0.5 * (1 - market.calibration.margin) + 1e-3
+
+
+def test_inconsistent_anchors_name_the_ones_that_conflict() -> None:
+    from xl_addin.model import CalibrationError, assumptions_from_text
+
+    text = "anchors:\n  historic_growth: {value: 0.20}\n"  # 18.08 -> 19.68 is 8.85 %, not 20 %
+    with pytest.raises(CalibrationError) as caught:
+        assumptions_from_text(text, "bad.yaml") and Market(assumptions_from_text(text, "bad.yaml"))
+    message = str(caught.value)
+    assert message == (
+        "The anchors in bad.yaml are inconsistent: no path reproduces market size 2025 (18.08), "
+        "market size 2026 (19.68) and growth 2025-2026 (0.200) together at their published precision"
+    )
+
+
+def test_anchor_labels_follow_their_years_in_a_new_edition() -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    text = yaml.safe_dump(
+        {
+            "anchors": {
+                "base_size": {"year": 2026, "value": 19.68},
+                "next_size": {"year": 2027, "value": 21.47},
+                "historic_growth": {"from_year": 2026, "to_year": 2027, "value": 0.091},
+                "horizon_size": {"year": 2031, "value": 30.42},
+                "forecast_cagr": {"from_year": 2027, "to_year": 2031, "value": 0.091},
+            }
+        }
+    )
+    edition = assumptions_from_text(text, "2027.yaml")
+    labels = [a.label for a in edition.anchors.values()]
+    assert labels == [
+        "market size 2026",
+        "market size 2027",
+        "growth 2026-2027",
+        "market size 2031",
+        "CAGR 2027-2031",
+    ]
+    stale = text.replace("value: 19.68", "value: 19.68\n    label: market size 2025")
+    with pytest.raises(
+        AssumptionError, match="'market size 2025' names 2025, but the anchor's years are 2026"
+    ):
+        assumptions_from_text(stale, "2027.yaml")
+
+
+# ------------------------------------------------------------------------------ aliases
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("US", "Invalid region: 'US' is a country; the model's regions are North America, Western Europe"),
+        ("US", "(did you mean 'North America'?)"),
+        ("EU", "'EU' is a union of countries in Western and Eastern Europe"),
+        ("EU", "(did you mean 'Western Europe' or 'Eastern Europe'?)"),
+        ("uk", "'uk' is a country; the model's regions are"),
+        ("China", "(did you mean 'Asia-Pacific'?)"),
+        ("LATAM", "wider than South America"),
+    ],
+)
+def test_a_country_or_union_never_answers_for_a_region(market: Market, name: str, expected: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        market.forecast(2030, name)
+    assert expected in str(caught.value)
+    with pytest.raises(InvalidArgument, match=re.escape(expected.split(";")[-1])):
+        market.share(2030, name)
+
+
+def test_a_part_of_a_segment_is_refused_with_the_member_it_belongs_to(market: Market) -> None:
+    with pytest.raises(InvalidArgument, match=r"'teleradiology' is remote reading, part of Reporting"):
+        market.forecast(2030, segment="teleradiology")
+    with pytest.raises(
+        InvalidArgument, match=r"'mammography' is part of Other modalities.*modalities are X-ray"
+    ):
+        market.forecast(2030, segment="mammography")
+    with pytest.raises(InvalidArgument, match=r"Invalid member: 'US' is a country"):
+        market_for(None, "share.US=0.3")
+
+
+def test_a_refused_name_in_a_users_file_says_what_it_is() -> None:
+    from xl_addin.model import AssumptionError, assumptions_from_text
+
+    with pytest.raises(
+        AssumptionError, match=r"members.US: 'US' is a country, not a member .*North America'\?"
+    ):
+        assumptions_from_text("dimensions:\n  region:\n    members:\n      US: {share: 0.4}\n", "us.yaml")
+
+
+def test_north_americas_2019_share_is_grand_views_41_6_percent(market: Market) -> None:
+    assert f"{market.share(2019, 'North America'):.1%}" == "41.6%"
+    assert market.assumptions.dimensions["region"].members[0].source == "gvr"
+
+
+def test_every_source_can_be_checked_and_every_proxy_says_it_is_assumed(market: Market) -> None:
+    a = market.assumptions
+    for source in a.sources.values():
+        assert source.url.startswith("https://") or source.key == "imgout", source.key
+    assert a.sources["aha"].publisher == "American Hospital Association"
+    assert "American Health Care Association" in a.sources["aha"].title  # what TBRC's release says
+    assert {a.drivers[k].kind for k in ("imaging_volume", "hospital_infrastructure", "telemedicine")} == {
+        "assumed"
+    }
+    for name in ("CT", "MRI", "Ultrasound"):  # NHS test counts are volumes, not shares of value
+        member = next(m for m in a.dimensions["modality"].members if m.name == name)
+        assert member.source != "nhs" and member.kind == "assumed" and "not" in member.note

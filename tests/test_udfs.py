@@ -69,6 +69,8 @@ EXPECTED = {
         ("segment", None),
         ("options", None),
     ],
+    "IMGOUT_ESTIMATES": [("year", None), ("options", None)],
+    "IMGOUT_CONSENSUS": [("year", None), ("statistic", None), ("options", None)],
     "IMGOUT_ASSUMPTION": [("key", None), ("field", "value")],
     "IMGOUT_SOURCE": [("reference", None), ("field", "citation")],
     "IMGOUT_LIST": [("dimension", None), ("options", None)],
@@ -82,6 +84,8 @@ REQUIRED = {
     "IMGOUT_BREAKDOWN": 2,
     "IMGOUT_SCENARIOS": 2,
     "IMGOUT_FAN": 1,
+    "IMGOUT_ESTIMATES": 1,
+    "IMGOUT_CONSENSUS": 1,
     "IMGOUT_ASSUMPTION": 1,
     "IMGOUT_SOURCE": 0,
     "IMGOUT_LIST": 1,
@@ -194,7 +198,7 @@ def test_breakdown_regions_equal_the_engine_and_sum_to_the_total(udfs: types.Mod
     block = excel(udfs, "IMGOUT_BREAKDOWN", 2030.0, "region")
     assert block[0] == ["region", "value (USD bn)", "share", "CAGR 2026-2030"]
     rows = market().breakdown(2030, "region")
-    assert [tuple(r) for r in block[1:]] == [tuple(r) for r in rows]
+    assert [tuple(r) for r in block[1:]] == [tuple(r)[:4] for r in rows]
     assert sum(r[1] for r in block[1:]) == pytest.approx(excel(udfs, "IMGOUT_FORECAST", 2030.0), rel=1e-12)
     assert sum(r[2] for r in block[1:]) == pytest.approx(1.0, rel=1e-12)
     for member, value, _share, _cagr in block[1:]:
@@ -246,6 +250,9 @@ def test_share_fan_assumption_source_list_info(udfs: types.ModuleType) -> None:
     assert len(excel(udfs, "IMGOUT_LIST", "assumptions")) == len(m.assumptions.entries())
     assert excel(udfs, "IMGOUT_INFO", "hash") == m.assumption_hash
     assert excel(udfs, "IMGOUT_INFO", "version") == m.version
+    assert (
+        excel(udfs, "IMGOUT_INFO", "basis") == "tbrc (the calibrated path of The Business Research Company)"
+    )
     info = dict((row[0], row[1]) for row in excel(udfs, "IMGOUT_INFO")[1:])
     assert info["assumption file"] == "embedded default"
     assert info["calibration"] == "5 of 5 published figures reproduced"
@@ -283,10 +290,84 @@ def test_empty_cells_omitted_arguments_and_defaults_agree(udfs: types.ModuleType
 def test_aliases_are_case_insensitive(udfs: types.ModuleType) -> None:
     m = market()
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "apac") == m.forecast(2030, "Asia-Pacific")
-    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "US", "teleradiology", "BULL") == m.forecast(
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "na", "interpretation", "BULL") == m.forecast(
         2030, "North America", "Reporting", "bull"
     )
     assert excel(udfs, "IMGOUT_SHARE", 2030.0, "region:NA") == m.share(2030, "North America")
+
+
+def test_estimates_spill_every_publisher_with_value_status_and_source(udfs: types.ModuleType) -> None:
+    block = excel(udfs, "IMGOUT_ESTIMATES", 2030.0)
+    assert block[0] == ["publisher", "value (USD bn)", "status", "source"]
+    rows = market().estimates(2030)
+    assert [r[0] for r in block[1:]] == [e.publisher for e in rows]
+    assert [r[1] for r in block[1:]] == [e.value for e in rows]
+    assert [r[2] for r in block[1:]] == [e.status for e in rows]
+    assert (
+        block[1][3].startswith("The Business Research Company, ")
+        and "https://www.einpresswire.com/" in block[1][3]
+    )
+    assert [r[2] for r in block[1:]][-1] == "extrapolated (publisher CAGR)"  # Grand View in 2030
+    in_mn = excel(udfs, "IMGOUT_ESTIMATES", 2030.0, "Units=mn;Header=N;Dir=H")
+    assert in_mn[0] == [e.publisher for e in rows]
+    assert in_mn[1] == [pytest.approx(e.value * 1000, rel=1e-15) for e in rows]
+
+
+def test_consensus_gives_the_median_or_the_statistic_asked_for(udfs: types.ModuleType) -> None:
+    c = market().consensus(2030)
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0) == c.median
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, MISSING) == c.median
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "min") == c.minimum
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "MAX") == c.maximum
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "count") == 5
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "model_ratio") == c.model_ratio
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "median", "Units=mn") == pytest.approx(c.median * 1000)
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "model_ratio", "basis=consensus") == 1.0
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "basis=consensus") == c.median
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "average") == (
+        "#N/A Invalid statistic: 'average' (expected one of median, min, max, count, model, model_ratio, "
+        "model_rank, in_span)"
+    )
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2060.0).startswith("#N/A Invalid year")
+
+
+def test_consensus_answers_are_cached_like_every_other(
+    udfs: types.ModuleType, functions: types.ModuleType
+) -> None:
+    first = excel(udfs, "IMGOUT_CONSENSUS", 2031.0, "max")
+    key = functions.answer_key(udfs.IMGOUT_CONSENSUS, (2031.0, "max", None))
+    assert functions._results[key] == first
+    functions._results[key] = -1.0  # what a cached answer is served from
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2031.0, "max") == -1.0
+
+
+def test_status_y_shows_the_same_words_as_the_engine(udfs: types.ModuleType) -> None:
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "APAC", "CT", MISSING, "Status=Y") == [
+        market().forecast(2030, "APAC", "CT"),
+        "published total, assumed split",
+    ]
+    rows = excel(udfs, "IMGOUT_BREAKDOWN", 2028.0, "region", "bull", "Status=Y;Total=Y;share.APAC=0.25")
+    assert {r[-1] for r in rows[1:-1]} == {"interpolated total, assumed split (bull, override)"}
+    assert rows[-1][-1] == "interpolated (bull)"  # the share what-if leaves the total alone
+    series = excel(
+        udfs, "IMGOUT_SERIES", 2030.0, 2031.0, MISSING, MISSING, MISSING, "Status=Y;basis=consensus"
+    )
+    assert [r[-1] for r in series[1:]] == [
+        "interpolated (basis: consensus)",
+        "interpolated (basis: consensus)",
+    ]
+
+
+def test_a_country_gets_a_one_line_answer_never_another_regions_figure(udfs: types.ModuleType) -> None:
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "US") == (
+        "#N/A Invalid region: 'US' is a country; the model's regions are North America, Western Europe, "
+        "Eastern Europe, Asia-Pacific, South East Asia, South America, Middle East, Africa "
+        "(did you mean 'North America'?)"
+    )
+    assert excel(udfs, "IMGOUT_FORECAST", 2030.0, "EU").endswith(
+        "(did you mean 'Western Europe' or 'Eastern Europe'?)"
+    )
+    assert excel(udfs, "IMGOUT_SHARE", 2030.0, "UK").startswith("#N/A Invalid member: 'UK' is a country")
 
 
 def test_options_text_or_range(udfs: types.ModuleType) -> None:
@@ -668,3 +749,49 @@ def test_the_udf_module_stays_importable_in_xlwings_lite() -> None:
     }
     adapters = ("xl_addin.cli", "xl_addin.report", "xl_addin.delivery", "xl_addin.excel.frontend")
     assert not {name for name in seen if name.startswith(adapters)}
+
+
+def test_estimates_and_consensus_are_the_same_numbers_in_cells_and_on_the_command_line(
+    udfs: types.ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from xl_addin.cli import main
+
+    for year in (2025, 2030, 2035):
+        main(["estimates", str(year), "--json"])
+        payload = json.loads(capsys.readouterr().out)
+        block = excel(udfs, "IMGOUT_ESTIMATES", float(year))
+        assert [[e["publisher"], e["value"], e["status"]] for e in payload["estimates"]] == [
+            r[:3] for r in block[1:]
+        ]
+        assert [e["source"]["citation"] for e in payload["estimates"]] == [r[3] for r in block[1:]]
+        c = payload["consensus"]
+        for statistic, field in (
+            ("median", "median"),
+            ("min", "minimum"),
+            ("max", "maximum"),
+            ("count", "count"),
+        ):
+            assert excel(udfs, "IMGOUT_CONSENSUS", float(year), statistic) == c[field]
+        assert excel(udfs, "IMGOUT_CONSENSUS", float(year), "model_ratio") == c["model_ratio"]
+
+
+def test_assumptions_of_the_fade_are_readable_and_an_unset_held_growth_says_why(
+    udfs: types.ModuleType,
+) -> None:
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "extension.long_run_growth") == 0.045
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "fade_years") == 10
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "fade_years", "kind") == "assumed"
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "extrapolation_growth") == (
+        "#N/A extension.extrapolation_growth has no value: after 2030 growth fades to "
+        "extension.long_run_growth over extension.fade_years"
+    )
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "estimates.techsci.2031") == 26.07
+    assert excel(udfs, "IMGOUT_LIST", "estimates") == [
+        ["tbrc"],
+        ["techsci"],
+        ["360iresearch"],
+        ["marketus"],
+        ["gvr"],
+    ]

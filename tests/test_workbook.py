@@ -241,9 +241,15 @@ def test_inputs_hold_every_assumption_named_styled_and_with_a_scenario_selector(
     override = book[sheet][coordinate]
     assert override.value is None and not override.protection.locked  # blank until a rate is typed
     assert override.fill.fgColor.rgb.endswith("FFF2CC") and override.font.color.rgb.endswith("0000FF")
-    (validation,) = [v for v in inputs.data_validations.dataValidation if v.type == "list"]
-    assert validation.formula1.lstrip("=") == "ScenarioNames"
-    assert str(validation.sqref) == named_cell(book, "Scenario")[1]
+    lists = {
+        str(v.sqref): v.formula1.lstrip("=")
+        for v in inputs.data_validations.dataValidation
+        if v.type == "list"
+    }
+    assert lists == {
+        named_cell(book, "Scenario")[1]: "ScenarioNames",
+        named_cell(book, "Basis")[1]: "BasisIds",
+    }
     for name in (
         "BaseSize",
         "NextSize",
@@ -278,7 +284,9 @@ def test_sheets_follow_the_layout_with_tables_charts_print_setup_and_provenance(
     with zipfile.ZipFile(workbook) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         fan = next(z.read(n).decode() for n in charts if "P10 to P90" in z.read(n).decode())
-    assert len(charts) == 8  # forecast, scenarios, regions, service, modality, end user, tornado, fan
+    assert (
+        len(charts) == 9
+    )  # forecast, scenarios, regions, service, modality, end user, tornado, fan, estimates
     assert "<c:areaChart>" in fan and "<c:lineChart>" in fan
     uncertainty = book[sheet_of_kind(context, "uncertainty")]
     assert any("stored" in str(c.value) for row in uncertainty.iter_rows() for c in row)
@@ -402,6 +410,7 @@ def test_writing_into_a_folder_path_is_refused(context, tmp_path):
 def test_a_layout_must_name_valid_unique_sheets_and_the_ones_formulas_need():
     good = [
         {"name": "Inputs", "kind": "inputs"},
+        {"name": "Estimates", "kind": "estimates"},
         {"name": "Scenarios", "kind": "scenarios"},
         {"name": "F", "kind": "forecast"},
     ]
@@ -411,12 +420,12 @@ def test_a_layout_must_name_valid_unique_sheets_and_the_ones_formulas_need():
         check_kinds(layout, "t")
         return layout
 
-    assert [s.kind for s in check(good)] == ["inputs", "scenarios", "forecast"]
+    assert [s.kind for s in check(good)] == ["inputs", "estimates", "scenarios", "forecast"]
     for bad, problem in (
         ([*good, {"name": "inputs", "kind": "notes"}], "appears twice"),
         ([*good, {"name": "A/B", "kind": "notes"}], "none of"),
         ([*good, {"name": "X", "kind": "pivot"}], "kind 'pivot'"),
-        ([*good[:2], {"name": "C", "kind": "cover"}], "kind 'forecast'"),
+        ([*good[:3], {"name": "C", "kind": "cover"}], "kind 'forecast'"),
         ([*good, {"name": "R1", "kind": "breakdown"}, {"name": "R2", "kind": "breakdown"}], None),
         ([*good, {"name": "S1", "kind": "scenarios"}], "exactly one sheet of kind 'scenarios'"),
     ):
@@ -431,8 +440,9 @@ def test_the_workbook_builds_in_millions_too(tmp_path):
     context = build_context(load_profile(None, name="Mega", units="mn", first_year=2024, last_year=2040))
     path = write_workbook(context, tmp_path / "mega.xlsx")
     forecast = time_rows(path, sheet_of_kind(context, "forecast"))["Market size, USD mn"]
-    assert forecast[2030] == pytest.approx(27880.04, abs=0.01)
-    assert set(forecast) == set(range(2024, 2041))
+    assert forecast[2030] == pytest.approx(context.market.forecast(2030) * 1000, rel=1e-12)
+    assert f"{forecast[2030]:,.0f}" == "27,880"
+    assert set(forecast) == set(range(2023, 2041))  # widened to Market.us's published 2023
     values = cell_values(path)
     assert all(not (isinstance(v, float) and math.isnan(v)) for v in values.values())
 
@@ -510,7 +520,7 @@ def test_sheets_are_filled_after_the_kinds_they_need_and_otherwise_in_template_o
     for kind in order:
         for need in sheets_module.SHEETS[kind].needs:
             assert order.index(need) < order.index(kind), (need, kind)
-    assert order[:4] == ["contents", "inputs", "scenarios", "forecast"] and order[-1] == "notes"
+    assert order[:5] == ["contents", "inputs", "estimates", "scenarios", "forecast"] and order[-1] == "notes"
     assert sorted(fill_order(layout), key=layout.index) == list(layout)  # every sheet once
 
 

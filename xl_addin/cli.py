@@ -6,6 +6,7 @@ Bad input of any kind exits with code 2 and one line on stderr naming what was w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ import click
 from . import __version__
 from .common.formats import money, percent
 from .errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
-from .model import Market, market_for
+from .model import UNITS, Consensus, Entry, Market, market_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,14 +98,21 @@ def echo_json(payload: object) -> None:
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> None:
-    """A rich table on stdout (imported only when a table is printed, to keep start-up fast)."""
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    caption: str = "",
+    left: Sequence[int] = (0,),
+) -> None:
+    """A rich table on stdout (imported only when a table is printed, to keep start-up fast); the
+    columns in `left` are text (left-aligned), the others numbers."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, caption=caption)
     for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
+        table.add_column(col, justify="left" if i in left else "right")
     for row in rows:
         table.add_row(*row)
     Console().print(table)
@@ -252,6 +260,60 @@ def breakdown(
     )
 
 
+@app.command()
+@click.argument("year", required=False)
+@model_options
+@json_option
+def estimates(year: str | None, assumptions: Path | None, overrides: Sequence[str], as_json: bool) -> None:
+    """Every publisher's estimate of the market in YEAR (default: the last published year), then the
+    consensus: how many, the lowest, the median, the highest, and where the model's own total sits."""
+    market = open_market(assumptions, overrides)
+    y = market.horizon_year if year is None else market.year(year)
+    rows, consensus = market.estimates(y), market.consensus(y)
+    if as_json:
+        echo_json(
+            {
+                "year": y,
+                "units": UNITS,
+                "basis": market.basis,
+                "estimates": [
+                    {
+                        **{k: v for k, v in e._asdict().items() if k != "source"},
+                        "scope": market.assumptions.estimates[e.key].scope,
+                        "source": {**dataclasses.asdict(e.source), "citation": e.source.citation()},
+                    }
+                    for e in rows
+                ],
+                "consensus": dataclasses.asdict(consensus),
+                **provenance(market),
+            }
+        )
+        return
+    table = [(e.publisher, money(e.value), e.status, e.source.key) for e in rows]
+    print_table(
+        f"Published estimates of the market, {y}, USD bn",
+        ("publisher", "value", "status", "source"),
+        table,
+        _caption(market),
+        left=(0, 2, 3),
+    )
+    click.echo(consensus_line(market, consensus))
+    click.echo("Sources:")
+    for key in dict.fromkeys(e.source.key for e in rows):
+        click.echo(f"  [{key}] {market.assumptions.sources[key].citation()}")
+
+
+def consensus_line(market: Market, c: Consensus) -> str:
+    """One line: the consensus of a year and where the model's total sits (``imgout estimates``)."""
+    basis = "consensus median" if market.basis == "consensus" else f"basis {market.basis}"
+    return (
+        f"Consensus {c.year}: {c.count} publishers, {c.in_span} within their published years; "
+        f"min {money(c.minimum)}, median {money(c.median)}, max {money(c.maximum)}. "
+        f"The model ({basis}): {money(c.model)}, {c.model_ratio:.2f}x the median, "
+        f"rank {c.model_rank} of {c.count}."
+    )
+
+
 def _caption(market: Market) -> str:
     return f"imgout {__version__} (model {market.version}), assumptions {market.assumption_hash} ({market.assumptions.origin})"
 
@@ -336,39 +398,94 @@ def assumptions_validate(file: Path) -> None:
 @click.argument("second", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 def assumptions_diff(first: Path, second: Path, as_json: bool) -> None:
-    """What differs between two assumption files, and what it does to the horizon-year market."""
+    """What differs between two assumption files, aligned by calendar year, and the market year by year.
+
+    Anchors are compared by the years they are for (a new edition whose base year moved from 2025 to 2026
+    is compared year by year), member shares in each set's base year, the total in every year either
+    set publishes.
+    """
     a, b = open_market(first, ()), open_market(second, ())
-    before = {e.key: e for e in a.assumptions.entries()}
-    after = {e.key: e for e in b.assumptions.entries()}
-    changes: list[dict[str, Any]] = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        if (
-            old is None
-            or new is None
-            or (old.value, old.kind, old.source) != (new.value, new.kind, new.source)
-        ):
-            changes.append(
-                {
-                    "key": key,
-                    "first": None if old is None else old.value,
-                    "second": None if new is None else new.value,
-                }
-            )
-    year = b.horizon_year
-    effect = {"year": year, "first": a.forecast(year), "second": b.forecast(year)}
+    share_year = max(a.base_year, b.base_year)
+    before, after = _by_calendar(a, share_year), _by_calendar(b, share_year)
+    changed = [
+        (key, before.get(key), after.get(key))
+        for key in sorted(set(before) | set(after), key=lambda k: (k not in before, k))
+        if _differs(before.get(key), after.get(key))
+    ]
+    years = range(min(a.base_year, b.base_year), max(a.horizon_year, b.horizon_year) + 1)
     if as_json:
-        echo_json({"changes": changes, "horizon": effect})
+        h = b.horizon_year
+        echo_json(
+            {
+                "changes": [
+                    {"key": k, "first": old and old.value, "second": new and new.value}
+                    for k, old, new in changed
+                ],
+                "years": [
+                    {
+                        "year": y,
+                        "first": a.forecast(y),
+                        "first_status": a.status(y),
+                        "second": b.forecast(y),
+                        "second_status": b.status(y),
+                        "change": b.forecast(y) / a.forecast(y) - 1,
+                    }
+                    for y in years
+                ],
+                "horizon": {"year": h, "first": a.forecast(h), "second": b.forecast(h)},
+            }
+        )
         return
-    if not changes:
+    if not changed:
         click.echo(f"No differences ({a.assumption_hash} = {b.assumption_hash}).")
         return
     print_table(
         f"{first} -> {second}",
-        ("key", str(first), str(second)),
-        [(c["key"], _entry_value(c["first"]), _entry_value(c["second"])) for c in changes],
+        ("assumption", str(first), str(second)),
+        [(k, _shown(old), _shown(new)) for k, old, new in changed],
     )
-    click.echo(f"Market {year}: USD {money(effect['first'])} bn -> USD {money(effect['second'])} bn")
+    print_table(
+        "Market by calendar year, USD bn",
+        ("year", str(first), "status", str(second), "status", "change"),
+        [
+            (
+                str(y),
+                money(a.forecast(y)),
+                a.status(y),
+                money(b.forecast(y)),
+                b.status(y),
+                percent(b.forecast(y) / a.forecast(y) - 1),
+            )
+            for y in years
+        ],
+    )
+
+
+def _differs(old: Entry | None, new: Entry | None) -> bool:
+    return (
+        old is None or new is None or (old.value, old.kind, old.source) != (new.value, new.kind, new.source)
+    )
+
+
+def _shown(entry: Entry | None) -> str:
+    return "-" if entry is None else _entry_value(entry.value)
+
+
+def _by_calendar(market: Market, share_year: int) -> dict[str, Entry]:
+    """A set's entries keyed by what they are in calendar terms: anchors by their years ('market size
+    2026', 'CAGR 2026-2030'), member shares as the share in `share_year` (the later base year of two
+    editions: an assumption in one, the modelled share in the other), everything else by key."""
+    out: dict[str, Entry] = {}
+    for e in market.assumptions.entries():
+        if e.key.startswith("anchors."):
+            out[f"anchor: {e.label}"] = e
+        elif e.key.startswith("dimensions.") and e.key.endswith(".share"):
+            _, dim, member, _ = e.key.split(".")
+            share = market.share(share_year, f"{dim}:{member}")
+            out[f"{e.key} {share_year}"] = dataclasses.replace(e, value=share)
+        else:
+            out[e.key] = e
+    return out
 
 
 # ------------------------------------------------------------------------------------------ workbook

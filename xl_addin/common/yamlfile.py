@@ -6,6 +6,7 @@ problem, never a parser traceback.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,11 +34,36 @@ def read_yaml_mapping(path: str | Path, error: ErrorFactory) -> dict[str, Any]:
     return parse_yaml_mapping(text, error)
 
 
+class _UniqueKeys(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (the C parser when PyYAML has it: faster start) refusing a key given twice in one
+    mapping, which YAML would otherwise settle silently by keeping the last."""
+
+
+def _mapping_once(loader: Any, node: Any) -> dict[Any, Any]:
+    first: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults` may be overridden by design
+            continue
+        key = loader.construct_object(key_node)
+        with contextlib.suppress(TypeError):  # an unhashable key fails below, as YAML reports it
+            if key in first:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"the key {key!r} is given twice (first on line {first[key] + 1})",
+                    key_node.start_mark,
+                )
+            first[key] = key_node.start_mark.line
+    return dict(loader.construct_mapping(node))
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_once)
+
+
 def parse_yaml_mapping(text: str, error: ErrorFactory) -> dict[str, Any]:
-    """Parse YAML text that must hold a mapping of keys; a syntax error names its line."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when PyYAML has it: faster start
+    """Parse YAML text that must hold a mapping of keys; a syntax error (or a key given twice) names its line."""
     try:
-        data = yaml.load(text, Loader=loader)
+        data = yaml.load(text, Loader=_UniqueKeys)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}" if mark is not None else ""

@@ -2,7 +2,7 @@
 
 - :mod:`.arguments` - what a cell hands over, turned into arguments: empty cells, Excel error values,
   ranges, years (numbers, dates, date serials) and the ``options`` text.
-- :mod:`.functions` - the eleven IMGOUT_* functions, their registration with xlwings (category, argument
+- :mod:`.functions` - the thirteen IMGOUT_* functions, their registration with xlwings (category, argument
   docs), the assumption file they read and the cache of their answers.
 - :mod:`.frontend` - writes ``IMGOUT.xlsm``, the xlwings standalone workbook whose demo sheet uses every
   function (needs XlsxWriter; the functions do not).

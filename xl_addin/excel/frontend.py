@@ -117,6 +117,18 @@ def _examples(inputs: dict[str, object]) -> list[Example]:
         Example("Monte Carlo P10, 2030", "=IMGOUT_FAN(2030,10)", lambda: u.IMGOUT_FAN(2030, 10), [money]),
         Example("Monte Carlo P90, 2030", "=IMGOUT_FAN(2030,90)", lambda: u.IMGOUT_FAN(2030, 90), [money]),
         Example(
+            "Publishers' median estimate, 2030",
+            "=IMGOUT_CONSENSUS(2030)",
+            lambda: u.IMGOUT_CONSENSUS(2030),
+            [money],
+        ),
+        Example(
+            "The model over the publishers' median, 2030",
+            '=IMGOUT_CONSENSUS(2030,"model_ratio")',
+            lambda: u.IMGOUT_CONSENSUS(2030, "model_ratio"),
+            [money],
+        ),
+        Example(
             "Published 2030 market size (an assumption)",
             '=IMGOUT_ASSUMPTION("anchors.horizon_size")',
             lambda: u.IMGOUT_ASSUMPTION("anchors.horizon_size"),
@@ -162,6 +174,12 @@ def _examples(inputs: dict[str, object]) -> list[Example]:
             "=IMGOUT_SCENARIOS(2025,2030)",
             lambda: u.IMGOUT_SCENARIOS(2025, 2030),
             [None, money, money, money],
+        ),
+        Example(
+            "Every publisher's estimate in the input year",
+            "=IMGOUT_ESTIMATES($C$9)",
+            lambda: u.IMGOUT_ESTIMATES(year),
+            [None, money, None, None],
         ),
         Example("Regions (a list for drop-downs)", '=IMGOUT_LIST("region")', lambda: u.IMGOUT_LIST("region")),
         Example("Everything about the model in use", "=IMGOUT_INFO()", lambda: u.IMGOUT_INFO()),

@@ -1,11 +1,32 @@
-"""The market: totals by year and scenario, splits by dimension, the growth bridge, tornado and fan.
+"""The market: totals by year and scenario, splits by dimension, the growth bridge, tornado and fan, and
+every publisher's estimate beside them.
 
 A :class:`Market` is built once from an :class:`AssumptionSet` in named steps (calibration, growth
-rates, scenario paths, name resolution tables, share tables, joint tables), all computed up front as
-arrays; every question after that is an index into them. Scalar answers are cached, so recalculating
-thousands of cells costs a dictionary lookup each. The Monte Carlo fan is simulated by
-:mod:`.uncertainty` from the numbers :meth:`Market.fan_inputs` gives it. :func:`market_for` keeps one
-market per assumption file and overrides.
+rates, the basis path, scenario paths, statuses, name resolution tables, share tables, joint tables), all
+computed up front as arrays; every question after that is an index into them. Scalar answers are
+cached, so recalculating thousands of cells costs a dictionary lookup each. The Monte Carlo fan is
+simulated by :mod:`.uncertainty` from the numbers :meth:`Market.fan_inputs` gives it; publishers'
+estimates are made paths by :mod:`.estimates`. :func:`market_for` keeps one market per assumption file
+and overrides.
+
+The equations (B base year, N next year, H horizon, g_F the forecast growth, LR ``long_run_growth``,
+F ``fade_years``):
+
+- **The model's own path** (basis = the market's source, the default): V(t) = V_B / (1 + g_back)^(B - t)
+  before B; V_B at B; V_N (1 + g_F)^(t - N) from N to H; after H, V(t) = V(t-1) (1 + g(t)) with
+  g(t) = LR + (g_F - LR) w(t) and w(t) = max(0, 1 - (t - H) / F) (:meth:`Market.fade_weight`), or
+  g(t) = ``extrapolation_growth`` in every year after H when the set gives one.
+- **Another basis** (``basis=consensus`` or an estimate id): the base total B(t) is that path in every
+  year (:mod:`.estimates`: the consensus median, or the publisher's path).
+- **Scenarios** keep their growth difference to base: with D_s = g_s - g_F (g_s the scenario's drivers
+  compounded, :meth:`Market.driver_growths`), V_s(t) = B(t) for t <= N and
+  V_s(t) = V_s(t-1) (1 + b(t) + D_s w(t)) after, where b(t) = B(t) / B(t-1) - 1 is the base path's own
+  growth and w(t) = 1 up to H, then the fade weight. Base with a driver what-if is such a scenario too.
+- **Driver what-ifs** (``driver.telemedicine=0.05``) change the driver in base and, by the same amount,
+  in every scenario that sets it; the price-and-mix residual keeps its calibrated value, so every
+  scenario's growth moves in the driver's direction.
+- **Splits**: a member's value is the total times its share, share_m(t) = s_m (1+d_m)^(t-B) / sum_k
+  s_k (1+d_k)^(t-B).
 """
 
 from __future__ import annotations
@@ -13,14 +34,15 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..errors import InvalidArgument
+from ..errors import InputError, InvalidArgument
 from .assumptions import (
+    CONSENSUS,
     DIMENSIONS,
     RESERVED_SCENARIO,
     TOTAL_ALIASES,
@@ -34,20 +56,35 @@ from .assumptions import (
     with_overrides,
 )
 from .calibration import Calibration, calibrate
+from .estimates import (
+    Consensus,
+    Estimate,
+    EstimatePath,
+    consensus_of,
+    estimate_path,
+    fade_weight,
+    median_path,
+)
+from .status import (
+    BACK_CAST,
+    EXTRAPOLATED,
+    INTERPOLATED,
+    OVERRIDE,
+    PROJECTED,
+    PUBLISHED,
+    PUBLISHER_CAGR,
+    basis_label,
+    status_text,
+)
 from .uncertainty import Fan, FanInputs, simulate
 
 #: The version of the engine's equations (calibration, paths, splits, bridge, scenarios, Monte Carlo):
 #: raised when a formula changes what a number is, not with every release of the package. Every output
 #: carries it with the assumption set's hash, so a figure can be traced to the equations that made it.
-MODEL_VERSION = "1.0"
+#: 2.0: exact calibration, the long-run fade, bases, driver what-ifs that keep the residual.
+MODEL_VERSION = "2.0"
 UNITS = "USD bn"
 SEGMENT_DIMENSIONS = ("service", "modality", "end_user")
-
-PUBLISHED = "published"
-BACK_CAST = "back-cast"
-INTERPOLATED = "interpolated"
-EXTRAPOLATED = "extrapolated"
-PROJECTED = "projected"  # a published year on a path that is not the calibrated base
 
 
 class Point(NamedTuple):
@@ -62,12 +99,13 @@ class Point(NamedTuple):
 
 
 class BreakdownRow(NamedTuple):
-    """One member of a dimension in one year."""
+    """One member of a dimension in one year (``status`` says the split is assumed)."""
 
     member: str
     value: float
     share: float
     cagr: float
+    status: str = ""
 
 
 class BridgeFactor(NamedTuple):
@@ -108,12 +146,16 @@ class Market:
         self.years = np.arange(self.first_year, self.last_year + 1)
         self.year_list: tuple[int, ...] = tuple(int(y) for y in self.years)
         self._year_index = {y: i for i, y in enumerate(self.year_list)}
+        self._estimate_paths: dict[str, EstimatePath] | None = None
         self._build_growth()
+        self._build_basis()
         self._build_scenario_paths()
         self._build_resolution_tables()
         self._build_share_tables()
         self._build_joint_tables()
         self._cache: dict[tuple[object, ...], float] = {}
+        self._status_cache: dict[tuple[object, ...], str] = {}
+        self._consensus_cache: dict[int, Consensus] = {}
         self._uncertainty_cache: dict[tuple[int, int, float], Fan] = {}
 
     # ------------------------------------------------------------------ building
@@ -121,16 +163,88 @@ class Market:
     def _build_growth(self) -> None:
         """Growth per year before, within and after the published span, and each driver's base growth."""
         a, cal = self.assumptions, self.calibration
-        self.overridden = a.forecast_growth_override is not None
+        #: The calibrated forecast CAGR; ``forecast_growth`` is it unless ``cagr=`` overrides it.
+        self.calibrated_growth = cal.forecast_cagr
         self.forecast_growth = _given_or(a.forecast_growth_override, cal.forecast_cagr)
         self.backcast_growth = _given_or(a.backcast_growth, cal.historic_growth)
-        self.extrapolation_growth = _given_or(a.extrapolation_growth, self.forecast_growth)
-        others = math.prod(1 + d.growth for d in a.drivers.values() if d.growth is not None)
-        # The residual is what makes the base bridge multiply back to the forecast growth exactly.
-        self.residual_growth = (1 + self.forecast_growth) / others - 1
+        #: The growth held after the horizon when the set gives one; None: the long-run fade.
+        self.extrapolation_growth: float | None = a.extrapolation_growth
+        self.long_run_growth, self.fade_years = a.long_run_growth, a.fade_years
+        given = {k: d.growth for k, d in a.drivers.items() if d.growth is not None}
+        # The residual makes the bridge of the file's drivers multiply back to the forecast growth; a
+        # driver what-if leaves it there, so the what-if moves the forecast.
+        self.residual_growth = (1 + self.forecast_growth) / math.prod(1 + g for g in given.values()) - 1
+        #: How far each driver what-if moves its driver (the what-if minus the file's growth).
+        self.driver_shift = {k: g - given[k] for k, g in a.driver_overrides.items()}
         self.base_driver_growth: dict[str, float] = {
-            k: _given_or(d.growth, self.residual_growth) for k, d in a.drivers.items()
+            k: a.driver_overrides.get(k, _given_or(d.growth, self.residual_growth))
+            for k, d in a.drivers.items()
         }
+        #: True when the base scenario's forecast growth is not the calibrated one (``cagr=``, ``driver.``).
+        self.overridden = a.forecast_growth_override is not None or bool(a.driver_overrides)
+        self.default_basis = a.market.source
+        #: What the total follows: the market's source (the model's own path), ``consensus`` or an estimate.
+        self.basis = a.basis or self.default_basis
+
+    def _build_basis(self) -> None:
+        """The base total in every year: the model's own path, or the basis path; and each year's word."""
+        path: Sequence[float]
+        if self.basis == self.default_basis:
+            path, words = list(self._own_path()), self._own_words()
+            self._fade_start = self.horizon_year
+        elif self.basis == CONSENSUS:
+            paths = list(self.estimate_paths().values())
+            path, words = median_path(paths, len(self.year_list))
+            self._fade_start = min(p.estimate.years[-1] for p in paths)
+        else:
+            chosen = self.estimate_paths()[self.basis]
+            path, words = chosen.values, chosen.words
+            self._fade_start = chosen.estimate.years[-1]
+        self._basis_path = np.array(path, dtype=float)
+        self._basis_words: tuple[str, ...] = tuple(words)
+        self._weights = np.array([self.fade_weight(y) if y > self.next_year else 0.0 for y in self.year_list])
+
+    def _own_path(self) -> np.ndarray:
+        """The model's own path (the first equation of this module's docstring)."""
+        cal = self.calibration
+        values = np.empty(len(self.year_list))
+        for i, y in enumerate(self.year_list):
+            if y < self.base_year:
+                values[i] = cal.base_size / (1 + self.backcast_growth) ** (self.base_year - y)
+            elif y == self.base_year:
+                values[i] = cal.base_size
+            elif y <= self.horizon_year:
+                values[i] = cal.next_size * (1 + self.forecast_growth) ** (y - self.next_year)
+            else:
+                values[i] = values[i - 1] * (1 + self.post_horizon_growth(y))
+        return values
+
+    def _own_words(self) -> tuple[str, ...]:
+        words = []
+        for y in self.year_list:
+            if y < self.base_year:
+                words.append(BACK_CAST)
+            elif y in (self.base_year, self.next_year, self.horizon_year):
+                words.append(PUBLISHED)
+            elif y < self.horizon_year:
+                words.append(INTERPOLATED)
+            else:
+                words.append(EXTRAPOLATED)
+        return tuple(words)
+
+    def fade_weight(self, year: int) -> float:
+        """w(t): 1 up to the horizon, then max(0, 1 - (t - H) / fade_years) (0 from H + fade_years on).
+
+        How much of the forecast growth (and of a scenario's difference to base) is left in year t.
+        """
+        return fade_weight(year - self.horizon_year, self.fade_years)
+
+    def post_horizon_growth(self, year: int) -> float:
+        """The model's own growth in a year after the horizon, base scenario:
+        ``extrapolation_growth`` if the set gives one, else LR + (g_F - LR) w(t)."""
+        if self.extrapolation_growth is not None:
+            return self.extrapolation_growth
+        return self.long_run_growth + (self.forecast_growth - self.long_run_growth) * self.fade_weight(year)
 
     def _build_scenario_paths(self) -> None:
         """Each scenario's growth, total in every year and the status of every year."""
@@ -141,10 +255,28 @@ class Market:
             if spec is not None:
                 self._scenario_lookup.setdefault(normalise(spec.label), s)
         self.scenario_growth = {s: self._growth_for(s) for s in self.scenario_names}
-        self._totals = {s: self._path(self.scenario_growth[s]) for s in self.scenario_names}
+        self._totals = {s: self._scenario_path(s) for s in self.scenario_names}
         self._status = {s: self._statuses(s) for s in self.scenario_names}
         # Plain Python rows for scalar questions: indexing a list is several times cheaper than numpy.
         self._total_rows = {s: [float(v) for v in path] for s, path in self._totals.items()}
+
+    def growth_difference(self, scenario: object = RESERVED_SCENARIO) -> float:
+        """D_s = g_s - g_F: how much faster a scenario grows than the path the total is built on, in the
+        forecast years (0 for base unless a driver what-if moved it). After the horizon it fades with
+        :meth:`fade_weight`: the scenario's growth in year t is b(t) + D_s w(t)."""
+        return self.scenario_growth[self.scenario(scenario)] - self.forecast_growth
+
+    def _scenario_path(self, scenario: str) -> np.ndarray:
+        """B(t) up to N, then V_s(t) = V_s(t-1) (1 + b(t) + D_s w(t)), kept as B(t) times a ratio so that a
+        scenario with no difference is the basis path exactly."""
+        difference = self.growth_difference(scenario)
+        path = self._basis_path
+        if difference == 0.0 and scenario == RESERVED_SCENARIO:
+            return path.copy()
+        base_growth = path[1:] / path[:-1] - 1
+        steps = (1 + base_growth + difference * self._weights[1:]) / (1 + base_growth)
+        ratio = np.concatenate(([1.0], np.cumprod(steps)))
+        return path * ratio
 
     def _build_resolution_tables(self) -> None:
         """Names and aliases -> canonical members, per dimension; the words for the whole market."""
@@ -188,51 +320,86 @@ class Market:
         return tuple(order + custom)
 
     def driver_growths(self, scenario: str) -> dict[str, float]:
-        """Each driver's growth per year in a scenario's forecast years."""
+        """Each driver's growth per year in a scenario's forecast years.
+
+        Base: the file's growths, what-ifs in their place, the residual at its calibrated value. A scenario
+        sets its own drivers; a what-if on a driver it sets moves it by the same amount as base's.
+        """
         growth = dict(self.base_driver_growth)
         if scenario != RESERVED_SCENARIO:
-            growth.update(self.assumptions.scenarios[scenario].drivers)
+            for key, value in self.assumptions.scenarios[scenario].drivers.items():
+                growth[key] = value + self.driver_shift.get(key, 0.0)
         return growth
 
     def _growth_for(self, scenario: str) -> float:
-        if scenario == RESERVED_SCENARIO:
+        if scenario == RESERVED_SCENARIO and not self.assumptions.driver_overrides:
             return self.forecast_growth  # pinned to the calibration, not a product that could drift an ulp
         return math.prod(1 + g for g in self.driver_growths(scenario).values()) - 1
 
-    def _path(self, growth: float) -> np.ndarray:
-        cal = self.calibration
-        years = self.years
-        values = np.empty(len(years))
-        after_horizon = (1 + self.extrapolation_growth) * (1 + growth) / (1 + self.forecast_growth)
-        horizon_value = cal.next_size * (1 + growth) ** (self.horizon_year - self.next_year)
-        for i, y in enumerate(self.year_list):
-            if y < self.base_year:
-                values[i] = cal.base_size / (1 + self.backcast_growth) ** (self.base_year - y)
-            elif y == self.base_year:
-                values[i] = cal.base_size
-            elif y <= self.horizon_year:
-                values[i] = cal.next_size * (1 + growth) ** (y - self.next_year)
-            else:
-                values[i] = horizon_value * after_horizon ** (y - self.horizon_year)
-        return values
+    # ------------------------------------------------------------------ statuses
+
+    def _moves(self, scenario: str) -> bool:
+        """True when the scenario's path is not the basis path as published (a scenario, a growth what-if)."""
+        return scenario != RESERVED_SCENARIO or self.overridden
 
     def _statuses(self, scenario: str) -> tuple[str, ...]:
-        pinned = scenario == RESERVED_SCENARIO and not self.overridden
-        qualifier = "" if pinned else f" ({'override' if scenario == RESERVED_SCENARIO else scenario})"
-        out = []
-        for y in self.year_list:
-            if y < self.base_year:
-                label = BACK_CAST
-            elif y in (self.base_year, self.next_year):
-                label = PUBLISHED
-            elif y == self.horizon_year:
-                label = PUBLISHED if pinned else PROJECTED
-            elif y < self.horizon_year:
-                label = INTERPOLATED
-            else:
-                label = EXTRAPOLATED
-            out.append(label if y <= self.next_year else label + qualifier)
-        return tuple(out)
+        """The total's status in every year (see :mod:`.status`)."""
+        return tuple(
+            status_text(self._word(i, scenario), qualifiers=self._qualifiers(i, scenario, False))
+            for i in range(len(self.year_list))
+        )
+
+    def _word(self, i: int, scenario: str) -> str:
+        word = self._basis_words[i]
+        if word == PUBLISHED and self.year_list[i] > self.next_year and self._moves(scenario):
+            return PROJECTED
+        return word
+
+    def _qualifiers(self, i: int, scenario: str, split_moved: bool) -> list[str]:
+        y, moved = self.year_list[i], self.assumptions.moved
+        qualifiers = [scenario] if scenario != RESERVED_SCENARIO and y > self.next_year else []
+        fade_from = (
+            self._fade_start if scenario == RESERVED_SCENARIO else min(self._fade_start, self.horizon_year)
+        )
+        if (
+            split_moved
+            or (y > self.next_year and moved & {"forecast", "drivers"})
+            or (y < self.base_year and "backcast" in moved)
+            or (y > self.horizon_year and "extrapolation" in moved)
+            or (y > fade_from and "fade" in moved)
+        ):
+            qualifiers.append(OVERRIDE)
+        if self.basis != self.default_basis:
+            qualifiers.append(basis_label(self.basis))
+        return qualifiers
+
+    def _split_status(self, i: int, scenario: str, region: str | None, seg_dim: str | None) -> str:
+        """The status of a region or segment value: the total's word, the split assumed, what moved it."""
+        key = (i, scenario, region, seg_dim)
+        found = self._status_cache.get(key)
+        if found is not None:
+            return found
+        moved, y = self.assumptions.moved, self.year_list[i]
+        split_moved = False
+        if region is not None:
+            split_moved = "share.region" in moved or ("growth.region" in moved and y != self.base_year)
+        if seg_dim is not None:
+            joint = region is not None and region in self._joint_rows.get(seg_dim, {})
+            split_moved = (
+                split_moved
+                or (f"share.{seg_dim}" in moved and not joint)
+                or (f"growth.{seg_dim}" in moved and y != self.base_year)
+            )
+        text = status_text(
+            self._word(i, scenario), split=True, qualifiers=self._qualifiers(i, scenario, split_moved)
+        )
+        self._status_cache[key] = text
+        return text
+
+    def _status_of(self, i: int, scenario: str, region: str | None, seg_dim: str | None) -> str:
+        if region is None and seg_dim is None:
+            return self._status[scenario][i]
+        return self._split_status(i, scenario, region, seg_dim)
 
     # ------------------------------------------------------------------ resolving names
 
@@ -271,13 +438,20 @@ class Market:
         return resolve_dimension(name)
 
     def member(self, dimension: str, name: object) -> str:
-        """A member name or alias within one dimension -> its canonical name."""
+        """A member name or alias within one dimension -> its canonical name.
+
+        A name that is not a member (a country, a union spanning two regions) is refused with what it is
+        and the closest members, never answered with another geography's figure.
+        """
+        dim = self.assumptions.dimensions[dimension]
         if isinstance(name, str):
             found = self._lookup[dimension].get(normalise(name))
             if found is not None:
                 return found
-        label = self.assumptions.dimensions[dimension].label
-        raise InvalidArgument(label, name, self.assumptions.dimensions[dimension].names)
+            refusal = dim.refusal_error(name)
+            if refusal is not None:
+                raise refusal
+        raise InvalidArgument(dim.label, name, dim.names)
 
     def region(self, name: object) -> str | None:
         """A region name or alias -> canonical name; None, '' or 'Global' is the whole market."""
@@ -304,7 +478,15 @@ class Market:
         if len(hits) > 1:
             options = ", ".join(f"{d}:{m}" for d, m in hits)
             raise InvalidArgument("segment", name, f"one segment; it is ambiguous, write one of {options}")
+        self._refuse(name, SEGMENT_DIMENSIONS, "segment")
         raise InvalidArgument("segment", name, self.segment_names())
+
+    def _refuse(self, name: str, dimensions: tuple[str, ...], argument: str) -> None:
+        """Raise the explanation for a refused name (a country, a part of a member) of any of the dimensions."""
+        for d in dimensions:
+            refusal = self.assumptions.dimensions[d].refusal_error(name, argument)
+            if refusal is not None:
+                raise refusal
 
     def segment_names(self) -> list[str]:
         """Every service, modality and end-user member name."""
@@ -391,18 +573,30 @@ class Market:
         segment: object = None,
         scenario: object = RESERVED_SCENARIO,
     ) -> Point:
-        """The value with its status (published, interpolated, back-cast, extrapolated, ...)."""
+        """The value with its status (see :mod:`.status`: ``published``, ``interpolated total, assumed
+        split``, ``projected (bull)`` ...)."""
         y, r, (sd, sm), s = (
             self.year(year),
             self.region(region),
             self.segment(segment),
             self.scenario(scenario),
         )
-        return Point(y, self._value(y, r, sd, sm, s), self._status[s][self._year_index[y]], s, r, sm)
+        i = self._year_index[y]
+        return Point(y, self._value(y, r, sd, sm, s), self._status_of(i, s, r, sd), s, r, sm)
 
-    def status(self, year: object, scenario: object = RESERVED_SCENARIO) -> str:
-        """What a year's value is: published, interpolated, back-cast, extrapolated (with the scenario)."""
-        return self._status[self.scenario(scenario)][self._year_index[self.year(year)]]
+    def status(
+        self,
+        year: object,
+        scenario: object = RESERVED_SCENARIO,
+        region: object = None,
+        segment: object = None,
+    ) -> str:
+        """What a value is, in the words of :mod:`.status`: the year's word (back-cast, published,
+        interpolated, projected, extrapolated), ``total, assumed split`` for a region or segment, and in
+        parentheses the scenario, ``override`` and ``basis: ...`` where they apply."""
+        y, s = self.year(year), self.scenario(scenario)
+        r, (sd, _) = self.region(region), self.segment(segment)
+        return self._status_of(self._year_index[y], s, r, sd)
 
     def series(
         self,
@@ -416,7 +610,7 @@ class Market:
         first, last = self._span(first_year, last_year, allow_equal=True)
         r, (sd, sm), s = self.region(region), self.segment(segment), self.scenario(scenario)
         return [
-            Point(y, self._value(y, r, sd, sm, s), self._status[s][self._year_index[y]], s, r, sm)
+            Point(y, self._value(y, r, sd, sm, s), self._status_of(self._year_index[y], s, r, sd), s, r, sm)
             for y in range(first, last + 1)
         ]
 
@@ -463,15 +657,17 @@ class Market:
             if hits:
                 options = ", ".join(f"{d}:{m}" for d, m in hits)
                 raise InvalidArgument("member", name, f"one member; it is ambiguous, write one of {options}")
+            self._refuse(name, DIMENSIONS, "member")
         everything = [n for d in DIMENSIONS for n in self.assumptions.dimensions[d].names]
         raise InvalidArgument("member", name, everything)
 
     def breakdown(
         self, year: object, dimension: object, scenario: object = RESERVED_SCENARIO, region: object = None
     ) -> list[BreakdownRow]:
-        """Every member of a dimension in a year: value, share and CAGR over the forecast period.
+        """Every member of a dimension in a year: value, share, CAGR over the forecast period and status.
 
-        With a region, a segment dimension is split within that region.
+        With a region, a segment dimension is split within that region. Every share is positive (the
+        assumption set refuses a zero share), so every CAGR is defined.
         """
         y, s = self.year(year), self.scenario(scenario)
         dim = self.dimension(dimension)
@@ -487,7 +683,8 @@ class Market:
             start = self._value(self.next_year, reg, sd, seg, s)
             end = self._value(self.horizon_year, reg, sd, seg, s)
             growth = (end / start) ** (1 / (self.horizon_year - self.next_year)) - 1
-            rows.append(BreakdownRow(name, value, value / total, float(growth)))
+            status = self._split_status(self._year_index[y], s, reg, sd)
+            rows.append(BreakdownRow(name, value, value / total, float(growth), status))
         return rows
 
     def scenarios(
@@ -513,32 +710,44 @@ class Market:
         return factors
 
     def tornado(self) -> list[TornadoBar]:
-        """The horizon-year base value with each driver at its low and its high, widest swing first."""
+        """The horizon-year base value with each driver at its low and its high, widest swing first.
+
+        A bar is V(H) ((1 + end) / (1 + the driver's base growth))^(H - N): the base total with that one
+        driver's growth replaced over the forecast years.
+        """
         n = self.horizon_year - self.next_year
         base = self.base_driver_growth
+        horizon = self._totals[RESERVED_SCENARIO][self._year_index[self.horizon_year]]
         bars = []
         for key, driver in self.assumptions.drivers.items():
-            other = (1 + self.forecast_growth) / (1 + base[key])
-            low = self.calibration.next_size * (other * (1 + driver.low)) ** n
-            high = self.calibration.next_size * (other * (1 + driver.high)) ** n
-            bars.append(TornadoBar(key, driver.label, driver.low, driver.high, low, high))
+            low, high = self._driver_range(key)
+            low_value = horizon * ((1 + low) / (1 + base[key])) ** n
+            high_value = horizon * ((1 + high) / (1 + base[key])) ** n
+            bars.append(TornadoBar(key, driver.label, low, high, low_value, high_value))
         return sorted(bars, key=lambda b: b.swing, reverse=True)
 
+    def _driver_range(self, key: str) -> tuple[float, float]:
+        """A driver's low and high (P10, P90), widened to hold a what-if that lies outside them."""
+        d, g = self.assumptions.drivers[key], self.base_driver_growth[key]
+        return min(d.low, g), max(d.high, g)
+
     def fan_inputs(self) -> FanInputs:
-        """What the Monte Carlo simulates from: the years, the base path and every driver's spread."""
-        drivers = list(self.assumptions.drivers.values())
+        """What the Monte Carlo simulates from: the base path, its growth, the fade weights and every
+        driver's spread (see :mod:`.uncertainty`)."""
+        drivers = list(self.assumptions.drivers)
+        base = self._totals[RESERVED_SCENARIO]
+        ranges = [self._driver_range(d) for d in drivers]
         return FanInputs(
             years=self.year_list,
-            base_path=self._totals[RESERVED_SCENARIO],
+            base_path=base,
+            base_growth=np.concatenate(([0.0], base[1:] / base[:-1] - 1)),
+            weights=self._weights,
             next_year=self.next_year,
-            horizon_year=self.horizon_year,
-            next_size=self.calibration.next_size,
-            driver_growth=np.array([self.base_driver_growth[d.key] for d in drivers]),
-            driver_low=np.array([d.low for d in drivers]),
-            driver_high=np.array([d.high for d in drivers]),
+            centre_growth=self.scenario_growth[RESERVED_SCENARIO],
+            driver_growth=np.array([self.base_driver_growth[d] for d in drivers]),
+            driver_low=np.array([low for low, _ in ranges]),
+            driver_high=np.array([high for _, high in ranges]),
             annual_volatility=self.assumptions.uncertainty.annual_volatility,
-            forecast_growth=self.forecast_growth,
-            extrapolation_growth=self.extrapolation_growth,
         )
 
     def uncertainty(self, paths: int | None = None, seed: int | None = None) -> Fan:
@@ -565,6 +774,83 @@ class Market:
             y, None, None, None, RESERVED_SCENARIO
         )
         return self.uncertainty().percentile(y, float(percentile)) * share
+
+    # ------------------------------------------------------------------ publishers' estimates
+
+    def estimate_paths(self) -> dict[str, EstimatePath]:
+        """Every publisher's estimate as a path over the model's years (computed once, on first use)."""
+        if self._estimate_paths is None:
+            a = self.assumptions
+            self._estimate_paths = {
+                k: estimate_path(e, self.year_list, a.long_run_growth, a.fade_years)
+                for k, e in a.estimates.items()
+            }
+        return self._estimate_paths
+
+    def estimate_id(self, key: object) -> str:
+        """An estimate id, any case ('TechSci') -> the id in the assumption set ('techsci')."""
+        ids = {normalise(k): k for k in self.assumptions.estimates}
+        if isinstance(key, str) and normalise(key) in ids:
+            return ids[normalise(key)]
+        raise InvalidArgument(
+            "estimate", key, list(self.assumptions.estimates) or "an id of the set's estimates"
+        )
+
+    def _estimate_at(self, key: str, i: int) -> Estimate:
+        path = self.estimate_paths()[key]
+        e, y = path.estimate, self.year_list[i]
+        status = path.statuses[i]
+        if "fade" in self.assumptions.moved and y > e.years[-1]:
+            status = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, OVERRIDE))
+        return Estimate(key, e.publisher, y, path.values[i], status, self.assumptions.sources[e.source])
+
+    def estimates(self, year: object) -> list[Estimate]:
+        """Every publisher's value in a year, in the order of the assumption set, each with its status
+        (``published``, ``interpolated``, ``extrapolated (publisher CAGR)``) and source."""
+        i = self._year_index[self.year(year)]
+        return [self._estimate_at(k, i) for k in self.estimate_paths()]
+
+    def estimate_series(self, key: object, first_year: object, last_year: object) -> list[Estimate]:
+        """One publisher's values for every year from first to last inclusive."""
+        ident = self.estimate_id(key)
+        first, last = self._span(first_year, last_year, allow_equal=True)
+        return [self._estimate_at(ident, self._year_index[y]) for y in range(first, last + 1)]
+
+    def consensus(self, year: object) -> Consensus:
+        """The publishers' consensus in a year: count, minimum, median, maximum, and the model's base total
+        with its rank among the other publishers (1 = largest, equal at two decimals ties; the estimate the
+        model follows is not ranked against itself) and its ratio to the median.
+
+        Cached per year: a sheet of consensus cells costs a dictionary lookup each.
+        """
+        try:
+            return self._consensus_cache[year]  # type: ignore[index]
+        except (KeyError, TypeError):
+            pass
+        y = self.year(year)
+        found = self._consensus_cache.get(y)
+        if found is None:
+            if not self.assumptions.estimates:
+                raise InputError(f"The assumption set {self.assumptions.origin} has no estimates to compare")
+            rows = self.estimates(y)
+            model = self._total_rows[RESERVED_SCENARIO][self._year_index[y]]
+            others = [r.value for r in rows if not self._followed(r.key)]
+            found = consensus_of(y, [r.value for r in rows], [r.status for r in rows], model, others)
+            self._consensus_cache[y] = found
+        with contextlib.suppress(TypeError):
+            self._consensus_cache[year] = found  # type: ignore[index]
+        return found
+
+    def _followed(self, key: str) -> bool:
+        """True for the estimate the model's total follows: the basis, or by default every estimate of the
+        market's own publication (the model's path is that publication's, calibrated)."""
+        if self.basis == self.default_basis:
+            return self.assumptions.estimates[key].source == self.assumptions.market.source
+        return key == self.basis
+
+    def consensus_median(self, year: object) -> float:
+        """The consensus median in a year, USD bn (``basis=consensus`` makes the base total equal it)."""
+        return self.consensus(year).median
 
 
 # --------------------------------------------------------------------------------- one market per file

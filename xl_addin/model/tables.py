@@ -42,12 +42,17 @@ def breakdown_table(
     scenario: object = RESERVED_SCENARIO,
     region: object = None,
 ) -> pd.DataFrame:
-    """Member-indexed table: value (USD bn), share, CAGR over the published forecast period."""
+    """Member-indexed table: value (USD bn), share, CAGR over the published forecast period, status."""
     import pandas as pd
 
     rows = market.breakdown(year, dimension, scenario, region)
     frame = pd.DataFrame(
-        {"value": [r.value for r in rows], "share": [r.share for r in rows], "cagr": [r.cagr for r in rows]},
+        {
+            "value": [r.value for r in rows],
+            "share": [r.share for r in rows],
+            "cagr": [r.cagr for r in rows],
+            "status": [r.status for r in rows],
+        },
         index=pd.Index([r.member for r in rows], name=market.dimension(dimension)),
     )
     frame.attrs.update(_provenance(market), cagr_period=f"{market.next_year}-{market.horizon_year}")
@@ -63,6 +68,27 @@ def scenarios_table(
     rows = market.scenarios(first_year, last_year, region, segment)
     frame = pd.DataFrame([values for _, values in rows], index=pd.Index([y for y, _ in rows], name="year"))
     frame.attrs.update(_provenance(market))
+    return frame
+
+
+def estimates_table(market: Market, year: object) -> pd.DataFrame:
+    """Publisher-indexed table of one year: value (USD bn), status, source id, scope; the consensus in
+    ``attrs``."""
+    import dataclasses
+
+    import pandas as pd
+
+    rows = market.estimates(year)
+    frame = pd.DataFrame(
+        {
+            "value": [e.value for e in rows],
+            "status": [e.status for e in rows],
+            "source": [e.source.key for e in rows],
+            "scope": [market.assumptions.estimates[e.key].scope for e in rows],
+        },
+        index=pd.Index([e.publisher for e in rows], name="publisher"),
+    )
+    frame.attrs.update(_provenance(market), consensus=dataclasses.asdict(market.consensus(year)))
     return frame
 
 

@@ -1,9 +1,15 @@
 """Monte Carlo over driver growths: a fan of P10 / P50 / P90 per year, seeded and vectorised.
 
 Each path draws every driver's growth once from a normal centred on its base growth whose 10th-to-90th
-percentile width is the driver's `high - low` (so the median path is the base path), then adds an
-independent annual shock (`annual_volatility`) to every forecast year. Years up to the last published
-actual are not uncertain here. No Python loop runs per path.
+percentile width is the driver's `high - low` (so the median path is the base path); the drivers
+compounded give the path's growth g_p. A path follows the base path with the difference g_p - g_c (g_c
+the base scenario's growth) added to the base path's own growth b(t), weighted like a scenario's
+difference (w(t): 1 in the forecast years, fading to 0 after the horizon), plus an independent annual
+shock (`annual_volatility`) in every forecast year:
+
+    V_p(t) = V(t) prod_{u=N+1..t} (1 + b(u) + (g_p - g_c) w(u)) / (1 + b(u)) exp(shock_u)
+
+Years up to the next published year are not uncertain here. No Python loop runs per path.
 
 This module knows nothing of the market: :meth:`Market.fan_inputs <xl_addin.model.market.Market.fan_inputs>`
 gives it the numbers it needs as a :class:`FanInputs`.
@@ -26,17 +32,18 @@ class FanInputs:
     years: tuple[int, ...]
     #: The base scenario's total in every year (the paths keep it up to `next_year`).
     base_path: np.ndarray
+    #: b(t): the base path's growth over the year before (0 in the first year).
+    base_growth: np.ndarray
+    #: w(t): how much of a growth difference applies in each year (0 up to `next_year`).
+    weights: np.ndarray
     next_year: int
-    horizon_year: int
-    #: The calibrated total in `next_year`, where the simulated paths start.
-    next_size: float
+    #: g_c: the base scenario's forecast growth, the centre of the drawn growths.
+    centre_growth: float
     #: Each driver's base growth per year (the centre of its draws), low (P10) and high (P90).
     driver_growth: np.ndarray
     driver_low: np.ndarray
     driver_high: np.ndarray
     annual_volatility: float
-    forecast_growth: float
-    extrapolation_growth: float
 
 
 class Fan(NamedTuple):
@@ -60,19 +67,18 @@ def simulate(inputs: FanInputs, paths: int, seed: int) -> Fan:
     rng = np.random.default_rng(seed)
     spread = (inputs.driver_high - inputs.driver_low) / (2 * Z90)
     growth = inputs.driver_growth + spread * rng.standard_normal((paths, len(inputs.driver_growth)))
-    log_growth = np.log1p(growth).sum(axis=1)
+    path_growth = np.expm1(np.log1p(growth).sum(axis=1))
 
     years = np.array(inputs.years)
     forecast = years > inputs.next_year
     n_forecast = int(forecast.sum())
     shocks = rng.normal(0.0, inputs.annual_volatility, (paths, n_forecast))
-    # Beyond the horizon the path follows the extrapolation rule, as the deterministic path does.
-    beyond = np.log((1 + inputs.extrapolation_growth) / (1 + inputs.forecast_growth))
-    drift = np.where(years[forecast] > inputs.horizon_year, beyond, 0.0)
-    steps = log_growth[:, None] + shocks + drift[None, :]
+    b, w = inputs.base_growth[forecast], inputs.weights[forecast]
+    difference = (path_growth - inputs.centre_growth)[:, None] * w[None, :]
+    steps = np.log1p(b[None, :] + difference) - np.log1p(b)[None, :] + shocks
     values = np.empty((paths, len(years)))
     values[:, ~forecast] = inputs.base_path[~forecast]
-    values[:, forecast] = inputs.next_size * np.exp(np.cumsum(steps, axis=1))
+    values[:, forecast] = inputs.base_path[forecast][None, :] * np.exp(np.cumsum(steps, axis=1))
     values.sort(axis=0)
     p10, p50, p90 = (percentile_sorted(values, p) for p in (10.0, 50.0, 90.0))
     return Fan(inputs.years, paths, seed, p10, p50, p90, values)

@@ -71,7 +71,8 @@ def _parse_yaml(text: str, where: str) -> dict[str, Any]:
 
 
 def merge(base: dict[str, Any], user: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Merge a user's file over the base: mappings key by key, member names resolved through aliases."""
+    """Merge a user's file over the base: mappings key by key, member names resolved through aliases,
+    estimates entry by entry (a user's entry replaces the default's whole; null removes it)."""
     for key in user:
         if key not in TOP_LEVEL_KEYS:
             raise AssumptionError(where, str(key), f"unknown key (allowed: {', '.join(TOP_LEVEL_KEYS)})")
@@ -79,6 +80,16 @@ def merge(base: dict[str, Any], user: Mapping[str, Any], where: str) -> dict[str
     if isinstance(dims, Mapping):
         user = dict(user)
         user["dimensions"] = _canonical_dimensions(base, dims, where)
+    estimates = user.get("estimates")
+    if isinstance(estimates, Mapping) and isinstance(base.get("estimates"), dict):
+        # An estimate is one publication's figures: a user's entry replaces the default's whole (mixing
+        # two editions' points would be neither), and null removes it.
+        for ident, entry in estimates.items():
+            if entry is None:
+                base["estimates"].pop(ident, None)
+            else:
+                base["estimates"][ident] = copy.deepcopy(entry)
+        user = {k: v for k, v in user.items() if k != "estimates"}
     return _deep_merge(base, user)
 
 
@@ -92,25 +103,29 @@ def _canonical_dimensions(base: Mapping[str, Any], dims: Mapping[str, Any], wher
         new_dim = dict(dim)
         members = dim.get("members")
         if isinstance(members, Mapping):
-            new_dim["members"] = _canonical_members(
-                base["dimensions"][dim_key]["members"], members, dim_key, where
-            )
+            new_dim["members"] = _canonical_members(base["dimensions"][dim_key], members, dim_key, where)
         out[dim_key] = new_dim
     return out
 
 
 def _canonical_members(
-    base: Mapping[str, Any], members: Mapping[str, Any], dim_key: str, where: str
+    base_dimension: Mapping[str, Any], members: Mapping[str, Any], dim_key: str, where: str
 ) -> dict[str, Any]:
+    base = base_dimension["members"]
     lookup = member_lookup(base)
+    refused = {normalise(str(k)): v for k, v in (base_dimension.get("refused") or {}).items()}
     renamed: dict[str, Any] = {}
     for name, spec in members.items():
         canonical = lookup.get(normalise(str(name)))
         if canonical is None:
             allowed = ", ".join(base)
-            raise AssumptionError(
-                where, f"dimensions.{dim_key}.members.{name}", f"unknown member (allowed: {allowed})"
-            )
+            problem = f"unknown member (allowed: {allowed})"
+            refusal = refused.get(normalise(str(name)))
+            if isinstance(refusal, Mapping):
+                suggest = " or ".join(repr(s) for s in refusal.get("suggest", []))
+                problem = f"{str(name)!r} is {refusal.get('what')}, not a member (allowed: {allowed}"
+                problem += f"; did you mean {suggest}?)" if suggest else ")"
+            raise AssumptionError(where, f"dimensions.{dim_key}.members.{name}", problem)
         renamed[canonical] = spec
     return renamed
 

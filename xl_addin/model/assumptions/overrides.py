@@ -17,28 +17,31 @@ from .schema import AssumptionSet, normalise
 from .validate import build
 
 OVERRIDE_HELP = (
-    "cagr, backcast_growth, extrapolation_growth, share.<member>, growth.<member>, driver.<driver>, "
-    "paths, seed, volatility"
+    "cagr, backcast_growth, extrapolation_growth, long_run_growth, fade_years, share.<member>, "
+    "growth.<member>, driver.<driver>, basis, paths, seed, volatility"
 )
 PAIRS = "key=value pairs separated by ';'"
+#: Overrides whose value is a name, not a number.
+TEXT_KEYS = frozenset({"basis"})
 
 
-def parse_overrides(overrides: str | Mapping[str, object] | None) -> dict[str, float]:
+def parse_overrides(overrides: str | Mapping[str, object] | None) -> dict[str, float | str]:
     """'cagr=0.10; share.APAC=0.25' (or a mapping) -> {'cagr': 0.1, 'share.APAC': 0.25}.
 
-    Pairs are separated by ';' or new lines; values must be numbers (``10%`` is 0.1).
+    Pairs are separated by ';' or new lines; values must be numbers (``10%`` is 0.1), except ``basis``
+    (``consensus`` or an estimate id).
 
-    >>> parse_overrides("cagr=10%; share.APAC=0.25")
-    {'cagr': 0.1, 'share.APAC': 0.25}
+    >>> parse_overrides("cagr=10%; share.APAC=0.25; basis=consensus")
+    {'cagr': 0.1, 'share.APAC': 0.25, 'basis': 'consensus'}
     """
     if overrides is None:
         return {}
     items = _split(overrides) if isinstance(overrides, str) else list(overrides.items())
-    pairs: dict[str, float] = {}
+    pairs: dict[str, float | str] = {}
     for key, value in items:
         if not key:
             raise InvalidArgument("override", f"={value}", PAIRS)
-        pairs[key] = _number(key, value)
+        pairs[key] = _text(key, value) if normalise(key) in TEXT_KEYS else _number(key, value)
     return pairs
 
 
@@ -54,6 +57,12 @@ def _split(text: str) -> list[tuple[str, object]]:
     return items
 
 
+def _text(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument(f"override value for {key}", value, "a name such as consensus or techsci")
+    return value.strip()
+
+
 def _number(key: str, value: object) -> float:
     text = str(value).strip()
     try:
@@ -67,96 +76,165 @@ def _number(key: str, value: object) -> float:
     return number
 
 
-def format_overrides(pairs: Mapping[str, float]) -> str:
+def format_overrides(pairs: Mapping[str, float | str]) -> str:
     """Canonical text of overrides, used in labels and cache keys.
 
-    >>> format_overrides({"share.APAC": 0.25, "cagr": 0.1})
-    'cagr=0.1; share.APAC=0.25'
+    >>> format_overrides({"share.APAC": 0.25, "cagr": 0.1, "basis": "consensus"})
+    'basis=consensus; cagr=0.1; share.APAC=0.25'
     """
-    return "; ".join(f"{k}={v:g}" for k, v in sorted(pairs.items()))
+    return "; ".join(f"{k}={v}" if isinstance(v, str) else f"{k}={v:g}" for k, v in sorted(pairs.items()))
 
 
 def with_overrides(assumptions: AssumptionSet, overrides: str | Mapping[str, object] | None) -> AssumptionSet:
-    """A new set with per-call overrides applied (see :func:`parse_overrides`); no overrides: the same set."""
+    """A new set with per-call overrides applied (see :func:`parse_overrides`); no overrides: the same set.
+
+    The order of the pairs does not matter: several ``share.`` overrides of one dimension are applied
+    together (:func:`_shares`). What each override moved is recorded in ``overrides.moved`` so that the
+    statuses of the values it moved say ``(override)``.
+    """
     pairs = parse_overrides(overrides)
     if not pairs:
         return assumptions
     raw = copy.deepcopy(dict(assumptions.raw))
+    shares: list[tuple[str, str, float]] = []
+    moved: set[str] = set()
     for key, value in pairs.items():
-        _apply(raw, assumptions, key, value)
+        head, _, rest = key.strip().partition(".")
+        if (normalise(head), bool(rest)) == ("share", True):
+            shares.append((key, rest, _as_number(key, value)))
+        else:
+            _apply(raw, assumptions, key, value, moved)
+    if shares:
+        _shares(raw, assumptions, shares, moved)
+    section = raw.setdefault("overrides", {})
+    section["moved"] = sorted(moved | set(section.get("moved", []) or []))
     return build(raw, f"{assumptions.origin} with overrides {format_overrides(pairs)}")
 
 
 # ------------------------------------------------------------------------------ one function per key
 
 #: Changes the raw mapping for one override: (raw, the set before, the whole key, what follows the
-#: first dot, the value).
-Apply = Callable[[dict[str, Any], AssumptionSet, str, str, float], None]
+#: first dot, the value); returns what it moved (an entry of ``overrides.moved``) or "".
+Apply = Callable[[dict[str, Any], AssumptionSet, str, str, Any], str]
 
 
-def _apply(raw: dict[str, Any], current: AssumptionSet, key: str, value: float) -> None:
+def _apply(
+    raw: dict[str, Any], current: AssumptionSet, key: str, value: float | str, moved: set[str]
+) -> None:
     head, _, rest = key.strip().partition(".")
     apply = _BY_HEAD.get((normalise(head), bool(rest)))
     if apply is None:
         raise InvalidArgument("override", key, OVERRIDE_HELP)
-    apply(raw, current, key, rest, value)
+    if normalise(head) not in TEXT_KEYS:
+        value = _as_number(key, value)
+    what = apply(raw, current, key, rest, value)
+    if what:
+        moved.add(what)
 
 
-def _forecast_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> None:
+def _as_number(key: str, value: float | str) -> float:
+    return _number(key, value) if isinstance(value, str) else value
+
+
+def _forecast_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
     raw.setdefault("overrides", {})["forecast_growth"] = value
+    return "forecast"
 
 
-def _extension(name: str) -> Apply:
-    def apply(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> None:
+def _extension(name: str, moves: str, whole: bool = False) -> Apply:
+    def apply(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
+        if whole and not float(value).is_integer():
+            raise InvalidArgument(f"override {key}", value, "a whole number")
         node = raw.setdefault("extension", {}).setdefault(name, {})
-        node.update({"value": value, "kind": "assumed", "source": node.get("source") or "imgout"})
+        node.update(
+            {
+                "value": int(value) if whole else value,
+                "kind": "assumed",
+                "source": node.get("source") or "imgout",
+            }
+        )
         node["note"] = "per-call override"
+        return moves
 
     return apply
 
 
-def _member_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> None:
+def _member_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
     dim, member = _find_member(current, rest)
     raw["dimensions"][dim]["members"][member]["growth"] = value
+    return f"growth.{dim}"
 
 
-def _member_share(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> None:
-    dim, member = _find_member(current, rest)
-    if not 0.0 <= value < 1.0:
-        raise InvalidArgument(f"override {key}", value, "a share from 0 to below 1")
-    members = raw["dimensions"][dim]["members"]
-    others = sum(float(m["share"]) for n, m in members.items() if n != member)
-    # The other members keep their proportions so that the dimension still sums to 1.
-    for n, m in members.items():
-        m["share"] = value if n == member else float(m["share"]) * (1 - value) / others
+def _shares(
+    raw: dict[str, Any], current: AssumptionSet, requests: list[tuple[str, str, float]], moved: set[str]
+) -> None:
+    """Every ``share.`` override at once: overridden members take their values, the others keep their
+    proportions of what is left, so the order of the pairs does not matter.
+
+    Given overrides o_m for the members M of one dimension (each above 0 and below 1, their sum S below 1),
+    every other member k gets s_k (1 - S) / sum of the other members' s_j.
+    """
+    by_dimension: dict[str, dict[str, tuple[str, float]]] = {}
+    for key, rest, value in requests:
+        if not 0.0 < value < 1.0:
+            raise InvalidArgument(f"override {key}", value, "a share above 0 and below 1")
+        dim, member = _find_member(current, rest)
+        given = by_dimension.setdefault(dim, {})
+        if member in given and given[member][1] != value:
+            raise InvalidArgument(
+                f"override {key}", value, f"one share for {member} (also set by {given[member][0]})"
+            )
+        given[member] = (key, value)
+    for dim, given in by_dimension.items():
+        members = raw["dimensions"][dim]["members"]
+        rest_names = [n for n in members if n not in given]
+        total = math.fsum(v for _, v in given.values())
+        keys = " + ".join(k for k, _ in given.values())
+        if not rest_names or total >= 1.0:
+            raise InvalidArgument(
+                f"override {keys}",
+                round(total, 6),
+                f"shares summing to below 1, leaving a share for the other {current.dimensions[dim].plural}",
+            )
+        others = math.fsum(float(members[n]["share"]) for n in rest_names)
+        for n, m in members.items():
+            m["share"] = given[n][1] if n in given else float(m["share"]) * (1 - total) / others
+        moved.add(f"share.{dim}")
 
 
-def _driver_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> None:
+def _driver_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
     wanted = normalise(rest)
     match = [
         d for d in current.drivers if normalise(d) == wanted or normalise(current.drivers[d].label) == wanted
     ]
     if not match:
         raise InvalidArgument("driver", rest, list(current.drivers))
-    driver = raw["drivers"][match[0]]
-    if driver.get("growth") is None:
-        raise InvalidArgument(f"override {key}", rest, "a driver other than the residual")
-    driver["growth"] = value
-    driver["low"] = min(float(driver["low"]), value)
-    driver["high"] = max(float(driver["high"]), value)
+    if current.drivers[match[0]].growth is None:
+        raise InvalidArgument(
+            f"override {key}", rest, "a driver other than the residual (it keeps its calibrated value)"
+        )
+    raw.setdefault("overrides", {}).setdefault("drivers", {})[match[0]] = value
+    return "drivers"
+
+
+def _basis(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: str) -> str:
+    raw.setdefault("overrides", {})["basis"] = value
+    return ""
 
 
 def _whole_number(name: str) -> Apply:
-    def apply(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> None:
+    def apply(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
         if not value.is_integer():
             raise InvalidArgument(f"override {key}", value, "a whole number")
         raw.setdefault("uncertainty", {})[name] = int(value)
+        return ""
 
     return apply
 
 
-def _volatility(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> None:
+def _volatility(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
     raw.setdefault("uncertainty", {})["annual_volatility"] = value
+    return ""
 
 
 def _find_member(current: AssumptionSet, name: str) -> tuple[str, str]:
@@ -165,6 +243,10 @@ def _find_member(current: AssumptionSet, name: str) -> tuple[str, str]:
         for m in dim.members:
             if wanted == normalise(m.name) or wanted in {normalise(a) for a in m.aliases}:
                 return dim.key, m.name
+    for dim in current.dimensions.values():
+        refusal = dim.refusal_error(name, "member")
+        if refusal is not None:
+            raise refusal
     allowed = [m.name for d in current.dimensions.values() for m in d.members]
     raise InvalidArgument("member", name, allowed)
 
@@ -175,11 +257,13 @@ _BY_HEAD: dict[tuple[str, bool], Apply] = {
         [("cagr", False), ("forecastgrowth", False), ("forecastcagr", False), ("growthrate", False)],
         _forecast_growth,
     ),
-    ("backcastgrowth", False): _extension("backcast_growth"),
-    ("extrapolationgrowth", False): _extension("extrapolation_growth"),
-    ("share", True): _member_share,
+    ("backcastgrowth", False): _extension("backcast_growth", "backcast"),
+    ("extrapolationgrowth", False): _extension("extrapolation_growth", "extrapolation"),
+    ("longrungrowth", False): _extension("long_run_growth", "fade"),
+    ("fadeyears", False): _extension("fade_years", "fade", whole=True),
     ("growth", True): _member_growth,
     ("driver", True): _driver_growth,
+    ("basis", False): _basis,
     ("paths", False): _whole_number("paths"),
     ("seed", False): _whole_number("seed"),
     ("volatility", False): _volatility,

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import AssumptionError, InvalidArgument
+from ...errors import AssumptionError, InputError, InvalidArgument
 
 KINDS = ("published", "derived", "assumed")
 DIMENSIONS = ("region", "service", "modality", "end_user")
@@ -21,6 +21,8 @@ FACTORS = ("volume", "penetration", "price")
 ANCHOR_KEYS = ("base_size", "next_size", "historic_growth", "horizon_size", "forecast_cagr")
 GROWTH_ANCHORS = ("historic_growth", "forecast_cagr")
 EXTENSION_KEYS = ("backcast_growth", "extrapolation_growth")
+#: The long-run fade: the growth every path fades to after its last published year, and over how many years.
+FADE_KEYS = ("long_run_growth", "fade_years")
 TOP_LEVEL_KEYS = (
     "name",
     "description",
@@ -35,10 +37,13 @@ TOP_LEVEL_KEYS = (
     "scenarios",
     "uncertainty",
     "joint",
+    "estimates",
     "overrides",
 )
 SHARE_TOLERANCE = 1e-6
 RESERVED_SCENARIO = "base"
+#: The basis that is the median of every publisher's estimate (the others: the market's source, an estimate id).
+CONSENSUS = "consensus"
 
 # Words that name the whole market where a region or segment is asked for.
 TOTAL_ALIASES = ("total", "global", "world", "worldwide", "all", "market")
@@ -168,17 +173,72 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A name that sounds like a member but is not one (a country, a union spanning two regions): asked
+    for, it gets an error that says what it is and which members come closest, never a silent answer
+    for another geography or scope."""
+
+    name: str
+    what: str
+    suggest: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Dimension:
     """A way of splitting the market (region, service, modality, end user)."""
 
     key: str
     label: str
     members: tuple[Member, ...]
+    #: Names refused with an explanation, by their normalised form (see :class:`Refusal`).
+    refused: Mapping[str, Refusal] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
         """Member names in the order of the assumption file."""
         return tuple(m.name for m in self.members)
+
+    @property
+    def plural(self) -> str:
+        """The dimension's label in the plural: regions, services, modalities, end users."""
+        return self.label[:-1] + "ies" if self.label.endswith("y") else self.label + "s"
+
+    def refusal_error(self, name: str, argument: str = "") -> InvalidArgument | None:
+        """The error for a refused name (``'US' is a country; the model's regions are ...``), or None.
+
+        >>> na = Member("North America", (), 0.6, 0.0, "assumed", "")
+        >>> rest = Member("Rest of world", (), 0.4, 0.0, "assumed", "")
+        >>> d = Dimension("region", "region", (na, rest), {"us": Refusal("US", "a country", ("North America",))})
+        >>> print(d.refusal_error("us"))
+        Invalid region: 'us' is a country; the model's regions are North America, Rest of world (did you mean 'North America'?)
+        """
+        refusal = self.refused.get(normalise(name))
+        if refusal is None:
+            return None
+        return NotAMember(
+            argument or self.label, name, refusal.what, self.plural, self.names, refusal.suggest
+        )
+
+
+class NotAMember(InvalidArgument):
+    """A name that is not a member and must not silently stand for one (see :class:`Refusal`)."""
+
+    def __init__(
+        self,
+        argument: str,
+        given: str,
+        what: str,
+        plural: str,
+        members: tuple[str, ...],
+        suggest: tuple[str, ...],
+    ) -> None:
+        InputError.__init__(self, "")  # the message is set below; InvalidArgument's format does not fit
+        self.argument, self.given, self.allowed = argument, given, "one of " + ", ".join(members)
+        options = " or ".join(repr(s) for s in suggest)
+        suggestion = f" (did you mean {options}?)" if suggest else ""
+        self.args = (
+            f"Invalid {argument}: {given!r} is {what}; the model's {plural} are {', '.join(members)}{suggestion}",
+        )
 
 
 @dataclass(frozen=True)
@@ -218,6 +278,56 @@ class Uncertainty:
 
 
 @dataclass(frozen=True)
+class PublishedCagr:
+    """A growth rate a publisher prints, with its period (``from_year`` None: the page does not say)."""
+
+    from_year: int | None
+    to_year: int
+    value: float
+    decimals: int
+
+    @property
+    def period(self) -> str:
+        """'2026-2031', or 'to 2027' when the page gives no start."""
+        return f"to {self.to_year}" if self.from_year is None else f"{self.from_year}-{self.to_year}"
+
+
+@dataclass(frozen=True)
+class PublisherEstimate:
+    """One publisher's published figures for the market (the ``estimates`` section of a set).
+
+    ``points`` are USD bn by calendar year as the page prints them; ``decimals`` the precision of each
+    (inferred from the number as written unless the file gives it). ``cagrs`` are the growth rates the
+    page prints, each touching one of the points. ``scope`` is what the page says the market covers
+    ("not stated" when it says nothing). :mod:`xl_addin.model.estimates` turns it into a calendar-year path.
+    """
+
+    key: str
+    publisher: str
+    source: str
+    points: Mapping[int, float]
+    decimals: Mapping[int, int]
+    cagrs: tuple[PublishedCagr, ...]
+    scope: str
+    kind: str
+    note: str = ""
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """The published years, in order."""
+        return tuple(sorted(self.points))
+
+    @property
+    def cagr(self) -> PublishedCagr | None:
+        """The published CAGR whose period ends last (the one the path continues at), or None."""
+        return max(self.cagrs, key=lambda c: c.to_year, default=None)
+
+    def shown(self, year: int) -> str:
+        """A published point as printed: ``12.91``."""
+        return f"{self.points[year]:.{self.decimals[year]}f}"
+
+
+@dataclass(frozen=True)
 class Entry:
     """One assumption as a row of the Inputs sheet: where it lives, its value and where it comes from."""
 
@@ -252,6 +362,19 @@ class AssumptionSet:
     #: Segment mix within regions: {segment dimension: {region: {segment member: base-year share}}}.
     joint: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Every publisher's published figures, by estimate id (``estimates``).
+    estimates: Mapping[str, PublisherEstimate] = field(default_factory=dict)
+    #: The growth every path fades to after its last published year, and the years the fade takes.
+    long_run_growth: float = 0.045
+    fade_years: int = 10
+    #: Per-call driver what-ifs: {driver: growth}; the file's driver growths stay in ``drivers``.
+    driver_overrides: Mapping[str, float] = field(default_factory=dict)
+    #: What the total follows: the market's source (the model's own calibrated path), ``consensus``
+    #: or an estimate id.
+    basis: str = ""
+    #: What per-call overrides moved (``forecast``, ``drivers``, ``backcast``, ``extrapolation``,
+    #: ``fade``, ``share.<dimension>``, ``growth.<dimension>``): the statuses of those values say so.
+    moved: frozenset[str] = frozenset()
 
     def __hash__(self) -> int:
         return hash(self.hash)
@@ -288,6 +411,7 @@ class AssumptionSet:
             *self._joint_entries(),
             *self._driver_entries(),
             *self._scenario_entries(),
+            *self._estimate_entries(),
         ]
 
     def _anchor_entries(self) -> Iterator[Entry]:
@@ -296,13 +420,14 @@ class AssumptionSet:
 
     def _extension_entries(self) -> Iterator[Entry]:
         extension = self.raw.get("extension", {})
-        for key in EXTENSION_KEYS:
+        for key in (*EXTENSION_KEYS, *FADE_KEYS):
             item = extension.get(key, {})
+            value = getattr(self, key)
             yield Entry(
                 f"extension.{key}",
                 key.replace("_", " "),
-                getattr(self, key),
-                str(item.get("kind", "derived")),
+                None if value is None else float(value),
+                str(item.get("kind", "derived" if key in EXTENSION_KEYS else "assumed")),
                 str(item.get("source", "")),
                 str(item.get("note", "")),
             )
@@ -327,7 +452,22 @@ class AssumptionSet:
 
     def _driver_entries(self) -> Iterator[Entry]:
         for d in self.drivers.values():
-            yield Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, d.note)
+            if d.key in self.driver_overrides:
+                growth = self.driver_overrides[d.key]
+                yield Entry(
+                    f"drivers.{d.key}.growth", d.label, growth, "assumed", d.source, "per-call override"
+                )
+            else:
+                yield Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, d.note)
+
+    def _estimate_entries(self) -> Iterator[Entry]:
+        for e in self.estimates.values():
+            for year in e.years:
+                label = f"{e.publisher} {year} (USD bn)"
+                yield Entry(f"estimates.{e.key}.{year}", label, e.points[year], e.kind, e.source, e.scope)
+            for c in e.cagrs:
+                label = f"{e.publisher} CAGR {c.period}"
+                yield Entry(f"estimates.{e.key}.cagr.{c.to_year}", label, c.value, e.kind, e.source, e.scope)
 
     def _scenario_entries(self) -> Iterator[Entry]:
         for s in self.scenarios.values():

@@ -7,17 +7,21 @@ allowed, and returns the section's validated values.
 
 from __future__ import annotations
 
+import decimal
 import math
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...common.yamlfile import describe
 from ...errors import AssumptionError
 from .schema import (
     ANCHOR_KEYS,
+    CONSENSUS,
     DIMENSIONS,
     EXTENSION_KEYS,
     FACTORS,
+    FADE_KEYS,
     GROWTH_ANCHORS,
     KINDS,
     RESERVED_SCENARIO,
@@ -29,6 +33,9 @@ from .schema import (
     Driver,
     MarketDefinition,
     Member,
+    PublishedCagr,
+    PublisherEstimate,
+    Refusal,
     Scenario,
     Source,
     Uncertainty,
@@ -192,8 +199,10 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
     scenarios = check_scenarios(c, raw, drivers)
     uncertainty = check_uncertainty(c, raw)
     joint = check_joint(c, raw, dimensions)
-    forecast_override = check_overrides(c, raw)
+    long_run_growth, fade_years = check_fade(c, raw)
+    estimates = check_estimates(c, raw, first_year, last_year)
     market = check_market(c, raw, anchors)
+    overrides = check_overrides(c, raw, drivers, estimates, market)
     canonical = {k: v for k, v in raw.items() if k != "replace"}
     return AssumptionSet(
         name=c.text(raw, "name", "", "unnamed"),
@@ -207,13 +216,19 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
         anchors=anchors,
         backcast_growth=extension["backcast_growth"],
         extrapolation_growth=extension["extrapolation_growth"],
-        forecast_growth_override=forecast_override,
+        forecast_growth_override=overrides.forecast_growth,
         dimensions=dimensions,
         drivers=drivers,
         scenarios=scenarios,
         uncertainty=uncertainty,
         joint=joint,
         raw=canonical,
+        estimates=estimates,
+        long_run_growth=long_run_growth,
+        fade_years=fade_years,
+        driver_overrides=overrides.drivers,
+        basis=overrides.basis,
+        moved=overrides.moved,
     )
 
 
@@ -291,7 +306,7 @@ def _anchor(c: _Checker, anchors: Mapping[str, Any], akey: str, first_year: int,
     years = {yk: c.integer(node, yk, key, first_year, last_year) for yk in year_keys}
     return Anchor(
         akey,
-        c.text(node, "label", key, akey.replace("_", " ")),
+        _anchor_label(c, node, key, akey, years),
         value,
         c.integer(node, "decimals", key, 0, 6),
         c.text(node, "units", key, "fraction" if is_growth else "USD bn"),
@@ -299,6 +314,30 @@ def _anchor(c: _Checker, anchors: Mapping[str, Any], akey: str, first_year: int,
         source,
         **years,
     )
+
+
+#: How an anchor is named in outputs, from its years (so a new edition's labels follow its years).
+ANCHOR_LABELS = {
+    "base_size": "market size {year}",
+    "next_size": "market size {year}",
+    "historic_growth": "growth {from_year}-{to_year}",
+    "horizon_size": "market size {year}",
+    "forecast_cagr": "CAGR {from_year}-{to_year}",
+}
+
+
+def _anchor_label(c: _Checker, node: Mapping[str, Any], key: str, akey: str, years: Mapping[str, int]) -> str:
+    """The anchor's label from its years; a label given in the file must not name another year."""
+    generated = ANCHOR_LABELS[akey].format(**years)
+    given = c.text(node, "label", key, "")
+    if not given:
+        return generated
+    stale = sorted({int(y) for y in re.findall(r"\b(?:19|20|21)\d\d\b", given)} - set(years.values()))
+    if stale:
+        raise c.fail(
+            f"{key}.label", f"{given!r} names {stale[0]}, but the anchor's years are {generated.split()[-1]}"
+        )
+    return given
 
 
 def _check_anchor_years(c: _Checker, anchors: Mapping[str, Anchor], first_year: int, last_year: int) -> None:
@@ -320,7 +359,7 @@ def check_extension(c: _Checker, raw: Mapping[str, Any]) -> dict[str, float | No
     """`extension: {backcast_growth, extrapolation_growth}`: growth outside the published span (null:
     the calibrated rate)."""
     ext = c.mapping(raw.get("extension", {}), "extension")
-    c.only_keys(ext, "extension", EXTENSION_KEYS)
+    c.only_keys(ext, "extension", (*EXTENSION_KEYS, *FADE_KEYS))
     values: dict[str, float | None] = {}
     for ekey in EXTENSION_KEYS:
         key = f"extension.{ekey}"
@@ -329,6 +368,25 @@ def check_extension(c: _Checker, raw: Mapping[str, Any]) -> dict[str, float | No
         c.kind_and_source(node, key, "derived")
         values[ekey] = c.growth(node, "value", key, allow_null=True, default=None)
     return values
+
+
+def check_fade(c: _Checker, raw: Mapping[str, Any]) -> tuple[float, int]:
+    """`extension: {long_run_growth, fade_years}`: the growth every path fades to after its last published
+    year, and the number of years the fade takes (0: at once)."""
+    ext = c.mapping(raw.get("extension", {}), "extension")
+    values: list[float] = []
+    for fkey, low, high in (("long_run_growth", -0.2, 0.5), ("fade_years", 0, 100)):
+        key = f"extension.{fkey}"
+        if fkey not in ext:
+            raise c.fail(key, "missing (the long-run fade needs long_run_growth and fade_years)")
+        node = c.mapping(ext[fkey], key)
+        c.only_keys(node, key, ("value", *SOURCED))
+        c.kind_and_source(node, key, "assumed")
+        if fkey == "fade_years":
+            values.append(c.integer(node, "value", key, int(low), int(high)))
+        else:
+            values.append(c.required_number(node, "value", key, low=low, high=high))
+    return values[0], int(values[1])
 
 
 def check_dimensions(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Dimension]:
@@ -343,7 +401,7 @@ def check_dimensions(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Dimension
 def _dimension(c: _Checker, dimensions: Mapping[str, Any], dkey: str) -> Dimension:
     key = f"dimensions.{dkey}"
     node = c.section(dimensions, dkey, "dimensions")
-    c.only_keys(node, key, ("label", "members"))
+    c.only_keys(node, key, ("label", "members", "refused"))
     members_node = c.section(node, "members", key)
     if len(members_node) < 2:
         raise c.fail(f"{key}.members", "needs at least two members")
@@ -352,9 +410,30 @@ def _dimension(c: _Checker, dimensions: Mapping[str, Any], dkey: str) -> Dimensi
     total = sum(m.share for m in members)
     if abs(total - 1.0) > SHARE_TOLERANCE:
         raise c.fail(f"{key}.members", f"shares sum to {total:.6g}, they must sum to 1")
-    if all(m.share == 0 for m in members):
-        raise c.fail(f"{key}.members", "at least one share must be positive")
-    return Dimension(dkey, c.text(node, "label", key, dkey.replace("_", " ")), tuple(members))
+    refused = _refused(c, node, key, {m.name for m in members}, seen)
+    return Dimension(dkey, c.text(node, "label", key, dkey.replace("_", " ")), tuple(members), refused)
+
+
+def _refused(
+    c: _Checker, dimension: Mapping[str, Any], key: str, members: set[str], seen: Mapping[str, str]
+) -> dict[str, Refusal]:
+    """`refused: {US: {what: a country, suggest: [North America]}}`: names answered with an explanation."""
+    refused: dict[str, Refusal] = {}
+    for name, spec in c.mapping(dimension.get("refused", {}), f"{key}.refused").items():
+        rkey = f"{key}.refused.{name}"
+        node = c.mapping(spec, rkey)
+        c.only_keys(node, rkey, ("what", "suggest"))
+        norm = normalise(str(name))
+        if norm in seen:
+            raise c.fail(rkey, f"{name!r} already names the member {seen[norm]!r}")
+        suggest = c.texts(node, "suggest", rkey)
+        for s in suggest:
+            if s not in members:
+                raise c.fail(
+                    f"{rkey}.suggest", f"unknown member {s!r} (allowed: {', '.join(sorted(members))})"
+                )
+        refused[norm] = Refusal(str(name), c.text(node, "what", rkey), suggest)
+    return refused
 
 
 def _member(c: _Checker, name: Any, spec: Any, key: str, seen: dict[str, str]) -> Member:
@@ -372,12 +451,23 @@ def _member(c: _Checker, name: Any, spec: Any, key: str, seen: dict[str, str]) -
     return Member(
         str(name),
         tuple(str(a) for a in aliases),
-        c.required_number(node, "share", key, low=0.0, high=1.0),
+        _positive_share(c, node, "share", key),
         c.required_growth(node, "growth", key),
         kind,
         source,
         c.text(node, "note", key, ""),
     )
+
+
+def _positive_share(c: _Checker, node: Mapping[str, Any], name: Any, key: str) -> float:
+    """A share above 0 and at most 1: a member with no market has no growth to show (its CAGR is 0/0)."""
+    share = c.required_number(node, name, key, low=0.0, high=1.0)
+    if share <= 0:
+        raise c.fail(
+            _join(key, str(name)),
+            "0 is not allowed: every member needs a positive share (a member with no market has no growth)",
+        )
+    return share
 
 
 def check_drivers(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Driver]:
@@ -502,12 +592,16 @@ def _joint_dimension(c: _Checker, name: str, key: str) -> str:
 
 def _joint_row(c: _Checker, row: Any, key: str, seg_dim: Dimension) -> dict[str, float]:
     segments = _lookup(seg_dim)
-    shares: dict[str, float] = {m: 0.0 for m in seg_dim.names}
+    shares: dict[str, float] = {}
     for member_name in c.mapping(row, key):
         member = segments.get(normalise(str(member_name)))
         if member is None:
             raise c.fail(f"{key}.{member_name}", f"unknown member (allowed: {', '.join(seg_dim.names)})")
-        shares[member] = c.required_number(row, member_name, key, low=0.0, high=1.0)
+        shares[member] = _positive_share(c, row, member_name, key)
+    missing = [m for m in seg_dim.names if m not in shares]
+    if missing:
+        raise c.fail(key, f"no share for {', '.join(missing)} (every member needs a positive share)")
+    shares = {m: shares[m] for m in seg_dim.names}
     total = sum(shares.values())
     if abs(total - 1.0) > SHARE_TOLERANCE:
         raise c.fail(key, f"shares sum to {total:.6g}, they must sum to 1")
@@ -518,8 +612,225 @@ def _lookup(dimension: Dimension) -> dict[str, str]:
     return member_lookup({m.name: {"aliases": list(m.aliases)} for m in dimension.members})
 
 
-def check_overrides(c: _Checker, raw: Mapping[str, Any]) -> float | None:
-    """`overrides: {forecast_growth}`: a forecast growth in place of the calibrated CAGR (null: none)."""
-    node = c.mapping(raw.get("overrides", {}), "overrides")
-    c.only_keys(node, "overrides", ("forecast_growth",))
-    return c.growth(node, "forecast_growth", "overrides", allow_null=True, default=None)
+ESTIMATE_KEYS = ("publisher", "source", "points", "cagr", "scope", "decimals", "kind", "note")
+ESTIMATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
+def check_estimates(
+    c: _Checker, raw: Mapping[str, Any], first_year: int, last_year: int
+) -> dict[str, PublisherEstimate]:
+    """`estimates: {techsci: {publisher, source, points, cagr, scope}}`: every publisher's published figures.
+
+    Points are USD bn by year, as published (their precision is the number as written unless `decimals`
+    says otherwise); `cagr` is one `{from, to, value}` or a list of them, each period starting or ending
+    at a published year (`from` may be left out where the page does not say it); one point needs a CAGR.
+    """
+    estimates: dict[str, PublisherEstimate] = {}
+    seen: dict[str, str] = {}
+    for ekey, spec in c.mapping(raw.get("estimates", {}) or {}, "estimates").items():
+        ident, key = str(ekey), f"estimates.{ekey}"
+        if not ESTIMATE_ID.fullmatch(ident):
+            raise c.fail(key, "an estimate id is letters, digits, '-' and '_' (e.g. techsci)")
+        norm = normalise(ident)
+        if norm == CONSENSUS:
+            raise c.fail(key, f"{CONSENSUS!r} is reserved: it is the median of the estimates")
+        if norm in seen:
+            raise c.fail(key, f"duplicate id: {ident!r} and {seen[norm]!r} name the same estimate")
+        seen[norm] = ident
+        estimates[ident] = _estimate(c, ident, spec, key, first_year, last_year)
+    return estimates
+
+
+def _estimate(
+    c: _Checker, ident: str, spec: Any, key: str, first_year: int, last_year: int
+) -> PublisherEstimate:
+    node = c.mapping(spec, key)
+    c.only_keys(node, key, ESTIMATE_KEYS)
+    kind, source = c.kind_and_source(node, key, "published")
+    if not source:
+        raise c.fail(f"{key}.source", f"missing (expected one of {', '.join(c.sources)})")
+    points = _estimate_points(c, node, key, first_year, last_year)
+    decimals = _estimate_decimals(c, node, key, points)
+    cagrs = _estimate_cagrs(c, node, key, tuple(sorted(points)), first_year, last_year)
+    if len(points) == 1 and not cagrs:
+        raise c.fail(f"{key}.cagr", "missing: one published point needs a CAGR to make a path")
+    return PublisherEstimate(
+        ident,
+        c.text(node, "publisher", key),
+        source,
+        points,
+        decimals,
+        cagrs,
+        c.text(node, "scope", key, "not stated") or "not stated",
+        kind,
+        c.text(node, "note", key, ""),
+    )
+
+
+def _year_key(c: _Checker, year: Any, key: str, first_year: int, last_year: int) -> int:
+    if isinstance(year, str) and year.strip().isdigit():
+        year = int(year)
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise c.fail(key, f"expected a year, got {describe(year)}")
+    if not first_year <= year <= last_year:
+        raise c.fail(key, f"{year} is outside the model's years {first_year} to {last_year}")
+    return year
+
+
+def _estimate_points(
+    c: _Checker, node: Mapping[str, Any], key: str, first_year: int, last_year: int
+) -> dict[int, float]:
+    given = c.mapping(node.get("points", {}) or {}, f"{key}.points")
+    if not given:
+        raise c.fail(f"{key}.points", "no published point (give at least one, e.g. {2025: 12.91})")
+    points: dict[int, float] = {}
+    for year, _ in given.items():
+        pkey = f"{key}.points.{year}"
+        y = _year_key(c, year, pkey, first_year, last_year)
+        value = c.required_number(given, year, f"{key}.points")
+        if value <= 0:
+            raise c.fail(pkey, f"a market size must be positive, got {value:g}")
+        if y in points:
+            raise c.fail(pkey, f"{y} is given twice")
+        points[y] = value
+    return dict(sorted(points.items()))
+
+
+def published_decimals(value: float) -> int:
+    """The decimals of a number as written (its shortest form): 18.08 -> 2, 8.6 -> 1, 13 -> 0.
+
+    >>> [published_decimals(v) for v in (18.08, 8.6, 13, 0.1243)]
+    [2, 1, 0, 4]
+    """
+    exponent = decimal.Decimal(repr(value)).as_tuple().exponent
+    return max(0, -int(exponent)) if isinstance(exponent, int) else 0
+
+
+def _estimate_decimals(
+    c: _Checker, node: Mapping[str, Any], key: str, points: Mapping[int, float]
+) -> dict[int, int]:
+    """`decimals: 2` (every point) or `{2025: 2}`; else each point's decimals as written."""
+    given = node.get("decimals")
+    inferred = {y: published_decimals(v) for y, v in points.items()}
+    if given is None:
+        return inferred
+    if isinstance(given, int) and not isinstance(given, bool):
+        return {y: c.integer(node, "decimals", key, 0, 6) for y in points}
+    per_year = c.mapping(given, f"{key}.decimals")
+    out = dict(inferred)
+    for year in per_year:
+        y = _year_key(c, year, f"{key}.decimals.{year}", min(points), max(points))
+        if y not in points:
+            raise c.fail(f"{key}.decimals.{year}", f"not a published year ({', '.join(map(str, points))})")
+        out[y] = c.integer(per_year, year, f"{key}.decimals", 0, 6)
+    return out
+
+
+def _estimate_cagrs(
+    c: _Checker, node: Mapping[str, Any], key: str, years: tuple[int, ...], first_year: int, last_year: int
+) -> tuple[PublishedCagr, ...]:
+    given = node.get("cagr")
+    if given is None:
+        return ()
+    items = given if isinstance(given, list) else [given]
+    cagrs = []
+    for i, item in enumerate(items):
+        ckey = f"{key}.cagr" if not isinstance(given, list) else f"{key}.cagr[{i}]"
+        spec = c.mapping(item, ckey)
+        c.only_keys(spec, ckey, ("from", "to", "value", "decimals"))
+        to_year = _year_key(c, spec.get("to"), f"{ckey}.to", first_year, last_year)
+        from_year = None
+        if spec.get("from") is not None:
+            from_year = _year_key(c, spec.get("from"), f"{ckey}.from", first_year, last_year)
+            if from_year >= to_year:
+                raise c.fail(f"{ckey}.from", f"{from_year} must be before to ({to_year})")
+        value = c.required_growth(spec, "value", ckey)
+        if to_year not in years and from_year not in years:
+            period = f"to {to_year}" if from_year is None else f"{from_year}-{to_year}"
+            published = ", ".join(map(str, years))
+            raise c.fail(ckey, f"the period {period} touches none of the published years ({published})")
+        decimals = spec.get("decimals")
+        cagrs.append(
+            PublishedCagr(
+                from_year,
+                to_year,
+                value,
+                published_decimals(value) if decimals is None else c.integer(spec, "decimals", ckey, 0, 8),
+            )
+        )
+    return tuple(sorted(cagrs, key=lambda g: g.to_year))
+
+
+#: What per-call overrides may record as moved (see :attr:`AssumptionSet.moved`).
+MOVED_KINDS = ("forecast", "drivers", "backcast", "extrapolation", "fade")
+
+
+class Overrides(NamedTuple):
+    """The `overrides` section: what-ifs that are not values of the file's own sections."""
+
+    forecast_growth: float | None
+    drivers: dict[str, float]
+    basis: str
+    moved: frozenset[str]
+
+
+def check_overrides(
+    c: _Checker,
+    raw: Mapping[str, Any],
+    drivers: Mapping[str, Driver],
+    estimates: Mapping[str, PublisherEstimate],
+    market: MarketDefinition,
+) -> Overrides:
+    """`overrides: {forecast_growth, drivers, basis, moved}`: a forecast growth in place of the calibrated
+    CAGR (null: none), driver growths in place of the file's (the residual keeps its calibrated value),
+    what the total follows (the market's source, `consensus` or an estimate id), and what per-call
+    overrides moved (written by :func:`.overrides.with_overrides`)."""
+    node = c.mapping(raw.get("overrides", {}) or {}, "overrides")
+    c.only_keys(node, "overrides", ("forecast_growth", "drivers", "basis", "moved"))
+    forecast = c.growth(node, "forecast_growth", "overrides", allow_null=True, default=None)
+    what_ifs: dict[str, float] = {}
+    for dk in c.mapping(node.get("drivers", {}) or {}, "overrides.drivers"):
+        if dk not in drivers:
+            raise c.fail(f"overrides.drivers.{dk}", f"unknown driver (allowed: {', '.join(drivers)})")
+        if drivers[dk].growth is None:
+            raise c.fail(
+                f"overrides.drivers.{dk}", "the residual keeps its calibrated value; set another driver"
+            )
+        what_ifs[str(dk)] = c.required_growth(node["drivers"], dk, "overrides.drivers")
+    basis = _basis(c, node, estimates, market)
+    if basis != market.source:
+        _check_basis_alone(c, raw, forecast, basis)
+    moved = node.get("moved", []) or []
+    allowed = (*MOVED_KINDS, *(f"{k}.{d}" for k in ("share", "growth") for d in DIMENSIONS))
+    if not isinstance(moved, list) or any(m not in allowed for m in moved):
+        raise c.fail("overrides.moved", f"expected a list of {', '.join(allowed)}")
+    return Overrides(forecast, what_ifs, basis, frozenset(moved))
+
+
+def _basis(
+    c: _Checker, node: Mapping[str, Any], estimates: Mapping[str, PublisherEstimate], market: MarketDefinition
+) -> str:
+    given = c.text(node, "basis", "overrides", "") or market.source
+    allowed = {normalise(market.source): market.source, normalise(CONSENSUS): CONSENSUS}
+    for ident in estimates:
+        allowed.setdefault(normalise(ident), ident)
+    basis = allowed.get(normalise(given))
+    if basis is None:
+        raise c.fail("overrides.basis", f"unknown basis {given!r} (allowed: {', '.join(allowed.values())})")
+    if basis == CONSENSUS and not estimates:
+        raise c.fail("overrides.basis", "consensus needs at least one entry in estimates")
+    return basis
+
+
+def _check_basis_alone(c: _Checker, raw: Mapping[str, Any], forecast: float | None, basis: str) -> None:
+    """The model's own path settings mean nothing once the total follows another path: refuse, not ignore."""
+    extension = raw.get("extension", {}) or {}
+    given = [f"extension.{k}" for k in EXTENSION_KEYS if (extension.get(k) or {}).get("value") is not None]
+    if forecast is not None:
+        given.insert(0, "overrides.forecast_growth (cagr)")
+    if given:
+        raise c.fail(
+            "overrides.basis",
+            f"with basis {basis} the total follows that path; {', '.join(given)} set the model's own path "
+            "and cannot apply (remove one or the other)",
+        )

@@ -203,10 +203,15 @@ class Book:
         self.scenario = context.scenario
         self.cells = Cells()
         m, profile = self.market, context.client
+        published = [y for e in m.assumptions.estimates.values() for y in e.years]
         self.years = tuple(
-            range(min(profile.first_year, m.base_year), max(profile.last_year, m.horizon_year) + 1)
+            range(
+                min(profile.first_year, m.base_year, *published),
+                max(profile.last_year, m.horizon_year, *published) + 1,
+            )
         )
-        """The years every by-year table shows: the profile's span, widened to the published years."""
+        """The years every by-year table shows: the profile's span, widened to every published year (the
+        model's and the publishers')."""
         self.workbook = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_formulas": False})
         self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
         self.sheets: Mapping[str, Worksheet] = {s.name: self.workbook.add_worksheet(s.name) for s in layout}
@@ -391,6 +396,21 @@ class Book:
         self.columns(ws, {0: LABEL_WIDTH, **{self.year_col(y): YEAR_WIDTH for y in self.years}})
         return row + 1
 
+    def timeline_span(self, ws: Worksheet) -> str:
+        """A sheet's own timeline row, absolute: ``$B$4:$Q$4``."""
+        row = self.pages[ws.name].header_row
+        assert row is not None
+        first, last = self.year_col(self.years[0]), self.year_col(self.years[-1])
+        return f"{xl_rowcol_to_cell(row, first, True, True)}:{xl_rowcol_to_cell(row, last, True, True)}"
+
+    def column_of(self, key: CellKey, year: int) -> str:
+        """A registered block of rows (``sheet!first:last``) in a year's column, rows fixed and column
+        relative: ``'Market estimates'!C$20:C$25``."""
+        sheet, rows = self.cells.get(key).ref.rsplit("!", 1)
+        first, last = (int(r) for r in rows.split(":"))
+        col = xl_rowcol_to_cell(0, self.year_col(year))[:-1]
+        return f"{sheet}!{col}${first + 1}:{col}${last + 1}"
+
     def year_col(self, year: int) -> int:
         """The column of a year on every time-across sheet."""
         return 1 + year - self.years[0]
@@ -413,7 +433,7 @@ class Book:
         (``Forecast!C$6``), with its stored result."""
         placed = self.cells.get(key)
         sheet, row = placed.ref.rsplit("!", 1)
-        return f"{sheet}!{xl_rowcol_to_cell(0, self.year_col(year))[:-1]}${row}", placed.value[year]
+        return f"{sheet}!{xl_rowcol_to_cell(0, self.year_col(year))[:-1]}${row}", placed.value.get(year)
 
     def row_span(self, key: CellKey) -> str:
         """The whole timeline of a registered by-year row, absolute: ``Forecast!$B$6:$Q$6``."""
@@ -466,24 +486,34 @@ class Book:
         self.workbook.define_name(name, f"={ref}")
 
     def validate(
-        self, ws: Worksheet, first_row: int, col: int, last_row: int, low: float, high: float, what: str
+        self,
+        ws: Worksheet,
+        first_row: int,
+        col: int,
+        last_row: int,
+        low: float,
+        high: float,
+        what: str,
+        *,
+        whole: bool = False,
     ) -> None:
         """Data validation on input cells: a number from ``low`` to ``high`` (or blank), saying so on entry."""
+        shown = (f"{low:g}", f"{high:g}") if whole else (f"{low:.0%}", f"{high:.0%}")
         ws.data_validation(
             first_row,
             col,
             last_row,
             col,
             {
-                "validate": "decimal",
+                "validate": "integer" if whole else "decimal",
                 "criteria": "between",
                 "minimum": low,
                 "maximum": high,
                 "ignore_blank": True,
                 "input_title": what[:32],
-                "input_message": f"A number from {low:.0%} to {high:.0%}."[:255],
+                "input_message": f"A number from {shown[0]} to {shown[1]}."[:255],
                 "error_title": f"Not a valid {what}"[:32],
-                "error_message": f"Type a {what} from {low:.0%} to {high:.0%}, as a percentage."[:255],
+                "error_message": f"Type a {what} from {shown[0]} to {shown[1]}."[:255],
             },
         )
 

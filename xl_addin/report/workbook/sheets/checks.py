@@ -175,7 +175,7 @@ def _checks(book: Book) -> list[Check]:
                     f"correct the row of {region} in the joint table",
                 )
             )
-    for name in ("ForecastGrowth", "BackcastGrowth", "ExtrapolationGrowth"):
+    for name in ("ForecastGrowth", "BackcastGrowth", "ExtrapolationGrowth", "LongRunGrowth"):
         rate = book.cells.get(("rate", name))
         checks.append(
             Check(
@@ -186,7 +186,7 @@ def _checks(book: Book) -> list[Check]:
                     formulas.check_between,
                     low="GrowthLow",
                     high="GrowthHigh",
-                    passed=GROWTH[0] <= rate.value <= GROWTH[1],
+                    passed=not isinstance(rate.value, float) or GROWTH[0] <= rate.value <= GROWTH[1],
                 ),
                 sheet_of["inputs"],
                 "type a rate from -50 % to 100 %",

@@ -93,10 +93,8 @@ def _tornado(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> None:
     row += 1
     ws.write_string(row, 0, f"Base market {m.horizon_year}, {book.unit_label}")
     base = book.in_units(m.forecast(m.horizon_year))
-    base_formula = formulas.tornado_value(
-        "ForecastGrowth", "ForecastGrowth", m.forecast(m.horizon_year), book.units
-    )
-    book.formula(ws, row, 1, base_formula, money_fmt)
+    path = book.row_span(("scenario row", "base"))
+    book.formula(ws, row, 1, formulas.in_year(path, "HorizonYear", base), money_fmt)
     base_ref = here(row, 1, fixed_row=True, fixed_col=True)
     row += 2
     top = row
@@ -109,9 +107,8 @@ def _tornado(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> None:
             end_ref = book.cells.ref(("driver", bar.driver, end))
             book.formula(ws, row, j, formulas.tornado_end(growth, end_ref, value, high=upper), rate)
         for j, end_col, value in ((3, 1, bar.low_value), (4, 2, bar.high_value)):
-            book.formula(
-                ws, row, j, formulas.tornado_value(growth, here(row, end_col), value, book.units), money_fmt
-            )
+            bar_value = formulas.tornado_value(base_ref, growth, here(row, end_col), value, book.units)
+            book.formula(ws, row, j, bar_value, money_fmt)
         low, high = book.in_units(bar.low_value), book.in_units(bar.high_value)
         book.formula(ws, row, 5, formulas.tornado_delta(here(row, 3), base_ref, low - base), money_fmt)
         book.formula(ws, row, 6, formulas.tornado_delta(here(row, 4), base_ref, high - base), money_fmt)

@@ -27,26 +27,38 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     row = book.timeline(ws, row)
     first, last = book.year_col(book.years[0]), book.year_col(book.years[-1])
     book.define("Timeline", span(ws.name, timeline, first, timeline, last))
-    total_row, growth_row, status_row = row, row + 1, row + 2
+    total_row, growth_row, word_row, qualifier_row, status_row = range(row, row + 5)
     ws.write_string(total_row, 0, f"Market size, {book.unit_label}", book.fmt(bold=True))
     ws.write_string(growth_row, 0, "Growth over the year before")
+    ws.write_string(word_row, 0, "Word of the base path", book.fmt(font_color="#7F7F7F"))
+    ws.write_string(qualifier_row, 0, "Qualifiers", book.fmt(font_color="#7F7F7F"))
     ws.write_string(status_row, 0, "Status")
+    grey = book.fmt(font_color="#7F7F7F")
     values: dict[int, float] = {}
     longest = 0
     for y in book.years:
         j = book.year_col(y)
-        total = formulas.total(m, book.units, y, book.year_ref(ws, y), "SelectedGrowth", s)
+        y_ref = book.year_ref(ws, y)
+        total = formulas.selected(
+            book.column_of(("scenario block",), y), book.in_units(m.forecast(y, scenario=s)), across=False
+        )
         values[y] = float(total.value)
         book.formula(ws, total_row, j, total, book.fmt(bold=True, num_format=book.money))
         if y - 1 in values:
             growth = formulas.growth(here(total_row, j), here(total_row, j - 1), values[y], values[y - 1])
             book.formula(ws, growth_row, j, growth, book.fmt(num_format=book.pct))
-        status = formulas.status(m, y, book.year_ref(ws, y), s)
+        word_ref, _ = book.at(("path", "word"), y)
+        word = m._basis_words[m.year_list.index(y)]
+        book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), grey)
+        book.formula(ws, qualifier_row, j, formulas.qualifiers(m, y, y_ref, s), grey)
+        status = formulas.status(m, y, (y_ref, here(word_row, j), here(qualifier_row, j)), s)
         book.formula(ws, status_row, j, status, book.fmt(rotation=90, align="center", valign="bottom"))
         longest = max(longest, len(str(status.value)))
     # Statuses read bottom to top: a year's column is too narrow for "extrapolated (bull)" across.
     height = min(longest * STATUS_CHAR_POINTS + 8, 400)
     ws.set_row(status_row, height)
+    for r in (word_row, qualifier_row):  # working rows of the status: shown small, kept for auditing
+        ws.set_row(r, None, None, {"level": 1})
     book.pages[ws.name].heights[status_row] = height
     book.put_row(("total row",), ws, total_row, values)
     book.define("ForecastTotals", span(ws.name, total_row, first, total_row, last))

@@ -16,6 +16,7 @@ list, not a formula: every layout has a Scenarios sheet, see
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from xlsxwriter.worksheet import Worksheet
 
@@ -31,6 +32,7 @@ SHOWS = ("checks",)
 WIDTHS = {0: 28, 1: 30, 2: 11, 3: 11, 4: 11, 5: 10, 6: 22, 7: 36}
 SHARE_MAX = 0.9999  # a share override must be below 1 (the engine refuses 1: nothing left to the others)
 GROWTH_RANGE = (-0.5, 1.0)  # what the assumption set allows for a growth rate
+FADE_YEARS_MAX = 100
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
@@ -97,6 +99,34 @@ def _selector_and_years(book: Book, ws: Worksheet, row: int) -> int:
         },
     )
     ws.write_string(row, 2, "the scenario every output sheet shows (and names in its title)")
+    row += 1
+    ws.write_string(row, 0, "Basis", label)
+    ws.write_string(row, 1, m.basis, book.input_fmt("@"))
+    book.define("Basis", cell(ws.name, row, 1))
+    ws.data_validation(
+        row,
+        1,
+        row,
+        1,
+        {
+            "validate": "list",
+            "source": "=BasisIds",
+            "input_title": "Basis",
+            "input_message": f"What the total follows: {m.default_basis} (the model's own path), consensus or a publisher.",
+            "error_title": "Unknown basis",
+            "error_message": "Pick one of the ids listed on the Market estimates sheet.",
+        },
+    )
+    ws.write_string(
+        row,
+        2,
+        f"what the total follows: {m.default_basis} (the model's own path), consensus, or a publisher's id",
+    )
+    row += 1
+    ws.write_string(row, 0, "DefaultBasis", label)
+    ws.write_string(row, 1, m.default_basis)
+    book.define("DefaultBasis", cell(ws.name, row, 1))
+    ws.write_string(row, 2, "the market's own publication: the model's calibrated path")
     row += 1
     ws.write_string(row, 0, f"Units per {UNIT_LABELS['bn']}", label)
     ws.write_number(row, 1, in_units(1.0, book.units), book.fmt(num_format="#,##0"))
@@ -169,79 +199,132 @@ def _published(book: Book, ws: Worksheet, row: int) -> int:
     return row + 1
 
 
+class Rate(NamedTuple):
+    """One row of the growth-rates table: what it is, its default (a value from the set, a formula on
+    another name, or blank), the override typed (if the pack was made with one) and the value used."""
+
+    key: str
+    name: str
+    text: str
+    default: float | tuple[str, float] | None
+    override: float | None
+    used: float | None
+    source: str
+    note: str
+    number_format: str = "0.000%"
+
+
 def _growth_rates(book: Book, ws: Worksheet, row: int) -> int:
-    """Forecast, back-cast and extrapolation growth: a default (calculated or from the set), an override
-    column, and the rate used."""
-    m = book.market
-    a = m.assumptions
-    ws.write_string(row, 0, "Growth rates (type a rate in Override; clear it to go back)", book.heading_fmt())
+    """Forecast, back-cast and extrapolation growth, the long-run rate and the fade: a default (calculated
+    or from the set), an override column, and the value used (each a defined name)."""
+    ws.write_string(row, 0, "Growth rates (type in Override; clear it to go back)", book.heading_fmt())
     row += 1
     top = row
     row += 1
-    rate = "0.000%"
-    items = (
-        (
-            "forecast_growth",
-            "ForecastGrowth",
-            f"forecast growth per year {book.context.period} (base)",
-            ("CalibratedGrowth", m.calibration.forecast_cagr),
-            a.forecast_growth_override,
-            m.forecast_growth,
-            _source_text(book, a.anchors["forecast_cagr"].source),
-            "calibrated CAGR unless overridden",
-        ),
-        (
-            "extension.backcast_growth",
-            "BackcastGrowth",
-            "back-cast growth per year (before the base year)",
-            ("HistoricGrowth", m.calibration.historic_growth),
-            None,
-            m.backcast_growth,
-            *_extension_text(book, "backcast_growth", "HistoricGrowth"),
-        ),
-        (
-            "extension.extrapolation_growth",
-            "ExtrapolationGrowth",
-            "extrapolation growth (after the horizon)",
-            ("ForecastGrowth", m.forecast_growth),
-            None,
-            m.extrapolation_growth,
-            *_extension_text(book, "extrapolation_growth", "ForecastGrowth"),
-        ),
-    )
-    for key, name, text, (follows, follows_value), override, used, source, note in items:
-        ws.write_string(row, 0, key)
-        book.paragraph(ws, row, 1, text)
-        given = getattr(a, key.removeprefix("extension."), None) if key.startswith("extension.") else None
-        if given is not None:  # the assumption set gives the rate: that is the default, an input
-            ws.write_number(row, 2, given, book.input_fmt(rate))
+    rates = _rates(book)
+    for r in rates:
+        ws.write_string(row, 0, r.key)
+        book.paragraph(ws, row, 1, r.text)
+        if isinstance(r.default, tuple):
+            book.formula(ws, row, 2, formulas.follows(*r.default), book.follow_fmt(r.number_format))
+        elif r.default is None:
+            ws.write_blank(row, 2, None, book.input_fmt(r.number_format))
         else:
-            book.formula(ws, row, 2, formulas.follows(follows, follows_value), book.follow_fmt(rate))
-        if override is not None:
-            ws.write_number(row, 3, override, book.input_fmt(rate))
+            ws.write_number(row, 2, r.default, book.input_fmt(r.number_format))
+        if r.override is None:
+            ws.write_blank(row, 3, None, book.input_fmt(r.number_format))
         else:
-            ws.write_blank(row, 3, None, book.input_fmt(rate))
-        book.formula(ws, row, 4, formulas.chosen(here(row, 2), here(row, 3), used), book.fmt(num_format=rate))
-        book.define(name, cell(ws.name, row, 4))
-        book.define(f"{name}Override", cell(ws.name, row, 3))
-        book.cells.put(("rate", name), cell(ws.name, row, 4), used)
-        ws.write_string(row, 5, "derived" if given is None and override is None else "assumed")
-        book.paragraph(ws, row, 6, source)
-        book.paragraph(ws, row, 7, _note(note))
+            ws.write_number(row, 3, r.override, book.input_fmt(r.number_format))
+        default, override = here(row, 2), here(row, 3)
+        if r.used is None or r.name == "ExtrapolationGrowth":
+            used = formulas.chosen_or_blank(default, override, r.used)
+        else:
+            used = formulas.chosen(default, override, r.used)
+        book.formula(ws, row, 4, used, book.fmt(num_format=r.number_format))
+        book.define(r.name, cell(ws.name, row, 4))
+        book.define(f"{r.name}Override", cell(ws.name, row, 3))
+        book.cells.put(("rate", r.name), cell(ws.name, row, 4), used.value)
+        ws.write_string(
+            row, 5, "derived" if isinstance(r.default, tuple) and r.override is None else "assumed"
+        )
+        book.paragraph(ws, row, 6, r.source)
+        book.paragraph(ws, row, 7, _note(r.note))
+        low, high = (0, FADE_YEARS_MAX) if r.name == "FadeYears" else GROWTH_RANGE
+        what = "number of years" if r.name == "FadeYears" else "growth rate"
+        for col in (2, 3):
+            if not isinstance(r.default, tuple) or col == 3:
+                book.validate(ws, row, col, row, low, high, what, whole=r.name == "FadeYears")
         row += 1
-    book.validate(ws, top + 1, 3, row - 1, *GROWTH_RANGE, "growth rate")
-    book.validate(ws, top + 1, 2, row - 1, *GROWTH_RANGE, "growth rate")
     headers = ("Key", "Assumption", "Default", "Override", "Used", "Kind", "Source", "Note")
-    book.table(ws, top, 0, headers, len(items), "Inputs_growth")
+    book.table(ws, top, 0, headers, len(rates), "Inputs_growth")
     return row + 1
 
 
-def _extension_text(book: Book, key: str, follows: str) -> tuple[str, str]:
-    """Source and note of a back-cast or extrapolation growth."""
-    item = book.market.assumptions.raw.get("extension", {}).get(key, {})
-    given = getattr(book.market.assumptions, key)
-    note = str(item.get("note", "")) + ("" if given is not None else f" (default: {follows})")
-    return _source_text(book, str(item.get("source", ""))), note
+def _rates(book: Book) -> list[Rate]:
+    """The rows of the growth-rates table, from the set and the per-call overrides it was made with."""
+    m = book.market
+    a = m.assumptions
+    moved = a.moved
+    extension = a.raw.get("extension", {})
+
+    def text_of(key: str) -> tuple[str, str]:
+        item = extension.get(key, {})
+        return _source_text(book, str(item.get("source", ""))), str(item.get("note", ""))
+
+    backcast_given = a.backcast_growth if "backcast" not in moved else None
+    extrapolation = a.extrapolation_growth
+    fade = "fade" in moved
+    return [
+        Rate(
+            "forecast_growth",
+            "ForecastGrowth",
+            f"forecast growth per year {book.context.period} (base)",
+            ("CalibratedGrowth", m.calibrated_growth),
+            a.forecast_growth_override,
+            m.forecast_growth,
+            _source_text(book, a.anchors["forecast_cagr"].source),
+            "the calibrated CAGR unless overridden",
+        ),
+        Rate(
+            "extension.backcast_growth",
+            "BackcastGrowth",
+            "back-cast growth per year (before the base year)",
+            backcast_given
+            if backcast_given is not None
+            else ("HistoricGrowth", m.calibration.historic_growth),
+            a.backcast_growth if "backcast" in moved else None,
+            m.backcast_growth,
+            *text_of("backcast_growth"),
+        ),
+        Rate(
+            "extension.extrapolation_growth",
+            "ExtrapolationGrowth",
+            "growth held after the horizon (blank: the long-run fade)",
+            extrapolation if "extrapolation" not in moved else None,
+            extrapolation if "extrapolation" in moved else None,
+            extrapolation,
+            *text_of("extrapolation_growth"),
+        ),
+        Rate(
+            "extension.long_run_growth",
+            "LongRunGrowth",
+            "long-run growth every path fades to",
+            a.long_run_growth,
+            a.long_run_growth if fade else None,
+            a.long_run_growth,
+            *text_of("long_run_growth"),
+        ),
+        Rate(
+            "extension.fade_years",
+            "FadeYears",
+            "years the growth takes to fade to the long-run rate",
+            float(a.fade_years),
+            float(a.fade_years) if fade else None,
+            float(a.fade_years),
+            *text_of("fade_years"),
+            "0",
+        ),
+    ]
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -367,10 +450,13 @@ def _joint(book: Book, ws: Worksheet, row: int, seg_dim: str) -> int:
 
 
 def _drivers(book: Book, ws: Worksheet, row: int) -> int:
-    """Drivers: base growth per year (the residual one a formula), low and high, evidence."""
+    """Drivers: the growth in the set (the residual one a formula), a what-if column, the growth used,
+    low and high, evidence. The residual stays at its calibrated value under a what-if, as the engine's
+    does, so a what-if moves the forecast in its own direction."""
     m = book.market
-    drivers = m.assumptions.drivers
-    ws.write_string(row, 0, "Growth drivers (base scenario)", book.heading_fmt())
+    a = m.assumptions
+    drivers = a.drivers
+    ws.write_string(row, 0, "Growth drivers (base scenario; type a what-if in column D)", book.heading_fmt())
     row += 1
     top = row
     row += 1
@@ -380,42 +466,65 @@ def _drivers(book: Book, ws: Worksheet, row: int) -> int:
         rows[d.key] = row
         ws.write_string(row, 0, d.key)
         book.paragraph(ws, row, 1, f"{d.label} ({d.factor})")
-        ws.write_number(row, 3, d.low, rate)
-        ws.write_number(row, 4, d.high, rate)
-        ws.write_string(row, 5, d.kind)
-        book.paragraph(ws, row, 6, _source_text(book, d.source))
-        book.paragraph(ws, row, 7, _note(d.evidence or d.note))
-        book.cells.put(("driver", d.key, "growth"), cell(ws.name, row, 2), m.base_driver_growth[d.key])
-        book.cells.put(("driver", d.key, "low"), cell(ws.name, row, 3), d.low)
-        book.cells.put(("driver", d.key, "high"), cell(ws.name, row, 4), d.high)
+        ws.write_number(row, 5, d.low, rate)
+        ws.write_number(row, 6, d.high, rate)
+        book.paragraph(ws, row, 7, _note(f"{d.kind}; {_source_text(book, d.source)}: {d.evidence or d.note}"))
+        book.cells.put(
+            ("driver", d.key, "set"),
+            cell(ws.name, row, 2),
+            d.growth if d.growth is not None else m.residual_growth,
+        )
+        book.cells.put(("driver", d.key, "growth"), cell(ws.name, row, 4), m.base_driver_growth[d.key])
+        book.cells.put(("driver", d.key, "low"), cell(ws.name, row, 5), d.low)
+        book.cells.put(("driver", d.key, "high"), cell(ws.name, row, 6), d.high)
         row += 1
     # The growths go in once every driver has its cell: the residual's formula reads the others.
+    pct = book.fmt(num_format=book.input_pct)
     for d in drivers.values():
+        r = rows[d.key]
         if d.growth is not None:
-            ws.write_number(rows[d.key], 2, d.growth, rate)
+            ws.write_number(r, 2, d.growth, rate)
+            whatif = a.driver_overrides.get(d.key)
+            if whatif is None:
+                ws.write_blank(r, 3, None, rate)
+            else:
+                ws.write_number(r, 3, whatif, rate)
+            book.validate(ws, r, 3, r, *GROWTH_RANGE, "growth rate")
+            used = formulas.chosen(here(r, 2), here(r, 3), m.base_driver_growth[d.key])
+            book.formula(ws, r, 4, used, pct)
         else:
             others = [
-                book.cells.ref(("driver", k, "growth")) for k, o in drivers.items() if o.growth is not None
+                book.cells.ref(("driver", k, "set")) for k, o in drivers.items() if o.growth is not None
             ]
             residual = formulas.residual_growth(m, d.key, others)
-            book.formula(ws, rows[d.key], 2, residual, book.follow_fmt(book.input_pct))
-    for col in (2, 3, 4):
+            book.formula(ws, r, 2, residual, book.follow_fmt(book.input_pct))
+            book.formula(ws, r, 4, formulas.follows(here(r, 2), m.residual_growth), pct)
+    for col in (2, 5, 6):
         book.validate(ws, top + 1, col, row - 1, *GROWTH_RANGE, "growth rate")
-    headers = ("Key", "Driver (factor)", "Growth", "Low (P10)", "High (P90)", "Kind", "Source", "Evidence")
+    headers = (
+        "Key",
+        "Driver (factor)",
+        "Growth in set",
+        "What-if",
+        "Used",
+        "Low (P10)",
+        "High (P90)",
+        "Evidence",
+    )
     book.table(ws, top, 0, headers, len(drivers), "Inputs_drivers")
+    book.define("DriverWhatIfs", span(ws.name, top + 1, 3, row - 1, 3))
     return row + 1
 
 
 def _scenario_drivers(book: Book, ws: Worksheet, row: int) -> int:
     """Scenario driver growths: what each scenario sets (inputs, blank where it keeps the base growth),
-    then the growth each scenario uses (formulas), in the order of ``ScenarioNames``."""
+    then the growth each scenario uses (formulas), in the order of ``ScenarioNames``; a driver what-if
+    moves a scenario's own value of that driver by as much as it moves base's."""
     m = book.market
     a = m.assumptions
     names = m.scenario_names
     custom = [s for s in names if s != RESERVED_SCENARIO]
     rate = book.input_fmt(book.input_pct)
-    for col in range(2, 2 + len(names)):
-        book.pages[ws.name].widths.setdefault(col, 11)
     ws.write_string(
         row,
         0,
@@ -450,12 +559,13 @@ def _scenario_drivers(book: Book, ws: Worksheet, row: int) -> int:
         ws.write_string(row, 0, d.key)
         ws.write_string(row, 1, d.label)
         base = book.cells.ref(("driver", d.key, "growth"))
+        file_growth = book.cells.ref(("driver", d.key, "set"))
         for j, s in enumerate(names, start=2):
             value = m.driver_growths(s)[d.key]
             if s == RESERVED_SCENARIO:
                 used = formulas.follows(base, value)
             else:
-                used = formulas.chosen(base, typed[(s, d.key)], value)
+                used = formulas.scenario_driver(typed[(s, d.key)], base, file_growth, value)
             book.formula(ws, row, j, used, book.fmt(num_format=book.input_pct))
             book.cells.put(("scenario driver", s, d.key), cell(ws.name, row, j), value)
         row += 1

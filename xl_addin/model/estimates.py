@@ -1,0 +1,207 @@
+"""Publishers' estimates as calendar-year paths, and the consensus of them per year.
+
+Each :class:`~xl_addin.model.assumptions.PublisherEstimate` (the ``estimates`` section) becomes one value
+per model year, by these rules, first match wins (P_y is a published point, g a published CAGR):
+
+1. a published year: P_y, ``published``;
+2. inside a published CAGR's period that ends at a point T (and does not start at one): P_T / (1+g)^(T-y);
+   one that starts at a point F (and does not end at one): P_F (1+g)^(y-F). The period stops at the
+   nearest other point, and a period with no start runs back to the previous point (or for ever);
+3. between two points: geometric, P_a (P_b/P_a)^((y-a)/(b-a));
+4. before the first point F: P_F / (1+g)^(F-y), g the CAGR whose period holds F (else the earliest CAGR,
+   else the growth between the first two points);
+5. after the last point L: V(y) = V(y-1) (1 + g(y)) with g(y) = LR + (g0 - LR) w(y-L), where g0 is the
+   CAGR whose period ends at or after L (else the growth between the last two points), LR the set's
+   ``long_run_growth`` and w the fade weight of :func:`fade_weight` (the same fade as the model's own path).
+
+A year strictly between the first and last points is ``interpolated``; any other year not published is
+``extrapolated (publisher CAGR)``. The **consensus** of a year is the count, minimum, median and maximum
+of every estimate's value that year, with where the model's own total sits (its rank, 1 = largest, and its
+ratio to the median).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .assumptions import PublisherEstimate, Source
+from .status import (
+    BACK_CAST,
+    ESTIMATE_EXTRAPOLATED,
+    EXTRAPOLATED,
+    INTERPOLATED,
+    PUBLISHED,
+)
+
+
+class Estimate(NamedTuple):
+    """One publisher's value in one year, with what it is and where it comes from."""
+
+    key: str
+    publisher: str
+    year: int
+    value: float
+    status: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Consensus:
+    """Every estimate of one year summarised, and where the model's own total sits among them.
+
+    ``model_rank`` is 1 + the number of estimates above the model's total, not counting the estimate the
+    model's path follows (the market's own publication by default: the model is that path, calibrated);
+    values equal at two decimals (the precision shown) tie.
+    ``model_ratio`` is the model's total over the median. ``in_span`` counts the estimates that are
+    published or interpolated that year (the others are extrapolated from a publisher's CAGR).
+    """
+
+    year: int
+    count: int
+    minimum: float
+    median: float
+    maximum: float
+    model: float
+    model_rank: int
+    model_ratio: float
+    in_span: int
+
+
+def fade_weight(years_after: int, fade_years: int) -> float:
+    """How much of a path's last growth is left ``years_after`` years after its last published year.
+
+    w(k) = max(0, 1 - k / F): the growth moves to the long-run rate in F equal steps and stays there
+    (F = 0: at once). A path's growth in year L + k is LR + (g0 - LR) w(k).
+
+    >>> [fade_weight(k, 4) for k in (1, 2, 4, 6)]
+    [0.75, 0.5, 0.0, 0.0]
+    """
+    if years_after <= 0:
+        return 1.0
+    if fade_years <= 0:
+        return 0.0
+    return max(0.0, 1.0 - years_after / fade_years)
+
+
+@dataclass(frozen=True)
+class EstimatePath:
+    """An estimate as one value per model year, with each year's status and the word the model's total
+    takes when it follows this path (``published``, ``interpolated``, ``back-cast``, ``extrapolated``)."""
+
+    estimate: PublisherEstimate
+    values: tuple[float, ...]
+    statuses: tuple[str, ...]
+    words: tuple[str, ...]
+
+
+def _implied(points: Mapping[int, float], a: int, b: int) -> float:
+    return float((points[b] / points[a]) ** (1.0 / (b - a)) - 1.0)
+
+
+def _within_cagr(e: PublisherEstimate, year: int) -> float | None:
+    """Rule 2: the value from a CAGR whose period holds the year and touches exactly one point."""
+    years = e.years
+    for c in e.cagrs:
+        starts, ends = c.from_year in e.points, c.to_year in e.points
+        if ends and not starts:
+            before = [p for p in years if p < c.to_year]
+            low = max([*before[-1:], *([c.from_year] if c.from_year is not None else [])], default=None)
+            if (low is None or low <= year) and year < c.to_year:
+                return e.points[c.to_year] / (1 + c.value) ** (c.to_year - year)
+        elif starts and not ends and c.from_year is not None:
+            after = [p for p in years if p > c.from_year]
+            high = min([c.to_year, *after[:1]])
+            if c.from_year < year <= high:
+                return e.points[c.from_year] * (1 + c.value) ** (year - c.from_year)
+    return None
+
+
+def _backward_growth(e: PublisherEstimate) -> float:
+    """Rule 4's growth: the CAGR whose period holds the first point, else the earliest, else implied."""
+    first = e.years[0]
+    for c in e.cagrs:
+        if (c.from_year is None or c.from_year <= first) and first <= c.to_year:
+            return c.value
+    if e.cagrs:
+        return e.cagrs[0].value
+    return _implied(e.points, e.years[0], e.years[1])
+
+
+def _forward_growth(e: PublisherEstimate) -> float:
+    """Rule 5's starting growth: the CAGR ending at or after the last point, else implied, else the CAGR."""
+    last = e.years[-1]
+    cagr = e.cagr
+    if cagr is not None and cagr.to_year >= last:
+        return cagr.value
+    if len(e.years) >= 2:
+        return _implied(e.points, e.years[-2], last)
+    assert cagr is not None  # validation: a single point comes with a CAGR
+    return cagr.value
+
+
+def estimate_path(
+    e: PublisherEstimate, years: Sequence[int], long_run_growth: float, fade_years: int
+) -> EstimatePath:
+    """An estimate's value and status in every model year (rules 1-5 of this module)."""
+    first, last = e.years[0], e.years[-1]
+    back, forward = _backward_growth(e), _forward_growth(e)
+    values: dict[int, float] = {}
+    statuses, words = [], []
+    for y in years:
+        if y in e.points:
+            value, status, word = e.points[y], PUBLISHED, PUBLISHED
+        else:
+            inside = first < y < last
+            found = _within_cagr(e, y)
+            if found is None and inside:
+                a = max(p for p in e.years if p < y)
+                b = min(p for p in e.years if p > y)
+                found = e.points[a] * (e.points[b] / e.points[a]) ** ((y - a) / (b - a))
+            if found is None and y < first:
+                found = e.points[first] / (1 + back) ** (first - y)
+            if found is None:  # after the last point: the fade, year by year
+                before = values.get(y - 1, e.points[last])
+                weight = fade_weight(y - last, fade_years)
+                found = before * (1 + long_run_growth + (forward - long_run_growth) * weight)
+            value = found
+            status = INTERPOLATED if inside else ESTIMATE_EXTRAPOLATED
+            word = INTERPOLATED if inside else (BACK_CAST if y < first else EXTRAPOLATED)
+        values[y] = float(value)
+        statuses.append(status)
+        words.append(word)
+    return EstimatePath(e, tuple(values[y] for y in years), tuple(statuses), tuple(words))
+
+
+#: How far a word is from a published figure: the consensus takes the furthest of the values it uses.
+_DISTANCE = {PUBLISHED: 0, INTERPOLATED: 1, BACK_CAST: 2, EXTRAPOLATED: 2}
+
+
+def median_path(paths: Sequence[EstimatePath], count: int) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """The median of the paths in each of ``count`` years, and its word: that of the estimate the median
+    is (for an even number, the furthest from published of the two it averages)."""
+    values, words = [], []
+    for i in range(count):
+        ranked = sorted((p.values[i], _DISTANCE[p.words[i]], p.words[i]) for p in paths)
+        n = len(ranked)
+        middle = ranked[(n - 1) // 2 : n // 2 + 1]
+        values.append(statistics.median(v for v, _, _ in ranked))
+        words.append(max(middle, key=lambda r: r[1])[2])
+    return tuple(values), tuple(words)
+
+
+def consensus_of(
+    year: int, values: Sequence[float], statuses: Sequence[str], model: float, others: Sequence[float]
+) -> Consensus:
+    """The consensus of one year's estimates, and where the model's total sits among them: its rank
+    among ``others`` (the estimates other than the one the model's path follows), 1 = largest, values
+    equal at two decimals tied."""
+    median = statistics.median(values)
+    shown = round(model, 2)
+    rank = 1 + sum(round(v, 2) > shown for v in others)
+    in_span = sum(s in (PUBLISHED, INTERPOLATED) for s in statuses)
+    ratio = model / median if median else math.nan
+    return Consensus(year, len(values), min(values), median, max(values), model, rank, ratio, in_span)
