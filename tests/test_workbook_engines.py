@@ -381,3 +381,94 @@ def test_printed_every_page_is_8_pt_or_more_and_every_output_sheet_names_the_sce
         on_pages = [text for text, _ in pages if title in text]
         assert on_pages, f"{sheet.name}: no printed page shows {title!r}"
     assert not any(": base scenario" in text for text, _ in pages)  # no title left on the old scenario
+
+
+# ------------------------------------------------------------------ publishers' estimates, basis, what-ifs
+
+
+def estimate_rows(path: Path, sheet: str) -> dict[str, dict[int, object]]:
+    """The rows of the Market estimates sheet by label: published figures come first, then the paths
+    (the same publisher names: the second occurrence is the path), then the consensus and model rows."""
+    rows = list(openpyxl.load_workbook(path, data_only=True)[sheet].iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if r[0] == "Year")
+    years = {j: int(v) for j, v in enumerate(rows[top]) if j and isinstance(v, int | float)}
+    start = next(i for i, r in enumerate(rows) if r[0] == "Each publisher's path, USD bn")
+    out: dict[str, dict[int, object]] = {}
+    for r in rows[start + 1 :]:
+        if isinstance(r[0], str) and r[0] not in out:
+            out[r[0]] = {y: r[j] for j, y in years.items()}
+    return out
+
+
+def test_the_estimates_sheet_shows_every_publisher_and_the_consensus_as_the_engine(context, workbook):
+    market = context.market
+    sheet = sheet_of(context, "estimates")
+    rows = estimate_rows(workbook, sheet)
+    book = openpyxl.load_workbook(workbook, data_only=True)[sheet]
+    figures = {r[0]: r for r in book.iter_rows(values_only=True) if isinstance(r[0], str)}
+    for key, estimate in market.assumptions.estimates.items():
+        path = rows[estimate.publisher]
+        for year, point in estimate.points.items():
+            assert f"{path[year]:.{estimate.decimals[year]}f}" == estimate.shown(year)  # at its precision
+            assert point in figures[estimate.publisher]  # typed in as an input
+        for e in market.estimate_series(key, 2020, 2035):
+            assert path[e.year] == pytest.approx(e.value, rel=1e-12), (key, e.year)
+    for year in range(2020, 2036):
+        consensus = market.consensus(year)
+        assert rows["Consensus: publishers"][year] == consensus.count
+        assert rows["Consensus: minimum"][year] == pytest.approx(consensus.minimum, rel=1e-12)
+        assert rows["Consensus: median"][year] == pytest.approx(consensus.median, rel=1e-12)
+        assert rows["Consensus: maximum"][year] == pytest.approx(consensus.maximum, rel=1e-12)
+        assert rows["Model: rank among the others (1 = largest)"][year] == consensus.model_rank
+        assert rows["Model: ratio to the median"][year] == pytest.approx(consensus.model_ratio, rel=1e-12)
+
+
+WHAT_IFS = "driver.telemedicine=0.05; long_run_growth=0.03; basis=consensus"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_both_engines_follow_a_driver_what_if_the_fade_a_basis_and_a_publishers_figure(engine, tmp_path):
+    """Type a telemedicine what-if of 5 %, a long-run growth of 3 %, pick the consensus as basis and
+    correct TechSci's 2031 figure to 27.50: every scenario, status and consensus is the engine's for the
+    same overrides on a set whose TechSci figure says 27.50."""
+    context = build_context(load_profile(None, name="Acme Imaging"), scenario="bull")
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    book = openpyxl.load_workbook(path)
+    inputs = book["Inputs"]
+    driver_row = next(c.row for c in inputs["A"] if c.value == "telemedicine")
+    inputs[f"D{driver_row}"] = 0.05
+    for name, value in (("LongRunGrowthOverride", 0.03), ("Basis", "consensus")):
+        sheet, coordinate = named_cell(book, name)
+        book[sheet][coordinate] = value
+    estimates = book[sheet_of(context, "estimates")]
+    techsci = next(r for r in estimates.iter_rows() if r[0].value == "TechSci Research")
+    year_cell = next(c for row in estimates.iter_rows() for c in row if c.value == 2031)
+    techsci[year_cell.column - 1].value = 27.5
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    fresh = recalculate(engine, edited, tmp_path / engine)
+
+    corrected = tmp_path / "techsci.yaml"
+    corrected.write_text(
+        "estimates:\n  techsci:\n    publisher: TechSci Research\n    source: techsci\n"
+        "    points: {2025: 12.91, 2031: 27.50}\n    cagr: {from: 2026, to: 2031, value: 0.1243}\n"
+        "    scope: not stated\n",
+        encoding="utf-8",
+    )
+    market = market_for(corrected, WHAT_IFS)
+    forecast = time_rows(fresh, sheet_of(context, "forecast"))
+    for year, value in forecast[TOTAL].items():
+        assert value == pytest.approx(market.forecast(year, scenario="bull"), rel=1e-9), year
+        assert forecast["Status"][year] == market.status(year, "bull"), year
+    scenarios = block(fresh, sheet_of(context, "scenarios"), "Market size by scenario, USD bn")
+    for name in market.scenario_names:
+        for year, value in scenarios[name].items():
+            assert value == pytest.approx(market.forecast(year, scenario=name), rel=1e-9), (name, year)
+    rows = estimate_rows(fresh, sheet_of(context, "estimates"))
+    for year in range(2020, 2036):
+        assert rows["Consensus: median"][year] == pytest.approx(market.consensus(year).median, rel=1e-9)
+        assert rows["TechSci Research"][year] == pytest.approx(market.estimates(year)[1].value, rel=1e-9)
+    values = openpyxl.load_workbook(fresh, data_only=True)
+    assert values[sheet_of(context, "forecast")]["A1"].value.endswith(": bull scenario, basis consensus")
+    assert master_checks(fresh)[0].startswith("OK: all ")

@@ -52,6 +52,7 @@ LINE_POINTS = 13.0  # one line of wrapped 10 pt text
 CHART_SIZE = (480, 288)  # XlsxWriter's default chart size in pixels
 LABEL_WIDTH = 26  # the label column of a time-across sheet, in characters
 YEAR_WIDTH = 7.5  # a year column: "#,##0.00" money and percentages at 10 pt
+VERTICAL_CHAR_POINTS = 5.2  # the length of a character of 10 pt text, on average
 TITLE_LINE = 130  # characters of a description line under a title (fits a landscape page's width)
 CUSTOM_PROPERTY_LIMIT = 255  # characters Excel keeps in a custom document property
 SERIES_COLOURS = ("#A5A5A5", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#7030A0", "#C00000", "#264478")
@@ -364,6 +365,14 @@ class Book:
         height = max(ROW_POINTS, lines * LINE_POINTS + 2)
         if height > page.height(row):
             page.heights[row] = height
+            ws.set_row(row, height)
+
+    def tall_row(self, ws: Worksheet, row: int, longest: str) -> None:
+        """A row of text turned to read bottom to top (a year's column is too narrow for a word across),
+        made tall enough for the longest text it holds."""
+        height = min(len(longest) * VERTICAL_CHAR_POINTS + 8, 400)
+        if height > self.pages[ws.name].height(row):
+            self.pages[ws.name].heights[row] = height
             ws.set_row(row, height)
 
     def columns(self, ws: Worksheet, widths: Mapping[int, float]) -> None:

@@ -164,7 +164,7 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     book.keep(ws, timeline, row - 1)
     row += 1
     growth_rows, row = _growths(book, ws, row, published)
-    row += 1
+    row = _bases(book, ws, row + 1, paths)
     path_top = row + 1
     book.cells.put(("estimate rows",), cell(ws.name, path_top, 0), path_top)
     working_top = path_top + len(estimates) + 12
@@ -247,6 +247,42 @@ def _growths(
     return rows, row
 
 
+def _bases(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) -> int:
+    """What the total can follow (``Basis`` on Inputs), in the order of the path rows below: each
+    publisher's id, its last figure (its path's fade starts after it) and whether the model's total
+    follows it (then it is not ranked against the model), then the consensus median."""
+    m = book.market
+    ws.write_string(row, 0, "Bases the total can follow", book.heading_fmt())
+    row += 1
+    for col, text in enumerate(("Basis id", "Last figure", "Followed", "Path")):
+        ws.write_string(row, col, text, book.header_fmt())
+    row += 1
+    top = row
+    for key, path in paths.items():
+        e = path.estimate
+        ws.write_string(row, 0, key)
+        ws.write_number(row, 1, e.years[-1], book.fmt(num_format="0"))
+        flag = formulas.followed_flag(here(row, 0), e.source, m.assumptions.market.source, m._followed(key))
+        book.formula(ws, row, 2, flag, book.fmt(num_format="0"))
+        ws.write_string(row, 3, e.publisher)
+        row += 1
+    ws.write_string(row, 0, CONSENSUS)
+    fade_start = min(p.estimate.years[-1] for p in paths.values())
+    book.formula(
+        ws,
+        row,
+        1,
+        formulas.Formula(f"=MIN({here(top, 1)}:{here(row - 1, 1)})", fade_start),
+        book.fmt(num_format="0"),
+    )
+    ws.write_string(row, 3, "the median of the publishers' paths")
+    book.define("BasisIds", span(ws.name, top, 0, row, 0))
+    book.define("BasisLastFigures", span(ws.name, top, 1, row, 1))
+    book.cells.put(("followed flags",), span(ws.name, top, 2, row - 1, 2).split("!", 1)[1], None)
+    book.keep(ws, top - 2, row)
+    return row + 2
+
+
 def _paths(
     book: Book,
     ws: Worksheet,
@@ -261,8 +297,6 @@ def _paths(
     index = {y: i for i, y in enumerate(m.year_list)}
     ws.write_string(row - 1, 0, "Each publisher's path, USD bn", book.heading_fmt())
     last_col = book.year_col(book.years[-1])
-    id_col = last_col + 1
-    ws.write_string(row - 1, id_col, "Basis id", book.header_fmt())
     for n, (key, path) in enumerate(paths.items()):
         r = row + n
         e = path.estimate
@@ -290,12 +324,6 @@ def _paths(
             pick = plan[y].growth
             growth = formulas.picked(growths, here(work + 3, j), listed[pick - 1] if pick else 0.0)
             book.formula(ws, work + 4, j, growth, book.fmt(num_format="0.00%", font_color=STORED_FONT))
-        ws.write_string(r, id_col, key)
-        ws.write_number(r, id_col + 2, e.years[-1], book.fmt(num_format="0"))
-    ws.write_string(row - 1, id_col + 2, "Last figure", book.header_fmt())
-    book.pages[ws.name].widths.update({id_col: 12, id_col + 2: 9})
-    ws.set_column(id_col, id_col, 12)
-    ws.set_column(id_col + 2, id_col + 2, 9)
     book.keep(ws, row - 1, row + len(paths))
 
 
@@ -305,7 +333,6 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
     m = book.market
     index = {y: i for i, y in enumerate(m.year_list)}
     last = path_top + len(paths) - 1
-    id_col = book.year_col(book.years[-1]) + 1
     rows = {
         "median": ("Consensus: median", "MEDIAN", "0.00"),
         "count": ("Consensus: publishers", "COUNT", "0"),
@@ -332,14 +359,6 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
                 formulas.Formula(f"={function}({here(path_top, j)}:{here(last, j)})", value[key]),
                 book.fmt(num_format=numfmt, bold=key == "median"),
             )
-    ws.write_string(top, id_col, CONSENSUS)
-    starts = f"{here(path_top, id_col + 2)}:{here(last, id_col + 2)}"
-    fade_start = min(p.estimate.years[-1] for p in paths.values())
-    book.formula(
-        ws, top, id_col + 2, formulas.Formula(f"=MIN({starts})", fade_start), book.fmt(num_format="0")
-    )
-    book.define("BasisIds", span(ws.name, path_top, id_col, top, id_col))
-    book.define("BasisLastFigures", span(ws.name, path_top, id_col + 2, top, id_col + 2))
     book.cells.put(("basis block",), f"{quote_sheetname(ws.name)}!{path_top}:{top}", None)
     row += len(rows)
     ws.write_string(row, 0, "Consensus range (maximum - minimum)")
@@ -357,23 +376,10 @@ def _model_rows(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[
     """The model's base total beside the consensus: its value, rank among the other publishers and ratio
     to the median; written once every sheet is filled (the Scenarios sheet reads this one)."""
     m = book.market
-    last = path_top + len(paths) - 1
-    id_col = book.year_col(book.years[-1]) + 1
-    followed_col = id_col + 1
-    ws.write_string(path_top - 1, followed_col, "Followed", book.header_fmt())
-    for n, key in enumerate(paths):
-        e = paths[key].estimate
-        followed = m._followed(key)
-        flag = formulas.followed_flag(
-            here(path_top + n, id_col), e.source, m.assumptions.market.source, followed
-        )
-        book.formula(ws, path_top + n, followed_col, flag, book.fmt(num_format="0"))
-    flags = f"{here(path_top, followed_col, fixed_col=True, fixed_row=True)}:{here(last, followed_col, fixed_col=True, fixed_row=True)}"
+    flags = book.cells.get(("followed flags",)).ref
     ws.write_string(row, 0, f"Model: base total, {book.unit_label}", book.fmt(bold=True))
     ws.write_string(row + 1, 0, "Model: rank among the others (1 = largest)")
     ws.write_string(row + 2, 0, "Model: ratio to the median")
-    book.pages[ws.name].widths.setdefault(followed_col, 9)
-    ws.set_column(followed_col, followed_col, 9)
 
     def fill() -> None:
         for y in book.years:
@@ -425,21 +431,21 @@ def _words(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) 
     back-cast, extrapolated), then the consensus median's; the Scenarios sheet reads them by basis."""
     m = book.market
     index = {y: i for i, y in enumerate(m.year_list)}
-    id_col = book.year_col(book.years[-1]) + 1
     ws.write_string(
         row, 0, "Words of each path (the status of the total when it follows the path)", book.fmt(bold=True)
     )
     row += 1
     top = row
     grey = book.fmt(font_color=STORED_FONT, font_size=10)
-    for key, path in paths.items():
+    vertical = book.fmt(font_color=STORED_FONT, rotation=90, align="center", valign="bottom")
+    for path in paths.values():
         ws.write_string(row, 0, f"{path.estimate.publisher}: word", grey)
-        ws.write_string(row, id_col, key)
+        book.tall_row(ws, row, "interpolated")
         for y in book.years:
-            ws.write_string(row, book.year_col(y), path.words[index[y]], grey)
+            ws.write_string(row, book.year_col(y), path.words[index[y]], vertical)
         row += 1
     ws.write_string(row, 0, "Consensus median: word", grey)
-    ws.write_string(row, id_col, CONSENSUS)
+    book.tall_row(ws, row, "interpolated")
     words_of_median = m._basis_words if m.basis == CONSENSUS else median_words(paths, m.year_list)
     path_top = book.cells.get(("estimate rows",)).value
     for y in book.years:
@@ -453,10 +459,10 @@ def _words(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) 
                 row,
                 j,
                 formulas.median_word(f"{here(top, j)}:{here(row - 1, j)}", values, median_ref, word),
-                grey,
+                vertical,
             )
         else:  # an even number: the engine takes the word of the two it averages that is furthest from published
-            ws.write_string(row, j, word, grey)
+            ws.write_string(row, j, word, vertical)
     book.cells.put(("basis words",), f"{quote_sheetname(ws.name)}!{top}:{row}", None)
     book.keep(ws, top - 1, row)
     return row + 1

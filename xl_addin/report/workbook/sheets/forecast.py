@@ -16,8 +16,6 @@ from ..book import Book, here, span
 
 NEEDS = ("inputs", "scenarios")
 
-STATUS_CHAR_POINTS = 5.2  # the length of a character of 10 pt text, on average
-
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     """The Forecast sheet: market size, growth and status by year; a column chart below."""
@@ -33,7 +31,6 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     ws.write_string(word_row, 0, "Word of the base path", book.fmt(font_color="#7F7F7F"))
     ws.write_string(qualifier_row, 0, "Qualifiers", book.fmt(font_color="#7F7F7F"))
     ws.write_string(status_row, 0, "Status")
-    grey = book.fmt(font_color="#7F7F7F")
     values: dict[int, float] = {}
     longest = 0
     for y in book.years:
@@ -49,17 +46,17 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
             book.formula(ws, growth_row, j, growth, book.fmt(num_format=book.pct))
         word_ref, _ = book.at(("path", "word"), y)
         word = m._basis_words[m.year_list.index(y)]
-        book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), grey)
-        book.formula(ws, qualifier_row, j, formulas.qualifiers(m, y, y_ref, s), grey)
+        vertical = book.fmt(font_color="#7F7F7F", rotation=90, align="center", valign="bottom")
+        book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), vertical)
+        qualifiers = formulas.qualifiers(m, y, y_ref, s)
+        book.formula(ws, qualifier_row, j, qualifiers, vertical)
+        book.tall_row(ws, word_row, "interpolated")
+        book.tall_row(ws, qualifier_row, str(qualifiers.value) or "x")
         status = formulas.status(m, y, (y_ref, here(word_row, j), here(qualifier_row, j)), s)
         book.formula(ws, status_row, j, status, book.fmt(rotation=90, align="center", valign="bottom"))
         longest = max(longest, len(str(status.value)))
     # Statuses read bottom to top: a year's column is too narrow for "extrapolated (bull)" across.
-    height = min(longest * STATUS_CHAR_POINTS + 8, 400)
-    ws.set_row(status_row, height)
-    for r in (word_row, qualifier_row):  # working rows of the status: shown small, kept for auditing
-        ws.set_row(r, None, None, {"level": 1})
-    book.pages[ws.name].heights[status_row] = height
+    book.tall_row(ws, status_row, "x" * longest)
     book.put_row(("total row",), ws, total_row, values)
     book.define("ForecastTotals", span(ws.name, total_row, first, total_row, last))
     book.keep(ws, timeline, status_row)

@@ -116,32 +116,32 @@ def _selection(book: Book, ws: Worksheet, row: int) -> None:
     flags = (
         (
             "ForecastMoved",
-            "Forecast growth overridden",
+            "Forecast growth typed",
             "ISNUMBER(ForecastGrowthOverride)",
             "forecast" in moved,
         ),
-        ("DriversMoved", "A driver what-if typed", "COUNT(DriverWhatIfs)>0", "drivers" in moved),
+        ("DriversMoved", "Driver what-if typed", "COUNT(DriverWhatIfs)>0", "drivers" in moved),
         (
             "BackcastMoved",
-            "Back-cast growth overridden",
+            "Back-cast growth typed",
             "ISNUMBER(BackcastGrowthOverride)",
             "backcast" in moved,
         ),
         (
             "ExtrapolationMoved",
-            "Extrapolation growth overridden",
+            "Extrapolation typed",
             "ISNUMBER(ExtrapolationGrowthOverride)",
             "extrapolation" in moved,
         ),
         (
             "FadeMoved",
-            "Long-run growth or fade overridden",
+            "Fade override typed",
             "OR(ISNUMBER(LongRunGrowthOverride),ISNUMBER(FadeYearsOverride))",
             "fade" in moved,
         ),
         (
             "Moves",
-            "The selected path is not the published one",
+            "Path moved",
             f'OR(Scenario<>"{RESERVED_SCENARIO}",ForecastMoved+DriversMoved>0)',
             c.scenario != RESERVED_SCENARIO or m.overridden,
         ),
@@ -156,7 +156,7 @@ def _selection(book: Book, ws: Worksheet, row: int) -> None:
     book.formula(ws, row, 1, formulas.basis_fade_start(fade_start), book.fmt(num_format="0"))
     book.define("BasisFadeStart", cell(ws.name, row, 1))
     row += 1
-    ws.write_string(row, 0, "Overrides of the fade apply after")
+    ws.write_string(row, 0, "Fade overrides apply after")
     fade_from = min(fade_start, m.horizon_year) if c.scenario != RESERVED_SCENARIO else fade_start
     book.formula(
         ws,
@@ -212,11 +212,12 @@ def _paths(book: Book, ws: Worksheet, row: int) -> None:
         basis = formulas.basis_path(here(r["own"], j), book.column_of(("basis block",), y), base_values[y])
         book.formula(ws, r["base"], j, basis, money_fmt)
         word = formulas.own_word(m, y, y_ref)
-        book.formula(ws, r["own word"], j, formulas.Formula(word.text, own_words[i]))
+        vertical = book.fmt(rotation=90, align="center", valign="bottom")
+        book.formula(ws, r["own word"], j, formulas.Formula(word.text, own_words[i]), vertical)
         basis_word = formulas.basis_word(
             here(r["own word"], j), book.column_of(("basis words",), y), base_words[i]
         )
-        book.formula(ws, r["word"], j, basis_word)
+        book.formula(ws, r["word"], j, basis_word, vertical)
         b = base_path[i] / base_path[i - 1] - 1 if y > m.next_year else 0.0
         growth = formulas.base_growth(y_ref, here(r["base"], j), here(r["base"], j - 1), b)
         book.formula(ws, r["base growth"], j, growth, rate)
@@ -228,6 +229,8 @@ def _paths(book: Book, ws: Worksheet, row: int) -> None:
             formulas.scenario_weight(y_ref, weight_ref, w),
             book.fmt(num_format="0.00"),
         )
+    for key in ("own word", "word"):
+        book.tall_row(ws, r[key], "interpolated")
     for key in PATH_ROWS:
         book.put_row(("path", key), ws, r[key], {})
     book.keep(ws, row - 1, r["word"])
