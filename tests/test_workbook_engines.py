@@ -28,7 +28,16 @@ from xl_addin.report import build_context, load_profile
 from xl_addin.report.layout import render_layout
 from xl_addin.report.workbook import write_workbook
 
-OUTPUT_KINDS = ("forecast", "breakdown", "scenarios", "drivers", "matrix", "uncertainty", "checks", "estimates")
+OUTPUT_KINDS = (
+    "forecast",
+    "breakdown",
+    "scenarios",
+    "drivers",
+    "matrix",
+    "uncertainty",
+    "checks",
+    "estimates",
+)
 TIME_KINDS = ("forecast", "breakdown", "scenarios", "uncertainty")
 EDITS = "share.APAC=0.25; growth.MRI=0.05; cagr=0.10"
 
@@ -120,6 +129,13 @@ def test_both_engines_follow_edited_inputs_to_the_engines_answer(
     for name in engine_market.scenario_names:
         for year, value in scenarios[name].items():
             assert value == pytest.approx(engine_market.forecast(year, scenario=name), rel=1e-9)
+    statuses = time_rows(fresh, "By region")["Status of each region"]
+    for year, status in statuses.items():
+        assert status == engine_market.status(year, "bear", "Asia-Pacific"), year
+    statuses = status_rows(fresh, "By segment")
+    for year in range(2020, 2036):
+        assert statuses["modality"][year] == engine_market.status(year, "bear", segment="MRI"), year
+        assert statuses["service"][year] == engine_market.status(year, "bear", segment="Reporting"), year
     matrix = matrix_rows(fresh, sheet_of(context, "matrix"), "service")
     na_reporting = engine_market.forecast(2030, "North America", "Reporting", "bear")
     assert matrix["North America"]["Reporting"] == pytest.approx(na_reporting, rel=1e-9)
@@ -166,6 +182,33 @@ def test_typing_25_percent_for_asia_pacific_is_the_engines_share_override_and_a_
     failing = [r[0] for r in checks.iter_rows(values_only=True) if len(r) > 3 and r[3] == 0]
     assert failing == ["Shares by region in the assumption set add to 100 %"]
     assert checks_value(checks, failing[0]) == pytest.approx(1.045)
+
+
+def status_rows(path: Path, sheet: str) -> dict[str, dict[int, object]]:
+    """The "Status of each <dimension>" rows of a breakdown sheet: {dimension: {year: status}}."""
+    rows = list(openpyxl.load_workbook(path, data_only=True)[sheet].iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if r[0] == "Year")
+    years = {j: int(v) for j, v in enumerate(rows[top]) if j and isinstance(v, int | float)}
+    return {
+        str(r[0]).removeprefix("Status of each ").replace(" ", "_"): {y: r[j] for j, y in years.items()}
+        for r in rows
+        if str(r[0]).startswith("Status of each ")
+    }
+
+
+def test_every_status_is_the_engines_in_its_words(workbook, context):
+    market = context.market
+    forecast = time_rows(workbook, sheet_of(context, "forecast"))["Status"]
+    for year, status in forecast.items():
+        assert status == market.status(year, "bull")
+    assert forecast[2030] == "projected (bull)" and forecast[2028] == "interpolated (bull)"
+    for sheet in ("By region", "By segment"):
+        for dimension, statuses in status_rows(workbook, sheet).items():
+            member = market.members(dimension)[0]
+            for year, status in statuses.items():
+                region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
+                assert status == market.status(year, "bull", region, segment), (dimension, year)
+    assert status_rows(workbook, "By region")["region"][2025] == "published total, assumed split"
 
 
 def master_checks(path: Path) -> list[str]:

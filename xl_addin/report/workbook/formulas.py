@@ -29,7 +29,15 @@ from typing import NamedTuple
 from ...common.formats import in_units
 from ...model import Market
 from ...model.assumptions import RESERVED_SCENARIO
-from ...model.status import BACK_CAST, EXTRAPOLATED, INTERPOLATED, OVERRIDE, PROJECTED, PUBLISHED
+from ...model.status import (
+    ASSUMED_SPLIT,
+    BACK_CAST,
+    EXTRAPOLATED,
+    INTERPOLATED,
+    OVERRIDE,
+    PROJECTED,
+    PUBLISHED,
+)
 
 
 class Formula(NamedTuple):
@@ -222,31 +230,51 @@ def own_word(market: Market, year: int, year_ref: str) -> Formula:
     )
 
 
-def qualifiers(market: Market, year: int, year_ref: str, scenario: str) -> Formula:
+def qualifiers(
+    market: Market, year: int, year_ref: str, scenario: str, split: tuple[str, str] | None = None
+) -> Formula:
     """The qualifiers of the selected scenario's total in a year, each after ", ": the scenario, override,
-    the basis. Mirrors ``Market._qualifiers`` (for the total: no split)."""
+    the basis. Mirrors ``Market._qualifiers``; with ``split`` (a dimension and a member, for the stored
+    result) a region or segment value, whose override also comes from the dimension's typed shares and
+    changed relative growths (``Market._split_status``)."""
     y = year_ref
-    status = market.status(year, scenario)
+    if split is None:
+        status = market.status(year, scenario)
+        moved = ""
+    else:
+        dimension, member = split
+        region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
+        status = market.status(year, scenario, region, segment)
+        moved = f",SplitShareMoved_{dimension}=1,AND(SplitGrowthMoved_{dimension}=1,{y}<>BaseYear)"
     inside = status[status.index("(") + 1 : -1] if status.endswith(")") else ""
     return Formula(
         f'=IF(AND(Scenario<>"{RESERVED_SCENARIO}",{y}>NextYear),", "&Scenario,"")'
         f"&IF(OR(AND({y}>NextYear,ForecastMoved+DriversMoved>0),AND({y}<BaseYear,BackcastMoved=1),"
-        f'AND({y}>HorizonYear,ExtrapolationMoved=1),AND({y}>FadeFrom,FadeMoved=1)),", {OVERRIDE}","")'
-        f'&IF(Basis<>DefaultBasis,", basis: "&Basis,"")',
+        f"AND({y}>HorizonYear,ExtrapolationMoved=1),AND({y}>FadeFrom,FadeMoved=1){moved}),"
+        f'", {OVERRIDE}","")&IF(Basis<>DefaultBasis,", basis: "&Basis,"")',
         ", " + inside if inside else "",
     )
 
 
-def status(market: Market, year: int, refs: tuple[str, str, str], scenario: str) -> Formula:
-    """The status of the selected scenario's total in a year, as the engine words it: the basis path's
-    word (published becomes projected on a path that moved), then the qualifiers in parentheses.
-    Mirrors ``Market._statuses`` and ``status.status_text``. ``refs``: the year, the word and the
-    qualifiers of this column."""
+def status(
+    market: Market, year: int, refs: tuple[str, str, str], scenario: str, split: tuple[str, str] | None = None
+) -> Formula:
+    """The status of the selected scenario's total (or, with ``split``, of a region or segment value) in a
+    year, as the engine words it: the basis path's word (published becomes projected on a path that
+    moved), ``total, assumed split`` for a split, then the qualifiers in parentheses. Mirrors
+    ``Market._statuses``, ``Market._split_status`` and ``status.status_text``. ``refs``: the year, the
+    word and the qualifiers of this column."""
     y, word, quals = refs
+    if split is None:
+        value, assumed = market.status(year, scenario), ""
+    else:
+        dimension, member = split
+        region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
+        value, assumed = market.status(year, scenario, region, segment), f'&" {ASSUMED_SPLIT}"'
     return Formula(
-        f'=IF(AND({word}="{PUBLISHED}",{y}>NextYear,Moves=1),"{PROJECTED}",{word})'
+        f'=IF(AND({word}="{PUBLISHED}",{y}>NextYear,Moves=1),"{PROJECTED}",{word}){assumed}'
         f'&IF({quals}="",""," ("&MID({quals},LEN(", ")+1,LEN({quals}))&")")',
-        market.status(year, scenario),
+        value,
     )
 
 

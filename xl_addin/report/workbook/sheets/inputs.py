@@ -29,7 +29,7 @@ from ..book import Book, cell, here, span
 NEEDS: tuple[str, ...] = ()
 SHOWS = ("checks",)
 
-WIDTHS = {0: 28, 1: 30, 2: 11, 3: 11, 4: 11, 5: 10, 6: 22, 7: 36}
+WIDTHS = {0: 28, 1: 28, 2: 11, 3: 11, 4: 11, 5: 10, 6: 20, 7: 30, 8: 10}
 SHARE_MAX = 0.9999  # a share override must be below 1 (the engine refuses 1: nothing left to the others)
 GROWTH_RANGE = (-0.5, 1.0)  # what the assumption set allows for a growth rate
 FADE_YEARS_MAX = 100
@@ -364,6 +364,7 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
         )
         ws.write_number(row, 6, member.growth, share_fmt)
         book.paragraph(ws, row, 7, _note(member.note))
+        ws.write_number(row, 8, member.growth, book.fmt(num_format=book.input_pct, font_color="#7F7F7F"))
         book.cells.put(("share", key, member.name), cell(ws.name, row, 4), used[member.name])
         book.cells.put(("relative growth", key, member.name), cell(ws.name, row, 6), member.growth)
         row += 1
@@ -380,8 +381,10 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
         "Share to rescale",
         "Relative growth",
         "Note",
+        "Growth in set",
     )
     book.table(ws, top, 0, headers, len(dim.members), f"Inputs_{key}")
+    book.define(f"RelGrowthSet_{key}", span(ws.name, first, 8, last, 8))
     for name, col in (
         ("ShareSet", 2),
         ("ShareOverride", 3),
@@ -401,6 +404,29 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
         total = formulas.range_sum(span(ws.name, first, col, last, col).split("!")[1], values)
         book.formula(ws, row, col, total, book.fmt(italic=True, num_format=book.input_pct, top=1))
         book.cells.put(("shares total", key, col), cell(ws.name, row, col), total.value)
+    moved = m.assumptions.moved
+    for col, name, text, condition, value in (
+        (
+            3,
+            "SplitShareMoved",
+            "A share override typed",
+            f"COUNT(ShareOverride_{key})>0",
+            f"share.{key}" in moved,
+        ),
+        (
+            6,
+            "SplitGrowthMoved",
+            "A relative growth changed",
+            f"OR({int(f'growth.{key}' in moved)}=1,SUMPRODUCT((RelGrowth_{key}<>RelGrowthSet_{key})*1)>0)",
+            f"growth.{key}" in moved,
+        ),
+    ):
+        row += 1
+        ws.write_string(row, 0, f"{text} (1: the split's statuses say override)", book.fmt(italic=True))
+        book.formula(
+            ws, row, col, formulas.moved_flag(condition, value), book.fmt(num_format="0", italic=True)
+        )
+        book.define(f"{name}_{key}", cell(ws.name, row, col))
     book.keep(ws, top - 1, row)
     return row + 2
 
