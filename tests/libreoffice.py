@@ -286,7 +286,8 @@ def _convert(
         result = _run_soffice(command, timeout)
         if result.returncode != 0 or not target.is_file():
             raise LibreOfficeError(
-                f"LibreOffice could not convert {source} (exit code {result.returncode}): "
+                f"LibreOffice could not {'print' if suffix == '.pdf' else 'recalculate'} {source}"
+                f" (exit code {result.returncode}): "
                 f"{' '.join(command)}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
             )
 

@@ -32,8 +32,7 @@ from ...common.formats import UNIT_LABELS, excel_money_format, excel_percent_for
 from ...errors import LayoutError, WorkbookError
 from ..context import ReportContext
 from ..layout import SheetLayout
-from . import formulas
-from .formulas import Formula
+from .formulas import Formula, caption_value, joined
 
 INPUT_FONT = "#0000FF"  # FAST / banking convention: inputs blue on light yellow
 INPUT_FILL = "#FFF2CC"
@@ -335,9 +334,7 @@ class Book:
 
     def captioned(self, text: str) -> Formula:
         """A title followed by the selected scenario's caption (``ScenarioCaption`` on Scenarios)."""
-        return formulas.joined(
-            text + ": ", "ScenarioCaption", formulas.caption_value(self.market, self.scenario)
-        )
+        return joined(text + ": ", "ScenarioCaption", caption_value(self.market, self.scenario))
 
     def later(self, write: Callable[[], None]) -> None:
         """Write a cell once every sheet is filled: a sheet showing a result of a kind it does not need
@@ -636,8 +633,9 @@ class Book:
             page.header_row = 0  # the title, which names the scenario on an output sheet, on every page
         ws.repeat_rows(0, page.header_row)
         ws.set_h_pagebreaks(_page_breaks(page, printable_height / scale))
-        # Header and footer codes start with '&': provenance is hex and digits, so nothing to escape.
-        ws.set_footer(f"&L&10{self.context.provenance}&R&10&P / &N", {"margin": HEADER_INCHES})
+        # Header and footer codes start with '&': the provenance has none and starts with a word (digits right
+        # after a code would be read as a font size). No size code either: Gnumeric prints it as text.
+        ws.set_footer(f"&L{self.context.provenance}&R&P / &N", {"margin": HEADER_INCHES})
         self.protect(ws)
 
     def close(self) -> None:

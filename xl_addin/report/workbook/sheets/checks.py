@@ -124,6 +124,11 @@ def _tolerances(book: Book, ws: Worksheet, row: int) -> int:
 
 def _checks(book: Book) -> list[Check]:
     """Every check of this workbook, in the order a reader fixes things: inputs first, then outputs."""
+    return [*_input_checks(book), *_output_checks(book)]
+
+
+def _input_checks(book: Book) -> list[Check]:
+    """The scenario, the shares, the joint tables and the growth rates typed on Inputs."""
     m, c = book.market, book.context
     a = m.assumptions
     sheet_of = {s.kind: s.name for s in book.layout}
@@ -193,6 +198,15 @@ def _checks(book: Book) -> list[Check]:
                 "0.000%",
             )
         )
+    return checks
+
+
+def _output_checks(book: Book) -> list[Check]:
+    """The bridge, members against the total, the region x segment tables, the calibration."""
+    m, c = book.market, book.context
+    a = m.assumptions
+    sheet_of = {s.kind: s.name for s in book.layout}
+    checks: list[Check] = []
     bridge = book.cells.get(("bridge growth",))
     selected = m.scenario_growth[c.scenario]
     checks.append(
