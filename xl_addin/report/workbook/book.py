@@ -375,7 +375,9 @@ class Book:
     def columns(self, ws: Worksheet, widths: Mapping[int, float]) -> None:
         """Column widths in characters, remembered for printing; set these before writing wrapped text."""
         for col, width in widths.items():
-            ws.set_column(col, col, width)
+            # The column's format is what a cell written without one takes: top-aligned, like wrapped text
+            # beside it, so a label sits level with its row's values.
+            ws.set_column(col, col, width, self.fmt())
             self.pages[ws.name].widths[col] = width
 
     def keep(self, ws: Worksheet, first_row: int, last_row: int) -> None:

@@ -450,11 +450,9 @@ def _joint(book: Book, ws: Worksheet, row: int, seg_dim: str) -> int:
     row += 1
     share_fmt = book.input_fmt(book.input_pct)
     cols = {name: 2 + j for j, name in enumerate(members)}
-    for col in cols.values():
-        book.pages[ws.name].widths.setdefault(col, 11)
-        ws.set_column(col, col, book.pages[ws.name].widths[col])
     total_col = 2 + len(members)
-    book.pages[ws.name].widths.setdefault(total_col, 11)
+    widths = book.pages[ws.name].widths
+    book.columns(ws, {c: 11.0 for c in range(2, total_col + 1) if c not in widths})
     for region, shares in rows.items():
         ws.write_string(row, 0, region)
         ws.write_string(row, 1, "joint table")
