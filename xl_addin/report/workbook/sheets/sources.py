@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from ....common.formats import money
 from ...layout import SheetLayout
 from .. import formulas
 from ..book import Book, cell, here
@@ -78,8 +79,11 @@ def _method(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> None:
     ws.write_string(row, 0, "Method", book.heading_fmt())
     top = row
     row += 1
-    for paragraph in sheet.spec.get("method", ()):
-        book.paragraph(ws, row, 0, book.fill(" ".join(str(paragraph).split())))
+    for paragraph in [
+        *(book.fill(" ".join(str(p).split())) for p in sheet.spec.get("method", ())),
+        *_facts(book),
+    ]:
+        book.paragraph(ws, row, 0, paragraph)
         row += 1
     book.keep(ws, top, row - 1)
     row += 1
@@ -96,3 +100,25 @@ def _method(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> None:
             row += 1
         book.keep(ws, top, row - 1)
         row += 1
+
+
+def _facts(book: Book) -> list[str]:
+    """Sentences computed from the assumption set: the market's scope as its source defines it, how far
+    the publishers' figures spread, and which drivers are proxies (the model's limits)."""
+    m = book.market
+    a = m.assumptions
+    out = []
+    own = a.estimates.get(m.default_basis)
+    if own is not None and own.scope and own.scope != "not stated":
+        out.append(f"Scope, as {own.publisher} defines it: {' '.join(own.scope.split())}.")
+    if a.estimates:
+        c = m.consensus(m.base_year)
+        out.append(
+            f"In {m.base_year} the {c.count} publishers' figures range from {money(c.minimum, with_unit=True)}"
+            f" to {money(c.maximum, with_unit=True)} (median {money(c.median, with_unit=True)}); the model's"
+            f" base total is {money(c.model, with_unit=True)}, {c.model_ratio:.2f} times the median."
+        )
+    proxies = [f"{d.label}: {' '.join(d.note.split())}" for d in a.drivers.values() if "proxy" in d.note]
+    if proxies:
+        out.append("Limits: the drivers are proxies for the world market. " + "; ".join(proxies) + ".")
+    return out
