@@ -95,9 +95,9 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
 
 def _tolerances(book: Book, ws: Worksheet, row: int) -> int:
     """The limits the checks use, as named cells."""
+    top = row  # the heading stays with its rows
     ws.write_string(row, 0, "Limits the checks use", book.heading_fmt())
     row += 1
-    top = row
     for name, text, value, numfmt in (
         (
             "CheckTolerance",

@@ -14,7 +14,7 @@ from ..book import Book, cell, here
 
 NEEDS = ("inputs",)
 
-WIDTHS = {0: 62, 1: 24, 2: 13, 3: 13, 4: 40}
+WIDTHS = {0: 56, 1: 22, 2: 11, 3: 12, 4: 50}
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
@@ -37,12 +37,13 @@ def _sources(book: Book, ws: Worksheet, row: int) -> int:
         book.paragraph(ws, row, 0, source.title)
         book.paragraph(ws, row, 1, source.publisher)
         ws.write_string(row, 2, source.date, book.wrap_fmt())
-        ws.write_string(row, 3, source.key, book.wrap_fmt())
         if source.url.startswith(("https://", "http://")) and len(source.url) < 250:
-            ws.write_url(row, 4, source.url, link, string=source.url)
+            ws.write_url(row, 3, source.url, link, string=source.key)  # the key is the link: short, never cut
         else:
-            ws.write_string(row, 4, source.url, book.wrap_fmt())
-        book.fit_row(ws, row, 4, source.url.replace("/", "/ "))  # long links wrap at their slashes
+            ws.write_string(row, 3, source.key, book.wrap_fmt())
+        # The address as plain wrapped text, whole on paper (a link cell is cut at its column's edge).
+        book.paragraph(ws, row, 4, source.url)
+        book.fit_row(ws, row, 4, source.url.replace("/", "/ "))
         row += 1
     book.table(ws, top, 0, ("Title", "Publisher", "Date", "Key", "URL"), len(sources), "Sources")
     return row + 1
