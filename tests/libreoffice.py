@@ -44,6 +44,7 @@ __all__ = [
     "compare_stored_with_recalculated",
     "find_soffice",
     "formula_cells",
+    "print_to_pdf",
     "recalculate",
     "require_soffice",
     "shared_profile_dir",
@@ -58,6 +59,7 @@ DEFAULT_TIMEOUT = 120.0
 
 _FALLBACK_SOFFICE = Path("/usr/lib/libreoffice/program/soffice")
 _CALC_XLSX_FILTER = "xlsx:Calc MS Excel 2007 XML"
+_CALC_PDF_FILTER = "pdf:calc_pdf_Export"
 _OOR_NS = "http://openoffice.org/2001/registry"
 _RECALC_ITEM_PATH = "/org.openoffice.Office.Calc/Formula/Load"
 # 0 = always recalculate, 1 = never, 2 = ask (headless: never). Both formats, so the harness also works
@@ -218,21 +220,56 @@ def recalculate(
     serialised by a lock. Raises ``LibreOfficeError`` with LibreOffice's output if the conversion fails
     or exceeds ``timeout`` seconds, ``FileNotFoundError`` if the input does not exist.
     """
+    return _convert(xlsx_path, out_dir, _CALC_XLSX_FILTER, ".xlsx", profile_dir, timeout, soffice)
+
+
+def print_to_pdf(
+    xlsx_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    profile_dir: str | os.PathLike[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    soffice: str | None = None,
+) -> Path:
+    """Print a workbook to PDF with headless LibreOffice Calc (recalculated first), as File > Export as
+    PDF does: every sheet with its print areas, scale, repeated rows and page breaks. Returns
+    ``out_dir/<stem>.pdf``; arguments and errors as :func:`recalculate`."""
+    return _convert(xlsx_path, out_dir, _CALC_PDF_FILTER, ".pdf", profile_dir, timeout, soffice)
+
+
+def source_and_target(
+    xlsx_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], suffix: str
+) -> tuple[Path, Path]:
+    """The workbook to convert (it must exist) and ``out_dir/<stem><suffix>``, which must not be the
+    workbook itself; the folder is made and any old output removed, so success is judged by a fresh
+    output file (soffice exits 0 even when it cannot load the input)."""
     source = Path(xlsx_path).resolve()
     if not source.is_file():
         raise FileNotFoundError(f"workbook to recalculate not found: {source}")
-    target_dir = Path(out_dir).resolve()
-    target = target_dir / f"{source.stem}.xlsx"
+    target = Path(out_dir).resolve() / f"{source.stem}{suffix}"
     if target == source:
         raise ValueError(
             f"recalculating {source} would overwrite it: choose an out_dir other than its folder"
         )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    return source, target
+
+
+def _convert(
+    xlsx_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    filter_name: str,
+    suffix: str,
+    profile_dir: str | os.PathLike[str] | None,
+    timeout: float,
+    soffice: str | None,
+) -> Path:
+    source, target = source_and_target(xlsx_path, out_dir, suffix)
+    target_dir = target.parent
     executable = soffice or find_soffice()
     if executable is None:
         raise LibreOfficeError("LibreOffice (soffice) not found on PATH or in /usr/lib/libreoffice/program")
-    target_dir.mkdir(parents=True, exist_ok=True)
-    # soffice exits 0 even when it cannot load the input, so success is judged by a fresh output file.
-    target.unlink(missing_ok=True)
 
     def convert(profile: Path) -> None:
         command = [
@@ -241,7 +278,7 @@ def recalculate(
             "--headless",
             "--norestore",
             "--convert-to",
-            _CALC_XLSX_FILTER,
+            filter_name,
             "--outdir",
             str(target_dir),
             str(source),
@@ -249,7 +286,8 @@ def recalculate(
         result = _run_soffice(command, timeout)
         if result.returncode != 0 or not target.is_file():
             raise LibreOfficeError(
-                f"LibreOffice could not recalculate {source} (exit code {result.returncode}): "
+                f"LibreOffice could not {'print' if suffix == '.pdf' else 'recalculate'} {source}"
+                f" (exit code {result.returncode}): "
                 f"{' '.join(command)}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
             )
 
@@ -332,10 +370,12 @@ def compare_stored_with_recalculated(
     recalculated: str | os.PathLike[str],
     rel: float = 1e-9,
     abs_tol: float = 1e-12,
+    engine: str = "LibreOffice",
 ) -> list[str]:
-    """List every formula cell of ``original`` whose stored result differs from LibreOffice's.
+    """List every formula cell of ``original`` whose stored result differs from the recalculating engine's.
 
-    ``recalculated`` is the output of ``recalculate(original, ...)``. Numbers match within relative
+    ``recalculated`` is the output of ``recalculate(original, ...)`` (or of another engine, named by
+    ``engine`` in the lines: :func:`tests.gnumeric.recalculate`). Numbers match within relative
     tolerance ``rel`` (``abs_tol`` stops results that should be 0 failing on float noise such as 1e-17);
     text, booleans and error values must match exactly. A formula stored without any result is reported
     too. Returns human-readable lines like ``"Forecast!B4 =B1*B3: stored 999, LibreOffice 324.0"``;
@@ -348,5 +388,5 @@ def compare_stored_with_recalculated(
         before, after = stored.get(key), fresh.get(key)
         if not _same(before, after, rel, abs_tol):
             sheet, coordinate = key
-            differences.append(f"{sheet}!{coordinate} {formula}: stored {before!r}, LibreOffice {after!r}")
+            differences.append(f"{sheet}!{coordinate} {formula}: stored {before!r}, {engine} {after!r}")
     return differences

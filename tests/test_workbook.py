@@ -1,8 +1,10 @@
 """Client workbooks: an account team writes one per client, and every number in it is the engine's.
 
-LibreOffice Calc (headless) is the independent spreadsheet engine: it recalculates the formulas from
+LibreOffice Calc (headless) is the independent spreadsheet engine here: it recalculates the formulas from
 scratch and must find the stored results again. Three LibreOffice runs in all (the generated workbook,
 one with a corrupted stored value, one with edited inputs), shared through module-scoped fixtures.
+Gnumeric, printing, checks, the FAST layout and the region x segment sheet are in
+``tests/test_workbook_engines.py``.
 """
 
 from __future__ import annotations
@@ -66,28 +68,34 @@ def sheet_of_kind(context, kind: str) -> str:
     return next(s.name for s in render_layout(context) if s.kind == kind)
 
 
-def year_rows(path: Path, sheet: str) -> dict[int, list[object]]:
-    """Rows of a sheet keyed by the year in column A (stored values)."""
-    book = openpyxl.load_workbook(path, data_only=True)
-    rows = {}
-    for row in book[sheet].iter_rows(values_only=True):
-        if isinstance(row[0], int) and 1900 < row[0] < 2200:
-            rows[row[0]] = list(row)
-    return rows
+def time_rows(path: Path, sheet: str) -> dict[str, dict[int, object]]:
+    """The rows of a time-across sheet by their label (column A): {label: {year: stored value}}, the
+    years read from the timeline row ("Year" in column A). A label seen twice keeps its first row."""
+    rows = list(openpyxl.load_workbook(path, data_only=True)[sheet].iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if r[0] == "Year")
+    years = {j: int(v) for j, v in enumerate(rows[top]) if j and isinstance(v, int | float)}
+    out: dict[str, dict[int, object]] = {}
+    for r in rows[top + 1 :]:
+        if isinstance(r[0], str) and r[0] not in out and any(r[j] is not None for j in years):
+            out[r[0]] = {y: r[j] for j, y in years.items()}
+    return out
 
 
 def block(path: Path, sheet: str, caption: str) -> dict[str, dict[int, float]]:
-    """A member x year block under a caption: {member: {year: stored value}}."""
-    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
-    rows = list(ws.iter_rows(values_only=True))
+    """A member x year block under a caption on a time-across sheet: {member: {year: stored value}}."""
+    rows = list(openpyxl.load_workbook(path, data_only=True)[sheet].iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if r[0] == "Year")
+    years = {j: int(v) for j, v in enumerate(rows[top]) if j and isinstance(v, int | float)}
     start = next(i for i, r in enumerate(rows) if r[0] == caption)
-    years = [int(y) for y in rows[start + 1][1:] if y is not None]
     out = {}
-    for r in rows[start + 2 :]:
+    for r in rows[start + 1 :]:
         if r[0] in (None, "Total"):
             break
-        out[r[0]] = dict(zip(years, r[1:], strict=False))
+        out[r[0]] = {y: r[j] for j, y in years.items()}
     return out
+
+
+TOTAL = "Market size, USD bn"
 
 
 # ------------------------------------------------------------------ a real spreadsheet engine agrees
@@ -106,9 +114,10 @@ def test_a_wrong_stored_result_would_be_caught(workbook, context, tmp_path):
     require_soffice()
     book = openpyxl.load_workbook(workbook)
     sheet = sheet_of_kind(context, "forecast")
-    coordinate = next(
-        f"B{row[0].row}" for row in book[sheet].iter_rows() if row[0].value == context.market.horizon_year
+    year_cell = next(
+        c for row in book[sheet].iter_rows() for c in row if c.value == context.market.horizon_year
     )
+    coordinate = f"{year_cell.column_letter}{year_cell.row + 1}"  # the total, under the year
     index = book.sheetnames.index(sheet) + 1
     corrupted = tmp_path / "corrupted.xlsx"
     with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(corrupted, "w", zipfile.ZIP_DEFLATED) as target:
@@ -131,7 +140,7 @@ def test_editing_the_forecast_growth_and_the_scenario_gives_the_engines_numbers(
     """An analyst types 10 % growth and picks bull on Inputs: LibreOffice gives what the engine gives."""
     require_soffice()
     book = openpyxl.load_workbook(workbook)
-    sheet, coordinate = named_cell(book, "ForecastGrowth")
+    sheet, coordinate = named_cell(book, "ForecastGrowthOverride")
     book[sheet][coordinate] = 0.10
     sheet, coordinate = named_cell(book, "Scenario")
     book[sheet][coordinate] = "bull"
@@ -140,15 +149,15 @@ def test_editing_the_forecast_growth_and_the_scenario_gives_the_engines_numbers(
     fresh = recalculate(edited, tmp_path / "lo")
 
     engine = market_for(None, "cagr=0.10")
-    forecast = year_rows(fresh, sheet_of_kind(context, "forecast"))
-    assert set(forecast) == set(range(2020, 2036))
-    for year, row in forecast.items():
-        assert row[1] == pytest.approx(engine.forecast(year, scenario="bull"), rel=1e-9), year
-        assert row[3] == engine.status(year, "bull")
-    scenarios = year_rows(fresh, sheet_of_kind(context, "scenarios"))
-    for year, row in scenarios.items():
-        for j, name in enumerate(engine.scenario_names, start=1):
-            assert row[j] == pytest.approx(engine.forecast(year, scenario=name), rel=1e-9), (year, name)
+    forecast = time_rows(fresh, sheet_of_kind(context, "forecast"))
+    assert set(forecast[TOTAL]) == set(range(2020, 2036))
+    for year, value in forecast[TOTAL].items():
+        assert value == pytest.approx(engine.forecast(year, scenario="bull"), rel=1e-9), year
+        assert forecast["Status"][year] == engine.status(year, "bull")
+    scenarios = block(fresh, sheet_of_kind(context, "scenarios"), "Market size by scenario, USD bn")
+    for name in engine.scenario_names:
+        for year, value in scenarios[name].items():
+            assert value == pytest.approx(engine.forecast(year, scenario=name), rel=1e-9), (year, name)
     regions = block(fresh, "By region", "Market size by region, USD bn")
     for region, values in regions.items():
         for year, value in values.items():
@@ -158,7 +167,7 @@ def test_editing_the_forecast_growth_and_the_scenario_gives_the_engines_numbers(
         engine.forecast(2035, segment="MRI", scenario="bull"), rel=1e-9
     )
     # The untouched workbook still says 27.88: the edit moved the numbers, it did not break the check.
-    assert forecast[2030][1] != pytest.approx(27.88, abs=0.005)
+    assert forecast[TOTAL][2030] != pytest.approx(27.88, abs=0.005)
 
 
 # ------------------------------------------------------------------ the engine's numbers, cell for cell
@@ -166,10 +175,10 @@ def test_editing_the_forecast_growth_and_the_scenario_gives_the_engines_numbers(
 
 def test_the_2030_total_and_every_region_are_the_engines_numbers(workbook, context):
     market = context.market
-    forecast = year_rows(workbook, sheet_of_kind(context, "forecast"))
-    assert money(forecast[2030][1]) == "27.88"
-    for year, row in forecast.items():
-        assert row[1] == market.forecast(year)
+    forecast = time_rows(workbook, sheet_of_kind(context, "forecast"))[TOTAL]
+    assert money(forecast[2030]) == "27.88"
+    for year, value in forecast.items():
+        assert value == market.forecast(year)
     regions = block(workbook, "By region", "Market size by region, USD bn")
     assert list(regions) == list(market.members("region"))
     for region, values in regions.items():
@@ -183,10 +192,10 @@ def test_the_2030_total_and_every_region_are_the_engines_numbers(workbook, conte
 
 
 def test_pandas_reads_numbers_not_blanks_for_formula_cells(workbook, context):
-    frame = pd.read_excel(workbook, sheet_name=sheet_of_kind(context, "forecast"), header=3)
-    values = frame["Market size, USD bn"]
+    frame = pd.read_excel(workbook, sheet_name=sheet_of_kind(context, "forecast"), header=3, index_col=0)
+    values = frame.loc[TOTAL]
     assert len(values) == 16 and values.notna().all()
-    assert (values > 0).all()
+    assert (values > 0).all() and list(values.index) == list(range(2020, 2036))
     stored = cell_values(workbook)
     numeric = {key for key in formula_cells(workbook) if isinstance(stored.get(key), float)}
     assert len(numeric) > 800
@@ -227,12 +236,20 @@ def test_inputs_hold_every_assumption_named_styled_and_with_a_scenario_selector(
         assert set(dimension.names) <= keys
     assert set(a.drivers) <= keys
     sheet, coordinate = named_cell(book, "ForecastGrowth")
-    growth = book[sheet][coordinate]
-    assert growth.value == context.market.forecast_growth
-    assert growth.fill.fgColor.rgb.endswith("FFF2CC") and growth.font.color.rgb.endswith("0000FF")
-    (validation,) = inputs.data_validations.dataValidation
-    assert validation.type == "list" and validation.formula1.lstrip("=") == "ScenarioNames"
-    assert str(validation.sqref) == named_cell(book, "Scenario")[1]
+    assert book[sheet][coordinate].data_type == "f"  # the rate used: a formula, never typed over
+    sheet, coordinate = named_cell(book, "ForecastGrowthOverride")
+    override = book[sheet][coordinate]
+    assert override.value is None and not override.protection.locked  # blank until a rate is typed
+    assert override.fill.fgColor.rgb.endswith("FFF2CC") and override.font.color.rgb.endswith("0000FF")
+    lists = {
+        str(v.sqref): v.formula1.lstrip("=")
+        for v in inputs.data_validations.dataValidation
+        if v.type == "list"
+    }
+    assert lists == {
+        named_cell(book, "Scenario")[1]: "ScenarioNames",
+        named_cell(book, "Basis")[1]: "BasisIds",
+    }
     for name in (
         "BaseSize",
         "NextSize",
@@ -252,11 +269,13 @@ def test_sheets_follow_the_layout_with_tables_charts_print_setup_and_provenance(
     links = {c.value: c.hyperlink.location for row in contents.iter_rows() for c in row if c.hyperlink}
     assert links == {s.name: f"{s.name}!A1" if " " not in s.name else f"'{s.name}'!A1" for s in layout}
     for ws in book.worksheets:
-        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0  # 1 is the default
-    for kind in ("inputs", *OUTPUT_KINDS, "uncertainty"):
+        assert ws.page_setup.orientation == "landscape" and ws.print_area and ws.print_title_rows
+        assert ws.protection.sheet and not ws.protection.password
+    for kind in ("inputs", "breakdown", "scenarios", "drivers", "checks"):
         for sheet in (s for s in layout if s.kind == kind):
             assert book[sheet.name].tables, sheet.name
+    for kind in ("inputs", *OUTPUT_KINDS, "uncertainty"):
+        for sheet in (s for s in layout if s.kind == kind):
             assert book[sheet.name].freeze_panes, sheet.name
     custom = {p.name: p.value for p in book.custom_doc_props.props}
     assert custom["imgout model version"] == context.model_version
@@ -265,7 +284,9 @@ def test_sheets_follow_the_layout_with_tables_charts_print_setup_and_provenance(
     with zipfile.ZipFile(workbook) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         fan = next(z.read(n).decode() for n in charts if "P10 to P90" in z.read(n).decode())
-    assert len(charts) == 7  # forecast, scenarios, regions, service, modality, end user, fan
+    assert (
+        len(charts) == 9
+    )  # forecast, scenarios, regions, service, modality, end user, tornado, fan, estimates
     assert "<c:areaChart>" in fan and "<c:lineChart>" in fan
     uncertainty = book[sheet_of_kind(context, "uncertainty")]
     assert any("stored" in str(c.value) for row in uncertainty.iter_rows() for c in row)
@@ -389,6 +410,7 @@ def test_writing_into_a_folder_path_is_refused(context, tmp_path):
 def test_a_layout_must_name_valid_unique_sheets_and_the_ones_formulas_need():
     good = [
         {"name": "Inputs", "kind": "inputs"},
+        {"name": "Estimates", "kind": "estimates"},
         {"name": "Scenarios", "kind": "scenarios"},
         {"name": "F", "kind": "forecast"},
     ]
@@ -398,13 +420,18 @@ def test_a_layout_must_name_valid_unique_sheets_and_the_ones_formulas_need():
         check_kinds(layout, "t")
         return layout
 
-    assert [s.kind for s in check(good)] == ["inputs", "scenarios", "forecast"]
+    assert [s.kind for s in check(good)] == ["inputs", "estimates", "scenarios", "forecast"]
     for bad, problem in (
         ([*good, {"name": "inputs", "kind": "notes"}], "appears twice"),
         ([*good, {"name": "A/B", "kind": "notes"}], "none of"),
         ([*good, {"name": "X", "kind": "pivot"}], "kind 'pivot'"),
-        (good[:2], "kind 'forecast'"),
+        ([*good[:3], {"name": "C", "kind": "cover"}], "kind 'forecast'"),
+        ([*good, {"name": "R1", "kind": "breakdown"}, {"name": "R2", "kind": "breakdown"}], None),
+        ([*good, {"name": "S1", "kind": "scenarios"}], "exactly one sheet of kind 'scenarios'"),
     ):
+        if problem is None:  # several sheets of a kind that allows it (By region, By segment)
+            check(bad)
+            continue
         with pytest.raises(LayoutError, match=problem):
             check(bad)
 
@@ -412,9 +439,10 @@ def test_a_layout_must_name_valid_unique_sheets_and_the_ones_formulas_need():
 def test_the_workbook_builds_in_millions_too(tmp_path):
     context = build_context(load_profile(None, name="Mega", units="mn", first_year=2024, last_year=2040))
     path = write_workbook(context, tmp_path / "mega.xlsx")
-    forecast = year_rows(path, sheet_of_kind(context, "forecast"))
-    assert forecast[2030][1] == pytest.approx(27880.04, abs=0.01)
-    assert set(forecast) == set(range(2024, 2041))
+    forecast = time_rows(path, sheet_of_kind(context, "forecast"))["Market size, USD mn"]
+    assert forecast[2030] == pytest.approx(context.market.forecast(2030) * 1000, rel=1e-12)
+    assert f"{forecast[2030]:,.0f}" == "27,880"
+    assert set(forecast) == set(range(2023, 2041))  # widened to Market.us's published 2023
     values = cell_values(path)
     assert all(not (isinstance(v, float) and math.isnan(v)) for v in values.values())
 
@@ -492,7 +520,7 @@ def test_sheets_are_filled_after_the_kinds_they_need_and_otherwise_in_template_o
     for kind in order:
         for need in sheets_module.SHEETS[kind].needs:
             assert order.index(need) < order.index(kind), (need, kind)
-    assert order[:4] == ["contents", "inputs", "scenarios", "forecast"] and order[-1] == "notes"
+    assert order[:5] == ["contents", "inputs", "estimates", "scenarios", "forecast"] and order[-1] == "notes"
     assert sorted(fill_order(layout), key=layout.index) == list(layout)  # every sheet once
 
 
@@ -523,7 +551,7 @@ def test_every_sheets_formulas_reference_only_the_kinds_it_declares_it_needs(wor
     seen = set()
     for ws in book.worksheets:
         kind = kind_of[ws.title]
-        allowed = {kind, *sheets_module.SHEETS[kind].needs}
+        allowed = {kind, *sheets_module.SHEETS[kind].needs, *sheets_module.SHEETS[kind].shows}
         for row in ws.iter_rows():
             for c in row:
                 if c.data_type != "f":

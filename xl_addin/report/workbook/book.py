@@ -1,15 +1,23 @@
-"""The workbook being written: formats, the named-cell registry, formulas with stored results, print setup.
+"""The workbook being written: formats, the named-cell registry, formulas with stored results, printing.
 
 A :class:`Book` wraps one XlsxWriter workbook for one report context. Sheet writers
 (:mod:`.sheets`) put cells on it; the book remembers where each input and output landed
 (:class:`Cells`), so a later sheet's formula can reference it, and it checks that a sheet reads only
 the cells of the sheet kinds it declares it needs.
+
+Calculation sheets run time across the columns: every one puts the same years in the same columns
+(:meth:`Book.timeline`), so a row of one sheet can read the same column of a row of another and every
+row holds one formula copied across. The book also lays out each sheet for print (:class:`Page`): the
+column widths and row heights it was given, the blocks that should not be split and the charts decide
+the print area, the scale (fit to the page's width only while text stays at 8.5 pt or more, otherwise
+full size with the label column repeated) and the page breaks.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +32,27 @@ from ...common.formats import UNIT_LABELS, excel_money_format, excel_percent_for
 from ...errors import LayoutError, WorkbookError
 from ..context import ReportContext
 from ..layout import SheetLayout
-from .formulas import Formula
+from .formulas import Formula, caption_value, joined
 
 INPUT_FONT = "#0000FF"  # FAST / banking convention: inputs blue on light yellow
 INPUT_FILL = "#FFF2CC"
 FOLLOW_FONT = "#595959"  # an input cell that follows another input until a number is typed
 INPUT_PERCENT_DECIMALS = 2
+CALC_FONT = "#000000"
+STORED_FONT = "#7F7F7F"  # stored values that do not recompute (Monte Carlo percentiles)
 PAPER = {"A4": 9, "Letter": 1}  # XlsxWriter's paper codes for the profile's paper sizes
+PAGE_POINTS = {"A4": (842.0, 595.0), "Letter": (792.0, 612.0)}  # landscape width, height
+MARGIN_INCHES = {"left": 0.5, "right": 0.5, "top": 0.7, "bottom": 0.7}
+HEADER_INCHES = 0.3
+BODY_POINTS = 10.0
+MIN_PRINT_SCALE = 0.85  # 10 pt text printed at 8.5 pt at the smallest
+ROW_POINTS = 15.0  # Excel's default row height for the workbook's fonts
+LINE_POINTS = 13.0  # one line of wrapped 10 pt text
+CHART_SIZE = (480, 288)  # XlsxWriter's default chart size in pixels
+LABEL_WIDTH = 26  # the label column of a time-across sheet, in characters
+YEAR_WIDTH = 7.5  # a year column: "#,##0.00" money and percentages at 10 pt
+VERTICAL_CHAR_POINTS = 5.2  # the length of a character of 10 pt text, on average
+TITLE_LINE = 130  # characters of a description line under a title (fits a landscape page's width)
 CUSTOM_PROPERTY_LIMIT = 255  # characters Excel keeps in a custom document property
 SERIES_COLOURS = ("#A5A5A5", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#7030A0", "#C00000", "#264478")
 
@@ -84,6 +106,11 @@ class Cells:
         """The sheet kind being written now and the kinds it may read from."""
         self._kind, self._needs = kind, tuple(needs)
 
+    @property
+    def kind(self) -> str:
+        """The sheet kind being written now."""
+        return self._kind
+
     def put(self, key: CellKey, ref: str, value: Any = None) -> None:
         """Register where a cell landed (an absolute reference) and the result stored in it."""
         if key in self._placed:
@@ -110,6 +137,60 @@ class Cells:
         """The absolute reference of a registered cell."""
         return self.get(key).ref
 
+    def has(self, key: CellKey) -> bool:
+        """Whether some sheet registered a cell (a kind that is only shown may be left out of a layout)."""
+        return key in self._placed
+
+
+class Page:
+    """How one sheet prints: what the writer said about its columns, rows, blocks and charts.
+
+    Widths are Excel character widths, heights points; a *block* is a range of rows that should stay on
+    one page (a table with its heading, a chart). :meth:`Book.print_setup` turns this into the print area,
+    scale, repeated rows and columns, and page breaks.
+    """
+
+    def __init__(self) -> None:
+        self.widths: dict[int, float] = {}
+        self.heights: dict[int, float] = {}
+        self.blocks: list[tuple[int, int]] = []
+        self.last_row = 0
+        self.header_row: int | None = None  # the row repeated on every printed page (a timeline)
+        self.label_columns = 1  # columns repeated when a page is too wide to fit
+
+    def width_points(self, first: int, last: int) -> float:
+        """Printed width of columns ``first`` to ``last`` (pixels as Excel sizes them, at 0.75 pt each)."""
+        return sum(_column_pixels(self.widths.get(c, 8.43)) for c in range(first, last + 1)) * 0.75
+
+    def height(self, row: int) -> float:
+        """A row's height in points."""
+        return self.heights.get(row, ROW_POINTS)
+
+    def extend(self, row: int) -> None:
+        """The print area reaches at least this row."""
+        self.last_row = max(self.last_row, row)
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """How many lines a text takes wrapped at word breaks to ``width`` characters (at least one); a word
+    longer than a line takes several, as Excel breaks it."""
+    lines, used = 1, 0
+    for word in text.split():
+        n = len(word)
+        if used and used + 1 + n <= width:
+            used += 1 + n
+            continue
+        if used:
+            lines += 1
+        lines += (n - 1) // width
+        used = n - (n - 1) // width * width
+    return lines
+
+
+def _column_pixels(width: float) -> int:
+    """A column width in characters as pixels, as Excel (and XlsxWriter) size it."""
+    return int(width * 12 + 0.5) if width < 1 else int(width * 7 + 0.5) + 5
+
 
 class Book:
     """One client workbook being written: the context it shows, its sheets, formats and registered cells."""
@@ -122,13 +203,20 @@ class Book:
         self.scenario = context.scenario
         self.cells = Cells()
         m, profile = self.market, context.client
+        published = [y for e in m.assumptions.estimates.values() for y in e.years]
         self.years = tuple(
-            range(min(profile.first_year, m.base_year), max(profile.last_year, m.horizon_year) + 1)
+            range(
+                min(profile.first_year, m.base_year, *published),
+                max(profile.last_year, m.horizon_year, *published) + 1,
+            )
         )
-        """The years every by-year table shows: the profile's span, widened to the published years."""
+        """The years every by-year table shows: the profile's span, widened to every published year (the
+        model's and the publishers')."""
         self.workbook = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_formulas": False})
         self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
         self.sheets: Mapping[str, Worksheet] = {s.name: self.workbook.add_worksheet(s.name) for s in layout}
+        self.pages: dict[str, Page] = {s.name: Page() for s in layout}
+        self._later: list[tuple[str, Callable[[], None]]] = []
 
     # ------------------------------------------------------------------ formats
 
@@ -138,7 +226,7 @@ class Book:
         found = self._formats.get(key)
         if found is None:
             found = self._formats[key] = self.workbook.add_format(
-                {"font_name": "Calibri", "font_size": 10, **props}
+                {"font_name": "Calibri", "font_size": BODY_POINTS, "valign": "top", **props}
             )
         return found
 
@@ -163,17 +251,18 @@ class Book:
         return UNIT_LABELS[self.units]
 
     def input_fmt(self, num_format: str) -> Format:
-        """An input cell: blue on light yellow."""
+        """An input cell: blue on light yellow, the only cells left unlocked on a protected sheet."""
         return self.fmt(
             font_color=INPUT_FONT,
             bg_color=INPUT_FILL,
             border=1,
             border_color="#BFBFBF",
             num_format=num_format,
+            locked=False,
         )
 
     def follow_fmt(self, num_format: str) -> Format:
-        """An input cell that follows another input (a formula) until a number is typed over it."""
+        """A calculated default beside an override cell: grey italic, a formula (typing goes next door)."""
         return self.fmt(
             font_color=FOLLOW_FONT, italic=True, border=1, border_color="#BFBFBF", num_format=num_format
         )
@@ -187,6 +276,10 @@ class Book:
     def heading_fmt(self) -> Format:
         """The heading above a table."""
         return self.fmt(bold=True, font_size=12)
+
+    def wrap_fmt(self, **props: Any) -> Format:
+        """Text that wraps inside its column, top-aligned."""
+        return self.fmt(text_wrap=True, valign="top", **props)
 
     def in_units(self, value_bn: float) -> float:
         """A value in USD bn in the pack's units."""
@@ -214,23 +307,149 @@ class Book:
         spec = sheet.spec.get("chart") or {}
         return self.fill(str(spec.get("title", sheet.text("title"))))
 
-    def title(self, ws: Worksheet, sheet: SheetLayout) -> int:
-        """Title and note lines at the top of a sheet; returns the next free row."""
-        ws.write_string(
-            0,
-            0,
-            self.text(sheet, "title", sheet.name),
-            self.fmt(bold=True, font_size=14, font_color=self.context.client.brand_colour),
-        )
+    def title(self, ws: Worksheet, sheet: SheetLayout, *, scenario: bool = False) -> int:
+        """Title and note lines at the top of a sheet; returns the next free row.
+
+        With ``scenario`` the title is a formula that names the scenario selected on Inputs (an output
+        sheet), so choosing another scenario renames the sheet's title, and its printed pages, with it.
+        """
+        title_fmt = self.fmt(bold=True, font_size=14, font_color=self.context.client.brand_colour)
+        text = self.text(sheet, "title", sheet.name)
+        if scenario:
+            self.formula(ws, 0, 0, self.captioned(text), title_fmt)
+        else:
+            ws.write_string(0, 0, text, title_fmt)
+        ws.set_row(0, 21)
+        self.pages[ws.name].heights[0] = 21
         row = 1
+        grey = self.fmt(italic=True, font_color="#595959")
         for key in ("description", "note"):
             text = self.text(sheet, key)
-            if text:
-                ws.write_string(
-                    row, 0, text[:1].upper() + text[1:], self.fmt(italic=True, font_color="#595959")
-                )
+            # Lines of their own rather than text wrapped in column A (too narrow on a time-across sheet):
+            # each runs over the empty cells to its right, on screen and on paper.
+            for line in textwrap.wrap(text[:1].upper() + text[1:], TITLE_LINE):
+                ws.write_string(row, 0, line, grey)
                 row += 1
         return row + 1
+
+    def captioned(self, text: str) -> Formula:
+        """A title followed by the selected scenario's caption (``ScenarioCaption`` on Scenarios)."""
+        return joined(text + ": ", "ScenarioCaption", caption_value(self.market, self.scenario))
+
+    def later(self, write: Callable[[], None]) -> None:
+        """Write a cell once every sheet is filled: a sheet showing a result of a kind it does not need
+        (the master check on Inputs and the Cover, declared in the module's ``SHOWS``)."""
+        self._later.append((self.cells.kind, write))
+
+    def pending(self) -> list[tuple[str, Callable[[], None]]]:
+        """The cells left for after every sheet is filled, with the kind of sheet each belongs to."""
+        return list(self._later)
+
+    def paragraph(self, ws: Worksheet, row: int, col: int, text: str, **props: Any) -> None:
+        """Text that wraps inside its column, the row made tall enough for every line (no merged cells).
+
+        Without ``text_wrap`` a long sentence runs over the cells to its right and is cut at the page's
+        edge when printed; the row height is set so every engine shows the same lines.
+        """
+        ws.write_string(row, col, text, self.wrap_fmt(**props))
+        self.fit_row(ws, row, col, text)
+
+    def fit_row(self, ws: Worksheet, row: int, col: int, text: str) -> None:
+        """Make a row tall enough for wrapped text in one of its cells (keeps the tallest)."""
+        page = self.pages[ws.name]
+        chars = max(int(page.widths.get(col, 8.43) * 1.15), 8)
+        lines = sum(_wrapped_lines(part, chars) for part in text.split("\n"))
+        height = max(ROW_POINTS, lines * LINE_POINTS + 2)
+        if height > page.height(row):
+            page.heights[row] = height
+            ws.set_row(row, height)
+
+    def tall_row(self, ws: Worksheet, row: int, longest: str) -> None:
+        """A row of text turned to read bottom to top (a year's column is too narrow for a word across),
+        made tall enough for the longest text it holds."""
+        height = min(len(longest) * VERTICAL_CHAR_POINTS + 8, 400)
+        if height > self.pages[ws.name].height(row):
+            self.pages[ws.name].heights[row] = height
+            ws.set_row(row, height)
+
+    def columns(self, ws: Worksheet, widths: Mapping[int, float]) -> None:
+        """Column widths in characters, remembered for printing; set these before writing wrapped text."""
+        for col, width in widths.items():
+            # The column's format is what a cell written without one takes: top-aligned, like wrapped text
+            # beside it, so a label sits level with its row's values.
+            ws.set_column(col, col, width, self.fmt())
+            self.pages[ws.name].widths[col] = width
+
+    def keep(self, ws: Worksheet, first_row: int, last_row: int) -> None:
+        """Rows that should print on one page (a table with its heading)."""
+        page = self.pages[ws.name]
+        page.blocks.append((first_row, last_row))
+        page.extend(last_row)
+
+    def timeline(self, ws: Worksheet, row: int, label: str = "Year") -> int:
+        """The years across the columns (one column per year, the same columns on every sheet).
+
+        The row is frozen on screen and repeated on every printed page; formulas read their year from it.
+        Returns the next row.
+        """
+        year_header = self.fmt(
+            bold=True, num_format="0", font_color="#FFFFFF", bg_color=self.context.client.brand_colour
+        )
+        ws.write_string(row, 0, label, self.header_fmt())
+        for y in self.years:
+            ws.write_number(row, self.year_col(y), y, year_header)
+        ws.freeze_panes(row + 1, 1)
+        page = self.pages[ws.name]
+        page.header_row = row
+        self.columns(ws, {0: LABEL_WIDTH, **{self.year_col(y): YEAR_WIDTH for y in self.years}})
+        return row + 1
+
+    def timeline_span(self, ws: Worksheet) -> str:
+        """A sheet's own timeline row, absolute: ``$B$4:$Q$4``."""
+        row = self.pages[ws.name].header_row
+        assert row is not None
+        first, last = self.year_col(self.years[0]), self.year_col(self.years[-1])
+        return f"{xl_rowcol_to_cell(row, first, True, True)}:{xl_rowcol_to_cell(row, last, True, True)}"
+
+    def column_of(self, key: CellKey, year: int) -> str:
+        """A registered block of rows (``sheet!first:last``) in a year's column, rows fixed and column
+        relative: ``'Market estimates'!C$20:C$25``."""
+        sheet, rows = self.cells.get(key).ref.rsplit("!", 1)
+        first, last = (int(r) for r in rows.split(":"))
+        col = xl_rowcol_to_cell(0, self.year_col(year))[:-1]
+        return f"{sheet}!{col}${first + 1}:{col}${last + 1}"
+
+    def year_col(self, year: int) -> int:
+        """The column of a year on every time-across sheet."""
+        return 1 + year - self.years[0]
+
+    def year_ref(self, ws: Worksheet, year: int) -> str:
+        """The timeline cell of a year on a sheet, row fixed: ``C$4`` (copied across, it moves with the year)."""
+        row = self.pages[ws.name].header_row
+        if row is None:
+            raise LayoutError(
+                f"Invalid workbook layout: sheet {ws.name!r} reads its timeline before writing it"
+            )
+        return here(row, self.year_col(year), fixed_row=True)
+
+    def put_row(self, key: CellKey, ws: Worksheet, row: int, values: Mapping[int, float]) -> None:
+        """Register a by-year row (the total, a member's value): other sheets read it column by column."""
+        self.cells.put(key, f"{quote_sheetname(ws.name)}!{row + 1}", dict(values))
+
+    def at(self, key: CellKey, year: int) -> tuple[str, Any]:
+        """A registered by-year row's cell in a year's column, row fixed and column relative
+        (``Forecast!C$6``), with its stored result."""
+        placed = self.cells.get(key)
+        sheet, row = placed.ref.rsplit("!", 1)
+        return f"{sheet}!{xl_rowcol_to_cell(0, self.year_col(year))[:-1]}${row}", placed.value.get(year)
+
+    def row_span(self, key: CellKey) -> str:
+        """The whole timeline of a registered by-year row, absolute: ``Forecast!$B$6:$Q$6``."""
+        placed = self.cells.get(key)
+        sheet, row = placed.ref.rsplit("!", 1)
+        r = int(row) - 1
+        first, last = self.year_col(self.years[0]), self.year_col(self.years[-1])
+        return f"{sheet}!{xl_rowcol_to_cell(r, first, True, True)}:{xl_rowcol_to_cell(r, last, True, True)}"
 
     def field(self, name: str) -> str:
         """User and provenance text a layout asks for by name (never rendered through the template)."""
@@ -274,12 +493,45 @@ class Book:
         """An Excel defined name (``BaseSize``) for a cell or range; formulas use it by name."""
         self.workbook.define_name(name, f"={ref}")
 
+    def validate(
+        self,
+        ws: Worksheet,
+        first_row: int,
+        col: int,
+        last_row: int,
+        low: float,
+        high: float,
+        what: str,
+        *,
+        whole: bool = False,
+    ) -> None:
+        """Data validation on input cells: a number from ``low`` to ``high`` (or blank), saying so on entry."""
+        shown = (f"{low:g}", f"{high:g}") if whole else (f"{low:.0%}", f"{high:.0%}")
+        ws.data_validation(
+            first_row,
+            col,
+            last_row,
+            col,
+            {
+                "validate": "integer" if whole else "decimal",
+                "criteria": "between",
+                "minimum": low,
+                "maximum": high,
+                "ignore_blank": True,
+                "input_title": what[:32],
+                "input_message": f"A number from {shown[0]} to {shown[1]}."[:255],
+                "error_title": f"Not a valid {what}"[:32],
+                "error_message": f"Type a {what} from {shown[0]} to {shown[1]}."[:255],
+            },
+        )
+
     def table(self, ws: Worksheet, row: int, col: int, headers: Sequence[str], rows: int, name: str) -> None:
         """An Excel table over cells already written: header row at ``row``, ``rows`` data rows below."""
+        last = row + max(rows, 1)
         ws.add_table(
             row,
             col,
-            row + max(rows, 1),
+            last,
             col + len(headers) - 1,
             {
                 "name": name,
@@ -287,34 +539,106 @@ class Book:
                 "columns": [{"header": h, "header_format": self.header_fmt()} for h in headers],
             },
         )
+        for j, header in enumerate(headers):
+            self.fit_row(ws, row, col + j, header)
+        self.keep(ws, max(row - 1, 0), last)
 
     def chart(self, options: Mapping[str, Any]) -> Any:
-        """A native Excel chart (placed on a sheet with ``insert_chart``)."""
+        """A native Excel chart (placed on a sheet with :meth:`place`)."""
         return self.workbook.add_chart(dict(options))
 
-    def chart_layout(self, chart: Any, sheet: SheetLayout, x_name: str, title: str | None = None) -> None:
-        """Title, axes and legend of a chart on a sheet: money on the y axis, in the pack's units."""
-        chart.set_title({"name": title or self.chart_title(sheet), "name_font": {"size": 11}})
-        chart.set_x_axis({"name": x_name, "num_font": {"rotation": -45}})
+    def chart_layout(
+        self, chart: Any, title: str | tuple[str, int, int], x_name: str | None, y_name: str | None = None
+    ) -> None:
+        """Title, axes and legend of a chart: money on the y axis in the pack's units, text at 9 pt or more.
+
+        ``title`` may be a cell (sheet, row, column): the chart then shows that cell, so a title formula
+        naming the selected scenario renames the chart with it.
+        """
+        name: Any = list(title) if isinstance(title, tuple) else title
+        chart.set_title({"name": name, "name_font": {"size": 11, "bold": True}})
+        chart.set_x_axis(
+            {"name": x_name, "name_font": {"size": 10}, "num_font": {"size": 10, "rotation": -45}}
+            if x_name
+            else {"num_font": {"size": 10}}
+        )
         chart.set_y_axis(
             {
-                "name": self.unit_label,
+                "name": y_name or self.unit_label,
+                "name_font": {"size": 10},
+                "num_font": {"size": 10},
                 "num_format": self.money,
                 "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
             }
         )
-        chart.set_legend({"position": "bottom"})
+        chart.set_legend({"position": "bottom", "font": {"size": 10}})
+
+    def place(
+        self,
+        ws: Worksheet,
+        row: int,
+        col: int,
+        chart: Any,
+        description: str,
+        scale: tuple[float, float] = (1, 1),
+    ) -> int:
+        """Put a chart on a sheet with its alt text (what it shows, for screen readers); returns the row
+        below it. The chart and the caption row above it are one block for printing."""
+        ws.insert_chart(
+            row, col, chart, {"x_scale": scale[0], "y_scale": scale[1], "description": description}
+        )
+        rows = math.ceil(CHART_SIZE[1] * scale[1] * 0.75 / ROW_POINTS) + 1
+        page = self.pages[ws.name]
+        right = col + math.ceil(CHART_SIZE[0] * scale[0] / _column_pixels(page.widths.get(col, 8.43)))
+        for c in range(col, right + 1):
+            page.widths.setdefault(c, 8.43)
+        self.keep(ws, max(row - 1, 0), row + rows)
+        return row + rows + 1
+
+    def protect(self, ws: Worksheet) -> None:
+        """Lock every cell but the inputs (no password: a user can lift it from Excel's Review tab)."""
+        ws.protect(
+            "",
+            {
+                "format_columns": True,
+                "format_rows": True,
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+            },
+        )
 
     # ------------------------------------------------------------------ the file
 
     def print_setup(self, ws: Worksheet) -> None:
-        """Landscape, one page wide, the profile's paper, no gridlines, provenance in the footer."""
+        """Landscape on the profile's paper, text at 8.5 pt or more, header rows and labels repeated,
+        page breaks between blocks, no gridlines, provenance in the footer."""
+        paper = self.context.client.paper if self.context.client.paper in PAPER else "A4"
+        page = self.pages[ws.name]
         ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.set_paper(PAPER.get(self.context.client.paper, 9))
+        ws.set_paper(PAPER[paper])
+        ws.set_margins(**MARGIN_INCHES)
         ws.hide_gridlines(2)
-        # Header and footer codes start with '&': provenance is hex and digits, so nothing to escape.
-        ws.set_footer(f"&L&8{self.context.provenance}&R&8&P / &N")
+        last_col = max(page.widths, default=0)
+        last_row = max(page.last_row, ws.dim_rowmax or 0)
+        ws.print_area(0, 0, last_row, last_col)
+        width, height = PAGE_POINTS[paper]
+        printable_width = width - 72 * (MARGIN_INCHES["left"] + MARGIN_INCHES["right"])
+        printable_height = height - 72 * (MARGIN_INCHES["top"] + MARGIN_INCHES["bottom"])
+        scale = min(1.0, printable_width / page.width_points(0, last_col))
+        if scale >= MIN_PRINT_SCALE:
+            ws.fit_to_pages(1, 0)
+        else:
+            scale = 1.0  # too wide to shrink legibly: full size, the labels repeated on every page across
+            ws.set_print_scale(100)
+            ws.repeat_columns(0, page.label_columns - 1)
+        if page.header_row is None:
+            page.header_row = 0  # the title, which names the scenario on an output sheet, on every page
+        ws.repeat_rows(0, page.header_row)
+        ws.set_h_pagebreaks(_page_breaks(page, printable_height / scale))
+        # Header and footer codes start with '&': the provenance has none and starts with a word (digits right
+        # after a code would be read as a font size). No size code either: Gnumeric prints it as text.
+        ws.set_footer(f"&L{self.context.provenance}&R&P / &N", {"margin": HEADER_INCHES})
+        self.protect(ws)
 
     def close(self) -> None:
         """Set the document properties (provenance, client) and write the file."""
@@ -335,3 +659,26 @@ class Book:
         self.workbook.set_custom_property("imgout scenario", c.scenario)
         self.workbook.set_custom_property("imgout client", c.client.name[:CUSTOM_PROPERTY_LIMIT])
         self.workbook.close()
+
+
+def _page_breaks(page: Page, capacity: float) -> list[int]:
+    """Rows to start a new page at, so no block is split when it fits on a page (``capacity`` points of
+    rows per page at the print scale, less the repeated rows)."""
+    top = 0 if page.header_row is None else page.header_row + 1
+    repeated = sum(page.height(r) for r in range(top))
+    room = max(capacity - repeated, 5 * ROW_POINTS)
+    breaks: list[int] = []
+    used = 0.0
+    row = top
+    for first, last in sorted(page.blocks):
+        if last < row:  # inside a block already placed
+            continue
+        first = max(first, row)
+        used += sum(page.height(r) for r in range(row, first))
+        size = sum(page.height(r) for r in range(first, last + 1))
+        if used + size > room and used > 0:
+            breaks.append(first)
+            used = 0.0
+        used = (used + size) % room if used + size > room else used + size  # a block taller than a page
+        row = last + 1
+    return breaks

@@ -11,7 +11,13 @@ The formulas use the defined names of the Inputs sheet (``BaseSize``, ``NextSize
 ``BackcastGrowth``, ``ExtrapolationGrowth``, ``BaseYear``, ``NextYear``, ``HorizonYear``, ``UnitFactor``,
 ``Share_<dimension>``, ``RelGrowth_<dimension>``, ``Scenario``) and of the Scenarios sheet
 (``ScenarioNames``, ``ScenarioGrowths``, ``SelectedGrowth``, ``StatusQualifier``). Only functions that
-Excel 2010 and LibreOffice both know are used (INDEX/MATCH, SUMPRODUCT, SUM, IF, AND): no dynamic arrays.
+Excel 2010, LibreOffice and Gnumeric all compute alike are used (INDEX/MATCH, SUMPRODUCT, SUM, IF, AND,
+ISNUMBER, MIN, MAX, ABS): no dynamic arrays, and ``INDEX`` always with both a row and a column number
+(Gnumeric answers ``#REF!`` to ``INDEX(one-row range, n)``).
+
+Calculation sheets run time across the columns, and each row holds one formula copied across: the
+functions that give a value by year take the year from a cell of the timeline (``year_ref``, e.g.
+``C$4``) and never branch in Python on which year it is; the branch is an ``IF`` in the formula.
 """
 
 from __future__ import annotations
@@ -23,6 +29,15 @@ from typing import NamedTuple
 from ...common.formats import in_units
 from ...model import Market
 from ...model.assumptions import RESERVED_SCENARIO
+from ...model.status import (
+    ASSUMED_SPLIT,
+    BACK_CAST,
+    EXTRAPOLATED,
+    INTERPOLATED,
+    OVERRIDE,
+    PROJECTED,
+    PUBLISHED,
+)
 
 
 class Formula(NamedTuple):
@@ -35,31 +50,77 @@ class Formula(NamedTuple):
 # ------------------------------------------------------------------------------------------ totals
 
 
-def path(market: Market, year: int, year_ref: str, growth_ref: str) -> str:
-    """The total in USD bn in one year, as an Excel expression. Mirrors ``Market._path``.
-
-    Before the base year: back-cast from the base size; the base year: the base size; up to the horizon:
-    the next year's size compounded at the scenario growth; after it: the horizon value compounded at the
-    extrapolation growth, shifted by the scenario's difference from the forecast growth.
-    """
-    if year < market.base_year:
-        return f"BaseSize/(1+BackcastGrowth)^(BaseYear-{year_ref})"
-    if year == market.base_year:
-        return "BaseSize"
-    if year <= market.horizon_year:
-        return f"NextSize*(1+{growth_ref})^({year_ref}-NextYear)"
-    return (
-        f"NextSize*(1+{growth_ref})^(HorizonYear-NextYear)"
-        f"*((1+ExtrapolationGrowth)*(1+{growth_ref})/(1+ForecastGrowth))^({year_ref}-HorizonYear)"
-    )
+def text_literal(text: str) -> str:
+    """A string as an Excel formula literal: quotes doubled, split below Excel's 255 characters a literal."""
+    parts = [text[i : i + 250] for i in range(0, len(text), 250)] or [""]
+    return "&".join('"' + part.replace('"', '""') + '"' for part in parts)
 
 
-def total(market: Market, units: str, year: int, year_ref: str, growth_ref: str, scenario: str) -> Formula:
-    """The market size in a year and scenario, in the pack's units. Mirrors ``Market.forecast`` (total)."""
+def joined(prefix: str, ref: str, value: str) -> Formula:
+    """A text followed by another cell's text: a title that names the selected scenario."""
+    return Formula(f"={text_literal(prefix)}&{ref}", prefix + value)
+
+
+def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
+    """w(t): 1 up to the horizon, then max(0, 1 - (t - H) / F), 0 when F is 0. Mirrors
+    ``Market.fade_weight`` (``estimates.fade_weight``)."""
+    y = year_ref
     return Formula(
-        f"=UnitFactor*{path(market, year, year_ref, growth_ref)}",
-        in_units(market.forecast(year, scenario=scenario), units),
+        f"=IF({y}<=HorizonYear,1,IF(FadeYears<=0,0,MAX(0,1-({y}-HorizonYear)/FadeYears)))",
+        market.fade_weight(year),
     )
+
+
+def post_horizon_growth(market: Market, year: int, weight_ref: str) -> Formula:
+    """The model's own growth after the horizon: the extrapolation growth if one is given, else
+    LR + (g_F - LR) w(t). Mirrors ``Market.post_horizon_growth``."""
+    return Formula(
+        f"=IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
+        f"LongRunGrowth+(ForecastGrowth-LongRunGrowth)*{weight_ref})",
+        market.post_horizon_growth(year),
+    )
+
+
+def own_path(year_ref: str, before_ref: str, growth_ref: str, value: float) -> Formula:
+    """The model's own path in the pack's units. Mirrors ``Market._own_path``: back-cast before the base
+    year, the base size, the next size compounded at the forecast growth to the horizon, then the year
+    before grown at the growth after the horizon (``growth_ref``, this column's)."""
+    y = year_ref
+    return Formula(
+        f"=IF({y}<=HorizonYear,UnitFactor*IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
+        f"IF({y}=BaseYear,BaseSize,NextSize*(1+ForecastGrowth)^({y}-NextYear))),"
+        f"{before_ref}*(1+{growth_ref}))",
+        value,
+    )
+
+
+def base_growth(year_ref: str, here_ref: str, before_ref: str, value: float) -> Formula:
+    """b(t), the base path's own growth after the next year (0 up to it). Mirrors ``Market._scenario_path``."""
+    return Formula(f"=IF({year_ref}<=NextYear,0,{here_ref}/{before_ref}-1)", value)
+
+
+def scenario_weight(year_ref: str, weight_ref: str, value: float) -> Formula:
+    """How much of a scenario's growth difference applies in a year: 0 up to the next year, then the fade
+    weight. Mirrors ``Market._weights``."""
+    return Formula(f"=IF({year_ref}<=NextYear,0,{weight_ref})", value)
+
+
+def scenario_path(year_ref: str, refs: tuple[str, str, str, str, str], value: float) -> Formula:
+    """A scenario's total: the base path up to the next year, then V_s(t-1) (1 + b(t) + D_s W(t)).
+    Mirrors ``Market._scenario_path``. ``refs``: base path, the scenario's value the year before, b(t),
+    D_s and W(t)."""
+    base, before, growth, difference, weight = refs
+    return Formula(f"=IF({year_ref}<=NextYear,{base},{before}*(1+{growth}+{difference}*{weight}))", value)
+
+
+def growth_difference(growth_ref: str, value: float) -> Formula:
+    """D_s = g_s - g_F. Mirrors ``Market.growth_difference``."""
+    return Formula(f"={growth_ref}-ForecastGrowth", value)
+
+
+def in_year(row_span: str, year_ref: str, value: float) -> Formula:
+    """A by-year row's value in the year in ``year_ref`` (looked up on the timeline ``Timeline``)."""
+    return Formula(f"=INDEX({row_span},1,MATCH({year_ref},Timeline,0))", value)
 
 
 def growth(here_ref: str, before_ref: str, value: float, before: float) -> Formula:
@@ -73,10 +134,14 @@ def cagr(start_ref: str, end_ref: str, periods: str, value: float) -> Formula:
 
 
 def cagr_between(
-    market: Market, start_ref: str, end_ref: str, first: int, last: int, scenario: str
+    market: Market, refs: tuple[str, str, str, str], first: int, last: int, scenario: str
 ) -> Formula:
-    """The total's CAGR from one year to a later one, in a scenario. Mirrors ``Market.cagr``."""
-    return cagr(start_ref, end_ref, f"{last}-{first}", market.cagr(first, last, scenario=scenario))
+    """The total's CAGR from one year to a later one, in a scenario. Mirrors ``Market.cagr``.
+
+    ``refs``: the first and last year's values, then the cells holding the two years.
+    """
+    start_ref, end_ref, first_ref, last_ref = refs
+    return cagr(start_ref, end_ref, f"{last_ref}-{first_ref}", market.cagr(first, last, scenario=scenario))
 
 
 def forecast_cagr(start_ref: str, end_ref: str, value: float) -> Formula:
@@ -85,11 +150,11 @@ def forecast_cagr(start_ref: str, end_ref: str, value: float) -> Formula:
     return cagr(start_ref, end_ref, "HorizonYear-NextYear", value)
 
 
-def scenario_cagr(market: Market, horizon_ref: str, scenario: str) -> Formula:
-    """A scenario's CAGR over the forecast period, from the next year's size (the same in every scenario)
-    to the scenario's horizon value in ``horizon_ref``. Mirrors ``Market.cagr``."""
+def scenario_cagr(market: Market, next_ref: str, horizon_ref: str, scenario: str) -> Formula:
+    """A scenario's CAGR over the forecast period, from its next-year value to its horizon value.
+    Mirrors ``Market.cagr``."""
     value = market.cagr(market.next_year, market.horizon_year, scenario=scenario)
-    return forecast_cagr("(UnitFactor*NextSize)", horizon_ref, value)
+    return forecast_cagr(next_ref, horizon_ref, value)
 
 
 # ------------------------------------------------------------------------------------------ scenarios
@@ -110,51 +175,107 @@ def compounded(refs: Sequence[str], value: float) -> Formula:
 def scenario_growth(market: Market, scenario: str, driver_refs: Sequence[str]) -> Formula:
     """A scenario's growth per year in the forecast years. Mirrors ``Market._growth_for``.
 
-    The base scenario is pinned to the forecast growth (not a product of drivers that could drift an ulp);
-    any other is its drivers' growths compounded.
+    The base scenario is pinned to the forecast growth (not a product of drivers that could drift an ulp)
+    unless a driver what-if is typed; any other is its drivers' growths compounded.
     """
+    product = compounded(driver_refs, market.scenario_growth[scenario])
     if scenario == RESERVED_SCENARIO:
-        return Formula("=ForecastGrowth", market.scenario_growth[scenario])
-    return compounded(driver_refs, market.scenario_growth[scenario])
+        return Formula(
+            f"=IF(COUNT(DriverWhatIfs)=0,ForecastGrowth,{product.text[1:]})", market.scenario_growth[scenario]
+        )
+    return product
 
 
-def selected(row_of_scenarios: str, value: float) -> Formula:
-    """The entry of the scenario chosen on Inputs, from a range in the order of ``ScenarioNames``.
+def selected(scenario_range: str, value: float, *, across: bool) -> Formula:
+    """The entry of the scenario chosen on Inputs, from a range in the order of ``ScenarioNames``: a row
+    (``across``) or a column.
 
     Mirrors ``Market.scenario`` (a scenario name to its key) followed by a lookup of that scenario's
     figure (``Market.scenario_growth``, ``Market.driver_growths``).
     """
-    return Formula(f"=INDEX({row_of_scenarios},MATCH(Scenario,ScenarioNames,0))", value)
+    where = "1,MATCH(Scenario,ScenarioNames,0)" if across else "MATCH(Scenario,ScenarioNames,0),1"
+    return Formula(f"=INDEX({scenario_range},{where})", value)
 
 
-def status_qualifier(market: Market, scenario: str) -> Formula:
-    """What the status of a forecast year adds when the path is not the published base one.
+def caption_value(market: Market, scenario: str) -> str:
+    """How titles name the selected scenario and, when the total follows another path than the model's
+    own, the basis: ``bull scenario`` or ``bull scenario, basis consensus``."""
+    basis = "" if market.basis == market.default_basis else f", basis {market.basis}"
+    return f"{scenario} scenario{basis}"
 
-    Mirrors the qualifier of ``Market._statuses``: nothing on the base path at the calibrated growth,
-    ``" (override)"`` on the base path at another growth, ``" (<scenario>)"`` on any other scenario.
-    """
-    pinned = scenario == RESERVED_SCENARIO and not market.overridden
-    qualifier = "" if pinned else f" ({'override' if scenario == RESERVED_SCENARIO else scenario})"
+
+def caption(market: Market, scenario: str) -> Formula:
+    """The selected scenario (and basis) as every output sheet's and chart's title names it
+    (``ScenarioCaption``)."""
     return Formula(
-        f'=IF(AND(Scenario="{RESERVED_SCENARIO}",ForecastGrowth=CalibratedGrowth),"",'
-        f'" ("&IF(Scenario="{RESERVED_SCENARIO}","override",Scenario)&")")',
-        qualifier,
+        '=Scenario&" scenario"&IF(Basis=DefaultBasis,"",", basis "&Basis)', caption_value(market, scenario)
     )
 
 
-def status(market: Market, year: int, scenario: str) -> Formula | str:
-    """A year's status label. Mirrors ``Market._statuses``.
+def moved_flag(condition: str, value: bool) -> Formula:
+    """1 when an override cell (or several) holds a number, else 0: what the per-call overrides moved.
+    Mirrors ``AssumptionSet.moved`` and ``Market.overridden``."""
+    return Formula(f"=IF({condition},1,0)", int(value))
 
-    Years up to the next published year are fixed words (back-cast, published); later years add the
-    scenario's qualifier (``StatusQualifier``), and the horizon year is published only on the base path.
-    """
-    label = market.status(year, scenario)
-    if year <= market.next_year:
-        return label
-    if year == market.horizon_year:
-        return Formula('=IF(StatusQualifier="","published","projected")&StatusQualifier', label)
-    word = "interpolated" if year < market.horizon_year else "extrapolated"
-    return Formula(f'="{word}"&StatusQualifier', label)
+
+def own_word(market: Market, year: int, year_ref: str) -> Formula:
+    """The word of a year on the model's own path: back-cast, published, interpolated, extrapolated.
+    Mirrors ``Market._own_words``."""
+    y = year_ref
+    words = dict(zip(market.year_list, market._own_words(), strict=True))
+    return Formula(
+        f'=IF({y}<BaseYear,"{BACK_CAST}",IF(OR({y}=BaseYear,{y}=NextYear,{y}=HorizonYear),"{PUBLISHED}",'
+        f'IF({y}<HorizonYear,"{INTERPOLATED}","{EXTRAPOLATED}")))',
+        words[year],
+    )
+
+
+def qualifiers(
+    market: Market, year: int, year_ref: str, scenario: str, split: tuple[str, str] | None = None
+) -> Formula:
+    """The qualifiers of the selected scenario's total in a year, each after ", ": the scenario, override,
+    the basis. Mirrors ``Market._qualifiers``; with ``split`` (a dimension and a member, for the stored
+    result) a region or segment value, whose override also comes from the dimension's typed shares and
+    changed relative growths (``Market._split_status``)."""
+    y = year_ref
+    if split is None:
+        status = market.status(year, scenario)
+        moved = ""
+    else:
+        dimension, member = split
+        region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
+        status = market.status(year, scenario, region, segment)
+        moved = f",SplitShareMoved_{dimension}=1,AND(SplitGrowthMoved_{dimension}=1,{y}<>BaseYear)"
+    inside = status[status.index("(") + 1 : -1] if status.endswith(")") else ""
+    return Formula(
+        f'=IF(AND(Scenario<>"{RESERVED_SCENARIO}",{y}>NextYear),", "&Scenario,"")'
+        f"&IF(OR(AND({y}>NextYear,ForecastMoved+DriversMoved>0),AND({y}<BaseYear,BackcastMoved=1),"
+        f"AND({y}>HorizonYear,ExtrapolationMoved=1),AND({y}>FadeFrom,FadeMoved=1){moved}),"
+        f'", {OVERRIDE}","")&IF(Basis<>DefaultBasis,", basis: "&Basis,"")',
+        ", " + inside if inside else "",
+    )
+
+
+def status(
+    market: Market, year: int, refs: tuple[str, str, str], scenario: str, split: tuple[str, str] | None = None
+) -> Formula:
+    """The status of the selected scenario's total (or, with ``split``, of a region or segment value) in a
+    year, as the engine words it: the basis path's word (published becomes projected on a path that
+    moved), ``total, assumed split`` for a split, then the qualifiers in parentheses. Mirrors
+    ``Market._statuses``, ``Market._split_status`` and ``status.status_text``. ``refs``: the year, the
+    word and the qualifiers of this column."""
+    y, word, quals = refs
+    if split is None:
+        value, assumed = market.status(year, scenario), ""
+    else:
+        dimension, member = split
+        region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
+        value, assumed = market.status(year, scenario, region, segment), f'&" {ASSUMED_SPLIT}"'
+    return Formula(
+        f'=IF(AND({word}="{PUBLISHED}",{y}>NextYear,Moves=1),"{PROJECTED}",{word}){assumed}'
+        f'&IF({quals}="",""," ("&MID({quals},LEN(", ")+1,LEN({quals}))&")")',
+        value,
+    )
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -204,9 +325,54 @@ def column_sum(first_ref: str, last_ref: str, values: Iterable[float]) -> Formul
     return Formula(f"=SUM({first_ref}:{last_ref})", math.fsum(values))
 
 
-def shares_total(dimension: str, shares: Iterable[float]) -> Formula:
-    """The base shares of a dimension added up: the assumption set's validation requires 100 %."""
-    return Formula(f"=SUM(Share_{dimension})", math.fsum(shares))
+def range_sum(span_ref: str, values: Iterable[float]) -> Formula:
+    """A range added up (shares of a dimension: the assumption set's validation requires 100 %)."""
+    return Formula(f"=SUM({span_ref})", math.fsum(values))
+
+
+def chosen(default_ref: str, override_ref: str, value: float) -> Formula:
+    """The value used: the override where a number is typed, else the default beside it.
+
+    Mirrors ``_given_or`` in the engine and the per-call overrides (``cagr=``, ``backcast_growth=``,
+    ``extrapolation_growth=``, a scenario's driver growth over the base one).
+    """
+    return Formula(f"=IF(ISNUMBER({override_ref}),{override_ref},{default_ref})", value)
+
+
+def chosen_or_blank(default_ref: str, override_ref: str, value: float | None) -> Formula:
+    """The value used where a blank means "none": the override, else the default, else blank (the
+    extrapolation growth: blank is the long-run fade). Mirrors ``Market.extrapolation_growth``."""
+    return Formula(
+        f'=IF(ISNUMBER({override_ref}),{override_ref},IF(ISNUMBER({default_ref}),{default_ref},""))',
+        "" if value is None else value,
+    )
+
+
+def scenario_driver(typed_ref: str, base_ref: str, file_ref: str, value: float) -> Formula:
+    """A driver's growth in a scenario: the scenario's own value moved by the base what-if (base used
+    less the file's growth), or base's where the scenario sets none. Mirrors ``Market.driver_growths``."""
+    return Formula(f"=IF(ISNUMBER({typed_ref}),{typed_ref}+({base_ref}-{file_ref}),{base_ref})", value)
+
+
+def share_to_rescale(default_ref: str, override_ref: str, value: float) -> Formula:
+    """A member's share in the assumption set if no override is typed for it, else 0: the members whose
+    shares are rescaled to fill what the overrides leave (``share_used``)."""
+    return Formula(f"=IF(ISNUMBER({override_ref}),0,{default_ref})", value)
+
+
+def share_used(dimension: str, default_ref: str, override_ref: str, value: float) -> Formula:
+    """A member's base share after the typed overrides. Mirrors the ``share.<member>`` override
+    (``overrides._member_share``): overridden members take their typed values, the others keep their
+    proportions of what is left, so the dimension still sums to 1.
+
+    ``ShareOverride_<dimension>`` is the override column, ``ShareToRescale_<dimension>`` the shares of
+    the members without one.
+    """
+    return Formula(
+        f"=IF(ISNUMBER({override_ref}),{override_ref},"
+        f"{default_ref}*(1-SUM(ShareOverride_{dimension}))/SUM(ShareToRescale_{dimension}))",
+        value,
+    )
 
 
 # ------------------------------------------------------------------------------------------ drivers
@@ -223,23 +389,36 @@ def follows(ref: str, value: float) -> Formula:
 
 
 def residual_growth(market: Market, driver: str, other_refs: Sequence[str]) -> Formula:
-    """The price-and-mix driver: what makes the base bridge multiply back to the forecast growth.
+    """The price-and-mix driver: what makes the bridge of the file's drivers multiply back to the
+    forecast growth (a what-if leaves it there, so the what-if moves the forecast).
 
-    Mirrors ``Market.residual_growth``: (1 + forecast growth) / product of (1 + the other drivers) - 1.
+    Mirrors ``Market.residual_growth``: (1 + forecast growth) / product of (1 + the other drivers as the
+    set gives them) - 1.
     """
     others = "*".join(f"(1+{r})" for r in other_refs)
     return Formula(f"=(1+ForecastGrowth)/({others or 1})-1", market.base_driver_growth[driver])
 
 
-def tornado_value(growth_ref: str, end_ref: str, value_bn: float, units: str) -> Formula:
-    """The horizon-year market with one driver at its low or high. Mirrors ``Market.tornado``.
+def tornado_end(growth_ref: str, end_ref: str, value: float, *, high: bool) -> Formula:
+    """A driver's low or high for the tornado: the typed end, widened to take in the driver's growth.
 
-    next size x ((1 + forecast growth) / (1 + driver's base growth) x (1 + driver at its end))^n.
+    Mirrors ``overrides._driver_growth`` (``driver.<key>=`` moves low and high out to a growth beyond
+    them) as ``Market.tornado`` then reads them.
     """
+    return Formula(f"={'MAX' if high else 'MIN'}({end_ref},{growth_ref})", value)
+
+
+def tornado_value(base_ref: str, growth_ref: str, end_ref: str, value_bn: float, units: str) -> Formula:
+    """The horizon-year market with one driver at its low or high. Mirrors ``Market.tornado``:
+    V(H) ((1 + end) / (1 + the driver's base growth))^(H - N), V(H) the base total (``base_ref``)."""
     return Formula(
-        f"=UnitFactor*(NextSize*((1+ForecastGrowth)/(1+{growth_ref})*(1+{end_ref}))^(HorizonYear-NextYear))",
-        in_units(value_bn, units),
+        f"={base_ref}*((1+{end_ref})/(1+{growth_ref}))^(HorizonYear-NextYear)", in_units(value_bn, units)
     )
+
+
+def tornado_delta(value_ref: str, base_ref: str, value: float) -> Formula:
+    """A tornado bar: the market with a driver at one end, less the base market (the chart plots it)."""
+    return difference(value_ref, base_ref, value)
 
 
 def difference(minuend_ref: str, subtrahend_ref: str, value: float) -> Formula:
@@ -271,3 +450,153 @@ def calibrated(market: Market, anchor: str) -> Formula:
     }
     text, value = modelled[anchor]
     return Formula(text, value)
+
+
+# ------------------------------------------------------------------------------------------ region x segment
+
+
+def mix_share(refs: tuple[str, str], spans: tuple[str, str], year_ref: str, value: float) -> Formula:
+    """A member's share of a mix in the year in ``year_ref``: its base share and relative growth
+    (``refs``) against the whole mix's (``spans``, a row or column each). Mirrors ``_mix`` as
+    ``Market._build_share_tables`` and ``Market._build_joint_tables`` use it:
+    s_m (1+d_m)^(t-base) / sum_k s_k (1+d_k)^(t-base)."""
+    (share_ref, growth_ref), (shares, growths) = refs, spans
+    return Formula(
+        f"={share_ref}*(1+{growth_ref})^({year_ref}-BaseYear)/SUMPRODUCT({shares},(1+{growths})^({year_ref}-BaseYear))",
+        value,
+    )
+
+
+def in_region(region_ref: str, share_expression: str, value: float) -> Formula:
+    """A segment within a region: the region's value times the segment's share within it (the joint
+    table's mix where the region has a row, else the whole market's split). Mirrors ``Market._value``."""
+    return Formula(f"={region_ref}*{share_expression.removeprefix('=')}", value)
+
+
+def nth(span_ref: str, index_ref: str, value: float) -> Formula:
+    """The n-th entry of a one-column range, n read from a cell (a member's number)."""
+    return Formula(f"=INDEX({span_ref},{index_ref},1)", value)
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def check_near(value_ref: str, *, target: str, tolerance: str, passed: bool) -> Formula:
+    """1 if a value is within a tolerance of its target, else 0 (also 0 if the value is an error)."""
+    return Formula(f"=IFERROR(IF(ABS({value_ref}-({target}))<={tolerance},1,0),0)", int(passed))
+
+
+def check_shares_used(value_ref: str, dimension: str, passed: bool) -> Formula:
+    """1 if a dimension's shares used add to 100 % and none is negative (overrides adding to more than
+    100 % leave the others a negative share), else 0."""
+    return Formula(
+        f"=IFERROR(IF(AND(ABS({value_ref}-1)<=ShareTolerance,MIN(Share_{dimension})>=0),1,0),0)", int(passed)
+    )
+
+
+def check_between(value_ref: str, *, low: str, high: str, passed: bool) -> Formula:
+    """1 if a value lies from ``low`` to ``high`` or is blank (none given), else 0 (also 0 if the value is
+    an error)."""
+    return Formula(
+        f"=IFERROR(IF(ISNUMBER({value_ref}),IF(AND({value_ref}>={low},{value_ref}<={high}),1,0),1),0)",
+        int(passed),
+    )
+
+
+def check_listed(value_ref: str, *, names: str, passed: bool) -> Formula:
+    """1 if a value is one of a list (the scenario among ``ScenarioNames``), else 0."""
+    return Formula(f"=IF(ISNUMBER(MATCH({value_ref},{names},0)),1,0)", int(passed))
+
+
+def largest_gap(row_span: str, value: float) -> Formula:
+    """The largest difference in a row, either sign: max(max, -min)."""
+    return Formula(f"=MAX(MAX({row_span}),-MIN({row_span}))", value)
+
+
+def master_check(results: str, passed: int, count: int) -> Formula:
+    """One line for the whole workbook: every check passes, or how many fail."""
+    text = (
+        f"OK: all {count} checks pass"
+        if passed == count
+        else f"CHECK: {count - passed} of {count} checks fail (see Checks)"
+    )
+    return Formula(
+        f'=IF(SUM({results})=ROWS({results}),"OK: all "&ROWS({results})&" checks pass",'
+        f'"CHECK: "&(ROWS({results})-SUM({results}))&" of "&ROWS({results})&" checks fail (see Checks)")',
+        text,
+    )
+
+
+# ------------------------------------------------------------------------------------------ estimates and basis
+
+
+def estimate_value(year_ref: str, refs: tuple[str, ...], spans: tuple[str, str], value: float) -> Formula:
+    """A publisher's value in a year, by the rule its working rows give. Mirrors
+    ``estimates.estimate_path``: the figure; grown from figure ``a`` at the growth, P_a (1+g)^(t-a); between
+    figures ``a`` and ``b``, P_a (P_b/P_a)^((t-a)/(b-a)); after the last figure ``a``, the year before
+    grown at LR + (g - LR) w(t - a). ``refs``: this year's figure, rule, a, b, growth and the year
+    before's value; ``spans``: the publisher's figures and the timeline."""
+    y = year_ref
+    figure, rule, a, b, g, before = refs
+    figures, timeline = spans
+    pa = f"INDEX({figures},1,MATCH({a},{timeline},0))"
+    pb = f"INDEX({figures},1,MATCH({b},{timeline},0))"
+    weight = f"IF({y}-{a}<=0,1,IF(FadeYears<=0,0,MAX(0,1-({y}-{a})/FadeYears)))"
+    return Formula(
+        f'=IF({rule}="published",{figure},IF({rule}="grown",{pa}*(1+{g})^({y}-{a}),'
+        f'IF({rule}="between",{pa}*({pb}/{pa})^(({y}-{a})/({b}-{a})),'
+        f"{before}*(1+LongRunGrowth+({g}-LongRunGrowth)*{weight}))))",
+        value,
+    )
+
+
+def picked(growths: str, number_ref: str, value: float) -> Formula:
+    """The growth a year of a path uses: the n-th of the publisher's list (0: none)."""
+    return Formula(f"=IF({number_ref}=0,0,INDEX({growths},{number_ref},1))", value)
+
+
+def followed_flag(id_ref: str, source: str, market_source: str, value: bool) -> Formula:
+    """1 for the estimate the model's total follows (not ranked against itself): the basis, or on the
+    default basis every estimate of the market's own publication. Mirrors ``Market._followed``."""
+    own = "1" if source == market_source else "0"
+    return Formula(f"=IF(Basis=DefaultBasis,{own},IF({id_ref}=Basis,1,0))", int(value))
+
+
+def model_rank(shown: str, followed: str, model_ref: str, value: int) -> Formula:
+    """The model's rank among the estimates it does not follow, 1 = largest, values equal at the
+    precision shown tied (``shown``: the paths rounded, cell by cell). Mirrors ``estimates.consensus_of``."""
+    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed}))", value)
+
+
+def model_ratio(model_ref: str, median_ref: str, value: float) -> Formula:
+    """The model's total over the consensus median. Mirrors ``estimates.consensus_of``."""
+    return Formula(f"={model_ref}/{median_ref}", value)
+
+
+def basis_path(own_ref: str, basis_column: str, value: float) -> Formula:
+    """The base total: the model's own path, or (``Basis`` on Inputs) the consensus median or a
+    publisher's path, in the pack's units. Mirrors ``Market._build_basis``."""
+    return Formula(
+        f"=IF(Basis=DefaultBasis,{own_ref},UnitFactor*INDEX({basis_column},MATCH(Basis,BasisIds,0),1))", value
+    )
+
+
+def basis_word(own_word_ref: str, words_column: str, value: str) -> Formula:
+    """The word of a year on the path the total follows. Mirrors ``Market._basis_words``."""
+    return Formula(
+        f"=IF(Basis=DefaultBasis,{own_word_ref},INDEX({words_column},MATCH(Basis,BasisIds,0),1))", value
+    )
+
+
+def basis_fade_start(value: int) -> Formula:
+    """The last published year of the path the total follows: the fade starts after it. Mirrors
+    ``Market._fade_start``."""
+    return Formula(
+        "=IF(Basis=DefaultBasis,HorizonYear,INDEX(BasisLastFigures,MATCH(Basis,BasisIds,0),1))", value
+    )
+
+
+def median_word(words: str, values: str, median_ref: str, value: str) -> Formula:
+    """The consensus median's word: the word of the estimate it is (an odd number of estimates).
+    Mirrors ``estimates.median_path``."""
+    return Formula(f"=INDEX({words},MATCH({median_ref},{values},0),1)", value)

@@ -47,6 +47,11 @@ def write_workbook(context: ReportContext, path: Path) -> Path:
                 book.cells.filling(kind.kind, kind.needs)
                 ws = book.sheets[sheet.name]
                 kind.write(book, ws, sheet)
+            for kind_name, write in book.pending():
+                kind = SHEETS[kind_name]
+                book.cells.filling(kind.kind, (*kind.needs, *kind.shows))
+                write()
+            for ws in book.sheets.values():
                 book.print_setup(ws)
             book.close()
     except OSError as exc:

@@ -3,7 +3,12 @@
 A module here named after its kind (``cover.py`` for ``kind: cover`` in ``templates/workbook.yaml.j2``)
 defines
 
-- ``NEEDS``: the kinds whose registered cells or defined names its formulas reference, and
+- ``NEEDS``: the kinds whose registered cells or defined names its formulas reference,
+- ``SHOWS`` (optional): kinds whose results it shows, if the layout has them, in cells written once
+  every sheet is filled (:meth:`~xl_addin.report.workbook.book.Book.later`: the master check on Inputs
+  and the Cover), which do not decide the fill order,
+- ``SEVERAL`` (optional, false by default): whether a layout may hold several sheets of the kind (By
+  region and By segment are both ``breakdown``; each registers its own keys and defines no names), and
 - ``write(book, ws, sheet)``: the cells, tables and charts of one sheet of that kind.
 
 :data:`SHEETS` is the table of every kind, built from these modules when this package is imported; the
@@ -37,6 +42,8 @@ class SheetKind:
     needs: tuple[str, ...]
     write: Callable[[Book, Worksheet, SheetLayout], None]
     module: str
+    shows: tuple[str, ...] = ()
+    several: bool = False
 
     @property
     def source(self) -> str:
@@ -46,12 +53,14 @@ class SheetKind:
 
 def _register(module: ModuleType, kind: str) -> SheetKind:
     needs = getattr(module, "NEEDS", None)
+    shows = getattr(module, "SHOWS", ())
     write = getattr(module, "write", None)
-    if not isinstance(needs, tuple) or not all(isinstance(n, str) for n in needs) or not callable(write):
+    kinds_ok = all(isinstance(t, tuple) and all(isinstance(n, str) for n in t) for t in (needs, shows))
+    if not isinstance(needs, tuple) or not kinds_ok or not callable(write):
         raise LayoutError(
             f"Invalid sheet kind {kind!r} ({module.__name__}): expected NEEDS (a tuple of kinds) and write()"
         )
-    return SheetKind(kind, needs, write, module.__name__)
+    return SheetKind(kind, needs, write, module.__name__, shows, bool(getattr(module, "SEVERAL", False)))
 
 
 def discover(package: str, folders: Iterable[str]) -> dict[str, SheetKind]:
@@ -65,7 +74,7 @@ def discover(package: str, folders: Iterable[str]) -> dict[str, SheetKind]:
         if not info.name.startswith("_")
     }
     for sheet in found.values():
-        for need in sheet.needs:
+        for need in (*sheet.needs, *sheet.shows):
             if need not in found:
                 raise LayoutError(
                     f"Invalid sheet kind {sheet.kind!r} ({sheet.source}): needs {need!r}, which is not a kind"
@@ -84,13 +93,16 @@ SHEETS: Mapping[str, SheetKind] = discover(__name__, __path__)
 SHEET_KINDS: tuple[str, ...] = tuple(SHEETS)
 """The kinds a layout may use."""
 
-READ_BY_OTHERS: tuple[str, ...] = tuple(k for k in SHEETS if any(k in s.needs for s in SHEETS.values()))
+READ_BY_OTHERS: tuple[str, ...] = tuple(
+    k for k in SHEETS if any(k in (*s.needs, *s.shows) for s in SHEETS.values())
+)
 """Kinds other kinds read from: a layout has exactly one sheet of each, so every reference is to one place."""
 
 
 def check_kinds(layout: Sequence[SheetLayout], template: str, *, complete: bool = False) -> None:
-    """Every sheet's kind registered, exactly one sheet of each kind others read from and, for the shipped
-    template (``complete``), every registered kind used by some sheet."""
+    """Every sheet's kind registered; of each kind a sheet of the layout needs or shows, exactly one sheet
+    (at least one of a kind that allows ``SEVERAL``), so every reference is to one place; and, for the
+    shipped template (``complete``), every registered kind used by some sheet."""
     for sheet in layout:
         if sheet.kind not in SHEETS:
             raise LayoutError(
@@ -98,9 +110,13 @@ def check_kinds(layout: Sequence[SheetLayout], template: str, *, complete: bool 
                 f"(expected one of {', '.join(SHEET_KINDS)})"
             )
     kinds = [s.kind for s in layout]
-    for kind in READ_BY_OTHERS:
-        if kinds.count(kind) != 1:
-            raise LayoutError(f"Invalid workbook layout {template}: needs exactly one sheet of kind {kind!r}")
+    wanted = {k for kind in set(kinds) for k in SHEETS[kind].needs}
+    wanted |= {k for kind in set(kinds) for k in SHEETS[kind].shows if k in kinds}  # shown if there
+    for kind in (k for k in READ_BY_OTHERS if k in wanted):
+        count = kinds.count(kind)
+        if count == 0 or (count > 1 and not SHEETS[kind].several):
+            how_many = "at least one sheet" if SHEETS[kind].several else "exactly one sheet"
+            raise LayoutError(f"Invalid workbook layout {template}: needs {how_many} of kind {kind!r}")
     if complete:
         for kind, registered in SHEETS.items():
             if kind not in kinds:

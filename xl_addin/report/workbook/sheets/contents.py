@@ -1,4 +1,4 @@
-"""Contents: a link to every sheet of the layout with its description."""
+"""Contents: a link to every sheet of the layout with what a reader finds there."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ NEEDS: tuple[str, ...] = ()
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
-    """One row per sheet, in tab order: the sheet's name as a link, its description (or title)."""
+    """One row per sheet, in tab order: the sheet's name as a link, what it holds (its ``contents`` text,
+    else its description, else its title)."""
+    book.columns(ws, {0: 22, 1: 100})
     row = book.title(ws, sheet)
-    link = book.fmt(font_color="#0563C1", underline=1)
+    link = book.fmt(font_color="#0563C1", underline=1, valign="top")
+    top = row
+    ws.write_string(row, 0, "Sheet", book.header_fmt())
+    ws.write_string(row, 1, "What it holds", book.header_fmt())
+    row += 1
     for other in book.layout:
         ws.write_url(row, 0, f"internal:{quote_sheetname(other.name)}!A1", link, string=other.name)
-        ws.write_string(row, 1, book.text(other, "description") or book.text(other, "title"))
+        text = book.text(other, "contents") or book.text(other, "description") or book.text(other, "title")
+        book.paragraph(ws, row, 1, text[:1].upper() + text[1:])
         row += 1
-    ws.set_column(0, 0, 20)
-    ws.set_column(1, 1, 90)
+    book.keep(ws, top, row - 1)

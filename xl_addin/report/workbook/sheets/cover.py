@@ -1,4 +1,5 @@
-"""Cover: title, who the pack is for and its provenance, the headline figures (live), the client's logo."""
+"""Cover: title, who the pack is for and its provenance, the selected scenario and the master check, the
+headline figures (live), the client's logo. No merged cells: long text wraps inside its own column."""
 
 from __future__ import annotations
 
@@ -6,49 +7,81 @@ from xlsxwriter.worksheet import Worksheet
 
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book
+from ..book import Book, here
 
-NEEDS = ("forecast",)
+NEEDS = ("forecast", "scenarios")
+SHOWS = ("checks",)
+
+WIDTHS = {0: 3, 1: 60, 2: 10, 3: 10, 4: 16}
+VALUE = 4
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     """The Cover sheet; it is the sheet the workbook opens on."""
     c = book.context
     brand = c.client.brand_colour
+    book.columns(ws, WIDTHS)
     ws.set_row(0, 8, book.fmt(bg_color=brand))
     ws.write_string(2, 1, book.text(sheet, "title"), book.fmt(bold=True, font_size=20, font_color=brand))
+    ws.set_row(2, 27)
     ws.write_string(3, 1, book.text(sheet, "subtitle"), book.fmt(font_size=12, font_color="#595959"))
     row = 5
     for item in sheet.spec.get("fields", ()):
-        ws.write_string(row, 1, str(item["label"]), book.fmt(bold=True))
+        ws.write_string(row, 1, str(item["label"]), book.fmt(bold=True, valign="top"))
         ws.write_string(row, 2, book.field(str(item["field"])))
         row += 1
-    row = _headline(book, ws, sheet, row + 1)
-    note = book.fmt(text_wrap=True, valign="top", italic=True)
-    ws.merge_range(row + 1, 1, row + 3, 4, "", note)
-    ws.write_string(row + 1, 1, book.text(sheet, "note"), note)
+    row += 1
+    ws.write_string(row, 1, "Scenario shown (choose another on Inputs)", book.fmt(bold=True))
+    book.formula(
+        ws, row, 2, formulas.Formula("=ScenarioCaption", formulas.caption_value(book.market, book.scenario))
+    )
+    row += 1
+    ws.write_string(row, 1, "Checks", book.fmt(bold=True))
+    check_row = row
+
+    def show() -> None:
+        if book.cells.has(("master check",)):  # a layout without a Checks sheet shows none
+            book.link(ws, check_row, 2, ("master check",), book.fmt(bold=True))
+
+    book.later(show)
+    row = _headline(book, ws, sheet, row + 2)
+    ws.write_string(row + 1, 1, "About this workbook", book.fmt(bold=True))
+    book.paragraph(ws, row + 2, 1, book.text(sheet, "note"), italic=True)
     if c.client.logo is not None:
         ws.insert_image(2, 5, str(c.client.logo), {"x_scale": 0.5, "y_scale": 0.5, "object_position": 3})
-    ws.set_column(0, 0, 3)
-    ws.set_column(1, 1, 28)
-    ws.set_column(2, 2, 48)
-    ws.set_column(3, 4, 14)
+        book.columns(ws, {5: 30})
+    book.keep(ws, 0, row + 2)
     ws.activate()
 
 
 def _headline(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> int:
-    """The layout's headline items: a year's market size (from Forecast) or a CAGR between two years."""
+    """The layout's headline items: a year's market size (looked up on Forecast) or a CAGR between two
+    years, each beside the year or years it is for, so no formula spells a year."""
     big_money = book.fmt(bold=True, font_size=14, num_format=book.money)
     big_pct = book.fmt(bold=True, font_size=14, num_format=book.pct)
+    label, year_fmt = book.fmt(bold=True), book.fmt(num_format="0", align="left")
+    for col, text in ((1, "Headline"), (2, "Year"), (3, "To year"), (VALUE, "Value")):
+        ws.write_string(row, col, text, label)
+    row += 1
+    totals = book.cells.get(("total row",)).value
+    span = book.row_span(("total row",))
     for item in sheet.spec.get("headline", ()):
         money = item.get("format") == "money"
         ws.write_string(row, 1, f"{item['label']}, {book.unit_label}" if money else str(item["label"]))
         if "year" in item:
-            book.link(ws, row, 2, ("total", int(item["year"])), big_money)
+            year = int(item["year"])
+            ws.write_number(row, 2, year, year_fmt)
+            book.formula(ws, row, VALUE, formulas.in_year(span, here(row, 2), totals[year]), big_money)
         else:
             start, end = (int(v) for v in item["cagr"])
-            first, last = book.cells.ref(("total", start)), book.cells.ref(("total", end))
-            cagr = formulas.cagr_between(book.market, first, last, start, end, book.scenario)
-            book.formula(ws, row, 2, cagr, big_pct)
+            ws.write_number(row, 2, start, year_fmt)
+            ws.write_number(row, 3, end, year_fmt)
+            first = formulas.in_year(span, here(row, 2), totals[start]).text[1:]
+            last = formulas.in_year(span, here(row, 3), totals[end]).text[1:]
+            refs = (first, last, here(row, 2), here(row, 3))
+            cagr = formulas.cagr_between(book.market, refs, start, end, book.scenario)
+            book.formula(ws, row, VALUE, cagr, big_pct)
+        ws.set_row(row, 20)
+        book.pages[ws.name].heights[row] = 20
         row += 1
     return row

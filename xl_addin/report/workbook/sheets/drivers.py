@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from ....common.formats import money
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book, here
+from ..book import Book, cell, here
 
 NEEDS = ("inputs", "scenarios")
 
+WIDTHS = {0: 34, 1: 13, 2: 13, 3: 14, 4: 14, 5: 13, 6: 13, 7: 13}
+
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
-    """The Drivers sheet: three tables, one under another."""
-    row = book.title(ws, sheet)
+    """The Drivers sheet: three tables, one under another, and the tornado chart."""
+    book.columns(ws, WIDTHS)
+    row = book.title(ws, sheet, scenario=True)
     row, selected = _selected_drivers(book, ws, row)
     row = _bridge(book, ws, row, selected)
-    _tornado(book, ws, row)
-    ws.freeze_panes(3, 0)
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 2, 14)
-    ws.set_column(3, 3, 70)
-    ws.set_column(4, 5, 16)
+    _tornado(book, ws, sheet, row)
+    ws.freeze_panes(1, 0)
 
 
 def _selected_drivers(book: Book, ws: Worksheet, row: int) -> tuple[int, dict[str, str]]:
@@ -41,13 +41,11 @@ def _selected_drivers(book: Book, ws: Worksheet, row: int) -> tuple[int, dict[st
         first = book.cells.ref(("scenario driver", m.scenario_names[0], d.key))
         last = book.cells.ref(("scenario driver", m.scenario_names[-1], d.key))
         row_range = first + ":" + last.split("!")[1]
-        book.formula(ws, row, 2, formulas.selected(row_range, growths[d.key]), book.fmt(num_format="0.00%"))
+        growth = formulas.selected(row_range, growths[d.key], across=True)
+        book.formula(ws, row, 2, growth, book.fmt(num_format="0.00%"))
         selected[d.key] = here(row, 2)
-        ws.write_string(
-            row, 3, " ".join((d.evidence or d.note).split()), book.fmt(text_wrap=True, valign="top")
-        )
         row += 1
-    book.table(ws, top, 0, ("Driver", "Factor", "Growth per year", "Evidence"), len(a.drivers), "Drivers")
+    book.table(ws, top, 0, ("Driver", "Factor", "Growth per year"), len(a.drivers), "Drivers")
     return row + 1, selected
 
 
@@ -73,15 +71,19 @@ def _bridge(book: Book, ws: Worksheet, row: int, selected: dict[str, str]) -> in
     ws.write_string(row, 0, "market growth", book.fmt(bold=True))
     market_growth = formulas.compounded(factor_cells, product - 1)
     book.formula(ws, row, 1, market_growth, book.fmt(bold=True, num_format="0.00%", top=1))
-    ws.write_string(row, 2, "equals the selected scenario's growth per year (Scenarios sheet)")
+    book.cells.put(("bridge growth",), cell(ws.name, row, 1), market_growth.value)
+    ws.write_string(row, 2, "equals the selected scenario's growth per year (Scenarios sheet; see Checks)")
     row += 1
     book.table(ws, top, 0, ("Factor", "Growth per year", "Drivers"), len(c.bridge) + 1, "Bridge")
     return row + 1
 
 
-def _tornado(book: Book, ws: Worksheet, row: int) -> None:
-    """The horizon-year market with one driver at its low and its high (base scenario), widest first."""
+def _tornado(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> None:
+    """The horizon-year market with one driver at its low and its high (base scenario), widest first,
+    and a tornado chart of the swings around the base market."""
     c, m = book.context, book.market
+    money_fmt = book.fmt(num_format=book.money)
+    rate = book.fmt(num_format="0.00%")
     ws.write_string(
         row,
         0,
@@ -89,19 +91,28 @@ def _tornado(book: Book, ws: Worksheet, row: int) -> None:
         book.heading_fmt(),
     )
     row += 1
+    ws.write_string(row, 0, f"Base market {m.horizon_year}, {book.unit_label}")
+    base = book.in_units(m.forecast(m.horizon_year))
+    path = book.row_span(("scenario row", "base"))
+    book.formula(ws, row, 1, formulas.in_year(path, "HorizonYear", base), money_fmt)
+    base_ref = here(row, 1, fixed_row=True, fixed_col=True)
+    row += 2
     top = row
     row += 1
-    money = book.fmt(num_format=book.money)
+    first = row
     for bar in c.tornado:
         growth = book.cells.ref(("driver", bar.driver, "growth"))
         ws.write_string(row, 0, bar.label)
-        book.link(ws, row, 1, ("driver", bar.driver, "low"), book.fmt(num_format="0.00%"))
-        book.link(ws, row, 2, ("driver", bar.driver, "high"), book.fmt(num_format="0.00%"))
-        for j, end, value in ((3, "low", bar.low_value), (4, "high", bar.high_value)):
+        for j, end, value, upper in ((1, "low", bar.low_growth, False), (2, "high", bar.high_growth, True)):
             end_ref = book.cells.ref(("driver", bar.driver, end))
-            book.formula(ws, row, j, formulas.tornado_value(growth, end_ref, value, book.units), money)
-        swing = book.in_units(bar.high_value) - book.in_units(bar.low_value)
-        book.formula(ws, row, 5, formulas.difference(here(row, 4), here(row, 3), swing), money)
+            book.formula(ws, row, j, formulas.tornado_end(growth, end_ref, value, high=upper), rate)
+        for j, end_col, value in ((3, 1, bar.low_value), (4, 2, bar.high_value)):
+            bar_value = formulas.tornado_value(base_ref, growth, here(row, end_col), value, book.units)
+            book.formula(ws, row, j, bar_value, money_fmt)
+        low, high = book.in_units(bar.low_value), book.in_units(bar.high_value)
+        book.formula(ws, row, 5, formulas.tornado_delta(here(row, 3), base_ref, low - base), money_fmt)
+        book.formula(ws, row, 6, formulas.tornado_delta(here(row, 4), base_ref, high - base), money_fmt)
+        book.formula(ws, row, 7, formulas.difference(here(row, 4), here(row, 3), high - low), money_fmt)
         row += 1
     headers = (
         "Driver",
@@ -109,6 +120,49 @@ def _tornado(book: Book, ws: Worksheet, row: int) -> None:
         "High growth",
         f"Market {m.horizon_year} at low",
         f"Market {m.horizon_year} at high",
+        "Low less base",
+        "High less base",
         "Swing",
     )
     book.table(ws, top, 0, headers, len(c.tornado), "Tornado")
+    _tornado_chart(book, ws, sheet, first, row - 1, row + 1)
+
+
+def _tornado_chart(book: Book, ws: Worksheet, sheet: SheetLayout, first: int, last: int, row: int) -> None:
+    """Horizontal bars from the base market: each driver's low to the left, its high to the right."""
+    m, c = book.market, book.context
+    chart = book.chart({"type": "bar"})
+    for col, name, colour in (
+        (5, "Driver at its low", "#ED7D31"),
+        (6, "Driver at its high", c.client.brand_colour),
+    ):
+        chart.add_series(
+            {
+                "name": name,
+                "categories": [ws.name, first, 0, last, 0],
+                "values": [ws.name, first, col, last, col],
+                "fill": {"color": colour},
+                "overlap": 100,
+                "gap": 40,
+            }
+        )
+    title = book.text(sheet, "tornado_title", f"Tornado: market {m.horizon_year} around the base")
+    book.formula(ws, row, 0, book.captioned(title), book.fmt(bold=True))
+    book.chart_layout(chart, (ws.name, row, 0), None)
+    chart.set_x_axis(
+        {
+            "name": f"Change in the {m.horizon_year} market, {book.unit_label}",
+            "name_font": {"size": 10},
+            "num_font": {"size": 10},
+            "num_format": book.money,
+            "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+        }
+    )
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 10}, "label_position": "low"})
+    widest = c.tornado[0]
+    description = (
+        f"Tornado chart: the change in the {m.horizon_year} base market when one driver moves to its low or"
+        f" high growth, widest first. {widest.label} swings it most, from"
+        f" {money(widest.low_value, book.units, with_unit=True)} to {money(widest.high_value, book.units, with_unit=True)}."
+    )
+    book.place(ws, row + 1, 0, chart, description, (1.6, 1.2))

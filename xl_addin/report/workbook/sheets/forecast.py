@@ -1,61 +1,88 @@
 """Forecast: the market size by year in the scenario selected on Inputs, with growth and status.
 
-Registers each year's total (``("total", year)``), which the By region / By segment sheets split and the
-Cover's headline shows.
+Time runs across the columns; the timeline row is the workbook's ``Timeline`` and the total row its
+``ForecastTotals``. Registers the total row (``("total row",)``), which the By region / By segment sheets
+split column by column and the Cover's headline looks up by year.
 """
 
 from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from ....common.formats import money
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book, cell, here
+from ..book import Book, here, span
 
 NEEDS = ("inputs", "scenarios")
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
-    """The Forecast sheet: year, market size, growth, status; a column chart beside it."""
+    """The Forecast sheet: market size, growth and status by year; a column chart below."""
     m, s = book.market, book.scenario
-    row = book.title(ws, sheet)
-    top = row
-    row += 1
-    first = row
-    previous: float | None = None
+    row = book.title(ws, sheet, scenario=True)
+    timeline = row
+    row = book.timeline(ws, row)
+    first, last = book.year_col(book.years[0]), book.year_col(book.years[-1])
+    book.define("Timeline", span(ws.name, timeline, first, timeline, last))
+    total_row, growth_row, word_row, qualifier_row, status_row = range(row, row + 5)
+    ws.write_string(total_row, 0, f"Market size, {book.unit_label}", book.fmt(bold=True))
+    ws.write_string(growth_row, 0, "Growth over the year before")
+    ws.write_string(word_row, 0, "Word of the base path", book.fmt(font_color="#7F7F7F"))
+    ws.write_string(qualifier_row, 0, "Qualifiers", book.fmt(font_color="#7F7F7F"))
+    ws.write_string(status_row, 0, "Status")
+    values: dict[int, float] = {}
+    longest = 0
     for y in book.years:
-        ws.write_number(row, 0, y, book.fmt(num_format="0"))
-        total = formulas.total(m, book.units, y, here(row, 0, fixed_col=True), "SelectedGrowth", s)
-        value = float(total.value)
-        book.formula(ws, row, 1, total, book.fmt(num_format=book.money))
-        if previous is not None:
-            growth = formulas.growth(here(row, 1), here(row - 1, 1), value, previous)
-            book.formula(ws, row, 2, growth, book.fmt(num_format=book.pct))
-        status = formulas.status(m, y, s)
-        if isinstance(status, str):
-            ws.write_string(row, 3, status)
-        else:
-            book.formula(ws, row, 3, status)
-        book.cells.put(("total", y), cell(ws.name, row, 1), value)
-        previous = value
-        row += 1
-    headers = ("Year", f"Market size, {book.unit_label}", "Growth", "Status")
-    book.table(ws, top, 0, headers, len(book.years), "Forecast")
+        j = book.year_col(y)
+        y_ref = book.year_ref(ws, y)
+        total = formulas.selected(
+            book.column_of(("scenario block",), y), book.in_units(m.forecast(y, scenario=s)), across=False
+        )
+        values[y] = float(total.value)
+        book.formula(ws, total_row, j, total, book.fmt(bold=True, num_format=book.money))
+        if y - 1 in values:
+            growth = formulas.growth(here(total_row, j), here(total_row, j - 1), values[y], values[y - 1])
+            book.formula(ws, growth_row, j, growth, book.fmt(num_format=book.pct))
+        word_ref, _ = book.at(("path", "word"), y)
+        word = m._basis_words[m.year_list.index(y)]
+        vertical = book.fmt(font_color="#7F7F7F", rotation=90, align="center", valign="bottom")
+        book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), vertical)
+        qualifiers = formulas.qualifiers(m, y, y_ref, s)
+        book.formula(ws, qualifier_row, j, qualifiers, vertical)
+        book.tall_row(ws, word_row, "interpolated")
+        book.tall_row(ws, qualifier_row, str(qualifiers.value) or "x")
+        status = formulas.status(m, y, (y_ref, here(word_row, j), here(qualifier_row, j)), s)
+        book.formula(ws, status_row, j, status, book.fmt(rotation=90, align="center", valign="bottom"))
+        longest = max(longest, len(str(status.value)))
+    # Statuses read bottom to top: a year's column is too narrow for "extrapolated (bull)" across.
+    book.tall_row(ws, status_row, "x" * longest)
+    book.put_row(("total row",), ws, total_row, values)
+    book.define("ForecastTotals", span(ws.name, total_row, first, total_row, last))
+    book.keep(ws, timeline, status_row)
+    row = status_row + 2
+    chart_title = book.captioned(book.chart_title(sheet))
+    book.formula(ws, row, 0, chart_title, book.fmt(bold=True))
     chart = book.chart({"type": "column"})
     chart.add_series(
         {
-            "name": [ws.name, top, 1],
-            "categories": [ws.name, first, 0, row - 1, 0],
-            "values": [ws.name, first, 1, row - 1, 1],
+            "name": [ws.name, total_row, 0],
+            "categories": [ws.name, timeline, first, timeline, last],
+            "values": [ws.name, total_row, first, total_row, last],
             "fill": {"color": book.context.client.brand_colour},
             "gap": 60,
         }
     )
-    book.chart_layout(chart, sheet, "Year")
+    book.chart_layout(chart, (ws.name, row, 0), "Year")
     chart.set_legend({"none": True})
-    ws.insert_chart(top, 5, chart, {"x_scale": 1.4, "y_scale": 1.3})
-    ws.freeze_panes(top + 1, 1)
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 1, 20)
-    ws.set_column(2, 2, 10)
-    ws.set_column(3, 3, 26)
+    y0, y1 = book.years[0], book.years[-1]
+    book.place(
+        ws,
+        row + 1,
+        0,
+        chart,
+        f"Column chart of the market size in {book.unit_label} by year, {y0} to {y1}, in the scenario"
+        f" selected on Inputs ({s} when the workbook was made):"
+        f" {money(m.forecast(m.horizon_year, scenario=s), book.units, with_unit=True)} in {m.horizon_year}.",
+        (1.6, 1.2),
+    )

@@ -1,58 +1,56 @@
-"""Inputs: every assumption with its value, kind and source, styled as an input; the scenario selector.
+"""Inputs: every assumption with its value, kind and source; the scenario selector; the master check.
+
+Input cells (blue on light yellow, the only unlocked cells) are only inputs: where a user may override a
+value the model works out (forecast growth, back-cast and extrapolation growth, a member's share, a
+scenario's driver growth), the calculated default sits in one column, the override in the next (blank
+until a number is typed) and the value used in a third, a formula. Typing an override therefore never
+destroys a formula, and clearing it brings the default back.
 
 Every other sheet's formulas read this one, through defined names (``BaseSize``, ``ForecastGrowth``,
-``Share_region`` ...) and registered cells (shares, driver growths, scenario driver growths, anchors).
-The scenario selector's list is the Scenarios sheet's ``ScenarioNames`` (a validation list, not a
-formula: every layout has a Scenarios sheet, see :data:`~xl_addin.report.workbook.sheets.READ_BY_OTHERS`).
+``Share_region`` ...) and registered cells (shares, driver growths, scenario driver growths, anchors,
+joint tables). The scenario selector's list is the Scenarios sheet's ``ScenarioNames`` (a validation
+list, not a formula: every layout has a Scenarios sheet, see
+:data:`~xl_addin.report.workbook.sheets.READ_BY_OTHERS`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
-from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from ....common.formats import UNIT_LABELS, excel_money_format, excel_percent_format, in_units
+from ....model.assumptions import RESERVED_SCENARIO
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book, cell, span
+from ..book import Book, cell, here, span
 
 NEEDS: tuple[str, ...] = ()
+SHOWS = ("checks",)
 
-SCALAR_HEADERS = ("Key", "Assumption", "Value", "Kind", "Source", "Note")
-
-
-class Scalar(NamedTuple):
-    """One row of the market and growth table: an assumption, its defined name and how it is shown."""
-
-    key: str
-    text: str
-    value: float
-    kind: str
-    source: str
-    note: str
-    name: str
-    follows: str | None  # the defined name it follows until a number is typed, if any
-    fmt: Format
+WIDTHS = {0: 28, 1: 28, 2: 11, 3: 11, 4: 11, 5: 10, 6: 20, 7: 30, 8: 10}
+SHARE_MAX = 0.9999  # a share override must be below 1 (the engine refuses 1: nothing left to the others)
+GROWTH_RANGE = (-0.5, 1.0)  # what the assumption set allows for a growth rate
+FADE_YEARS_MAX = 100
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
-    """The Inputs sheet: selector and years, market and growth, splits, drivers, scenario drivers."""
+    """The Inputs sheet: checks, selector and years, published figures, growth, splits, drivers, scenarios."""
+    book.columns(ws, WIDTHS)
     row = book.title(ws, sheet)
+    row = _master_check(book, ws, row)
     row = _selector_and_years(book, ws, row)
-    row = _market_and_growth(book, ws, row)
+    row = _published(book, ws, row)
+    row = _growth_rates(book, ws, row)
     for key in book.market.assumptions.dimensions:
         row = _split(book, ws, row, key)
+    for seg_dim in book.market.assumptions.joint:
+        row = _joint(book, ws, row, seg_dim)
     row = _drivers(book, ws, row)
-    _scenario_drivers(book, ws, row)
-    ws.freeze_panes(3, 0)
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 40)
-    ws.set_column(2, 2, 14)
-    ws.set_column(3, 4, 16)
-    ws.set_column(5, 5, 60)
-    ws.set_column(6, 8, 18)
+    row = _scenario_drivers(book, ws, row)
+    _monte_carlo(book, ws, row)
+    ws.freeze_panes(1, 0)
 
 
 def _source_text(book: Book, key: str) -> str:
@@ -61,10 +59,28 @@ def _source_text(book: Book, key: str) -> str:
     return f"{s.publisher} ({s.date})" if s is not None else key
 
 
+def _note(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _master_check(book: Book, ws: Worksheet, row: int) -> int:
+    """The workbook's master check, next to the inputs it guards (written once the Checks sheet exists)."""
+    ws.write_string(row, 0, "Checks", book.fmt(bold=True))
+
+    def show() -> None:
+        if book.cells.has(("master check",)):  # a layout without a Checks sheet shows none
+            book.link(ws, row, 1, ("master check",), book.fmt(bold=True))
+
+    book.later(show)
+    ws.write_string(row, 2, "all checks of the Checks sheet; fix any that fails before using the numbers")
+    return row + 2
+
+
 def _selector_and_years(book: Book, ws: Worksheet, row: int) -> int:
     """The scenario selector, the unit factor and the model's fixed years, each a defined name."""
     m = book.market
     label = book.fmt(bold=True)
+    top = row
     ws.write_string(row, 0, "Scenario", label)
     ws.write_string(row, 1, book.scenario, book.input_fmt("@"))
     book.define("Scenario", cell(ws.name, row, 1))
@@ -77,14 +93,40 @@ def _selector_and_years(book: Book, ws: Worksheet, row: int) -> int:
             "validate": "list",
             "source": "=ScenarioNames",
             "input_title": "Scenario",
-            "input_message": "Pick a scenario: Forecast, By region, By segment and Drivers follow it.",
+            "input_message": "Pick a scenario: every output sheet follows it and names it in its title.",
             "error_title": "Unknown scenario",
             "error_message": "Pick one of the scenarios listed on the Scenarios sheet.",
         },
     )
-    ws.write_string(
-        row, 2, "selects the scenario the Forecast, By region, By segment and Drivers sheets show"
+    ws.write_string(row, 2, "the scenario every output sheet shows (and names in its title)")
+    row += 1
+    ws.write_string(row, 0, "Basis", label)
+    ws.write_string(row, 1, m.basis, book.input_fmt("@"))
+    book.define("Basis", cell(ws.name, row, 1))
+    ws.data_validation(
+        row,
+        1,
+        row,
+        1,
+        {
+            "validate": "list",
+            "source": "=BasisIds",
+            "input_title": "Basis",
+            "input_message": f"What the total follows: {m.default_basis} (the model's own path), consensus or a publisher.",
+            "error_title": "Unknown basis",
+            "error_message": "Pick one of the ids listed on the Market estimates sheet.",
+        },
     )
+    ws.write_string(
+        row,
+        2,
+        f"what the total follows: {m.default_basis} (the model's own path), consensus, or a publisher's id",
+    )
+    row += 1
+    ws.write_string(row, 0, "DefaultBasis", label)
+    ws.write_string(row, 1, m.default_basis)
+    book.define("DefaultBasis", cell(ws.name, row, 1))
+    ws.write_string(row, 2, "the market's own publication: the model's calibrated path")
     row += 1
     ws.write_string(row, 0, f"Units per {UNIT_LABELS['bn']}", label)
     ws.write_number(row, 1, in_units(1.0, book.units), book.fmt(num_format="#,##0"))
@@ -101,285 +143,481 @@ def _selector_and_years(book: Book, ws: Worksheet, row: int) -> int:
         ws.write_string(row, 2, text)
         book.define(key, cell(ws.name, row, 1))
         row += 1
+    book.keep(ws, top, row - 1)
     return row + 1
 
 
 # ------------------------------------------------------------------------------------------ market and growth
 
 
-def _market_and_growth(book: Book, ws: Worksheet, row: int) -> int:
-    """Published anchors, the calibrated path, growth rates and Monte Carlo settings: one table."""
-    ws.write_string(row, 0, "Market and growth", book.heading_fmt())
+def _published(book: Book, ws: Worksheet, row: int) -> int:
+    """The published figures (calibration targets) beside the calibrated path's value of each."""
+    m, cal = book.market, book.market.calibration
+    ws.write_string(row, 0, "Published figures and the calibrated path", book.heading_fmt())
     row += 1
     top = row
     row += 1
-    scalars = [
-        *_anchors(book),
-        *_calibrated(book),
-        _forecast_growth(book),
-        *_extension(book),
-        *_monte_carlo(book),
-    ]
-    for s in scalars:
-        ws.write_string(row, 0, s.key)
-        ws.write_string(row, 1, s.text)
-        if s.follows is not None:
-            book.formula(ws, row, 2, formulas.follows(s.follows, s.value), s.fmt)
-        else:
-            ws.write_number(row, 2, s.value, s.fmt)
-        ws.write_string(row, 3, s.kind)
-        ws.write_string(row, 4, s.source)
-        ws.write_string(row, 5, s.note)
-        book.define(s.name, cell(ws.name, row, 2))
-        if s.name.startswith("Anchor_"):
-            book.cells.put(("anchor", s.name.removeprefix("Anchor_")), cell(ws.name, row, 2), s.value)
+    money_bn = excel_money_format("bn")
+    names = {
+        "base_size": ("BaseSize", cal.base_size),
+        "next_size": ("NextSize", cal.next_size),
+        "forecast_cagr": ("CalibratedGrowth", cal.forecast_cagr),
+    }
+    anchors = m.assumptions.anchors.values()
+    for anchor in anchors:
+        is_money = anchor.units == "USD bn"
+        published_fmt = book.fmt(
+            num_format=money_bn if is_money else excel_percent_format(anchor.decimals - 2)
+        )
+        exact = book.fmt(num_format="0.000000" if is_money else "0.0000%")
+        ws.write_string(row, 0, f"anchors.{anchor.key}")
+        book.paragraph(ws, row, 1, f"published {anchor.label}")
+        ws.write_number(row, 2, anchor.value, published_fmt)
+        book.cells.put(("anchor", anchor.key), cell(ws.name, row, 2), anchor.value)
+        if anchor.key in names:  # a number the calibration found: stored, the formulas start from it
+            name, value = names[anchor.key]
+            ws.write_number(row, 3, value, exact)
+            book.define(name, cell(ws.name, row, 3))
+        else:  # a figure the calibrated path implies: a formula on the stored ones
+            modelled = formulas.calibrated(m, anchor.key)
+            book.formula(ws, row, 3, modelled, exact)
+            if anchor.key == "historic_growth":
+                book.define("HistoricGrowth", cell(ws.name, row, 3))
+        book.cells.put(
+            ("calibrated", anchor.key), cell(ws.name, row, 3), formulas.calibrated(m, anchor.key).value
+        )
+        ws.write_number(row, 4, anchor.half_width, exact)
+        book.cells.put(("interval", anchor.key), cell(ws.name, row, 4), anchor.half_width)
+        ws.write_string(row, 5, anchor.kind)
+        book.paragraph(ws, row, 6, _source_text(book, anchor.source))
+        book.paragraph(
+            ws, row, 7, f"published to {anchor.decimals} decimals; the calibrated path stays inside"
+        )
         row += 1
-    book.table(ws, top, 0, SCALAR_HEADERS, len(scalars), "Inputs_market")
+    headers = ("Key", "Figure", "Published", "Calibrated", "Half interval", "Kind", "Source", "Note")
+    book.table(ws, top, 0, headers, len(anchors), "Inputs_published")
     return row + 1
 
 
-def _anchors(book: Book) -> list[Scalar]:
-    """The published figures: calibration targets, at their published precision."""
-    money_bn = excel_money_format("bn")
-    return [
-        Scalar(
-            f"anchors.{anchor.key}",
-            f"published {anchor.label}",
-            anchor.value,
-            anchor.kind,
-            _source_text(book, anchor.source),
-            f"published to {anchor.decimals} decimals: calibration target",
-            f"Anchor_{anchor.key}",
-            None,
-            book.fmt(
-                num_format=money_bn if anchor.units == "USD bn" else excel_percent_format(anchor.decimals - 2)
-            ),
-        )
-        for anchor in book.market.assumptions.anchors.values()
-    ]
+class Rate(NamedTuple):
+    """One row of the growth-rates table: what it is, its default (a value from the set, a formula on
+    another name, or blank), the override typed (if the pack was made with one) and the value used."""
+
+    key: str
+    name: str
+    text: str
+    default: float | tuple[str, float] | None
+    override: float | None
+    used: float | None
+    source: str
+    note: str
+    number_format: str = "0.000%"
 
 
-def _calibrated(book: Book) -> list[Scalar]:
-    """The calibrated path: base and next sizes, historic growth and CAGR (derived, not typed)."""
-    m, cal = book.market, book.market.calibration
-    a = m.assumptions
-    rows = (
-        ("BaseSize", "base_size", f"calibrated market size {m.base_year}, USD bn", cal.base_size, "0.000000"),
-        ("NextSize", "next_size", f"calibrated market size {m.next_year}, USD bn", cal.next_size, "0.000000"),
-        (
-            "HistoricGrowth",
-            "historic_growth",
-            f"calibrated growth {m.base_year}-{m.next_year}",
-            cal.historic_growth,
-            "0.0000%",
-        ),
-        (
-            "CalibratedGrowth",
-            "forecast_cagr",
-            f"calibrated CAGR {book.context.period}",
-            cal.forecast_cagr,
-            "0.0000%",
-        ),
-    )
-    return [
-        Scalar(
-            f"calibration.{key}",
-            text,
-            value,
-            "derived",
-            _source_text(book, a.anchors[key].source),
-            "the path through every published figure at its published precision",
-            name,
-            None,
-            book.fmt(num_format=numfmt),
-        )
-        for name, key, text, value, numfmt in rows
-    ]
-
-
-def _forecast_growth(book: Book) -> Scalar:
-    """The forecast growth: the calibrated CAGR unless overridden; an input."""
-    m = book.market
-    a = m.assumptions
-    overridden = a.forecast_growth_override is not None
-    return Scalar(
-        "forecast_growth",
-        f"forecast growth per year {book.context.period} (base scenario)",
-        m.forecast_growth,
-        "assumed" if overridden else "derived",
-        "override" if overridden else _source_text(book, a.anchors["forecast_cagr"].source),
-        f"type a rate here to override the calibrated CAGR; drives every year after {m.next_year}",
-        "ForecastGrowth",
-        None,
-        book.input_fmt("0.000%"),
-    )
-
-
-def _extension(book: Book) -> list[Scalar]:
-    """Back-cast and extrapolation growth: typed, or following another rate until one is typed."""
-    m = book.market
-    a = m.assumptions
-    out = []
-    for name, key, follows, value in (
-        ("BackcastGrowth", "backcast_growth", "HistoricGrowth", m.backcast_growth),
-        # None is the engine's long-run fade (model 2.0); until this sheet mirrors it, the input follows
-        # ForecastGrowth as before.
-        (
-            "ExtrapolationGrowth",
-            "extrapolation_growth",
-            "ForecastGrowth",
-            _given(m.extrapolation_growth, m.forecast_growth),
-        ),
-    ):
-        item = a.raw.get("extension", {}).get(key, {})
-        given = getattr(a, key)
-        note = str(item.get("note", "")) + (
-            "" if given is not None else f" (follows {follows} until a rate is typed)"
-        )
-        out.append(
-            Scalar(
-                f"extension.{key}",
-                key.replace("_", " "),
-                value,
-                str(item.get("kind", "derived")),
-                _source_text(book, str(item.get("source", ""))),
-                note,
-                name,
-                None if given is not None else follows,
-                book.input_fmt("0.000%") if given is not None else book.follow_fmt("0.000%"),
-            )
-        )
-    return out
-
-
-def _monte_carlo(book: Book) -> list[Scalar]:
-    """Monte Carlo settings: shown for the record; the stored fan does not recompute from them."""
-    u = book.market.assumptions.uncertainty
-    return [
-        Scalar(
-            f"uncertainty.{key}",
-            f"Monte Carlo {key.replace('_', ' ')}",
-            float(value),
-            "assumed",
-            _source_text(book, "imgout"),
-            "used by the stored Monte Carlo fan: rebuild the workbook with imgout to apply",
-            f"MonteCarlo_{key}",
-            None,
-            book.fmt(num_format=numfmt),
-        )
-        for key, value, numfmt in (
-            ("paths", u.paths, "#,##0"),
-            ("seed", u.seed, "0"),
-            ("annual_volatility", u.annual_volatility, "0.00%"),
-        )
-    ]
-
-
-# ------------------------------------------------------------------------------------------ splits and drivers
-
-
-def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
-    """One dimension's members: base share and relative growth (inputs), with a total that must be 100 %."""
-    m = book.market
-    dim = m.assumptions.dimensions[key]
-    ws.write_string(row, 0, f"Split by {key.replace('_', ' ')}", book.heading_fmt())
+def _growth_rates(book: Book, ws: Worksheet, row: int) -> int:
+    """Forecast, back-cast and extrapolation growth, the long-run rate and the fade: a default (calculated
+    or from the set), an override column, and the value used (each a defined name)."""
+    ws.write_string(row, 0, "Growth rates (type in Override; clear it to go back)", book.heading_fmt())
     row += 1
     top = row
     row += 1
+    rates = _rates(book)
+    for r in rates:
+        ws.write_string(row, 0, r.key)
+        book.paragraph(ws, row, 1, r.text)
+        if isinstance(r.default, tuple):
+            book.formula(ws, row, 2, formulas.follows(*r.default), book.follow_fmt(r.number_format))
+        elif r.default is None:
+            ws.write_blank(row, 2, None, book.input_fmt(r.number_format))
+        else:
+            ws.write_number(row, 2, r.default, book.input_fmt(r.number_format))
+        if r.override is None:
+            ws.write_blank(row, 3, None, book.input_fmt(r.number_format))
+        else:
+            ws.write_number(row, 3, r.override, book.input_fmt(r.number_format))
+        default, override = here(row, 2), here(row, 3)
+        if r.used is None or r.name == "ExtrapolationGrowth":
+            used = formulas.chosen_or_blank(default, override, r.used)
+        else:
+            used = formulas.chosen(default, override, r.used)
+        book.formula(ws, row, 4, used, book.fmt(num_format=r.number_format))
+        book.define(r.name, cell(ws.name, row, 4))
+        book.define(f"{r.name}Override", cell(ws.name, row, 3))
+        book.cells.put(("rate", r.name), cell(ws.name, row, 4), used.value)
+        ws.write_string(
+            row, 5, "derived" if isinstance(r.default, tuple) and r.override is None else "assumed"
+        )
+        book.paragraph(ws, row, 6, r.source)
+        book.paragraph(ws, row, 7, _note(r.note))
+        low, high = (0, FADE_YEARS_MAX) if r.name == "FadeYears" else GROWTH_RANGE
+        what = "number of years" if r.name == "FadeYears" else "growth rate"
+        for col in (2, 3):
+            if not isinstance(r.default, tuple) or col == 3:
+                book.validate(ws, row, col, row, low, high, what, whole=r.name == "FadeYears")
+        row += 1
+    headers = ("Key", "Assumption", "Default", "Override", "Used", "Kind", "Source", "Note")
+    book.table(ws, top, 0, headers, len(rates), "Inputs_growth")
+    return row + 1
+
+
+def _rates(book: Book) -> list[Rate]:
+    """The rows of the growth-rates table, from the set and the per-call overrides it was made with."""
+    m = book.market
+    a = m.assumptions
+    moved = a.moved
+    extension = a.raw.get("extension", {})
+
+    def text_of(key: str) -> tuple[str, str]:
+        item = extension.get(key, {})
+        return _source_text(book, str(item.get("source", ""))), str(item.get("note", ""))
+
+    backcast_given = a.backcast_growth if "backcast" not in moved else None
+    extrapolation = a.extrapolation_growth
+    fade = "fade" in moved
+    return [
+        Rate(
+            "forecast_growth",
+            "ForecastGrowth",
+            f"forecast growth per year {book.context.period} (base)",
+            ("CalibratedGrowth", m.calibrated_growth),
+            a.forecast_growth_override,
+            m.forecast_growth,
+            _source_text(book, a.anchors["forecast_cagr"].source),
+            "the calibrated CAGR unless overridden",
+        ),
+        Rate(
+            "extension.backcast_growth",
+            "BackcastGrowth",
+            "back-cast growth per year (before the base year)",
+            backcast_given
+            if backcast_given is not None
+            else ("HistoricGrowth", m.calibration.historic_growth),
+            a.backcast_growth if "backcast" in moved else None,
+            m.backcast_growth,
+            *text_of("backcast_growth"),
+        ),
+        Rate(
+            "extension.extrapolation_growth",
+            "ExtrapolationGrowth",
+            "growth held after the horizon (blank: the long-run fade)",
+            extrapolation if "extrapolation" not in moved else None,
+            extrapolation if "extrapolation" in moved else None,
+            extrapolation,
+            *text_of("extrapolation_growth"),
+        ),
+        Rate(
+            "extension.long_run_growth",
+            "LongRunGrowth",
+            "long-run growth every path fades to",
+            a.long_run_growth,
+            a.long_run_growth if fade else None,
+            a.long_run_growth,
+            *text_of("long_run_growth"),
+        ),
+        Rate(
+            "extension.fade_years",
+            "FadeYears",
+            "years the growth takes to fade to the long-run rate",
+            float(a.fade_years),
+            float(a.fade_years) if fade else None,
+            float(a.fade_years),
+            *text_of("fade_years"),
+            "0",
+        ),
+    ]
+
+
+# ------------------------------------------------------------------------------------------ splits
+
+
+def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
+    """One dimension's members: base share in the set, override, share used, and relative growth."""
+    m = book.market
+    dim = m.assumptions.dimensions[key]
+    label = key.replace("_", " ")
+    ws.write_string(row, 0, f"Split by {label}", book.heading_fmt())
+    row += 1
+    top = row
+    row += 1
+    first = row
+    share_fmt = book.input_fmt(book.input_pct)
+    used = {mb.name: m.share(m.base_year, f"{key}:{mb.name}") for mb in dim.members}
     for member in dim.members:
         ws.write_string(row, 0, member.name)
-        ws.write_number(row, 1, member.share, book.input_fmt(book.input_pct))
-        ws.write_number(row, 2, member.growth, book.input_fmt(book.input_pct))
-        ws.write_string(row, 3, member.kind)
-        ws.write_string(row, 4, _source_text(book, member.source))
-        ws.write_string(row, 5, " ".join(member.note.split()))
-        book.cells.put(("share", key, member.name), cell(ws.name, row, 1), member.share)
-        book.cells.put(("relative growth", key, member.name), cell(ws.name, row, 2), member.growth)
+        book.paragraph(ws, row, 1, f"{member.kind}: {_source_text(book, member.source)}")
+        ws.write_number(row, 2, member.share, share_fmt)
+        ws.write_blank(row, 3, None, share_fmt)
+        default, override = here(row, 2), here(row, 3)
+        book.formula(
+            ws,
+            row,
+            4,
+            formulas.share_used(key, default, override, used[member.name]),
+            book.fmt(num_format=book.input_pct),
+        )
+        book.formula(
+            ws,
+            row,
+            5,
+            formulas.share_to_rescale(default, override, member.share),
+            book.fmt(num_format=book.input_pct),
+        )
+        ws.write_number(row, 6, member.growth, share_fmt)
+        book.paragraph(ws, row, 7, _note(member.note))
+        ws.write_number(row, 8, member.growth, book.fmt(num_format=book.input_pct, font_color="#7F7F7F"))
+        book.cells.put(("share", key, member.name), cell(ws.name, row, 4), used[member.name])
+        book.cells.put(("relative growth", key, member.name), cell(ws.name, row, 6), member.growth)
         row += 1
-    first, last = top + 1, row - 1
+    last = row - 1
+    book.validate(ws, first, 2, last, 0.0, 1.0, "share")
+    book.validate(ws, first, 3, last, 0.0, SHARE_MAX, "share")
+    book.validate(ws, first, 6, last, *GROWTH_RANGE, "relative growth")
     headers = (
-        key.replace("_", " ").capitalize(),
-        f"Share {m.base_year}",
+        label.capitalize(),
+        "Kind and source",
+        f"Share {m.base_year} in set",
+        "Override",
+        "Share used",
+        "Share to rescale",
         "Relative growth",
-        "Kind",
-        "Source",
         "Note",
+        "Growth in set",
     )
     book.table(ws, top, 0, headers, len(dim.members), f"Inputs_{key}")
-    book.define(f"Share_{key}", span(ws.name, first, 1, last, 1))
-    book.define(f"RelGrowth_{key}", span(ws.name, first, 2, last, 2))
+    book.define(f"RelGrowthSet_{key}", span(ws.name, first, 8, last, 8))
+    for name, col in (
+        ("ShareSet", 2),
+        ("ShareOverride", 3),
+        ("Share", 4),
+        ("ShareToRescale", 5),
+        ("RelGrowth", 6),
+    ):
+        book.define(f"{name}_{key}", span(ws.name, first, col, last, col))
     ws.write_string(row, 0, "Total (must be 100%)", book.fmt(italic=True))
-    book.formula(
-        ws,
-        row,
-        1,
-        formulas.shares_total(key, (mb.share for mb in dim.members)),
-        book.fmt(italic=True, num_format=book.input_pct),
-    )
+    totals = {
+        2: [mb.share for mb in dim.members],
+        3: [],
+        4: list(used.values()),
+        5: [mb.share for mb in dim.members],
+    }
+    for col, values in totals.items():
+        total = formulas.range_sum(span(ws.name, first, col, last, col).split("!")[1], values)
+        book.formula(ws, row, col, total, book.fmt(italic=True, num_format=book.input_pct, top=1))
+        book.cells.put(("shares total", key, col), cell(ws.name, row, col), total.value)
+    moved = m.assumptions.moved
+    for col, name, text, condition, value in (
+        (
+            3,
+            "SplitShareMoved",
+            "A share override typed",
+            f"COUNT(ShareOverride_{key})>0",
+            f"share.{key}" in moved,
+        ),
+        (
+            6,
+            "SplitGrowthMoved",
+            "A relative growth changed",
+            f"OR({int(f'growth.{key}' in moved)}=1,SUMPRODUCT((RelGrowth_{key}<>RelGrowthSet_{key})*1)>0)",
+            f"growth.{key}" in moved,
+        ),
+    ):
+        row += 1
+        ws.write_string(row, 0, f"{text} (1: the split's statuses say override)", book.fmt(italic=True))
+        book.formula(
+            ws, row, col, formulas.moved_flag(condition, value), book.fmt(num_format="0", italic=True)
+        )
+        book.define(f"{name}_{key}", cell(ws.name, row, col))
+    book.keep(ws, top - 1, row)
     return row + 2
 
 
-def _drivers(book: Book, ws: Worksheet, row: int) -> int:
-    """Drivers: base growth per year (the residual one a formula), low and high, evidence."""
+def _joint(book: Book, ws: Worksheet, row: int, seg_dim: str) -> int:
+    """A joint table: the base-year mix of a segment dimension within each region it gives a row for."""
     m = book.market
-    drivers = m.assumptions.drivers
-    ws.write_string(row, 0, "Growth drivers (base scenario)", book.heading_fmt())
+    a = m.assumptions
+    rows = a.joint[seg_dim]
+    members = a.dimensions[seg_dim].names
+    spec = a.raw.get("joint", {}).get(f"region/{seg_dim}", {})
+    label = seg_dim.replace("_", " ")
+    ws.write_string(
+        row, 0, f"Mix of {label} within regions (joint table region/{seg_dim})", book.heading_fmt()
+    )
+    row += 1
+    kind, source = str(spec.get("kind", "assumed")), _source_text(book, str(spec.get("source", "")))
+    ws.write_string(row, 0, f"{kind}: {source}; regions not listed use the {label} split of the whole market")
+    row += 1
+    top = row
+    row += 1
+    share_fmt = book.input_fmt(book.input_pct)
+    cols = {name: 2 + j for j, name in enumerate(members)}
+    total_col = 2 + len(members)
+    widths = book.pages[ws.name].widths
+    book.columns(ws, {c: 11.0 for c in range(2, total_col + 1) if c not in widths})
+    for region, shares in rows.items():
+        ws.write_string(row, 0, region)
+        ws.write_string(row, 1, "joint table")
+        for name, col in cols.items():
+            ws.write_number(row, col, shares[name], share_fmt)
+            book.cells.put(("joint", seg_dim, region, name), cell(ws.name, row, col), shares[name])
+        total = formulas.range_sum(f"{here(row, 2)}:{here(row, total_col - 1)}", shares.values())
+        book.formula(ws, row, total_col, total, book.fmt(num_format=book.input_pct))
+        book.cells.put(("joint total", seg_dim, region), cell(ws.name, row, total_col), total.value)
+        row += 1
+    for col in cols.values():
+        book.validate(ws, top + 1, col, row - 1, 0.0, 1.0, "share")
+    headers = ("Region", "Basis", *members, "Total (must be 100%)")
+    book.table(ws, top, 0, headers, len(rows), f"Inputs_joint_{seg_dim}")
+    return row + 1
+
+
+# ------------------------------------------------------------------------------------------ drivers
+
+
+def _drivers(book: Book, ws: Worksheet, row: int) -> int:
+    """Drivers: the growth in the set (the residual one a formula), a what-if column, the growth used,
+    low and high, evidence. The residual stays at its calibrated value under a what-if, as the engine's
+    does, so a what-if moves the forecast in its own direction."""
+    m = book.market
+    a = m.assumptions
+    drivers = a.drivers
+    ws.write_string(row, 0, "Growth drivers (base scenario; type a what-if in column D)", book.heading_fmt())
     row += 1
     top = row
     row += 1
     rows: dict[str, int] = {}
+    rate = book.input_fmt(book.input_pct)
     for d in drivers.values():
         rows[d.key] = row
         ws.write_string(row, 0, d.key)
-        ws.write_string(row, 1, d.label)
-        ws.write_string(row, 2, d.factor)
-        ws.write_number(row, 4, d.low, book.input_fmt(book.input_pct))
-        ws.write_number(row, 5, d.high, book.input_fmt(book.input_pct))
-        ws.write_string(row, 6, d.kind)
-        ws.write_string(row, 7, _source_text(book, d.source))
-        ws.write_string(row, 8, " ".join((d.evidence or d.note).split()))
-        book.cells.put(("driver", d.key, "growth"), cell(ws.name, row, 3), m.base_driver_growth[d.key])
-        book.cells.put(("driver", d.key, "low"), cell(ws.name, row, 4), d.low)
-        book.cells.put(("driver", d.key, "high"), cell(ws.name, row, 5), d.high)
+        book.paragraph(ws, row, 1, f"{d.label} ({d.factor})")
+        ws.write_number(row, 5, d.low, rate)
+        ws.write_number(row, 6, d.high, rate)
+        book.paragraph(ws, row, 7, _note(f"{d.kind}; {_source_text(book, d.source)}: {d.evidence or d.note}"))
+        book.cells.put(
+            ("driver", d.key, "set"),
+            cell(ws.name, row, 2),
+            d.growth if d.growth is not None else m.residual_growth,
+        )
+        book.cells.put(("driver", d.key, "growth"), cell(ws.name, row, 4), m.base_driver_growth[d.key])
+        book.cells.put(("driver", d.key, "low"), cell(ws.name, row, 5), d.low)
+        book.cells.put(("driver", d.key, "high"), cell(ws.name, row, 6), d.high)
         row += 1
     # The growths go in once every driver has its cell: the residual's formula reads the others.
+    pct = book.fmt(num_format=book.input_pct)
     for d in drivers.values():
+        r = rows[d.key]
         if d.growth is not None:
-            ws.write_number(rows[d.key], 3, d.growth, book.input_fmt(book.input_pct))
+            ws.write_number(r, 2, d.growth, rate)
+            whatif = a.driver_overrides.get(d.key)
+            if whatif is None:
+                ws.write_blank(r, 3, None, rate)
+            else:
+                ws.write_number(r, 3, whatif, rate)
+            book.validate(ws, r, 3, r, *GROWTH_RANGE, "growth rate")
+            used = formulas.chosen(here(r, 2), here(r, 3), m.base_driver_growth[d.key])
+            book.formula(ws, r, 4, used, pct)
         else:
             others = [
-                book.cells.ref(("driver", k, "growth")) for k, o in drivers.items() if o.growth is not None
+                book.cells.ref(("driver", k, "set")) for k, o in drivers.items() if o.growth is not None
             ]
             residual = formulas.residual_growth(m, d.key, others)
-            book.formula(ws, rows[d.key], 3, residual, book.follow_fmt(book.input_pct))
-    headers = ("Key", "Driver", "Factor", "Growth", "Low (P10)", "High (P90)", "Kind", "Source", "Evidence")
+            book.formula(ws, r, 2, residual, book.follow_fmt(book.input_pct))
+            book.formula(ws, r, 4, formulas.follows(here(r, 2), m.residual_growth), pct)
+    for col in (2, 5, 6):
+        book.validate(ws, top + 1, col, row - 1, *GROWTH_RANGE, "growth rate")
+    headers = (
+        "Key",
+        "Driver (factor)",
+        "Growth in set",
+        "What-if",
+        "Used",
+        "Low (P10)",
+        "High (P90)",
+        "Evidence",
+    )
     book.table(ws, top, 0, headers, len(drivers), "Inputs_drivers")
+    book.define("DriverWhatIfs", span(ws.name, top + 1, 3, row - 1, 3))
     return row + 1
 
 
-def _scenario_drivers(book: Book, ws: Worksheet, row: int) -> None:
-    """Scenario driver growths: a number where the scenario overrides a driver, else the base growth."""
+def _scenario_drivers(book: Book, ws: Worksheet, row: int) -> int:
+    """Scenario driver growths: what each scenario sets (inputs, blank where it keeps the base growth),
+    then the growth each scenario uses (formulas), in the order of ``ScenarioNames``; a driver what-if
+    moves a scenario's own value of that driver by as much as it moves base's."""
     m = book.market
     a = m.assumptions
-    ws.write_string(row, 0, f"Scenario driver growths ({book.context.period})", book.heading_fmt())
+    names = m.scenario_names
+    custom = [s for s in names if s != RESERVED_SCENARIO]
+    rate = book.input_fmt(book.input_pct)
+    ws.write_string(
+        row,
+        0,
+        f"Driver growths each scenario sets ({book.context.period}; blank: the base growth)",
+        book.heading_fmt(),
+    )
     row += 1
     top = row
     row += 1
-    names = m.scenario_names
+    typed: dict[tuple[str, str], str] = {}
     for d in a.drivers.values():
         ws.write_string(row, 0, d.key)
-        for j, s in enumerate(names, start=1):
-            spec = a.scenarios.get(s)
-            value = m.driver_growths(s)[d.key]
-            if spec is not None and d.key in spec.drivers:
-                ws.write_number(row, j, spec.drivers[d.key], book.input_fmt(book.input_pct))
+        ws.write_string(row, 1, d.label)
+        for j, s in enumerate(custom, start=2):
+            spec = a.scenarios[s]
+            if d.key in spec.drivers:
+                ws.write_number(row, j, spec.drivers[d.key], rate)
             else:
-                base = formulas.follows(book.cells.ref(("driver", d.key, "growth")), value)
-                book.formula(ws, row, j, base, book.follow_fmt(book.input_pct))
+                ws.write_blank(row, j, None, rate)
+            typed[(s, d.key)] = here(row, j)
+        row += 1
+    if custom:
+        for j in range(2, 2 + len(custom)):
+            book.validate(ws, top + 1, j, row - 1, *GROWTH_RANGE, "growth rate")
+    book.table(ws, top, 0, ("Key", "Driver", *custom), len(a.drivers), "Inputs_scenario_set")
+    row += 1
+    ws.write_string(row, 0, "Driver growths each scenario uses", book.heading_fmt())
+    row += 1
+    top = row
+    row += 1
+    for d in a.drivers.values():
+        ws.write_string(row, 0, d.key)
+        ws.write_string(row, 1, d.label)
+        base = book.cells.ref(("driver", d.key, "growth"))
+        file_growth = book.cells.ref(("driver", d.key, "set"))
+        for j, s in enumerate(names, start=2):
+            value = m.driver_growths(s)[d.key]
+            if s == RESERVED_SCENARIO:
+                used = formulas.follows(base, value)
+            else:
+                used = formulas.scenario_driver(typed[(s, d.key)], base, file_growth, value)
+            book.formula(ws, row, j, used, book.fmt(num_format=book.input_pct))
             book.cells.put(("scenario driver", s, d.key), cell(ws.name, row, j), value)
         row += 1
-    book.table(ws, top, 0, ("Driver", *names), len(a.drivers), "Inputs_scenarios")
+    book.table(ws, top, 0, ("Key", "Driver", *names), len(a.drivers), "Inputs_scenarios")
+    return row + 1
 
 
-def _given(value: float | None, otherwise: float) -> float:
-    return otherwise if value is None else value
+def _monte_carlo(book: Book, ws: Worksheet, row: int) -> None:
+    """Monte Carlo settings: shown for the record; the stored fan does not recompute from them."""
+    u = book.market.assumptions.uncertainty
+    ws.write_string(row, 0, "Monte Carlo settings (used by the stored fan)", book.heading_fmt())
+    row += 1
+    top = row
+    row += 1
+    settings: Sequence[tuple[str, float, str]] = (
+        ("paths", u.paths, "#,##0"),
+        ("seed", u.seed, "0"),
+        ("annual_volatility", u.annual_volatility, "0.00%"),
+    )
+    for key, value, numfmt in settings:
+        ws.write_string(row, 0, f"uncertainty.{key}")
+        ws.write_string(row, 1, f"Monte Carlo {key.replace('_', ' ')}")
+        ws.write_number(row, 2, float(value), book.fmt(num_format=numfmt))
+        row += 1
+    book.table(ws, top, 0, ("Key", "Setting", "Value"), len(settings), "Inputs_monte_carlo")
+    book.paragraph(
+        ws,
+        row,
+        1,
+        "The Uncertainty sheet's percentiles are stored: rebuild the workbook with imgout to apply a change.",
+    )

@@ -12,15 +12,13 @@ NEEDS: tuple[str, ...] = ()
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     """Labelled fields (client notes, provenance) and the notes listed in the layout."""
+    book.columns(ws, {0: 20, 1: 105})
     row = book.title(ws, sheet)
-    wrap = book.fmt(text_wrap=True, valign="top")
     for item in sheet.spec.get("fields", ()):
         ws.write_string(row, 0, str(item["label"]), book.fmt(bold=True, valign="top"))
-        ws.write_string(row, 1, book.field(str(item["field"])), wrap)
+        book.paragraph(ws, row, 1, book.field(str(item["field"])))
         row += 1
     row += 1
     for note in sheet.spec.get("notes", ()):
-        ws.write_string(row, 1, f"- {book.fill(' '.join(str(note).split()))}", wrap)
+        book.paragraph(ws, row, 1, f"- {book.fill(' '.join(str(note).split()))}")
         row += 1
-    ws.set_column(0, 0, 18)
-    ws.set_column(1, 1, 110)

@@ -1,67 +1,73 @@
-"""Uncertainty: the Monte Carlo fan (stored P10, P50, P90 by year) beside the live base scenario."""
+"""Uncertainty: the Monte Carlo fan (stored P10, P50, P90 by year) beside the live base scenario.
+
+Time runs across the columns. The percentiles are stored values from the engine's Monte Carlo, labelled
+as such on the sheet and in their row labels: they do not recompute when an input changes.
+"""
 
 from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from ....common.formats import money
 from ....model.assumptions import RESERVED_SCENARIO
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book, here
+from ..book import STORED_FONT, Book, here
 
 NEEDS = ("scenarios",)
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
-    """The fan table (percentiles are stored values, said so on the sheet) and its chart."""
+    """The fan by year (percentiles stored, said so on the sheet), the live base path, and the fan chart."""
     c = book.context
-    row = book.title(ws, sheet)
-    top = row
-    row += 1
+    row = book.title(ws, sheet, scenario=True)
+    timeline = row
+    row = book.timeline(ws, row)
     first = row
-    stored = book.fmt(num_format=book.money, italic=True, font_color="#7F7F7F")
+    stored = book.fmt(num_format=book.money, italic=True, font_color=STORED_FONT)
+    labels = ("P10 (stored value)", "P50 (stored value)", "P90 (stored value)")
+    for i, label in enumerate(labels):
+        ws.write_string(row + i, 0, label, book.fmt(italic=True, font_color=STORED_FONT))
+    ws.write_string(row + 3, 0, "P90 - P10")
+    ws.write_string(row + 4, 0, "Base scenario (live)", book.fmt(bold=True))
     for fan in c.fan:
-        ws.write_number(row, 0, fan.year, book.fmt(num_format="0"))
+        if fan.year not in book.years:
+            continue
+        j = book.year_col(fan.year)
         p10, p50, p90 = (book.in_units(v) for v in (fan.p10, fan.p50, fan.p90))
-        ws.write_number(row, 1, p10, stored)
-        ws.write_number(row, 2, p50, stored)
-        ws.write_number(row, 3, p90, stored)
-        book.formula(
-            ws,
-            row,
-            4,
-            formulas.difference(here(row, 3), here(row, 1), p90 - p10),
-            book.fmt(num_format=book.money),
-        )
-        book.link(
-            ws, row, 5, ("scenario total", RESERVED_SCENARIO, fan.year), book.fmt(num_format=book.money)
-        )
-        row += 1
-    last = row - 1
-    headers = ("Year", "P10 (stored)", "P50 (stored)", "P90 (stored)", "P90 - P10", "Base scenario (live)")
-    book.table(ws, top, 0, headers, len(c.fan), "Uncertainty")
+        for i, value in enumerate((p10, p50, p90)):
+            ws.write_number(row + i, j, value, stored)
+        width = formulas.difference(here(row + 2, j), here(row, j), p90 - p10)
+        book.formula(ws, row + 3, j, width, book.fmt(num_format=book.money))
+        base_ref, base = book.at(("scenario row", RESERVED_SCENARIO), fan.year)
+        book.show(ws, row + 4, j, base_ref, base, book.fmt(bold=True, num_format=book.money))
+    row += 5
+    book.keep(ws, timeline, row - 1)
     ws.write_string(
         row + 1,
         0,
-        "P10, P50 and P90 are stored Monte Carlo values, not formulas.",
-        book.fmt(italic=True, bold=True),
+        "P10, P50 and P90 are stored Monte Carlo values, not formulas: they do not move when an input"
+        " changes. Rebuild the workbook with imgout to refresh them.",
+        book.fmt(bold=True, italic=True),
     )
-    _fan_chart(book, ws, sheet, top, first, last)
-    ws.freeze_panes(top + 1, 1)
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 5, 16)
+    _fan_chart(book, ws, sheet, timeline, first, row + 3)
 
 
-def _fan_chart(book: Book, ws: Worksheet, sheet: SheetLayout, top: int, first: int, last: int) -> None:
+def _fan_chart(book: Book, ws: Worksheet, sheet: SheetLayout, timeline: int, first: int, row: int) -> None:
     """A fan: an invisible P10 area with the P10-P90 band stacked on it, P50 and base as lines."""
-    brand = book.context.client.brand_colour
+    m, brand = book.market, book.context.client.brand_colour
+    c0, c1 = book.year_col(book.years[0]), book.year_col(book.years[-1])
+    categories = [ws.name, timeline, c0, timeline, c1]
+
+    def values(offset: int) -> list[object]:
+        return [ws.name, first + offset, c0, first + offset, c1]
+
     band = book.chart({"type": "area", "subtype": "stacked"})
-    categories = [ws.name, first, 0, last, 0]
     band.add_series(
         {
             "name": "P10",
             "categories": categories,
-            "values": [ws.name, first, 1, last, 1],
+            "values": values(0),
             "fill": {"none": True},
             "border": {"none": True},
         }
@@ -70,7 +76,7 @@ def _fan_chart(book: Book, ws: Worksheet, sheet: SheetLayout, top: int, first: i
         {
             "name": "P10 to P90",
             "categories": categories,
-            "values": [ws.name, first, 4, last, 4],
+            "values": values(3),
             "fill": {"color": brand, "transparency": 70},
             "border": {"none": True},
         }
@@ -80,7 +86,7 @@ def _fan_chart(book: Book, ws: Worksheet, sheet: SheetLayout, top: int, first: i
         {
             "name": "P50",
             "categories": categories,
-            "values": [ws.name, first, 2, last, 2],
+            "values": values(1),
             "line": {"color": brand, "dash_type": "dash"},
         }
     )
@@ -88,10 +94,26 @@ def _fan_chart(book: Book, ws: Worksheet, sheet: SheetLayout, top: int, first: i
         {
             "name": "Base scenario",
             "categories": categories,
-            "values": [ws.name, first, 5, last, 5],
+            "values": values(4),
             "line": {"color": "#000000", "width": 1.25},
         }
     )
     band.combine(lines)
-    book.chart_layout(band, sheet, "Year")
-    ws.insert_chart(top, 7, band, {"x_scale": 1.4, "y_scale": 1.3})
+    book.formula(ws, row, 0, book.captioned(book.chart_title(sheet)), book.fmt(bold=True))
+    book.chart_layout(band, (ws.name, row, 0), "Year")
+    fan = next((f for f in book.context.fan if f.year == m.horizon_year), None)
+    spread = (
+        f" In {m.horizon_year} the band runs from {money(fan.p10, book.units, with_unit=True)} (P10) to"
+        f" {money(fan.p90, book.units, with_unit=True)} (P90)."
+        if fan is not None
+        else ""
+    )
+    book.place(
+        ws,
+        row + 1,
+        0,
+        band,
+        "Fan chart of the base-scenario market by year: a shaded band from the stored Monte Carlo P10 to"
+        f" P90, the P50 as a dashed line and the live base scenario as a solid line.{spread}",
+        (1.6, 1.2),
+    )
