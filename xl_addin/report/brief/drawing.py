@@ -146,12 +146,12 @@ def svg(scene: Scene) -> str:
         f"<title>{escape(scene.description)}</title>",
         f'<rect x="0" y="0" width="{c.width}" height="{c.height}" fill="{PAPER}"/>',
     ]
-    out += [_svg_shape(shape) for shape in scene.shapes]
+    out += [_svg_shape(shape, c.font) for shape in scene.shapes]
     out.append("</svg>")
     return "".join(out)
 
 
-def _svg_shape(shape: Shape) -> str:
+def _svg_shape(shape: Shape, font: float) -> str:
     if isinstance(shape, Box):
         return (
             f'<rect x="{shape.x0:.1f}" y="{shape.y0:.1f}" width="{shape.x1 - shape.x0:.1f}"'
@@ -172,22 +172,31 @@ def _svg_shape(shape: Shape) -> str:
                 f' stroke="{shape.colour}" stroke-width="1.5"/>'
             )
         return f'<circle cx="{shape.x:.1f}" cy="{shape.y:.1f}" r="{shape.r:g}" fill="{shape.colour}"/>'
-    return _svg_text(shape)
+    return _svg_text(shape, font)
 
 
-def _svg_text(label: Text) -> str:
-    """``dy`` centres the text on `y`; a halo is a white outline drawn first (paint-order is not
-    understood by every renderer)."""
+# Liberation Sans / Arial set digits at 0.556 em; most labels are figures, a few words come close.
+TEXT_WIDTH_EM = 0.56
+
+
+def _svg_text(label: Text, font: float) -> str:
+    """``dy`` centres the text on `y`. A halo is a white box behind the text, sized from its length: an
+    outline drawn with a stroke would read the same, but PDF engines print stroked text as Type 3 glyph
+    drawings (Chromium: 4x the file and a quarter more time per PDF)."""
     attributes = f'x="{label.x:.1f}" y="{label.y:.1f}" dy="0.35em" text-anchor="{label.anchor}"' + (
         ' font-weight="bold"' if label.bold else ""
     )
-    text = escape(label.text)
-    under = (
-        f'<text {attributes} fill="{PAPER}" stroke="{PAPER}" stroke-width="3.5" stroke-linejoin="round">{text}</text>'
-        if label.halo
-        else ""
-    )
-    return f'{under}<text {attributes} fill="{label.colour}">{text}</text>'
+    under = ""
+    if label.halo:
+        width = len(label.text) * font * TEXT_WIDTH_EM + 3
+        left = {"start": label.x - 1.5, "middle": label.x - width / 2, "end": label.x - width + 1.5}[
+            label.anchor
+        ]
+        under = (
+            f'<rect x="{left:.1f}" y="{label.y - font * 0.62:.1f}" width="{width:.1f}" height="{font * 1.24:.1f}"'
+            f' rx="2" fill="{PAPER}" fill-opacity="0.85"/>'
+        )
+    return f'{under}<text {attributes} fill="{label.colour}">{escape(label.text)}</text>'
 
 
 def _points(points: Sequence[XY]) -> str:
