@@ -190,22 +190,25 @@ class Market:
         """The base total in every year: the model's own path, or the basis path; and each year's word."""
         path: Sequence[float]
         if self.basis == self.default_basis:
-            path, words = list(self._own_path()), self._own_words()
-            self._fade_start = self.horizon_year
+            path, words = list(self.own_path()), self.own_words()
+            self.fade_start = self.horizon_year
         elif self.basis == CONSENSUS:
             paths = list(self.estimate_paths().values())
             path, words = median_path(paths, len(self.year_list))
-            self._fade_start = min(p.estimate.years[-1] for p in paths)
+            self.fade_start = min(p.estimate.years[-1] for p in paths)
         else:
             chosen = self.estimate_paths()[self.basis]
             path, words = chosen.values, chosen.words
-            self._fade_start = chosen.estimate.years[-1]
+            self.fade_start = chosen.estimate.years[-1]
+        #: The base total in every model year (USD bn) and each year's word: the path the total follows.
+        self.basis_path: tuple[float, ...] = tuple(float(v) for v in path)
+        self.basis_words: tuple[str, ...] = tuple(words)
         self._basis_path = np.array(path, dtype=float)
-        self._basis_words: tuple[str, ...] = tuple(words)
         self._weights = np.array([self.fade_weight(y) if y > self.next_year else 0.0 for y in self.year_list])
 
-    def _own_path(self) -> np.ndarray:
-        """The model's own path (the first equation of this module's docstring)."""
+    def own_path(self) -> np.ndarray:
+        """The model's own path in every model year, USD bn (the first equation of this module's docstring):
+        what the total is under the default basis, whatever basis this market follows."""
         cal = self.calibration
         values = np.empty(len(self.year_list))
         for i, y in enumerate(self.year_list):
@@ -219,7 +222,9 @@ class Market:
                 values[i] = values[i - 1] * (1 + self.post_horizon_growth(y))
         return values
 
-    def _own_words(self) -> tuple[str, ...]:
+    def own_words(self) -> tuple[str, ...]:
+        """The word of each model year on the model's own path: back-cast, published, interpolated,
+        extrapolated."""
         words = []
         for y in self.year_list:
             if y < self.base_year:
@@ -350,7 +355,7 @@ class Market:
         )
 
     def _word(self, i: int, scenario: str) -> str:
-        word = self._basis_words[i]
+        word = self.basis_words[i]
         if word == PUBLISHED and self.year_list[i] > self.next_year and self._moves(scenario):
             return PROJECTED
         return word
@@ -359,7 +364,7 @@ class Market:
         y, moved = self.year_list[i], self.assumptions.moved
         qualifiers = [scenario] if scenario != RESERVED_SCENARIO and y > self.next_year else []
         fade_from = (
-            self._fade_start if scenario == RESERVED_SCENARIO else min(self._fade_start, self.horizon_year)
+            self.fade_start if scenario == RESERVED_SCENARIO else min(self.fade_start, self.horizon_year)
         )
         if (
             split_moved
@@ -843,14 +848,14 @@ class Market:
                 raise InputError(f"The assumption set {self.assumptions.origin} has no estimates to compare")
             rows = self.estimates(y)
             model = self._total_rows[RESERVED_SCENARIO][self._year_index[y]]
-            others = [r.value for r in rows if not self._followed(r.key)]
+            others = [r.value for r in rows if not self.follows(r.key)]
             found = consensus_of(y, [r.value for r in rows], [r.status for r in rows], model, others)
             self._consensus_cache[y] = found
         with contextlib.suppress(TypeError):
             self._consensus_cache[year] = found  # type: ignore[index]
         return found
 
-    def _followed(self, key: str) -> bool:
+    def follows(self, key: str) -> bool:
         """True for the estimate the model's total follows: the basis, or by default every estimate of the
         market's own publication (the model's path is that publication's, calibrated)."""
         if self.basis == self.default_basis:

@@ -147,10 +147,7 @@ class ReportContext:
     def follows(self, estimate: str) -> bool:
         """Whether the model's total follows this publisher's estimate: the basis, or by default every
         estimate of the market's own publication (the rule the engine's consensus ranks by)."""
-        m = self.market
-        if m.basis == m.default_basis:
-            return m.assumptions.estimates[estimate].source == m.assumptions.market.source
-        return estimate == m.basis
+        return self.market.follows(estimate)
 
     def fan_at(self, year: int) -> FanRow:
         """The Monte Carlo percentiles of the total in `year` (from the engine if outside the shown years)."""

@@ -82,7 +82,7 @@ def post_horizon_growth(market: Market, year: int, weight_ref: str) -> Formula:
 
 
 def own_path(year_ref: str, before_ref: str, growth_ref: str, value: float) -> Formula:
-    """The model's own path in the pack's units. Mirrors ``Market._own_path``: back-cast before the base
+    """The model's own path in the pack's units. Mirrors ``Market.own_path``: back-cast before the base
     year, the base size, the next size compounded at the forecast growth to the horizon, then the year
     before grown at the growth after the horizon (``growth_ref``, this column's)."""
     y = year_ref
@@ -220,9 +220,9 @@ def moved_flag(condition: str, value: bool) -> Formula:
 
 def own_word(market: Market, year: int, year_ref: str) -> Formula:
     """The word of a year on the model's own path: back-cast, published, interpolated, extrapolated.
-    Mirrors ``Market._own_words``."""
+    Mirrors ``Market.own_words``."""
     y = year_ref
-    words = dict(zip(market.year_list, market._own_words(), strict=True))
+    words = dict(zip(market.year_list, market.own_words(), strict=True))
     return Formula(
         f'=IF({y}<BaseYear,"{BACK_CAST}",IF(OR({y}=BaseYear,{y}=NextYear,{y}=HorizonYear),"{PUBLISHED}",'
         f'IF({y}<HorizonYear,"{INTERPOLATED}","{EXTRAPOLATED}")))',
@@ -557,7 +557,7 @@ def picked(growths: str, number_ref: str, value: float) -> Formula:
 
 def followed_flag(id_ref: str, source: str, market_source: str, value: bool) -> Formula:
     """1 for the estimate the model's total follows (not ranked against itself): the basis, or on the
-    default basis every estimate of the market's own publication. Mirrors ``Market._followed``."""
+    default basis every estimate of the market's own publication. Mirrors ``Market.follows``."""
     own = "1" if source == market_source else "0"
     return Formula(f"=IF(Basis=DefaultBasis,{own},IF({id_ref}=Basis,1,0))", int(value))
 
@@ -582,7 +582,7 @@ def basis_path(own_ref: str, basis_column: str, value: float) -> Formula:
 
 
 def basis_word(own_word_ref: str, words_column: str, value: str) -> Formula:
-    """The word of a year on the path the total follows. Mirrors ``Market._basis_words``."""
+    """The word of a year on the path the total follows. Mirrors ``Market.basis_words``."""
     return Formula(
         f"=IF(Basis=DefaultBasis,{own_word_ref},INDEX({words_column},MATCH(Basis,BasisIds,0),1))", value
     )
@@ -590,7 +590,7 @@ def basis_word(own_word_ref: str, words_column: str, value: str) -> Formula:
 
 def basis_fade_start(value: int) -> Formula:
     """The last published year of the path the total follows: the fade starts after it. Mirrors
-    ``Market._fade_start``."""
+    ``Market.fade_start``."""
     return Formula(
         "=IF(Basis=DefaultBasis,HorizonYear,INDEX(BasisLastFigures,MATCH(Basis,BasisIds,0),1))", value
     )

@@ -262,7 +262,7 @@ def _bases(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) 
         e = path.estimate
         ws.write_string(row, 0, key)
         ws.write_number(row, 1, e.years[-1], book.fmt(num_format="0"))
-        flag = formulas.followed_flag(here(row, 0), e.source, m.assumptions.market.source, m._followed(key))
+        flag = formulas.followed_flag(here(row, 0), e.source, m.assumptions.market.source, m.follows(key))
         book.formula(ws, row, 2, flag, book.fmt(num_format="0"))
         ws.write_string(row, 3, e.publisher)
         row += 1
@@ -446,7 +446,7 @@ def _words(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) 
         row += 1
     ws.write_string(row, 0, "Consensus median: word", grey)
     book.tall_row(ws, row, "interpolated")
-    words_of_median = m._basis_words if m.basis == CONSENSUS else median_words(paths, m.year_list)
+    words_of_median = m.basis_words if m.basis == CONSENSUS else median_words(paths, m.year_list)
     path_top = book.cells.get(("estimate rows",)).value
     for y in book.years:
         j = book.year_col(y)

@@ -45,7 +45,7 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
             growth = formulas.growth(here(total_row, j), here(total_row, j - 1), values[y], values[y - 1])
             book.formula(ws, growth_row, j, growth, book.fmt(num_format=book.pct))
         word_ref, _ = book.at(("path", "word"), y)
-        word = m._basis_words[m.year_list.index(y)]
+        word = m.basis_words[m.year_list.index(y)]
         vertical = book.fmt(font_color="#7F7F7F", rotation=90, align="center", valign="bottom")
         book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), vertical)
         qualifiers = formulas.qualifiers(m, y, y_ref, s)

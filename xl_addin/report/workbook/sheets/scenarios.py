@@ -2,7 +2,7 @@
 the selected scenario and what the overrides moved.
 
 Time runs across the columns; the timeline row is the workbook's ``Timeline``. The rows mirror the
-engine's equations (``Market._own_path``, ``Market._scenario_path``): the fade weight, the growth after
+engine's equations (``Market.own_path``, ``Market._scenario_path``): the fade weight, the growth after
 the horizon, the model's own path, the base path the total follows (the basis), its growth, the weight of
 a scenario's growth difference, then one row per scenario. Defines ``ScenarioNames``,
 ``ScenarioGrowths``, ``SelectedGrowth``, ``ScenarioCaption`` and the override flags the statuses read.
@@ -151,7 +151,7 @@ def _selection(book: Book, ws: Worksheet, row: int) -> None:
         book.formula(ws, row, 1, formulas.moved_flag(condition, value), book.fmt(num_format="0"))
         book.define(name, cell(ws.name, row, 1))
         row += 1
-    fade_start = m._fade_start
+    fade_start = m.fade_start
     ws.write_string(row, 0, "Last figure of the base path")
     book.formula(ws, row, 1, formulas.basis_fade_start(fade_start), book.fmt(num_format="0"))
     book.define("BasisFadeStart", cell(ws.name, row, 1))
@@ -192,10 +192,10 @@ def _paths(book: Book, ws: Worksheet, row: int) -> None:
     }
     for key, text in labels.items():
         ws.write_string(r[key], 0, text)
-    own = m._own_path()
-    own_words = m._own_words()
-    base_path = [book.in_units(v) for v in m._basis_path]
-    base_words = m._basis_words
+    own = m.own_path()
+    own_words = m.own_words()
+    base_path = [book.in_units(v) for v in m.basis_path]
+    base_words = m.basis_words
     index = {y: i for i, y in enumerate(m.year_list)}
     rate, money_fmt = book.fmt(num_format="0.00%"), book.fmt(num_format=book.money)
     own_values, base_values = {}, {}
