@@ -810,3 +810,19 @@ def test_a_model_set_to_the_consensus_says_so_and_ranks_among_every_publisher():
         f"{c.count + 1} and 1.00x the median"
     ) in text
     assert "(basis: consensus)" in text  # the engine's status words
+
+
+def test_under_another_basis_the_headline_growth_is_the_path_shown_and_the_bridge_says_whose_it_is():
+    """basis=consensus: the total follows the consensus median, so the headline's growth is that path's
+    CAGR; the growth bridge still multiplies the drivers to the model's own rate and says so."""
+    m = market_for(None, "basis=consensus")
+    context = build_context(load_profile(None, name="Acme"), overrides="basis=consensus")
+    shown = m.cagr(2026, 2030)
+    assert context.headline.cagr == shown
+    assert percent(shown) != percent(m.scenario_growth["base"])
+    text = flat_text("txt", render_brief(context, "txt"))
+    assert f"{percent(shown)} a year, 2026-2030" in text
+    assert (
+        f"gives {percent(m.scenario_growth['base'])} a year: the drivers' growth, while the total follows "
+        f"the basis consensus at {percent(shown)} a year."
+    ) in text

@@ -37,7 +37,11 @@ class Headline:
     horizon_year: int
     horizon_value: float
     historic_growth: float
+    #: CAGR of the shown path over the published forecast period (under a basis, the path it follows).
     cagr: float
+    #: What the scenario's drivers multiply to a year (the growth bridge); equals `cagr` on the model's
+    #: own path, differs where the total follows another basis.
+    bridge_growth: float
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ def build_context(
         market.horizon_year,
         market.forecast(market.horizon_year, scenario=chosen),
         h.historic_growth,
+        market.cagr(market.next_year, market.horizon_year, scenario=chosen),
         growth,
     )
     drivers = tuple(

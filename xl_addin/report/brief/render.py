@@ -349,7 +349,7 @@ def scenario_rows(context: ReportContext) -> list[ScenarioRow]:
             defined[s].description
             if s in defined
             else "pinned to the published figures: the drivers multiply back to the published CAGR",
-            market.scenario_growth[s],
+            market.cagr(market.next_year, horizon, scenario=s),
             market.forecast(horizon, scenario=s),
             s == context.scenario,
         )
