@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests.` and `xl_addin` i
     sys.path.insert(0, str(ROOT))
 
 #: The yardstick's time on the reference machine (2 cores, Python 3.11, quiet), in seconds.
-YARDSTICK_REFERENCE = 0.060
+YARDSTICK_REFERENCE = 0.027
 
 
 def yardstick() -> float:

@@ -592,3 +592,36 @@ def test_a_market_name_with_template_syntax_stays_text(tmp_path):
     book = openpyxl.load_workbook(write_workbook(context, tmp_path / "client.xlsx"))
     assert book.sheetnames == [s.name for s in render_layout(context)]
     assert book[sheet_of_kind(context, "cover")]["B3"].value == "{{ 7 * 7 }}: [sheets] {publication}"
+
+
+def test_formulas_are_prepared_exactly_as_xlsxwriter_prepares_them(context, tmp_path, monkeypatch):
+    """The workbook skips XlsxWriter's future-function renaming for classic formulas (a private method,
+    overridden for speed, XlsxWriter pinned): for every formula of a real workbook, and for formulas that
+    do need renaming, the result is XlsxWriter's own."""
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    from xl_addin.report.workbook.book import ClassicFormulaSheet
+
+    seen: list[str] = []
+    prepare = ClassicFormulaSheet._prepare_formula
+
+    def recording(self, formula, expand_future_functions=False):  # type: ignore[no-untyped-def]
+        seen.append(formula)
+        return prepare(self, formula, expand_future_functions)
+
+    monkeypatch.setattr(ClassicFormulaSheet, "_prepare_formula", recording)
+    write_workbook(context, tmp_path / "acme.xlsx")
+    assert len(seen) > 2000
+    extra = [
+        "=XLOOKUP(A1,B1:B9,C1:C9)",  # a future function: prefixed
+        "{=SUM(A1:A3*B1:B3)}",  # an array formula's braces
+        "=SORT(UNIQUE(A1:A9))",
+        "=_xlfn.CONCAT(A1,B1)",  # already expanded by hand
+    ]
+    ours, theirs = ClassicFormulaSheet(), Worksheet()
+    for formula in [*dict.fromkeys(seen), *extra]:
+        assert prepare(ours, formula) == theirs._prepare_formula(formula), formula
+    assert (
+        xlsxwriter.__version__ == "3.3.1"
+    )  # the version pinned in pyproject.toml, whose method this follows
