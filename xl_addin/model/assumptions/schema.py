@@ -6,6 +6,7 @@ a raw mapping in :mod:`.validate`, per-call changes in :mod:`.overrides`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -56,6 +57,9 @@ DIMENSION_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+@functools.lru_cache(
+    maxsize=4096
+)  # a few hundred names, asked for thousands of times by a workbook or a sheet
 def normalise(name: str) -> str:
     """The form in which member, dimension and scenario names are compared: case, spaces, dashes ignored.
 
@@ -73,13 +77,17 @@ def resolve_dimension(name: str, where: str = "") -> str:
     >>> resolve_dimension("End users")
     'end_user'
     """
-    wanted = normalise(name)
-    for key, aliases in DIMENSION_ALIASES.items():
-        if wanted == normalise(key) or wanted in {normalise(a) for a in aliases}:
-            return key
+    found = _DIMENSION_NAMES.get(normalise(name))
+    if found is not None:
+        return found
     if where:
         raise AssumptionError(where, name, f"unknown dimension (allowed: {', '.join(DIMENSIONS)})")
     raise InvalidArgument("dimension", name, DIMENSIONS)
+
+
+_DIMENSION_NAMES = {
+    normalise(word): key for key, aliases in DIMENSION_ALIASES.items() for word in (key, *aliases)
+}
 
 
 def member_lookup(members: Mapping[str, Any]) -> dict[str, str]:
