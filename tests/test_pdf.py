@@ -55,7 +55,8 @@ def browsers_under(pid: int) -> set[int]:
     found = set()
     for process in psutil.Process(pid).children(recursive=True):
         try:
-            if process.name() in ("chromium", "chrome", "msedge") and not any(
+            name = process.name()
+            if (name.startswith(("chromium", "chrome", "msedge")) or "headless" in name) and not any(
                 a.startswith("--type=") for a in process.cmdline()
             ):
                 found.add(process.pid)
@@ -226,8 +227,9 @@ def test_without_a_browser_the_pdf_comes_from_weasyprint_with_a_one_line_notice(
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
-        "imgout: PDF by WeasyPrint: no Chromium, Chrome or Edge found on PATH (chromium, chromium-browser, "
-        "google-chrome, google-chrome-stable, microsoft-edge, microsoft-edge-stable, chrome, msedge); "
+        "imgout: PDF by WeasyPrint: no Chromium, Chrome or Edge found on PATH (chrome-headless-shell, chromium, "
+        "chromium-browser, google-chrome, google-chrome-stable, microsoft-edge, microsoft-edge-stable, chrome, "
+        "msedge); "
         "IMGOUT_BROWSER can name one"
     ]
     assert re.search(r"^PDF printed by WeasyPrint [\d.]+$", done.stdout, re.M)
@@ -240,8 +242,8 @@ def test_asking_for_chromium_without_a_browser_is_one_line_and_writes_nothing(tm
     done = _imgout(args, PATH=str(tmp_path))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        "imgout: error: PDF engine chromium: no Chromium, Chrome or Edge found on PATH (chromium, "
-        "chromium-browser, google-chrome, google-chrome-stable, microsoft-edge, microsoft-edge-stable, chrome, "
+        "imgout: error: PDF engine chromium: no Chromium, Chrome or Edge found on PATH (chrome-headless-shell, "
+        "chromium, chromium-browser, google-chrome, google-chrome-stable, microsoft-edge, microsoft-edge-stable, chrome, "
         "msedge); set IMGOUT_BROWSER to the browser's path"
     ]
     assert not out.exists()
@@ -278,6 +280,17 @@ def test_the_browser_is_found_where_windows_and_macos_install_it(tmp_path):
     assert find_browser({"IMGOUT_BROWSER": "my-chrome", "PATH": str(named.parent)}, "linux").path == named
     with pytest.raises(SettingsError, match="IMGOUT_BROWSER='nope'"):
         find_browser({"IMGOUT_BROWSER": "nope", "PATH": str(named.parent)}, "linux")
+
+
+def test_on_linux_the_old_headless_shell_is_preferred_and_found_as_the_program_itself(tmp_path):
+    """Debian's chromium-headless-shell prints with a third less CPU than the full browser; its command on
+    PATH is a wrapper script, so the program beside the PATH folder (../lib/chromium/) is what is found."""
+    full = _program(tmp_path / "bin" / "chromium")
+    assert find_browser({"PATH": str(full.parent)}, "linux").path == full
+    shell = _program(tmp_path / "lib" / "chromium" / "chromium-headless-shell")
+    assert find_browser({"PATH": str(full.parent)}, "linux").path == shell
+    google = _program(tmp_path / "elsewhere" / "chrome-headless-shell")
+    assert find_browser({"PATH": f"{google.parent}{os.pathsep}{full.parent}"}, "linux").path == shell
 
 
 # ------------------------------------------------------------------------------------------ the browser's life
