@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -71,26 +70,20 @@ def build_pack(
     ``pdf_engine`` chooses the PDF's engine (``auto``, ``chromium`` or ``weasyprint``; default:
     ``IMGOUT_PDF_ENGINE``, else auto).
     """
-    from ..common.atomic import write_atomic
-    from ..report.brief import email_brief, email_subject, pdf_bytes, render_brief
+    from ..report.brief import email_brief, email_subject, render_brief, write_pdf
     from ..report.workbook import write_workbook
 
     context = build_context(profile, assumptions, overrides)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{profile.slug}-imaging-outsourcing-{context.period}"
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imgout-pdf") as printer:
-        # The PDF is printed while the workbook and the email are built: a browser prints in processes of
-        # its own, so this process's CPU and the browser's overlap instead of taking turns.
-        printing = printer.submit(pdf_bytes, context, pdf_engine) if with_pdf else None
-        workbook_path = Path(write_workbook(context, out_dir / f"{stem}.xlsx"))
-        mail = email_brief(context)
-        text = render_brief(context, "txt")
-        attachments = [Attachment(workbook_path.name, XLSX_TYPE, workbook_path.read_bytes())]
-        pdf_path = None
-        if printing is not None:
-            pdf_path = write_atomic(out_dir / f"{stem}.pdf", printing.result())
-            attachments.append(Attachment(pdf_path.name, PDF_TYPE, pdf_path.read_bytes()))
+    workbook_path = Path(write_workbook(context, out_dir / f"{stem}.xlsx"))
+    attachments = [Attachment(workbook_path.name, XLSX_TYPE, workbook_path.read_bytes())]
+    pdf_path = None
+    if with_pdf:
+        pdf_path = Path(write_pdf(context, out_dir / f"{stem}.pdf", pdf_engine))
+        attachments.append(Attachment(pdf_path.name, PDF_TYPE, pdf_path.read_bytes()))
+    mail = email_brief(context)
     return Pack(
         client=profile.name,
         slug=profile.slug,
@@ -99,7 +92,7 @@ def build_pack(
         scenario=context.scenario,
         generated=context.generated,
         html=mail.html,
-        text=text,
+        text=render_brief(context, "txt"),
         images=mail.images,
         attachments=tuple(attachments),
         provenance=context.provenance,
