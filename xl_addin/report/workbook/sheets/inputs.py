@@ -81,45 +81,27 @@ def _selector_and_years(book: Book, ws: Worksheet, row: int) -> int:
     m = book.market
     label = book.fmt(bold=True)
     top = row
-    ws.write_string(row, 0, "Scenario", label)
-    ws.write_string(row, 1, book.scenario, book.input_fmt("@"))
-    book.define("Scenario", cell(ws.name, row, 1))
-    ws.data_validation(
+    _selector(
+        book,
+        ws,
         row,
-        1,
-        row,
-        1,
-        {
-            "validate": "list",
-            "source": "=ScenarioNames",
-            "input_title": "Scenario",
-            "input_message": "Pick a scenario: every output sheet follows it and names it in its title.",
-            "error_title": "Unknown scenario",
-            "error_message": "Pick one of the scenarios listed on the Scenarios sheet.",
-        },
+        "Scenario",
+        book.scenario,
+        "ScenarioNames",
+        "Pick a scenario: every output sheet follows it and names it in its title.",
+        "Unknown scenario: pick one of the scenarios listed on the Scenarios sheet.",
+        "the scenario every output sheet shows (and names in its title)",
     )
-    ws.write_string(row, 2, "the scenario every output sheet shows (and names in its title)")
     row += 1
-    ws.write_string(row, 0, "Basis", label)
-    ws.write_string(row, 1, m.basis, book.input_fmt("@"))
-    book.define("Basis", cell(ws.name, row, 1))
-    ws.data_validation(
+    _selector(
+        book,
+        ws,
         row,
-        1,
-        row,
-        1,
-        {
-            "validate": "list",
-            "source": "=BasisIds",
-            "input_title": "Basis",
-            "input_message": f"What the total follows: {m.default_basis} (the model's own path), consensus or a publisher.",
-            "error_title": "Unknown basis",
-            "error_message": "Pick one of the ids listed on the Market estimates sheet.",
-        },
-    )
-    ws.write_string(
-        row,
-        2,
+        "Basis",
+        m.basis,
+        "BasisIds",
+        f"What the total follows: {m.default_basis} (the model's own path), consensus or a publisher.",
+        "Unknown basis: pick one of the ids listed on the Market estimates sheet.",
         f"what the total follows: {m.default_basis} (the model's own path), consensus, or a publisher's id",
     )
     row += 1
@@ -621,3 +603,36 @@ def _monte_carlo(book: Book, ws: Worksheet, row: int) -> None:
         1,
         "The Uncertainty sheet's percentiles are stored: rebuild the workbook with imgout to apply a change.",
     )
+
+
+def _selector(
+    book: Book,
+    ws: Worksheet,
+    row: int,
+    name: str,
+    value: str,
+    choices: str,
+    prompt: str,
+    refusal: str,
+    note: str,
+) -> None:
+    """A drop-down input named ``name`` (a defined name) whose list is the defined range ``choices``."""
+    ws.write_string(row, 0, name, book.fmt(bold=True))
+    ws.write_string(row, 1, value, book.input_fmt("@"))
+    book.define(name, cell(ws.name, row, 1))
+    title, _, message = refusal.partition(": ")
+    ws.data_validation(
+        row,
+        1,
+        row,
+        1,
+        {
+            "validate": "list",
+            "source": f"={choices}",
+            "input_title": name,
+            "input_message": prompt,
+            "error_title": title,
+            "error_message": message[:1].upper() + message[1:],
+        },
+    )
+    ws.write_string(row, 2, note)
