@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -178,7 +179,10 @@ def NO_WAIT(seconds: float) -> None:
 
 
 def start_imgout(*args: str, env: Mapping[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
-    """Start ``imgout ARGS`` as a real process (stdout and stderr piped as text); the caller waits for it."""
+    """Start ``imgout ARGS`` as a real process (stdout and stderr piped as text); the caller waits for it.
+
+    Ctrl-C is given back its default meaning in the child: a test run started in the background (``&``,
+    nohup, CI) ignores SIGINT, and a child would inherit that and never see the interrupt a test sends."""
     return subprocess.Popen(
         imgout_command(*args),
         env=process_env(env),
@@ -186,7 +190,12 @@ def start_imgout(*args: str, env: Mapping[str, str], cwd: Path | None = None) ->
         stderr=subprocess.PIPE,
         text=True,
         cwd=cwd,
+        preexec_fn=_default_interrupt,
     )
+
+
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 #: Ways a ledger file gets damaged, each as what imgout must say about it.

@@ -23,16 +23,12 @@ from collections.abc import Iterable
 class ImgoutError(Exception):
     """Base of every error imgout shows to a user; ``str()`` is the whole one-line message."""
 
-    exit_code = 1
-
 
 # ---------------------------------------------------------------------------------------------- input
 
 
 class InputError(ImgoutError, ValueError):
     """Something the user gave is wrong: an argument, a file's content, a setting (exit code 2)."""
-
-    exit_code = 2
 
 
 class InvalidArgument(InputError):
