@@ -244,6 +244,10 @@ def test_a_logo_from_a_file_stays_in_that_files_folder(tmp_path: Path) -> None:
         assert "logo: " in str(refused.value) and said in str(refused.value), logo
     ok = write_clients_file(folder / "c.yaml", [{"name": "A", "to": ["a@x.example"], "logo": "ok.png"}])
     assert load_clients(ok)[0].profile.logo == folder / "ok.png"
+    # Written as an absolute path, a logo inside the folder is inside the folder.
+    absolute = str((folder / "ok.png").resolve())
+    ok = write_clients_file(folder / "c.yaml", [{"name": "A", "to": ["a@x.example"], "logo": absolute}])
+    assert load_clients(ok)[0].profile.logo == Path(absolute)
 
 
 def test_a_logo_beside_a_clients_file_named_by_a_relative_path_is_found_once(tmp_path: Path) -> None:

@@ -216,10 +216,10 @@ def profile_from_mapping(
 
 def _logo(logo: str, folder: Path | None, bad: Callable[[str, str], ProfileError]) -> Path:
     """The logo's path: inside ``folder`` when it comes from a file (None: from the command line)."""
-    path = Path(logo).expanduser() if folder is None else folder / logo
+    path = Path(logo).expanduser() if folder is None else folder / logo  # an absolute logo replaces folder
     if folder is not None:
         inside = folder.resolve()
-        if Path(logo).is_absolute() or not path.resolve().is_relative_to(inside):
+        if not path.resolve().is_relative_to(inside):
             raise bad(
                 "logo",
                 f"{shorten(logo)!r} is outside the folder {str(folder) or '.'} of the file that names it; "
