@@ -291,6 +291,8 @@ def test_on_linux_the_old_headless_shell_is_preferred_and_found_as_the_program_i
     assert find_browser({"PATH": str(full.parent)}, "linux").path == shell
     google = _program(tmp_path / "elsewhere" / "chrome-headless-shell")
     assert find_browser({"PATH": f"{google.parent}{os.pathsep}{full.parent}"}, "linux").path == shell
+    # Only beside a folder called bin: PATH=/nonexistent does not send the search to /lib/chromium.
+    assert find_browser({"PATH": str(tmp_path / "elsewhere")}, "linux").path == google
 
 
 # ------------------------------------------------------------------------------------------ the browser's life
@@ -355,6 +357,32 @@ def test_a_browser_that_fails_again_after_a_restart_is_one_line_and_the_next_pdf
         flag.unlink()
         assert printer.print_pdf(_job(context)).startswith(b"%PDF")
         assert printer.starts == 3
+
+
+def test_after_two_briefs_failed_in_a_row_the_printer_gives_up_for_a_while_then_tries_again(
+    context, tmp_path, monkeypatch
+):
+    """A browser that keeps failing costs each brief a start and a timeout (two minutes for one that starts
+    but never prints): after two failed briefs in a row the next ones fail at once, until the pause ends."""
+    from xl_addin.report.brief import browser
+
+    monkeypatch.setattr(browser, "GIVE_UP_SECONDS", 2.0)
+    script, flag = _flaky_browser(tmp_path)
+    flag.touch()
+    with printing_with(script) as printer:
+        for _ in range(2):
+            with pytest.raises(PdfEngineError, match="could not print the PDF brief, twice"):
+                printer.print_pdf(_job(context))
+        started = printer.starts
+        with pytest.raises(PdfEngineError) as given_up:
+            printer.print_pdf(_job(context))
+        assert str(given_up.value).startswith(
+            f"Not tried: the browser {script} failed on the last 2 PDF briefs"
+        )
+        assert printer.starts == started  # no browser was started for it
+        flag.unlink()
+        time.sleep(2.1)
+        assert printer.print_pdf(_job(context)).startswith(b"%PDF")
 
 
 def test_calls_from_several_threads_share_one_browser(context):

@@ -45,6 +45,11 @@ PRINT_TIMEOUT = 60.0
 START_TIMEOUT = 60.0
 #: Seconds a clean close may take before the browser is killed instead.
 CLOSE_TIMEOUT = 10.0
+#: After this many briefs in a row failed (each with its one restart), a printer gives up for
+#: GIVE_UP_SECONDS: the next briefs fail at once with the same reason instead of costing a browser start and
+#: a timeout each (a browser that starts but never prints would otherwise cost two minutes a pack).
+GIVE_UP_AFTER = 2
+GIVE_UP_SECONDS = 300.0
 
 # The network is never needed (the brief's HTML is self-contained) and may be closed: without these the
 # browser keeps trying to reach update, sync and safe-browsing servers. As root, Chromium also needs
@@ -62,7 +67,7 @@ LAUNCH_ARGS = (
 # the full browser in headless mode (0.125 against 0.186 CPU-s a brief, measured): first where it is there.
 # Debian's /usr/bin/chromium-headless-shell is a shell script that runs the program without exec (two
 # processes for one browser), so the program itself is looked for where Debian installs it beside each
-# PATH folder: /usr/bin -> /usr/lib/chromium/chromium-headless-shell.
+# PATH folder called bin: /usr/bin -> /usr/lib/chromium/chromium-headless-shell.
 _LINUX_PROGRAM = ("lib", "chromium", "chromium-headless-shell")
 _PATH_COMMANDS = (
     "chrome-headless-shell",
@@ -154,7 +159,7 @@ def _install_locations(env: Mapping[str, str], platform: str) -> list[Path]:
         return [base / app for base in (Path("/Applications"), home / "Applications") for app in _MAC_APPS]
     if platform.startswith("linux"):
         folders = [Path(f) for f in env.get("PATH", "").split(os.pathsep) if f]
-        return [folder.parent.joinpath(*_LINUX_PROGRAM) for folder in folders]
+        return [folder.parent.joinpath(*_LINUX_PROGRAM) for folder in folders if folder.name == "bin"]
     return []
 
 
@@ -339,6 +344,8 @@ class BrowserPrinter:
         self.printed = 0
         self._session: _Session | None = None
         self._lock = threading.Lock()
+        self._failed_in_a_row = 0
+        self._given_up: tuple[float, str] | None = None  # (until, why) while this printer has given up
 
     @property
     def version(self) -> str:
@@ -357,6 +364,11 @@ class BrowserPrinter:
         :class:`~xl_addin.errors.PdfEngineError` says why in one line.
         """
         with self._lock:
+            if self._given_up is not None:
+                until, why = self._given_up
+                if time.monotonic() < until:
+                    raise PdfEngineError(why)
+                self._given_up = None
             failures: list[str] = []
             for _attempt in range(2):
                 try:
@@ -366,11 +378,20 @@ class BrowserPrinter:
                     self._discard()
                     continue
                 self.printed += 1
+                self._failed_in_a_row = 0
                 return data
-            raise PdfEngineError(
+            message = (
                 f"The browser {self.executable} could not print the PDF brief, twice: "
                 f"{failures[0]}; after a restart: {failures[1]}"
             )
+            self._failed_in_a_row += 1
+            if self._failed_in_a_row >= GIVE_UP_AFTER:
+                self._given_up = (
+                    time.monotonic() + GIVE_UP_SECONDS,
+                    f"Not tried: the browser {self.executable} failed on the last {self._failed_in_a_row} "
+                    f"PDF briefs ({failures[-1]}); it is tried again after {GIVE_UP_SECONDS:.0f} s",
+                )
+            raise PdfEngineError(message)
 
     def _running(self) -> _Session:
         if self._session is None:
