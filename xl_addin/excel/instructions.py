@@ -78,7 +78,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         "Recalculate",
         "Press Ctrl+Alt+F9: importing does not recalculate, so cells show #NAME? until then. The status "
-        "cell on Start here then shows the model's version (=IMGOUT_INFO(\"version\"), e.g. 2.0).",
+        'cell on Start here then shows the model\'s version (=IMGOUT_INFO("version"), e.g. 2.0).',
     ),
 )
 
