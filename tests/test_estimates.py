@@ -10,6 +10,7 @@ import pytest
 
 from xl_addin.model import AssumptionError, Market, assumptions_from_text, default_market, market_for
 from xl_addin.model.assumptions import DIMENSIONS
+from xl_addin.model.status import ESTIMATE_STATUSES
 
 LR, FADE = 0.045, 10  # the default long-run growth and fade years
 
@@ -127,6 +128,11 @@ def test_statuses_say_how_each_value_was_made(market: Market) -> None:
     assert [e.status for e in faded_set.estimates(2034) if e.key == "tbrc"] == [
         "extrapolated (publisher CAGR, override)"
     ]
+
+
+def test_every_estimate_status_is_one_of_the_estimate_statuses(market: Market) -> None:
+    seen = {e.status for y in market.year_list for e in market.estimates(y)}
+    assert seen == set(ESTIMATE_STATUSES)
 
 
 ACME = """

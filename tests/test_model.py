@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import yaml
 
 from xl_addin.common.formats import money, percent
 from xl_addin.model import InvalidArgument, Market, default_market, market_for, with_overrides
+from xl_addin.model import status as statuses
 from xl_addin.model.assumptions import DIMENSIONS
 
 
@@ -386,6 +388,24 @@ def test_a_region_or_segment_value_says_its_split_is_assumed(market: Market) -> 
     assert market.status(2030) == "published"
     rows = market.breakdown(2035, "modality", "bear")
     assert {r.status for r in rows} == {"extrapolated total, assumed split (bear)"}
+
+
+def test_every_status_is_one_of_the_status_words_with_its_qualifiers(market: Market) -> None:
+    words = "|".join(re.escape(w) for w in statuses.WORDS)
+    shape = re.compile(rf"({words})( {re.escape(statuses.ASSUMED_SPLIT)})?( \(.+\))?")
+    for scenario in market.scenario_names:
+        for year in market.year_list:
+            for region, segment in ((None, None), ("APAC", None), (None, "CT"), ("NA", "Reporting")):
+                text = market.status(year, scenario, region, segment)
+                assert shape.fullmatch(text), text
+
+
+def test_the_readme_says_what_each_status_means_in_the_engines_words() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Statuses", 1)[1].split("\n\n")
+    table = next(block for block in section if block.startswith("| status | means |"))
+    rows = [re.fullmatch(r"\| `(.+)` \| (.+) \|", line) for line in table.splitlines()[2:]]
+    assert [m.groups() if m else None for m in rows] == list(statuses.MEANINGS)
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from xl_addin.cli import main
 from xl_addin.common.formats import money
 from xl_addin.errors import InputError, LayoutError
 from xl_addin.model import market_for
+from xl_addin.model.status import MEANINGS
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.layout import SheetLayout, check_sheets, render_layout
 from xl_addin.report.workbook import sheets as sheets_module
@@ -332,6 +333,13 @@ def test_notes_that_look_like_formulas_stay_text(workbook):
     notes = openpyxl.load_workbook(workbook)["Notes"]
     cells = [c for row in notes.iter_rows() for c in row if c.value == "=1+1 is not a formula"]
     assert cells and cells[0].data_type == "s"
+
+
+def test_the_notes_sheet_says_what_every_status_word_means(workbook):
+    notes = openpyxl.load_workbook(workbook)["Notes"]
+    rows = [(row[0].value, row[1].value) for row in notes.iter_rows(max_col=2)]
+    start = rows.index(("What the status words of the Status rows and columns mean", None))
+    assert rows[start + 1 : start + 1 + len(MEANINGS)] == list(MEANINGS)
 
 
 # ------------------------------------------------------------------ the command, and failures

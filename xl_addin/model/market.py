@@ -862,10 +862,6 @@ class Market:
             return self.assumptions.estimates[key].source == self.assumptions.market.source
         return key == self.basis
 
-    def consensus_median(self, year: object) -> float:
-        """The consensus median in a year, USD bn (``basis=consensus`` makes the base total equal it)."""
-        return self.consensus(year).median
-
 
 # --------------------------------------------------------------------------------- one market per file
 

@@ -47,20 +47,6 @@ PUBLISHER_CAGR = "publisher CAGR"
 ESTIMATE_EXTRAPOLATED = f"{EXTRAPOLATED} ({PUBLISHER_CAGR})"
 ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED)
 
-#: What each word and qualifier means, for legends (README, workbook notes, the brief's method).
-MEANINGS: tuple[tuple[str, str], ...] = (
-    (BACK_CAST, "before the first published year, at the back-cast growth"),
-    (PUBLISHED, "a figure the publication prints"),
-    (INTERPOLATED, "between two published years"),
-    (PROJECTED, "a published year on a path that is not the published one (a scenario or a what-if)"),
-    (EXTRAPOLATED, "after the last published year (growth fading to the long-run rate)"),
-    (ASSUMED_SPLIT, "a region or segment: the total's status, split by assumed shares"),
-    (f"({OVERRIDE})", "a per-call override moved this value"),
-    ("(bear), (bull) ...", "the value of a scenario other than base"),
-    ("(basis: consensus)", "the total follows the consensus median (or a publisher's path) instead"),
-    (ESTIMATE_EXTRAPOLATED, "a publisher's value computed from one of its figures at its CAGR"),
-)
-
 
 def basis_label(basis: str) -> str:
     """The qualifier of a value whose total follows another basis than the model's own.
@@ -76,3 +62,27 @@ def status_text(word: str, *, split: bool = False, qualifiers: Iterable[str] = (
     text = f"{word} {ASSUMED_SPLIT}" if split else word
     listed = [q for q in qualifiers if q]
     return f"{text} ({', '.join(listed)})" if listed else text
+
+
+#: What each word and qualifier means, in plain text: the legend of the workbook's Notes sheet and of the
+#: README's status table (a test keeps the README's the same).
+MEANINGS: tuple[tuple[str, str], ...] = (
+    (BACK_CAST, "before the first published year, at the back-cast growth"),
+    (PUBLISHED, "a figure the publication prints"),
+    (INTERPOLATED, "between two published years"),
+    (PROJECTED, "a published year on a path that is not the published one (a scenario or a what-if)"),
+    (
+        EXTRAPOLATED,
+        "after the last published year: growth fading to the long-run rate (or held at the"
+        " extrapolation growth the set gives)",
+    ),
+    (f"... {ASSUMED_SPLIT}", "a region or segment value: the total's status, split by assumed shares"),
+    (
+        f"({OVERRIDE})",
+        "a per-call override moved this value (every kind: cagr, driver., share., growth., backcast_growth,"
+        " extrapolation_growth, long_run_growth, fade_years)",
+    ),
+    ("(bear), (bull) ...", "a scenario other than base"),
+    (f"({basis_label('consensus')})", "the total follows the consensus median (or a publisher's path)"),
+    (ESTIMATE_EXTRAPOLATED, "a publisher's value computed from one of its figures at its CAGR"),
+)

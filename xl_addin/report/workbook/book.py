@@ -73,7 +73,6 @@ INPUT_FONT = "#0000FF"  # FAST / banking convention: inputs blue on light yellow
 INPUT_FILL = "#FFF2CC"
 FOLLOW_FONT = "#595959"  # an input cell that follows another input until a number is typed
 INPUT_PERCENT_DECIMALS = 2
-CALC_FONT = "#000000"
 STORED_FONT = "#7F7F7F"  # stored values that do not recompute (Monte Carlo percentiles)
 PAPER = {"A4": 9, "Letter": 1}  # XlsxWriter's paper codes for the profile's paper sizes
 PAGE_POINTS = {"A4": (842.0, 595.0), "Letter": (792.0, 612.0)}  # landscape width, height
