@@ -132,6 +132,17 @@ class TornadoBar(NamedTuple):
         return self.high_value - self.low_value
 
 
+class NullMeaning(NamedTuple):
+    """What an assumption the set leaves null (``value: null``) stands for."""
+
+    value: float | None
+    """The value the model works out for it; None where no single value stands for it (the fade)."""
+    word: str
+    """A word for a table cell: ``calibrated``, ``residual``, ``fade``."""
+    meaning: str
+    """What it means, naming the keys it depends on: ``the calibrated historic growth 2025-2026``."""
+
+
 class Market:
     """The calibrated market for one assumption set."""
 
@@ -506,6 +517,30 @@ class Market:
     def members(self, dimension: str) -> tuple[str, ...]:
         """The members of a dimension, in order."""
         return self.assumptions.dimensions[self.dimension(dimension)].names
+
+    def null_meaning(self, key: str) -> NullMeaning | None:
+        """What an assumption key (as :meth:`AssumptionSet.entries` names it) stands for when the set leaves
+        it null, or None when it has a value: ``extension.backcast_growth`` is the calibrated historic
+        growth, ``extension.extrapolation_growth`` the long-run fade, a driver's growth the bridge's
+        residual. The command line and ``IMGOUT_ASSUMPTION`` say it in these words."""
+        a, parts = self.assumptions, key.split(".")
+        if key == "extension.backcast_growth" and a.backcast_growth is None:
+            years = f"{self.base_year}-{self.next_year}"
+            return NullMeaning(self.backcast_growth, "calibrated", f"the calibrated historic growth {years}")
+        if key == "extension.extrapolation_growth" and a.extrapolation_growth is None:
+            return NullMeaning(
+                None,
+                "fade",
+                f"after {self.horizon_year} growth fades to extension.long_run_growth over extension.fade_years",
+            )
+        driver = a.drivers.get(parts[1]) if len(parts) == 3 and parts[0] == "drivers" else None
+        if driver is not None and driver.growth is None:
+            return NullMeaning(
+                self.base_driver_growth[driver.key],
+                "residual",
+                "the residual that makes the growth bridge multiply back to the forecast growth",
+            )
+        return None
 
     # ------------------------------------------------------------------ the questions
 
