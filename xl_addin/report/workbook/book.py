@@ -32,7 +32,7 @@ from ...common.formats import UNIT_LABELS, excel_money_format, excel_percent_for
 from ...errors import LayoutError, WorkbookError
 from ..context import ReportContext
 from ..layout import SheetLayout
-from .formulas import Formula, caption_value, joined
+from .formulas import Formula, base_captioned, caption_value, joined
 
 #: Functions that Excel 2010+, LibreOffice and Gnumeric all know and none of which is an Excel 365 "future
 #: function" XlsxWriter would prefix with ``_xlfn.``: the only ones the workbook's formulas use.
@@ -371,6 +371,11 @@ class Book:
     def captioned(self, text: str) -> Formula:
         """A title followed by the selected scenario's caption (``ScenarioCaption`` on Scenarios)."""
         return joined(text + ": ", "ScenarioCaption", caption_value(self.market, self.scenario))
+
+    def base_captioned(self, text: str) -> Formula:
+        """A title followed by the base scenario's caption, for a result computed for base whichever
+        scenario is selected (the tornado)."""
+        return base_captioned(self.market, text)
 
     def later(self, write: Callable[[], None]) -> None:
         """Write a cell once every sheet is filled: a sheet showing a result of a kind it does not need

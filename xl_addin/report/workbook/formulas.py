@@ -204,11 +204,25 @@ def caption_value(market: Market, scenario: str) -> str:
     return f"{scenario} scenario{basis}"
 
 
+def _caption_text(scenario: str) -> str:
+    """The caption as an Excel expression, for a scenario given as an expression (a name, a literal)."""
+    return f'{scenario}&" scenario"&IF(Basis=DefaultBasis,"",", basis "&Basis)'
+
+
 def caption(market: Market, scenario: str) -> Formula:
     """The selected scenario (and basis) as every output sheet's and chart's title names it
     (``ScenarioCaption``)."""
+    return Formula(f"={_caption_text('Scenario')}", caption_value(market, scenario))
+
+
+def base_captioned(market: Market, text: str) -> Formula:
+    """A title followed by the base scenario's caption (``base scenario``, and the basis when the total
+    follows another): the title of a result computed for base whichever scenario is selected (the
+    tornado, ``Market.tornado``)."""
+    prefix = f"{text}: "
     return Formula(
-        '=Scenario&" scenario"&IF(Basis=DefaultBasis,"",", basis "&Basis)', caption_value(market, scenario)
+        f"={text_literal(prefix)}&{_caption_text(text_literal(RESERVED_SCENARIO))}",
+        prefix + caption_value(market, RESERVED_SCENARIO),
     )
 
 
