@@ -489,6 +489,20 @@ def test_a_faster_driver_raises_every_scenario_and_keeps_the_residual(market: Ma
     )
 
 
+def test_an_override_is_applied_to_the_last_digit_given() -> None:
+    # market_for keys its cache by the overrides' text: that text must not round what was typed.
+    assert (
+        market_for(None, "driver.telemedicine=0.0512345678").base_driver_growth["telemedicine"]
+        == 0.0512345678
+    )
+    exact = market_for(None, "cagr=0.09094790122147489")
+    assert exact.forecast_growth == 0.09094790122147489
+    assert market_for(None, "paths=500").assumptions.uncertainty.paths == 500
+    assert (
+        market_for(None, "driver.telemedicine=3.65%").assumptions.driver_overrides["telemedicine"] == 0.0365
+    )
+
+
 def test_the_residual_driver_cannot_be_overridden() -> None:
     with pytest.raises(InvalidArgument, match="a driver other than the residual"):
         market_for(None, "driver.price_mix=0.02")

@@ -10,6 +10,7 @@ import copy
 import math
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from ...errors import InvalidArgument
@@ -68,8 +69,9 @@ def _number(key: str, value: object) -> float:
     try:
         if isinstance(value, bool):
             raise ValueError
-        number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-    except ValueError:
+        # A percentage is divided in decimal: 3.65% is 0.0365, not 0.036500000000000005.
+        number = float(Decimal(text[:-1]) / 100) if text.endswith("%") else float(text)
+    except (ValueError, ArithmeticError):
         raise InvalidArgument(f"override value for {key}", value, "a number such as 0.1 or 10%") from None
     if not math.isfinite(number):
         raise InvalidArgument(f"override value for {key}", value, "a finite number")
@@ -77,12 +79,22 @@ def _number(key: str, value: object) -> float:
 
 
 def format_overrides(pairs: Mapping[str, float | str]) -> str:
-    """Canonical text of overrides, used in labels and cache keys.
+    """Canonical text of overrides, used in labels and cache keys: every number as written, to the last
+    digit (``market_for`` reads the overrides back from it).
 
-    >>> format_overrides({"share.APAC": 0.25, "cagr": 0.1, "basis": "consensus"})
-    'basis=consensus; cagr=0.1; share.APAC=0.25'
+    >>> format_overrides({"share.APAC": 0.25, "cagr": 0.1, "basis": "consensus", "paths": 500.0})
+    'basis=consensus; cagr=0.1; paths=500; share.APAC=0.25'
+    >>> format_overrides({"cagr": 0.09094790122147489})
+    'cagr=0.09094790122147489'
     """
-    return "; ".join(f"{k}={v}" if isinstance(v, str) else f"{k}={v:g}" for k, v in sorted(pairs.items()))
+    return "; ".join(
+        f"{k}={v}" if isinstance(v, str) else f"{k}={_number_text(v)}" for k, v in sorted(pairs.items())
+    )
+
+
+def _number_text(value: float) -> str:
+    """The shortest text that reads back as the same float (``repr``), whole numbers without ``.0``."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def with_overrides(assumptions: AssumptionSet, overrides: str | Mapping[str, object] | None) -> AssumptionSet:
