@@ -11,7 +11,14 @@ import pytest
 import yaml
 
 from xl_addin.common.formats import money, percent
-from xl_addin.model import InvalidArgument, Market, default_market, market_for, with_overrides
+from xl_addin.model import (
+    InvalidArgument,
+    Market,
+    default_market,
+    market_for,
+    parse_overrides,
+    with_overrides,
+)
 from xl_addin.model import status as statuses
 from xl_addin.model.assumptions import DIMENSIONS
 
@@ -451,6 +458,54 @@ def test_every_override_kind_adds_override_to_every_value_it_moves(
     assert changed.forecast(year, region) == pytest.approx(market.forecast(year, region), rel=1e-15)
 
 
+def _current_values(market: Market) -> dict[str, str]:
+    """Every override kind at the value the default set already has (the calibrated CAGR and back-cast
+    growth as the model works them out, 3.65 % as a percentage)."""
+    return {
+        "cagr": f"cagr={market.forecast_growth!r}",
+        "driver": "driver.telemedicine=3.65%",
+        "backcast": f"backcast_growth={market.backcast_growth!r}",
+        "long run": "long_run_growth=0.045",
+        "fade": "fade_years=10",
+        "share": "share.APAC=0.205",
+        "shares": "share.APAC=0.205; share.NA=0.4",
+        "growth": "growth.NA=-0.0014",
+        "basis": "basis=TBRC",
+        "all": f"cagr={market.forecast_growth!r}; driver.telemedicine=0.0365; share.CT=0.27; growth.MRI=0.015",
+    }
+
+
+@pytest.mark.parametrize("kind", list(_current_values(default_market())))
+def test_an_override_that_changes_nothing_moves_nothing(market: Market, kind: str) -> None:
+    """Issue 10: (override) only on the values an override moves; one equal to the current value moves none."""
+    same = market_for(None, _current_values(market)[kind])
+    assert same.assumptions.moved == frozenset()
+    assert not same.overridden
+    for scenario in market.scenario_names:
+        for year in market.year_list:
+            for region, segment in ((None, None), ("APAC", None), ("NA", "MRI"), (None, "CT")):
+                assert same.point(year, region, segment, scenario) == market.point(
+                    year, region, segment, scenario
+                )
+    for year in (2020, 2034):
+        assert same.estimates(year) == market.estimates(year)
+    assert same.status(2030) == "published" and same.forecast(2030) == market.forecast(2030)
+
+
+def test_an_override_equal_to_a_value_the_file_gives_moves_nothing() -> None:
+    from xl_addin.model import assumptions_from_text
+
+    held = assumptions_from_text("extension:\n  extrapolation_growth: {value: 0.05}\n", "held.yaml")
+    assert Market(with_overrides(held, "extrapolation_growth=0.05")).status(2035) == "extrapolated"
+    assert Market(with_overrides(held, "extrapolation_growth=0.06")).status(2035) == "extrapolated (override)"
+    consensus = with_overrides(default_market().assumptions, "basis=consensus")
+    again = Market(with_overrides(consensus, "basis=consensus"))
+    assert again.status(2030) == Market(consensus).status(2030) == "interpolated (basis: consensus)"
+    moved = with_overrides(held, "driver.telemedicine=0.05")
+    # The same what-if again: still moved (by the first), nothing added.
+    assert with_overrides(moved, "driver.telemedicine=0.05").moved == moved.moved == frozenset({"drivers"})
+
+
 def test_a_share_override_moves_segment_values_unless_a_joint_row_sets_that_mix() -> None:
     from xl_addin.model import assumptions_from_text
 
@@ -498,9 +553,7 @@ def test_an_override_is_applied_to_the_last_digit_given() -> None:
     exact = market_for(None, "cagr=0.09094790122147489")
     assert exact.forecast_growth == 0.09094790122147489
     assert market_for(None, "paths=500").assumptions.uncertainty.paths == 500
-    assert (
-        market_for(None, "driver.telemedicine=3.65%").assumptions.driver_overrides["telemedicine"] == 0.0365
-    )
+    assert parse_overrides("driver.telemedicine=3.65%") == {"driver.telemedicine": 0.0365}
 
 
 def test_the_residual_driver_cannot_be_overridden() -> None:

@@ -934,13 +934,22 @@ def market_for(path: str | Path | None = None, overrides: str | Mapping[str, obj
     key = (*stamp, text)
     market = _markets.pop(key, None)  # re-inserted below: the dict's order is least recently used first
     if market is None:
-        assumptions = with_overrides(load_assumptions(path), text or None)
+        assumptions = with_overrides(
+            load_assumptions(path), text or None, _worked_out(path) if text else None
+        )
         market = Market(assumptions)
         _markets[key] = market
         _trim_markets()
     else:
         _markets[key] = market
     return market
+
+
+def _worked_out(path: str | Path | None) -> dict[str, float]:
+    """The values an assumption file leaves to the model, as the model works them out: an override equal
+    to one of them moves nothing (:func:`with_overrides`)."""
+    market = market_for(path)
+    return {"forecast_growth": market.calibrated_growth, "backcast_growth": market.backcast_growth}
 
 
 def default_market() -> Market:

@@ -226,6 +226,19 @@ def base_captioned(market: Market, text: str) -> Formula:
     )
 
 
+def typed_differs(override: str, default: str) -> str:
+    """The condition "a number is typed in ``override`` and it is not the ``default`` it replaces (or there is
+    none)": a value typed equal to the one there moves nothing. Mirrors ``overrides._same``."""
+    return f"AND(ISNUMBER({override}),OR(NOT(ISNUMBER({default})),{override}<>{default}))"
+
+
+def any_typed_differs(overrides: str, defaults: str) -> str:
+    """:func:`typed_differs` for two ranges row by row: true when any row's typed number is not its default
+    (``<>""`` rather than ISNUMBER, which Gnumeric does not take a range through; the cells are validated
+    to hold numbers)."""
+    return f'SUMPRODUCT(({overrides}<>"")*({overrides}<>{defaults}))>0'
+
+
 def moved_flag(condition: str, value: bool) -> Formula:
     """1 when an override cell (or several) holds a number, else 0: what the per-call overrides moved.
     Mirrors ``AssumptionSet.moved`` and ``Market.overridden``."""
