@@ -8,7 +8,14 @@ import statistics
 
 import pytest
 
-from xl_addin.model import AssumptionError, Market, assumptions_from_text, default_market, market_for
+from xl_addin.model import (
+    AssumptionError,
+    Market,
+    assumptions_from_text,
+    default_market,
+    market_for,
+    with_overrides,
+)
 from xl_addin.model.assumptions import DIMENSIONS
 from xl_addin.model.status import ESTIMATE_STATUSES
 
@@ -122,11 +129,11 @@ def test_statuses_say_how_each_value_was_made(market: Market) -> None:
     assert status["marketus", 2028] == "interpolated"
     assert status["techsci", 2028] == "interpolated"
     assert status["gvr", 2025] == "extrapolated (publisher CAGR)"
-    assert status["tbrc", 2034] == "extrapolated (publisher CAGR)"
+    assert status["tbrc", 2034] == "extrapolated (publisher CAGR, fading)"  # after its CAGR's period
     assert status["360iresearch", 2020] == "extrapolated (publisher CAGR)"
     faded_set = market_for(None, "long_run_growth=0.03")
     assert [e.status for e in faded_set.estimates(2034) if e.key == "tbrc"] == [
-        "extrapolated (publisher CAGR, override)"
+        "extrapolated (publisher CAGR, fading, override)"
     ]
 
 
@@ -162,7 +169,16 @@ def test_an_estimate_added_by_a_user_file_changes_the_consensus_as_expected(mark
         assert c.maximum == pytest.approx(max([*before, mine]), rel=1e-12)
     assert [e.status for e in acme.estimates(2030) if e.key == "acme"] == ["published"]
     assert [e.status for e in acme.estimates(2033) if e.key == "acme"] == ["extrapolated (publisher CAGR)"]
-    # After its CAGR period the path fades from 5 % like every other.
+    # After its CAGR period the path fades from 5 % like every other, and says so; a long-run override
+    # moves only the fading years.
+    assert [e.status for e in acme.estimates(2036) if e.key == "acme"] == [
+        "extrapolated (publisher CAGR, fading)"
+    ]
+    moved = Market(with_overrides(acme.assumptions, "long_run_growth=0.03"))
+    assert [e.status for e in moved.estimates(2033) if e.key == "acme"] == ["extrapolated (publisher CAGR)"]
+    assert [e.status for e in moved.estimates(2036) if e.key == "acme"] == [
+        "extrapolated (publisher CAGR, fading, override)"
+    ]
     (after,) = [e.value for e in acme.estimates(2036) if e.key == "acme"]
     (before_fade,) = [e.value for e in acme.estimates(2035) if e.key == "acme"]
     assert after / before_fade - 1 == pytest.approx(LR + (0.05 - LR) * 0.4, rel=1e-12)

@@ -67,7 +67,9 @@ from .estimates import (
 )
 from .status import (
     BACK_CAST,
+    ESTIMATE_FADING,
     EXTRAPOLATED,
+    FADING,
     INTERPOLATED,
     OVERRIDE,
     PROJECTED,
@@ -849,13 +851,14 @@ class Market:
         path = self.estimate_paths()[key]
         e, y = path.estimate, self.year_list[i]
         status = path.statuses[i]
-        if "fade" in self.assumptions.moved and y > e.years[-1]:
-            status = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, OVERRIDE))
+        if "fade" in self.assumptions.moved and status == ESTIMATE_FADING:
+            status = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, FADING, OVERRIDE))
         return Estimate(key, e.publisher, y, path.values[i], status, self.assumptions.sources[e.source])
 
     def estimates(self, year: object) -> list[Estimate]:
         """Every publisher's value in a year, in the order of the assumption set, each with its status
-        (``published``, ``interpolated``, ``extrapolated (publisher CAGR)``) and source."""
+        (one of ``status.ESTIMATE_STATUSES``, ``(override)`` added to a fading one that a long-run or fade
+        override moved) and source."""
         i = self._year_index[self.year(year)]
         return [self._estimate_at(k, i) for k in self.estimate_paths()]
 

@@ -18,7 +18,9 @@ base; ``override`` when a per-call override moved the value (every override kind
 ``fade_years``); ``basis: <id>`` when the total follows another path than the model's own.
 
 A publisher's estimate has one of :data:`ESTIMATE_STATUSES`: ``published``, ``interpolated`` (between two
-of its published figures) or ``extrapolated (publisher CAGR)`` (from one of its figures at its CAGR).
+of its published figures), ``extrapolated (publisher CAGR)`` (from one of its figures at its CAGR) or
+``extrapolated (publisher CAGR, fading)`` (after its last figure and its CAGR's period: the growth fades
+from its CAGR to the long-run rate).
 
 >>> status_text(INTERPOLATED, split=True)
 'interpolated total, assumed split'
@@ -44,8 +46,12 @@ OVERRIDE = "override"
 #: The qualifier of a publisher's value computed from one of its figures at its CAGR.
 PUBLISHER_CAGR = "publisher CAGR"
 
+#: The qualifier of a publisher's value grown at a growth fading from its CAGR to the long-run rate.
+FADING = "fading"
+
 ESTIMATE_EXTRAPOLATED = f"{EXTRAPOLATED} ({PUBLISHER_CAGR})"
-ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED)
+ESTIMATE_FADING = f"{EXTRAPOLATED} ({PUBLISHER_CAGR}, {FADING})"
+ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED, ESTIMATE_FADING)
 
 
 def basis_label(basis: str) -> str:
@@ -85,4 +91,9 @@ MEANINGS: tuple[tuple[str, str], ...] = (
     ("(bear), (bull) ...", "a scenario other than base"),
     (f"({basis_label('consensus')})", "the total follows the consensus median (or a publisher's path)"),
     (ESTIMATE_EXTRAPOLATED, "a publisher's value computed from one of its figures at its CAGR"),
+    (
+        ESTIMATE_FADING,
+        "a publisher's value after its last figure and its CAGR's period: the growth fades from its CAGR to"
+        " the long-run rate, as the model's does",
+    ),
 )
