@@ -165,7 +165,7 @@ def estimate_path(
             if found is None and y < first:
                 found = e.points[first] / (1 + back) ** (first - y)
             fading = found is None
-            if fading:  # after the last point: the fade, year by year
+            if found is None:  # after the last point: the fade, year by year
                 before = values.get(y - 1, e.points[last])
                 weight = fade_weight(y - last, fade_years)
                 found = before * (1 + long_run_growth + (forward - long_run_growth) * weight)
