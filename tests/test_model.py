@@ -684,6 +684,16 @@ def test_anchor_labels_follow_their_years_in_a_new_edition() -> None:
         ("uk", "'uk' is a country; the model's regions are"),
         ("China", "(did you mean 'Asia-Pacific'?)"),
         ("LATAM", "wider than South America"),
+        # A name close to a region's is never answered by its neighbour in the alphabet.
+        ("South Africa", "'South Africa' is a country; the model's regions are"),
+        ("South Africa", "(did you mean 'Africa'?)"),
+        ("Americas", "(did you mean 'North America' or 'South America'?)"),
+        ("SA", "'SA' is ambiguous (South America, South Africa or Saudi Arabia)"),
+        ("UAE", "(did you mean 'Middle East'?)"),
+        ("Korea", "(did you mean 'Asia-Pacific'?)"),
+        ("Oceania", "'Oceania' is part of Asia-Pacific"),
+        ("region:US", "'US' is a country"),
+        ("Region: EU", "(did you mean 'Western Europe' or 'Eastern Europe'?)"),
     ],
 )
 def test_a_country_or_union_never_answers_for_a_region(market: Market, name: str, expected: str) -> None:
@@ -692,6 +702,15 @@ def test_a_country_or_union_never_answers_for_a_region(market: Market, name: str
     assert expected in str(caught.value)
     with pytest.raises(InvalidArgument, match=re.escape(expected.split(";")[-1])):
         market.share(2030, name)
+
+
+def test_a_region_may_be_named_with_its_dimension(market: Market) -> None:
+    assert market.forecast(2030, "region:APAC") == market.forecast(2030, "Asia-Pacific")
+    assert market.forecast(2030, "region: global") == market.forecast(2030)
+    with pytest.raises(
+        InvalidArgument, match=r"Invalid region: 'modality:CT' \(expected a region \(a service"
+    ):
+        market.forecast(2030, "modality:CT")
 
 
 def test_a_part_of_a_segment_is_refused_with_the_member_it_belongs_to(market: Market) -> None:

@@ -473,7 +473,15 @@ class Market:
         raise InvalidArgument(dim.label, name, dim.names)
 
     def region(self, name: object) -> str | None:
-        """A region name or alias -> canonical name; None, '' or 'Global' is the whole market."""
+        """A region name or alias -> canonical name; None, '' or 'Global' is the whole market.
+        ``region:`` before the name is allowed, as ``modality:`` is before a segment."""
+        if isinstance(name, str) and ":" in name:
+            dim_text, _, rest = name.partition(":")
+            if self.dimension(dim_text.strip()) != "region":
+                raise InvalidArgument(
+                    "region", name, "a region (a service, modality or end user is a segment)"
+                )
+            name = rest.strip()
         if self._is_total(name):
             return None
         return self.member("region", name)
