@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -75,6 +76,38 @@ def test_assumptions_show_lists_sources_and_calibration_residuals(capsys: pytest
     assert {e["kind"] for e in payload["entries"]} <= {"published", "derived", "assumed"}
     code, out, _ = run(capsys, "assumptions", "show")
     assert "Calibration" in out and "The Business Research Company" in out
+
+
+def test_assumptions_show_says_what_each_value_left_null_stands_for(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    market = default_market()
+    code, out, _ = run(capsys, "assumptions", "show")
+    assert code == 0
+    # Null extrapolation growth is the long-run fade, not a calibrated value.
+    assert re.search(r"extension\.extrapolation_growth +│ +fade +│", out)
+    assert re.search(r"extension\.backcast_growth +│ +calibrated +│", out)
+    assert (
+        "  extension.extrapolation_growth: after 2030 growth fades to extension.long_run_growth over "
+        "extension.fade_years\n" in out
+    )
+    assert (
+        f"  extension.backcast_growth: the calibrated historic growth 2025-2026 ({market.backcast_growth:.6g})"
+        in out
+    )
+    assert "calibrated" not in next(line for line in out.splitlines() if "extrapolation_growth" in line)
+    code, out, _ = run(capsys, "assumptions", "show", "--json")
+    entries = {e["key"]: e for e in json.loads(out)["entries"]}
+    assert entries["extension.extrapolation_growth"]["null_meaning"]["value"] is None
+    assert entries["drivers.price_mix.growth"]["null_meaning"]["value"] == market.residual_growth
+    assert "null_meaning" not in entries["extension.long_run_growth"]
+    held = tmp_path / "held.yaml"
+    held.write_text("extension:\n  extrapolation_growth: {value: 0.05}\n", encoding="utf-8")
+    default = tmp_path / "default.yaml"
+    default.write_text("{}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # short names: the diff's columns are named after the files
+    code, out, _ = run(capsys, "assumptions", "diff", default.name, held.name)
+    assert re.search(r"extension\.extrapolation_growth +│ +fade +│ +0\.05 +│", out)
 
 
 def test_a_user_file_extends_the_default_and_diff_shows_the_effect(

@@ -8,6 +8,7 @@ checker only and never run, so they do not count.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,4 +120,75 @@ def test_no_function_is_too_complex_to_review() -> None:
                 too_complex.append(f"{where}: {block.complexity} ({rank})")
     assert not too_complex, (
         "complexity D or worse (split it, or name it in COMPLEX_ON_PURPOSE):\n" + "\n".join(too_complex)
+    )
+
+
+#: Names the package defines that nothing in it or in the tests reads, each with the reason it stays.
+UNUSED_ON_PURPOSE: dict[str, str] = {
+    "auth_cram_md5": "smtplib calls an auth_<mechanism> method by its name",
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring nodes of a tree (a name a docstring mentions is not a use of it)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def _defined_names(tree: ast.Module) -> Iterator[str]:
+    """Module-level constants, functions and classes, and the methods of those classes. A decorated
+    function is registered by its decorator (a command, an Excel function) and is not listed."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            yield from (t.id for t in targets if isinstance(t, ast.Name))
+        elif (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and not node.decorator_list
+        ):
+            yield node.name
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith(
+                    "__"
+                ):
+                    yield item.name
+
+
+def _used_names(tree: ast.AST) -> Iterator[str]:
+    """Every name a tree reads: names, attributes, imports, and the words of its strings (``getattr``,
+    templates' attributes), docstrings left out."""
+    docstrings = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.attr
+        elif isinstance(node, ast.alias):
+            yield node.name.rsplit(".", 1)[-1]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield from re.findall(r"[A-Za-z_]\w*", node.value)
+
+
+def test_every_name_the_package_defines_is_used_somewhere() -> None:
+    root = PACKAGE.parent
+    used: set[str] = set()
+    for path in [*PACKAGE.rglob("*.py"), *(root / "tests").rglob("*.py")]:
+        used.update(_used_names(ast.parse(path.read_text(encoding="utf-8"))))
+    for path in (root / "templates").rglob("*"):
+        if path.is_file():
+            used.update(re.findall(r"[A-Za-z_]\w*", path.read_text(encoding="utf-8")))
+    unused = sorted(
+        f"{module_name(path)}.{name}"
+        for path in PACKAGE.rglob("*.py")
+        for name in _defined_names(ast.parse(path.read_text(encoding="utf-8")))
+        if not name.startswith("__") and name not in used and name not in UNUSED_ON_PURPOSE
+    )
+    assert not unused, "defined but never used (remove it, or name it in UNUSED_ON_PURPOSE):\n" + "\n".join(
+        unused
     )

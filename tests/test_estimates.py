@@ -8,8 +8,16 @@ import statistics
 
 import pytest
 
-from xl_addin.model import AssumptionError, Market, assumptions_from_text, default_market, market_for
+from xl_addin.model import (
+    AssumptionError,
+    Market,
+    assumptions_from_text,
+    default_market,
+    market_for,
+    with_overrides,
+)
 from xl_addin.model.assumptions import DIMENSIONS
+from xl_addin.model.status import ESTIMATE_STATUSES
 
 LR, FADE = 0.045, 10  # the default long-run growth and fade years
 
@@ -121,12 +129,17 @@ def test_statuses_say_how_each_value_was_made(market: Market) -> None:
     assert status["marketus", 2028] == "interpolated"
     assert status["techsci", 2028] == "interpolated"
     assert status["gvr", 2025] == "extrapolated (publisher CAGR)"
-    assert status["tbrc", 2034] == "extrapolated (publisher CAGR)"
+    assert status["tbrc", 2034] == "extrapolated (publisher CAGR, fading)"  # after its CAGR's period
     assert status["360iresearch", 2020] == "extrapolated (publisher CAGR)"
     faded_set = market_for(None, "long_run_growth=0.03")
     assert [e.status for e in faded_set.estimates(2034) if e.key == "tbrc"] == [
-        "extrapolated (publisher CAGR, override)"
+        "extrapolated (publisher CAGR, fading, override)"
     ]
+
+
+def test_every_estimate_status_is_one_of_the_estimate_statuses(market: Market) -> None:
+    seen = {e.status for y in market.year_list for e in market.estimates(y)}
+    assert seen == set(ESTIMATE_STATUSES)
 
 
 ACME = """
@@ -156,7 +169,16 @@ def test_an_estimate_added_by_a_user_file_changes_the_consensus_as_expected(mark
         assert c.maximum == pytest.approx(max([*before, mine]), rel=1e-12)
     assert [e.status for e in acme.estimates(2030) if e.key == "acme"] == ["published"]
     assert [e.status for e in acme.estimates(2033) if e.key == "acme"] == ["extrapolated (publisher CAGR)"]
-    # After its CAGR period the path fades from 5 % like every other.
+    # After its CAGR period the path fades from 5 % like every other, and says so; a long-run override
+    # moves only the fading years.
+    assert [e.status for e in acme.estimates(2036) if e.key == "acme"] == [
+        "extrapolated (publisher CAGR, fading)"
+    ]
+    moved = Market(with_overrides(acme.assumptions, "long_run_growth=0.03"))
+    assert [e.status for e in moved.estimates(2033) if e.key == "acme"] == ["extrapolated (publisher CAGR)"]
+    assert [e.status for e in moved.estimates(2036) if e.key == "acme"] == [
+        "extrapolated (publisher CAGR, fading, override)"
+    ]
     (after,) = [e.value for e in acme.estimates(2036) if e.key == "acme"]
     (before_fade,) = [e.value for e in acme.estimates(2035) if e.key == "acme"]
     assert after / before_fade - 1 == pytest.approx(LR + (0.05 - LR) * 0.4, rel=1e-12)

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
 from xl_addin.common.formats import money, percent
-from xl_addin.model import InvalidArgument, Market, default_market, market_for, with_overrides
+from xl_addin.model import (
+    InvalidArgument,
+    Market,
+    default_market,
+    market_for,
+    parse_overrides,
+    with_overrides,
+)
+from xl_addin.model import status as statuses
 from xl_addin.model.assumptions import DIMENSIONS
 
 
@@ -388,6 +397,24 @@ def test_a_region_or_segment_value_says_its_split_is_assumed(market: Market) -> 
     assert {r.status for r in rows} == {"extrapolated total, assumed split (bear)"}
 
 
+def test_every_status_is_one_of_the_status_words_with_its_qualifiers(market: Market) -> None:
+    words = "|".join(re.escape(w) for w in statuses.WORDS)
+    shape = re.compile(rf"({words})( {re.escape(statuses.ASSUMED_SPLIT)})?( \(.+\))?")
+    for scenario in market.scenario_names:
+        for year in market.year_list:
+            for region, segment in ((None, None), ("APAC", None), (None, "CT"), ("NA", "Reporting")):
+                text = market.status(year, scenario, region, segment)
+                assert shape.fullmatch(text), text
+
+
+def test_the_readme_says_what_each_status_means_in_the_engines_words() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Statuses", 1)[1].split("\n\n")
+    table = next(block for block in section if block.startswith("| status | means |"))
+    rows = [re.fullmatch(r"\| `(.+)` \| (.+) \|", line) for line in table.splitlines()[2:]]
+    assert [m.groups() if m else None for m in rows] == list(statuses.MEANINGS)
+
+
 @pytest.mark.parametrize(
     ("overrides", "moved", "unmoved"),
     [
@@ -431,6 +458,54 @@ def test_every_override_kind_adds_override_to_every_value_it_moves(
     assert changed.forecast(year, region) == pytest.approx(market.forecast(year, region), rel=1e-15)
 
 
+def _current_values(market: Market) -> dict[str, str]:
+    """Every override kind at the value the default set already has (the calibrated CAGR and back-cast
+    growth as the model works them out, 3.65 % as a percentage)."""
+    return {
+        "cagr": f"cagr={market.forecast_growth!r}",
+        "driver": "driver.telemedicine=3.65%",
+        "backcast": f"backcast_growth={market.backcast_growth!r}",
+        "long run": "long_run_growth=0.045",
+        "fade": "fade_years=10",
+        "share": "share.APAC=0.205",
+        "shares": "share.APAC=0.205; share.NA=0.4",
+        "growth": "growth.NA=-0.0014",
+        "basis": "basis=TBRC",
+        "all": f"cagr={market.forecast_growth!r}; driver.telemedicine=0.0365; share.CT=0.27; growth.MRI=0.015",
+    }
+
+
+@pytest.mark.parametrize("kind", list(_current_values(default_market())))
+def test_an_override_that_changes_nothing_moves_nothing(market: Market, kind: str) -> None:
+    """Issue 10: (override) only on the values an override moves; one equal to the current value moves none."""
+    same = market_for(None, _current_values(market)[kind])
+    assert same.assumptions.moved == frozenset()
+    assert not same.overridden
+    for scenario in market.scenario_names:
+        for year in market.year_list:
+            for region, segment in ((None, None), ("APAC", None), ("NA", "MRI"), (None, "CT")):
+                assert same.point(year, region, segment, scenario) == market.point(
+                    year, region, segment, scenario
+                )
+    for year in (2020, 2034):
+        assert same.estimates(year) == market.estimates(year)
+    assert same.status(2030) == "published" and same.forecast(2030) == market.forecast(2030)
+
+
+def test_an_override_equal_to_a_value_the_file_gives_moves_nothing() -> None:
+    from xl_addin.model import assumptions_from_text
+
+    held = assumptions_from_text("extension:\n  extrapolation_growth: {value: 0.05}\n", "held.yaml")
+    assert Market(with_overrides(held, "extrapolation_growth=0.05")).status(2035) == "extrapolated"
+    assert Market(with_overrides(held, "extrapolation_growth=0.06")).status(2035) == "extrapolated (override)"
+    consensus = with_overrides(default_market().assumptions, "basis=consensus")
+    again = Market(with_overrides(consensus, "basis=consensus"))
+    assert again.status(2030) == Market(consensus).status(2030) == "interpolated (basis: consensus)"
+    moved = with_overrides(held, "driver.telemedicine=0.05")
+    # The same what-if again: still moved (by the first), nothing added.
+    assert with_overrides(moved, "driver.telemedicine=0.05").moved == moved.moved == frozenset({"drivers"})
+
+
 def test_a_share_override_moves_segment_values_unless_a_joint_row_sets_that_mix() -> None:
     from xl_addin.model import assumptions_from_text
 
@@ -467,6 +542,18 @@ def test_a_faster_driver_raises_every_scenario_and_keeps_the_residual(market: Ma
         slower.forecast(2030, scenario=s) < market.forecast(2030, scenario=s)
         for s in ("bear", "base", "bull")
     )
+
+
+def test_an_override_is_applied_to_the_last_digit_given() -> None:
+    # market_for keys its cache by the overrides' text: that text must not round what was typed.
+    assert (
+        market_for(None, "driver.telemedicine=0.0512345678").base_driver_growth["telemedicine"]
+        == 0.0512345678
+    )
+    exact = market_for(None, "cagr=0.09094790122147489")
+    assert exact.forecast_growth == 0.09094790122147489
+    assert market_for(None, "paths=500").assumptions.uncertainty.paths == 500
+    assert parse_overrides("driver.telemedicine=3.65%") == {"driver.telemedicine": 0.0365}
 
 
 def test_the_residual_driver_cannot_be_overridden() -> None:
@@ -597,6 +684,16 @@ def test_anchor_labels_follow_their_years_in_a_new_edition() -> None:
         ("uk", "'uk' is a country; the model's regions are"),
         ("China", "(did you mean 'Asia-Pacific'?)"),
         ("LATAM", "wider than South America"),
+        # A name close to a region's is never answered by its neighbour in the alphabet.
+        ("South Africa", "'South Africa' is a country; the model's regions are"),
+        ("South Africa", "(did you mean 'Africa'?)"),
+        ("Americas", "(did you mean 'North America' or 'South America'?)"),
+        ("SA", "'SA' is ambiguous (South America, South Africa or Saudi Arabia)"),
+        ("UAE", "(did you mean 'Middle East'?)"),
+        ("Korea", "(did you mean 'Asia-Pacific'?)"),
+        ("Oceania", "'Oceania' is part of Asia-Pacific"),
+        ("region:US", "'US' is a country"),
+        ("Region: EU", "(did you mean 'Western Europe' or 'Eastern Europe'?)"),
     ],
 )
 def test_a_country_or_union_never_answers_for_a_region(market: Market, name: str, expected: str) -> None:
@@ -605,6 +702,15 @@ def test_a_country_or_union_never_answers_for_a_region(market: Market, name: str
     assert expected in str(caught.value)
     with pytest.raises(InvalidArgument, match=re.escape(expected.split(";")[-1])):
         market.share(2030, name)
+
+
+def test_a_region_may_be_named_with_its_dimension(market: Market) -> None:
+    assert market.forecast(2030, "region:APAC") == market.forecast(2030, "Asia-Pacific")
+    assert market.forecast(2030, "region: global") == market.forecast(2030)
+    with pytest.raises(
+        InvalidArgument, match=r"Invalid region: 'modality:CT' \(expected a region \(a service"
+    ):
+        market.forecast(2030, "modality:CT")
 
 
 def test_a_part_of_a_segment_is_refused_with_the_member_it_belongs_to(market: Market) -> None:

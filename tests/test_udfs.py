@@ -290,7 +290,7 @@ def test_estimates_spill_every_publisher_with_value_status_and_source(udfs: type
         block[1][3].startswith("The Business Research Company, ")
         and "https://www.einpresswire.com/" in block[1][3]
     )
-    assert [r[2] for r in block[1:]][-1] == "extrapolated (publisher CAGR)"  # Grand View in 2030
+    assert [r[2] for r in block[1:]][-1] == "extrapolated (publisher CAGR, fading)"  # Grand View in 2030
     in_mn = excel(udfs, "IMGOUT_ESTIMATES", 2030.0, "Units=mn;Header=N;Dir=H")
     assert in_mn[0] == [e.publisher for e in rows]
     assert in_mn[1] == [pytest.approx(e.value * 1000, rel=1e-15) for e in rows]

@@ -31,6 +31,7 @@ from xl_addin.cli import main
 from xl_addin.common.formats import money
 from xl_addin.errors import InputError, LayoutError
 from xl_addin.model import market_for
+from xl_addin.model.status import MEANINGS
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.layout import SheetLayout, check_sheets, render_layout
 from xl_addin.report.workbook import sheets as sheets_module
@@ -168,6 +169,41 @@ def test_editing_the_forecast_growth_and_the_scenario_gives_the_engines_numbers(
     )
     # The untouched workbook still says 27.88: the edit moved the numbers, it did not break the check.
     assert forecast[TOTAL][2030] != pytest.approx(27.88, abs=0.005)
+    # The tornado is the base scenario's whatever scenario is picked: LibreOffice's title says so.
+    assert tornado_title(fresh, data_only=True).endswith(": base scenario")
+
+
+def tornado_title(path: Path, *, data_only: bool) -> str:
+    """The title cell of the Drivers sheet's tornado chart (its formula, or its value)."""
+    drivers = openpyxl.load_workbook(path, data_only=data_only)["Drivers"]
+    formulas = openpyxl.load_workbook(path)["Drivers"]
+    (coordinate,) = [
+        c.coordinate
+        for row in formulas.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith('="Tornado: market')
+    ]
+    return str(drivers[coordinate].value)
+
+
+def test_the_tornado_title_names_the_base_scenario_it_is_computed_for(tmp_path):
+    """A bull workbook: the tornado is the base scenario's, and its title says so, not "bull scenario"."""
+    context = build_context(load_profile(None, name="Bull Co"), scenario="bull")
+    path = write_workbook(context, tmp_path / "bull.xlsx")
+    title = tornado_title(path, data_only=True)
+    assert title == (
+        "Tornado: market 2030 with one driver at its low or high, change from the base, USD bn: base scenario"
+    )
+    assert "Scenario" not in tornado_title(path, data_only=False).replace("base scenario", "")
+    with zipfile.ZipFile(path) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    (tornado,) = [c for c in charts if "Driver at its low" in c]
+    assert "<c:tx><c:strRef><c:f>Drivers!$A$" in tornado  # the chart's title is that cell
+    consensus = build_context(
+        load_profile(None, name="Basis Co"), overrides="basis=consensus", scenario="bull"
+    )
+    path = write_workbook(consensus, tmp_path / "consensus.xlsx")
+    assert tornado_title(path, data_only=True).endswith(": base scenario, basis consensus")
 
 
 # ------------------------------------------------------------------ the engine's numbers, cell for cell
@@ -332,6 +368,13 @@ def test_notes_that_look_like_formulas_stay_text(workbook):
     notes = openpyxl.load_workbook(workbook)["Notes"]
     cells = [c for row in notes.iter_rows() for c in row if c.value == "=1+1 is not a formula"]
     assert cells and cells[0].data_type == "s"
+
+
+def test_the_notes_sheet_says_what_every_status_word_means(workbook):
+    notes = openpyxl.load_workbook(workbook)["Notes"]
+    rows = [(row[0].value, row[1].value) for row in notes.iter_rows(max_col=2)]
+    start = rows.index(("What the status words of the Status rows and columns mean", None))
+    assert rows[start + 1 : start + 1 + len(MEANINGS)] == list(MEANINGS)
 
 
 # ------------------------------------------------------------------ the command, and failures

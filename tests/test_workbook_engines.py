@@ -97,6 +97,23 @@ def test_both_engines_recalculate_every_formula_to_its_stored_result(engine, wor
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_a_pack_made_with_overrides_of_every_kind_recalculates_to_its_stored_result(engine, tmp_path):
+    """``imgout workbook --set ...``: each override lands in its cell and every status still says what it
+    moved after a recalculation (a share override's statuses once lost their "override")."""
+    overrides = (
+        "share.APAC=0.25; growth.MRI=0.05; cagr=0.1; driver.telemedicine=0.05; backcast_growth=0.05; "
+        "long_run_growth=0.03; fade_years=5"
+    )
+    context = build_context(load_profile(None, name="Acme Imaging"), overrides=overrides, scenario="bull")
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    fresh = recalculate(engine, path, tmp_path / engine)
+    assert libreoffice.compare_stored_with_recalculated(path, fresh, rel=1e-9, engine=engine) == []
+    statuses = time_rows(fresh, "By region")["Status of each region"]
+    assert statuses[2025] == "published total, assumed split (override)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
 def test_both_engines_follow_edited_inputs_to_the_engines_answer(
     engine, workbook, context, joint_file, tmp_path
 ):
@@ -182,6 +199,46 @@ def test_typing_25_percent_for_asia_pacific_is_the_engines_share_override_and_a_
     failing = [r[0] for r in checks.iter_rows(values_only=True) if len(r) > 3 and r[3] == 0]
     assert failing == ["Shares by region in the assumption set add to 100 %"]
     assert checks_value(checks, failing[0]) == pytest.approx(1.045)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_typing_the_value_already_there_moves_nothing(engine, tmp_path):
+    """Issue 10: (override) only on the values an override moves. Typed into their override cells, the
+    file's telemedicine growth, the calibrated CAGR, the long-run rate, the fade and Asia-Pacific's share
+    change no status, as the engine says for the same overrides. (The back-cast growth's default is a
+    formula each engine works out to its own last digit: typing Python's value would differ by one.)"""
+    context = build_context(load_profile(None, name="Acme Imaging"), scenario="bull")
+    market = context.market
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    book = openpyxl.load_workbook(path)
+    member_cell(book, "telemedicine", "D").value = 0.0365
+    member_cell(book, "Asia-Pacific", "D").value = 0.205
+    typed = {
+        "ForecastGrowthOverride": market.calibrated_growth,
+        "LongRunGrowthOverride": 0.045,
+        "FadeYearsOverride": 10,
+    }
+    for name, value in typed.items():
+        sheet, coordinate = named_cell(book, name)
+        book[sheet][coordinate] = value
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    fresh = recalculate(engine, edited, tmp_path / engine)
+    same = market_for(
+        None, "driver.telemedicine=0.0365; share.APAC=0.205; long_run_growth=0.045; fade_years=10"
+    )
+    assert same.assumptions is market.assumptions  # nothing moved: the engine keeps the very same set
+    forecast = time_rows(fresh, sheet_of(context, "forecast"))["Status"]
+    assert forecast == {year: market.status(year, "bull") for year in forecast}
+    assert forecast[2030] == "projected (bull)" and forecast[2020] == "back-cast"
+    regions = time_rows(fresh, "By region")["Status of each region"]
+    assert regions == {year: market.status(year, "bull", "Asia-Pacific") for year in regions}
+    # A value that differs does move: 5 % for telemedicine says so from 2027.
+    member_cell(book, "telemedicine", "D").value = 0.05
+    book.save(edited)
+    fresh = recalculate(engine, edited, tmp_path / f"{engine}-moved")
+    assert time_rows(fresh, sheet_of(context, "forecast"))["Status"][2027] == "interpolated (bull, override)"
 
 
 def status_rows(path: Path, sheet: str) -> dict[str, dict[int, object]]:
@@ -360,7 +417,7 @@ def covers(sqref, coordinate: str) -> bool:
     return False
 
 
-def test_every_chart_has_alt_text_and_a_title_that_names_the_scenario_by_formula(workbook):
+def test_every_chart_has_alt_text_and_a_title_that_names_its_scenario_by_formula(workbook):
     book = openpyxl.load_workbook(workbook)
     with zipfile.ZipFile(workbook) as z:
         drawings = [z.read(n).decode() for n in z.namelist() if re.match(r"xl/drawings/drawing\d+\.xml$", n)]
@@ -373,7 +430,10 @@ def test_every_chart_has_alt_text_and_a_title_that_names_the_scenario_by_formula
         assert title, "chart title is not a cell reference"
         sheet, _, coordinate = title.group(1).rpartition("!")
         formula = book[sheet.strip("'")][coordinate.replace("$", "")].value
-        assert "ScenarioCaption" in formula
+        if formula.startswith('="Tornado'):  # computed for the base scenario only: it says so
+            assert '"base"&" scenario"' in formula and "Basis" in formula
+        else:
+            assert "ScenarioCaption" in formula
 
 
 # ------------------------------------------------------------------ printed as a reader sees it
@@ -423,7 +483,9 @@ def test_printed_every_page_is_8_pt_or_more_and_every_output_sheet_names_the_sce
         assert title.endswith(": bull scenario"), title
         on_pages = [text for text, _ in pages if title in text]
         assert on_pages, f"{sheet.name}: no printed page shows {title!r}"
-    assert not any(": base scenario" in text for text, _ in pages)  # no title left on the old scenario
+    # No title left on the old scenario; the tornado alone is computed for base and says so.
+    left = [re.findall(r"[^:]*: base scenario", text) for text, _ in pages]
+    assert all(re.search(r"change from the base, USD \w+: base scenario$", t) for f in left for t in f), left
 
 
 # ------------------------------------------------------------------ publishers' estimates, basis, what-ifs

@@ -387,13 +387,20 @@ def assumptions_show(file: Path | None, overrides: Sequence[str], as_json: bool)
                 "name": a.name,
                 "origin": a.origin,
                 **provenance(market),
-                "entries": [e.__dict__ for e in a.entries()],
+                "entries": [_entry_json(market, e) for e in a.entries()],
                 "calibration": residuals,
             }
         )
         return
-    rows = [(e.key, _entry_value(e.value), e.kind, e.source) for e in a.entries()]
+    rows = [(e.key, _entry_value(market, e), e.kind, e.source) for e in a.entries()]
     print_table(f"Assumptions: {a.name}", ("key", "value", "kind", "source"), rows, _caption(market))
+    nulls = [(e.key, market.null_meaning(e.key)) for e in a.entries() if e.value is None]
+    if nulls:
+        click.echo("Left null in the set, so the model works them out:")
+    for key, null in nulls:
+        if null is not None:
+            worked_out = "" if null.value is None else f" ({null.value:.6g})"
+            click.echo(f"  {key}: {null.meaning}{worked_out}")
     print_table(
         "Calibration against the published anchors",
         ("anchor", "published", "modelled", "residual", "last digits", "reproduced"),
@@ -414,8 +421,23 @@ def assumptions_show(file: Path | None, overrides: Sequence[str], as_json: bool)
         click.echo(f"  [{source.key}] {source.citation()}")
 
 
-def _entry_value(value: float | None) -> str:
-    return "calibrated" if value is None else f"{value:.6g}"
+def _entry_value(market: Market, entry: Entry) -> str:
+    """An entry's value as the tables show it; one left null shows a word for what the model uses instead
+    (``calibrated``, ``residual``, ``fade``: :meth:`Market.null_meaning`), which a line under the table
+    explains."""
+    if entry.value is not None:
+        return f"{entry.value:.6g}"
+    null = market.null_meaning(entry.key)
+    return "null" if null is None else null.word
+
+
+def _entry_json(market: Market, entry: Entry) -> dict[str, object]:
+    """An entry for ``--json``; one left null adds ``null_meaning``: the value the model uses and why."""
+    out: dict[str, object] = dict(entry.__dict__)
+    null = market.null_meaning(entry.key) if entry.value is None else None
+    if null is not None:
+        out["null_meaning"] = {"value": null.value, "meaning": null.meaning}
+    return out
 
 
 @assumptions.command("validate")
@@ -478,7 +500,7 @@ def assumptions_diff(first: Path, second: Path, as_json: bool) -> None:
     print_table(
         f"{first} -> {second}",
         ("assumption", str(first), str(second)),
-        [(k, _shown(old), _shown(new)) for k, old, new in changed],
+        [(k, _shown(a, old), _shown(b, new)) for k, old, new in changed],
     )
     print_table(
         "Market by calendar year, USD bn",
@@ -503,8 +525,8 @@ def _differs(old: Entry | None, new: Entry | None) -> bool:
     )
 
 
-def _shown(entry: Entry | None) -> str:
-    return "-" if entry is None else _entry_value(entry.value)
+def _shown(market: Market, entry: Entry | None) -> str:
+    return "-" if entry is None else _entry_value(market, entry)
 
 
 def _by_calendar(market: Market, share_year: int) -> dict[str, Entry]:

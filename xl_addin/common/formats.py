@@ -7,10 +7,6 @@ and a brief show the same digits.
 
 from __future__ import annotations
 
-from typing import Literal
-
-Units = Literal["bn", "mn"]
-
 UNIT_FACTORS: dict[str, float] = {"bn": 1.0, "mn": 1000.0}
 UNIT_LABELS: dict[str, str] = {"bn": "USD bn", "mn": "USD mn"}
 MONEY_DECIMALS: dict[str, int] = {"bn": 2, "mn": 0}

@@ -44,7 +44,6 @@ RecipientStatus = Literal["sending", "sent", "failed", "in doubt"]
 #: What a pack (or a recipient) is, seen from now: ``sending`` by a live run is ``in progress``, by a
 #: run that is gone ``in doubt``.
 PackStatus = Literal["sent", "partly sent", "failed", "in doubt", "in progress"]
-PACK_STATUSES: tuple[PackStatus, ...] = ("sent", "partly sent", "failed", "in doubt", "in progress")
 
 #: SQLite's application id for the file header ("imgo"), and the schema this code reads and writes.
 APPLICATION_ID = 0x696D676F
@@ -249,7 +248,7 @@ class PackRecord:
 
     @property
     def status(self) -> PackStatus:
-        """The pack's state over all its recipients (see :data:`PACK_STATUSES`)."""
+        """The pack's state over all its recipients (one of :data:`PackStatus`)."""
         return pack_status([r.state for r in self.recipients])
 
     def recipient(self, address: str) -> Recipient | None:

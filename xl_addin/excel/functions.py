@@ -583,21 +583,15 @@ def _assumption(key: object, field: object) -> Any:
 
 
 def _entry_value(market: Market, entry: Entry) -> float:
-    """An entry's value; a calibrated one (value None in the file) is the value the model uses."""
+    """An entry's value; one the file leaves null is the value the model uses (``Market.null_meaning``)."""
     if entry.value is not None:
         return entry.value
-    parts = entry.key.split(".")
-    if parts[0] == "extension":
-        value = getattr(market, parts[1])
-        if value is None:  # no growth is held after the horizon: it fades
-            raise InputError(
-                f"{entry.key} has no value: after {market.horizon_year} growth fades to "
-                f"extension.long_run_growth over extension.fade_years"
-            )
-        return float(value)
-    if parts[0] == "drivers":
-        return market.base_driver_growth[parts[1]]
-    raise invalid("key", repr(entry.key), "an assumption with a value")
+    null = market.null_meaning(entry.key)
+    if null is None:
+        raise invalid("key", repr(entry.key), "an assumption with a value")
+    if null.value is None:
+        raise InputError(f"{entry.key} has no value: {null.meaning}")
+    return null.value
 
 
 _SHORT_KEYS = {"cagr": "anchors.forecast_cagr", "forecastcagr": "anchors.forecast_cagr"}

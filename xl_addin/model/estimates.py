@@ -14,8 +14,8 @@ per model year, by these rules, first match wins (P_y is a published point, g a 
    CAGR whose period ends at or after L (else the growth between the last two points), LR the set's
    ``long_run_growth`` and w the fade weight of :func:`fade_weight` (the same fade as the model's own path).
 
-A year strictly between the first and last points is ``interpolated``; any other year not published is
-``extrapolated (publisher CAGR)``. The **consensus** of a year is the count, minimum, median and maximum
+A year strictly between the first and last points is ``interpolated``; a year of rule 5 is
+``extrapolated (publisher CAGR, fading)``; any other year not published is ``extrapolated (publisher CAGR)``. The **consensus** of a year is the count, minimum, median and maximum
 of every estimate's value that year, with where the model's own total sits (its rank, 1 = largest, and its
 ratio to the median).
 """
@@ -32,6 +32,7 @@ from .assumptions import PublisherEstimate, Source
 from .status import (
     BACK_CAST,
     ESTIMATE_EXTRAPOLATED,
+    ESTIMATE_FADING,
     EXTRAPOLATED,
     INTERPOLATED,
     PUBLISHED,
@@ -163,12 +164,13 @@ def estimate_path(
                 found = e.points[a] * (e.points[b] / e.points[a]) ** ((y - a) / (b - a))
             if found is None and y < first:
                 found = e.points[first] / (1 + back) ** (first - y)
+            fading = found is None
             if found is None:  # after the last point: the fade, year by year
                 before = values.get(y - 1, e.points[last])
                 weight = fade_weight(y - last, fade_years)
                 found = before * (1 + long_run_growth + (forward - long_run_growth) * weight)
             value = found
-            status = INTERPOLATED if inside else ESTIMATE_EXTRAPOLATED
+            status = INTERPOLATED if inside else ESTIMATE_FADING if fading else ESTIMATE_EXTRAPOLATED
             word = INTERPOLATED if inside else (BACK_CAST if y < first else EXTRAPOLATED)
         values[y] = float(value)
         statuses.append(status)

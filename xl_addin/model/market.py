@@ -67,7 +67,9 @@ from .estimates import (
 )
 from .status import (
     BACK_CAST,
+    ESTIMATE_FADING,
     EXTRAPOLATED,
+    FADING,
     INTERPOLATED,
     OVERRIDE,
     PROJECTED,
@@ -130,6 +132,17 @@ class TornadoBar(NamedTuple):
     def swing(self) -> float:
         """High minus low value, USD bn."""
         return self.high_value - self.low_value
+
+
+class NullMeaning(NamedTuple):
+    """What an assumption the set leaves null (``value: null``) stands for."""
+
+    value: float | None
+    """The value the model works out for it; None where no single value stands for it (the fade)."""
+    word: str
+    """A word for a table cell: ``calibrated``, ``residual``, ``fade``."""
+    meaning: str
+    """What it means, naming the keys it depends on: ``the calibrated historic growth 2025-2026``."""
 
 
 class Market:
@@ -460,7 +473,15 @@ class Market:
         raise InvalidArgument(dim.label, name, dim.names)
 
     def region(self, name: object) -> str | None:
-        """A region name or alias -> canonical name; None, '' or 'Global' is the whole market."""
+        """A region name or alias -> canonical name; None, '' or 'Global' is the whole market.
+        ``region:`` before the name is allowed, as ``modality:`` is before a segment."""
+        if isinstance(name, str) and ":" in name:
+            dim_text, _, rest = name.partition(":")
+            if self.dimension(dim_text.strip()) != "region":
+                raise InvalidArgument(
+                    "region", name, "a region (a service, modality or end user is a segment)"
+                )
+            name = rest.strip()
         if self._is_total(name):
             return None
         return self.member("region", name)
@@ -506,6 +527,30 @@ class Market:
     def members(self, dimension: str) -> tuple[str, ...]:
         """The members of a dimension, in order."""
         return self.assumptions.dimensions[self.dimension(dimension)].names
+
+    def null_meaning(self, key: str) -> NullMeaning | None:
+        """What an assumption key (as :meth:`AssumptionSet.entries` names it) stands for when the set leaves
+        it null, or None when it has a value: ``extension.backcast_growth`` is the calibrated historic
+        growth, ``extension.extrapolation_growth`` the long-run fade, a driver's growth the bridge's
+        residual. The command line and ``IMGOUT_ASSUMPTION`` say it in these words."""
+        a, parts = self.assumptions, key.split(".")
+        if key == "extension.backcast_growth" and a.backcast_growth is None:
+            years = f"{self.base_year}-{self.next_year}"
+            return NullMeaning(self.backcast_growth, "calibrated", f"the calibrated historic growth {years}")
+        if key == "extension.extrapolation_growth" and a.extrapolation_growth is None:
+            return NullMeaning(
+                None,
+                "fade",
+                f"after {self.horizon_year} growth fades to extension.long_run_growth over extension.fade_years",
+            )
+        driver = a.drivers.get(parts[1]) if len(parts) == 3 and parts[0] == "drivers" else None
+        if driver is not None and driver.growth is None:
+            return NullMeaning(
+                self.base_driver_growth[driver.key],
+                "residual",
+                "the residual that makes the growth bridge multiply back to the forecast growth",
+            )
+        return None
 
     # ------------------------------------------------------------------ the questions
 
@@ -814,13 +859,14 @@ class Market:
         path = self.estimate_paths()[key]
         e, y = path.estimate, self.year_list[i]
         status = path.statuses[i]
-        if "fade" in self.assumptions.moved and y > e.years[-1]:
-            status = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, OVERRIDE))
+        if "fade" in self.assumptions.moved and status == ESTIMATE_FADING:
+            status = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, FADING, OVERRIDE))
         return Estimate(key, e.publisher, y, path.values[i], status, self.assumptions.sources[e.source])
 
     def estimates(self, year: object) -> list[Estimate]:
         """Every publisher's value in a year, in the order of the assumption set, each with its status
-        (``published``, ``interpolated``, ``extrapolated (publisher CAGR)``) and source."""
+        (one of ``status.ESTIMATE_STATUSES``, ``(override)`` added to a fading one that a long-run or fade
+        override moved) and source."""
         i = self._year_index[self.year(year)]
         return [self._estimate_at(k, i) for k in self.estimate_paths()]
 
@@ -862,10 +908,6 @@ class Market:
             return self.assumptions.estimates[key].source == self.assumptions.market.source
         return key == self.basis
 
-    def consensus_median(self, year: object) -> float:
-        """The consensus median in a year, USD bn (``basis=consensus`` makes the base total equal it)."""
-        return self.consensus(year).median
-
 
 # --------------------------------------------------------------------------------- one market per file
 
@@ -903,13 +945,22 @@ def market_for(path: str | Path | None = None, overrides: str | Mapping[str, obj
     key = (*stamp, text)
     market = _markets.pop(key, None)  # re-inserted below: the dict's order is least recently used first
     if market is None:
-        assumptions = with_overrides(load_assumptions(path), text or None)
+        assumptions = with_overrides(
+            load_assumptions(path), text or None, _worked_out(path) if text else None
+        )
         market = Market(assumptions)
         _markets[key] = market
         _trim_markets()
     else:
         _markets[key] = market
     return market
+
+
+def _worked_out(path: str | Path | None) -> dict[str, float]:
+    """The values an assumption file leaves to the model, as the model works them out: an override equal
+    to one of them moves nothing (:func:`with_overrides`)."""
+    market = market_for(path)
+    return {"forecast_growth": market.calibrated_growth, "backcast_growth": market.backcast_growth}
 
 
 def default_market() -> Market:

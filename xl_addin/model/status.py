@@ -18,7 +18,9 @@ base; ``override`` when a per-call override moved the value (every override kind
 ``fade_years``); ``basis: <id>`` when the total follows another path than the model's own.
 
 A publisher's estimate has one of :data:`ESTIMATE_STATUSES`: ``published``, ``interpolated`` (between two
-of its published figures) or ``extrapolated (publisher CAGR)`` (from one of its figures at its CAGR).
+of its published figures), ``extrapolated (publisher CAGR)`` (from one of its figures at its CAGR) or
+``extrapolated (publisher CAGR, fading)`` (after its last figure and its CAGR's period: the growth fades
+from its CAGR to the long-run rate).
 
 >>> status_text(INTERPOLATED, split=True)
 'interpolated total, assumed split'
@@ -44,22 +46,12 @@ OVERRIDE = "override"
 #: The qualifier of a publisher's value computed from one of its figures at its CAGR.
 PUBLISHER_CAGR = "publisher CAGR"
 
-ESTIMATE_EXTRAPOLATED = f"{EXTRAPOLATED} ({PUBLISHER_CAGR})"
-ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED)
+#: The qualifier of a publisher's value grown at a growth fading from its CAGR to the long-run rate.
+FADING = "fading"
 
-#: What each word and qualifier means, for legends (README, workbook notes, the brief's method).
-MEANINGS: tuple[tuple[str, str], ...] = (
-    (BACK_CAST, "before the first published year, at the back-cast growth"),
-    (PUBLISHED, "a figure the publication prints"),
-    (INTERPOLATED, "between two published years"),
-    (PROJECTED, "a published year on a path that is not the published one (a scenario or a what-if)"),
-    (EXTRAPOLATED, "after the last published year (growth fading to the long-run rate)"),
-    (ASSUMED_SPLIT, "a region or segment: the total's status, split by assumed shares"),
-    (f"({OVERRIDE})", "a per-call override moved this value"),
-    ("(bear), (bull) ...", "the value of a scenario other than base"),
-    ("(basis: consensus)", "the total follows the consensus median (or a publisher's path) instead"),
-    (ESTIMATE_EXTRAPOLATED, "a publisher's value computed from one of its figures at its CAGR"),
-)
+ESTIMATE_EXTRAPOLATED = f"{EXTRAPOLATED} ({PUBLISHER_CAGR})"
+ESTIMATE_FADING = f"{EXTRAPOLATED} ({PUBLISHER_CAGR}, {FADING})"
+ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED, ESTIMATE_FADING)
 
 
 def basis_label(basis: str) -> str:
@@ -76,3 +68,32 @@ def status_text(word: str, *, split: bool = False, qualifiers: Iterable[str] = (
     text = f"{word} {ASSUMED_SPLIT}" if split else word
     listed = [q for q in qualifiers if q]
     return f"{text} ({', '.join(listed)})" if listed else text
+
+
+#: What each word and qualifier means, in plain text: the legend of the workbook's Notes sheet and of the
+#: README's status table (a test keeps the README's the same).
+MEANINGS: tuple[tuple[str, str], ...] = (
+    (BACK_CAST, "before the first published year, at the back-cast growth"),
+    (PUBLISHED, "a figure the publication prints"),
+    (INTERPOLATED, "between two published years"),
+    (PROJECTED, "a published year on a path that is not the published one (a scenario or a what-if)"),
+    (
+        EXTRAPOLATED,
+        "after the last published year: growth fading to the long-run rate (or held at the"
+        " extrapolation growth the set gives)",
+    ),
+    (f"... {ASSUMED_SPLIT}", "a region or segment value: the total's status, split by assumed shares"),
+    (
+        f"({OVERRIDE})",
+        "a per-call override moved this value (every kind: cagr, driver., share., growth., backcast_growth,"
+        " extrapolation_growth, long_run_growth, fade_years)",
+    ),
+    ("(bear), (bull) ...", "a scenario other than base"),
+    (f"({basis_label('consensus')})", "the total follows the consensus median (or a publisher's path)"),
+    (ESTIMATE_EXTRAPOLATED, "a publisher's value computed from one of its figures at its CAGR"),
+    (
+        ESTIMATE_FADING,
+        "a publisher's value after its last figure and its CAGR's period: the growth fades from its CAGR to"
+        " the long-run rate, as the model's does",
+    ),
+)

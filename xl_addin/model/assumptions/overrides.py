@@ -10,10 +10,12 @@ import copy
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ...errors import InvalidArgument
-from .schema import AssumptionSet, normalise
+from .schema import AssumptionSet, Member, normalise
 from .validate import build
 
 OVERRIDE_HELP = (
@@ -68,8 +70,9 @@ def _number(key: str, value: object) -> float:
     try:
         if isinstance(value, bool):
             raise ValueError
-        number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-    except ValueError:
+        # A percentage is divided in decimal: 3.65% is 0.0365, not 0.036500000000000005.
+        number = float(Decimal(text[:-1]) / 100) if text.endswith("%") else float(text)
+    except (ValueError, ArithmeticError):
         raise InvalidArgument(f"override value for {key}", value, "a number such as 0.1 or 10%") from None
     if not math.isfinite(number):
         raise InvalidArgument(f"override value for {key}", value, "a finite number")
@@ -77,24 +80,43 @@ def _number(key: str, value: object) -> float:
 
 
 def format_overrides(pairs: Mapping[str, float | str]) -> str:
-    """Canonical text of overrides, used in labels and cache keys.
+    """Canonical text of overrides, used in labels and cache keys: every number as written, to the last
+    digit (``market_for`` reads the overrides back from it).
 
-    >>> format_overrides({"share.APAC": 0.25, "cagr": 0.1, "basis": "consensus"})
-    'basis=consensus; cagr=0.1; share.APAC=0.25'
+    >>> format_overrides({"share.APAC": 0.25, "cagr": 0.1, "basis": "consensus", "paths": 500.0})
+    'basis=consensus; cagr=0.1; paths=500; share.APAC=0.25'
+    >>> format_overrides({"cagr": 0.09094790122147489})
+    'cagr=0.09094790122147489'
     """
-    return "; ".join(f"{k}={v}" if isinstance(v, str) else f"{k}={v:g}" for k, v in sorted(pairs.items()))
+    return "; ".join(
+        f"{k}={v}" if isinstance(v, str) else f"{k}={_number_text(v)}" for k, v in sorted(pairs.items())
+    )
 
 
-def with_overrides(assumptions: AssumptionSet, overrides: str | Mapping[str, object] | None) -> AssumptionSet:
+def _number_text(value: float) -> str:
+    """The shortest text that reads back as the same float (``repr``), whole numbers without ``.0``."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def with_overrides(
+    assumptions: AssumptionSet,
+    overrides: str | Mapping[str, object] | None,
+    worked_out: Mapping[str, float] | None = None,
+) -> AssumptionSet:
     """A new set with per-call overrides applied (see :func:`parse_overrides`); no overrides: the same set.
 
     The order of the pairs does not matter: several ``share.`` overrides of one dimension are applied
     together (:func:`_shares`). What each override moved is recorded in ``overrides.moved`` so that the
-    statuses of the values it moved say ``(override)``.
+    statuses of the values it moved say ``(override)``. An override equal to the value it replaces (to 12
+    significant digits, so ``3.65%`` is 0.0365) changes nothing and moves nothing; ``worked_out`` gives the
+    values the set leaves to the model, as the model works them out (``forecast_growth``: the calibrated
+    CAGR, ``backcast_growth``: the calibrated historic growth), so that ``cagr=`` or ``backcast_growth=``
+    equal to them moves nothing either. A set no override changes is returned as it is.
     """
     pairs = parse_overrides(overrides)
     if not pairs:
         return assumptions
+    before = Before(assumptions, worked_out or {})
     raw = copy.deepcopy(dict(assumptions.raw))
     shares: list[tuple[str, str, float]] = []
     moved: set[str] = set()
@@ -103,31 +125,51 @@ def with_overrides(assumptions: AssumptionSet, overrides: str | Mapping[str, obj
         if (normalise(head), bool(rest)) == ("share", True):
             shares.append((key, rest, _as_number(key, value)))
         else:
-            _apply(raw, assumptions, key, value, moved)
+            _apply(raw, before, key, value, moved)
     if shares:
-        _shares(raw, assumptions, shares, moved)
+        _shares(raw, before, shares, moved)
+    if raw == assumptions.raw:
+        return assumptions
     section = raw.setdefault("overrides", {})
     section["moved"] = sorted(moved | set(section.get("moved", []) or []))
     return build(raw, f"{assumptions.origin} with overrides {format_overrides(pairs)}")
 
 
+@dataclass(frozen=True)
+class Before:
+    """The set an override applies to, and the values it leaves to the model (see :func:`with_overrides`)."""
+
+    assumptions: AssumptionSet
+    worked_out: Mapping[str, float]
+
+    def value(self, name: str) -> float | None:
+        """The value ``name`` has now: the set's (an attribute of :class:`AssumptionSet`), else the one the
+        model works out for it, else None (``extrapolation_growth`` null: the fade, no single value)."""
+        given = getattr(self.assumptions, name)
+        return self.worked_out.get(name) if given is None else float(given)
+
+
+def _same(now: float | None, value: float) -> bool:
+    """True when an override gives the value already there: it changes nothing, so it moves nothing."""
+    return now is not None and math.isclose(now, value, rel_tol=1e-12, abs_tol=1e-15)
+
+
 # ------------------------------------------------------------------------------ one function per key
 
 #: Changes the raw mapping for one override: (raw, the set before, the whole key, what follows the
-#: first dot, the value); returns what it moved (an entry of ``overrides.moved``) or "".
-Apply = Callable[[dict[str, Any], AssumptionSet, str, str, Any], str]
+#: first dot, the value); returns what it moved (an entry of ``overrides.moved``) or "" (nothing: an
+#: override equal to the value there changes nothing).
+Apply = Callable[[dict[str, Any], Before, str, str, Any], str]
 
 
-def _apply(
-    raw: dict[str, Any], current: AssumptionSet, key: str, value: float | str, moved: set[str]
-) -> None:
+def _apply(raw: dict[str, Any], before: Before, key: str, value: float | str, moved: set[str]) -> None:
     head, _, rest = key.strip().partition(".")
     apply = _BY_HEAD.get((normalise(head), bool(rest)))
     if apply is None:
         raise InvalidArgument("override", key, OVERRIDE_HELP)
     if normalise(head) not in TEXT_KEYS:
         value = _as_number(key, value)
-    what = apply(raw, current, key, rest, value)
+    what = apply(raw, before, key, rest, value)
     if what:
         moved.add(what)
 
@@ -136,15 +178,20 @@ def _as_number(key: str, value: float | str) -> float:
     return _number(key, value) if isinstance(value, str) else value
 
 
-def _forecast_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
+def _forecast_growth(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
+    given = before.assumptions.forecast_growth_override
+    if _same(before.worked_out.get("forecast_growth") if given is None else given, value):
+        return ""
     raw.setdefault("overrides", {})["forecast_growth"] = value
     return "forecast"
 
 
 def _extension(name: str, moves: str, whole: bool = False) -> Apply:
-    def apply(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
+    def apply(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
         if whole and not float(value).is_integer():
             raise InvalidArgument(f"override {key}", value, "a whole number")
+        if _same(before.value(name), value):
+            return ""
         node = raw.setdefault("extension", {}).setdefault(name, {})
         node.update(
             {
@@ -159,21 +206,25 @@ def _extension(name: str, moves: str, whole: bool = False) -> Apply:
     return apply
 
 
-def _member_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
-    dim, member = _find_member(current, rest)
+def _member_growth(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
+    dim, member = _find_member(before.assumptions, rest)
+    if _same(_member(before.assumptions, dim, member).growth, value):
+        return ""
     raw["dimensions"][dim]["members"][member]["growth"] = value
     return f"growth.{dim}"
 
 
 def _shares(
-    raw: dict[str, Any], current: AssumptionSet, requests: list[tuple[str, str, float]], moved: set[str]
+    raw: dict[str, Any], before: Before, requests: list[tuple[str, str, float]], moved: set[str]
 ) -> None:
     """Every ``share.`` override at once: overridden members take their values, the others keep their
     proportions of what is left, so the order of the pairs does not matter.
 
     Given overrides o_m for the members M of one dimension (each above 0 and below 1, their sum S below 1),
-    every other member k gets s_k (1 - S) / sum of the other members' s_j.
+    every other member k gets s_k (1 - S) / sum of the other members' s_j. A dimension whose overrides all
+    give the shares already there is left as it is.
     """
+    current = before.assumptions
     by_dimension: dict[str, dict[str, tuple[str, float]]] = {}
     for key, rest, value in requests:
         if not 0.0 < value < 1.0:
@@ -186,6 +237,8 @@ def _shares(
             )
         given[member] = (key, value)
     for dim, given in by_dimension.items():
+        if all(_same(_member(current, dim, m).share, v) for m, (_, v) in given.items()):
+            continue
         members = raw["dimensions"][dim]["members"]
         rest_names = [n for n in members if n not in given]
         total = math.fsum(v for _, v in given.values())
@@ -202,7 +255,8 @@ def _shares(
         moved.add(f"share.{dim}")
 
 
-def _driver_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
+def _driver_growth(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
+    current = before.assumptions
     wanted = normalise(rest)
     match = [
         d for d in current.drivers if normalise(d) == wanted or normalise(current.drivers[d].label) == wanted
@@ -213,17 +267,22 @@ def _driver_growth(raw: dict[str, Any], current: AssumptionSet, key: str, rest: 
         raise InvalidArgument(
             f"override {key}", rest, "a driver other than the residual (it keeps its calibrated value)"
         )
+    if _same(current.driver_overrides.get(match[0], current.drivers[match[0]].growth), value):
+        return ""
     raw.setdefault("overrides", {}).setdefault("drivers", {})[match[0]] = value
     return "drivers"
 
 
-def _basis(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: str) -> str:
+def _basis(raw: dict[str, Any], before: Before, key: str, rest: str, value: str) -> str:
+    current = before.assumptions
+    if normalise(value) == normalise(current.basis or current.market.source):
+        return ""
     raw.setdefault("overrides", {})["basis"] = value
     return ""
 
 
 def _whole_number(name: str) -> Apply:
-    def apply(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
+    def apply(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
         if not value.is_integer():
             raise InvalidArgument(f"override {key}", value, "a whole number")
         raw.setdefault("uncertainty", {})[name] = int(value)
@@ -232,9 +291,13 @@ def _whole_number(name: str) -> Apply:
     return apply
 
 
-def _volatility(raw: dict[str, Any], current: AssumptionSet, key: str, rest: str, value: float) -> str:
+def _volatility(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
     raw.setdefault("uncertainty", {})["annual_volatility"] = value
     return ""
+
+
+def _member(current: AssumptionSet, dim: str, name: str) -> Member:
+    return next(m for m in current.dimensions[dim].members if m.name == name)
 
 
 def _find_member(current: AssumptionSet, name: str) -> tuple[str, str]:

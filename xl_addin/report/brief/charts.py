@@ -436,7 +436,7 @@ def _estimates_layout(context: ReportContext, rows: Sequence[_Row], canvas: Canv
         ("median", AXIS, "dashed"),
     ]
     if not compact:
-        legend.append(("extrapolated (publisher CAGR)", tint(PUBLISHER, EXTRAPOLATED_FADE), "dot"))
+        legend.append(("extrapolated", tint(PUBLISHER, EXTRAPOLATED_FADE), "dot"))
     legend_rows = [] if compact else _legend_rows(legend, canvas)
     top = canvas.top + canvas.line  # the medians' labels above the rows
     bottom = top + sum(heights)
@@ -464,7 +464,7 @@ def _estimates_layout(context: ReportContext, rows: Sequence[_Row], canvas: Canv
 
 def estimates_scene(context: ReportContext, canvas: Canvas = ESTIMATES_WIDE) -> Scene:
     """The publishers' chart: per publisher a line from its base-year value (open circle) to its horizon
-    value (dot), both labelled, values extrapolated at the publisher's CAGR fainter, the path the model
+    value (dot), both labelled, values extrapolated from the publisher's figures fainter, the path the model
     follows in the brand colour and bold; the consensus median of each year as a dashed line. On the wide
     canvas the names stand left of their rows (wrapped), on the narrow one above them; the print canvas
     is the compact one: names on one line, a caption, its legend beside the axis.

@@ -126,11 +126,6 @@ class Scene:
     description: str
     css_class: str
 
-    @property
-    def smallest_text(self) -> float:
-        """The size of the smallest text, in px of the canvas."""
-        return self.canvas.font
-
 
 # ------------------------------------------------------------------------------------------ SVG
 

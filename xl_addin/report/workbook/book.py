@@ -32,7 +32,7 @@ from ...common.formats import UNIT_LABELS, excel_money_format, excel_percent_for
 from ...errors import LayoutError, WorkbookError
 from ..context import ReportContext
 from ..layout import SheetLayout
-from .formulas import Formula, caption_value, joined
+from .formulas import Formula, base_captioned, caption_value, joined
 
 #: Functions that Excel 2010+, LibreOffice and Gnumeric all know and none of which is an Excel 365 "future
 #: function" XlsxWriter would prefix with ``_xlfn.``: the only ones the workbook's formulas use.
@@ -73,7 +73,6 @@ INPUT_FONT = "#0000FF"  # FAST / banking convention: inputs blue on light yellow
 INPUT_FILL = "#FFF2CC"
 FOLLOW_FONT = "#595959"  # an input cell that follows another input until a number is typed
 INPUT_PERCENT_DECIMALS = 2
-CALC_FONT = "#000000"
 STORED_FONT = "#7F7F7F"  # stored values that do not recompute (Monte Carlo percentiles)
 PAPER = {"A4": 9, "Letter": 1}  # XlsxWriter's paper codes for the profile's paper sizes
 PAGE_POINTS = {"A4": (842.0, 595.0), "Letter": (792.0, 612.0)}  # landscape width, height
@@ -372,6 +371,11 @@ class Book:
     def captioned(self, text: str) -> Formula:
         """A title followed by the selected scenario's caption (``ScenarioCaption`` on Scenarios)."""
         return joined(text + ": ", "ScenarioCaption", caption_value(self.market, self.scenario))
+
+    def base_captioned(self, text: str) -> Formula:
+        """A title followed by the base scenario's caption, for a result computed for base whichever
+        scenario is selected (the tornado)."""
+        return base_captioned(self.market, text)
 
     def later(self, write: Callable[[], None]) -> None:
         """Write a cell once every sheet is filled: a sheet showing a result of a kind it does not need

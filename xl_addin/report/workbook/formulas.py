@@ -204,12 +204,39 @@ def caption_value(market: Market, scenario: str) -> str:
     return f"{scenario} scenario{basis}"
 
 
+def _caption_text(scenario: str) -> str:
+    """The caption as an Excel expression, for a scenario given as an expression (a name, a literal)."""
+    return f'{scenario}&" scenario"&IF(Basis=DefaultBasis,"",", basis "&Basis)'
+
+
 def caption(market: Market, scenario: str) -> Formula:
     """The selected scenario (and basis) as every output sheet's and chart's title names it
     (``ScenarioCaption``)."""
+    return Formula(f"={_caption_text('Scenario')}", caption_value(market, scenario))
+
+
+def base_captioned(market: Market, text: str) -> Formula:
+    """A title followed by the base scenario's caption (``base scenario``, and the basis when the total
+    follows another): the title of a result computed for base whichever scenario is selected (the
+    tornado, ``Market.tornado``)."""
+    prefix = f"{text}: "
     return Formula(
-        '=Scenario&" scenario"&IF(Basis=DefaultBasis,"",", basis "&Basis)', caption_value(market, scenario)
+        f"={text_literal(prefix)}&{_caption_text(text_literal(RESERVED_SCENARIO))}",
+        prefix + caption_value(market, RESERVED_SCENARIO),
     )
+
+
+def typed_differs(override: str, default: str) -> str:
+    """The condition "a number is typed in ``override`` and it is not the ``default`` it replaces (or there is
+    none)": a value typed equal to the one there moves nothing. Mirrors ``overrides._same``."""
+    return f"AND(ISNUMBER({override}),OR(NOT(ISNUMBER({default})),{override}<>{default}))"
+
+
+def any_typed_differs(overrides: str, defaults: str) -> str:
+    """:func:`typed_differs` for two ranges row by row: true when any row's typed number is not its default
+    (``<>""`` rather than ISNUMBER, which Gnumeric does not take a range through; the cells are validated
+    to hold numbers)."""
+    return f'SUMPRODUCT(({overrides}<>"")*({overrides}<>{defaults}))>0'
 
 
 def moved_flag(condition: str, value: bool) -> Formula:

@@ -147,7 +147,8 @@ def _tornado_chart(book: Book, ws: Worksheet, sheet: SheetLayout, first: int, la
             }
         )
     title = book.text(sheet, "tornado_title", f"Tornado: market {m.horizon_year} around the base")
-    book.formula(ws, row, 0, book.captioned(title), book.fmt(bold=True))
+    # Computed for the base scenario whichever is selected: the title names base, not the selection.
+    book.formula(ws, row, 0, book.base_captioned(title), book.fmt(bold=True))
     book.chart_layout(chart, (ws.name, row, 0), None)
     chart.set_x_axis(
         {

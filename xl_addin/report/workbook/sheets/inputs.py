@@ -225,6 +225,7 @@ def _growth_rates(book: Book, ws: Worksheet, row: int) -> int:
         book.formula(ws, row, 4, used, book.fmt(num_format=r.number_format))
         book.define(r.name, cell(ws.name, row, 4))
         book.define(f"{r.name}Override", cell(ws.name, row, 3))
+        book.define(f"{r.name}Default", cell(ws.name, row, 2))
         book.cells.put(("rate", r.name), cell(ws.name, row, 4), used.value)
         ws.write_string(
             row, 5, "derived" if isinstance(r.default, tuple) and r.override is None else "assumed"
@@ -392,7 +393,9 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
             3,
             "SplitShareMoved",
             "A share override typed",
-            f"COUNT(ShareOverride_{key})>0",
+            # The set's shares are those a per-call share override gave (the flag): they stay moved.
+            f"OR({int(f'share.{key}' in moved)}=1,"
+            f"{formulas.any_typed_differs(f'ShareOverride_{key}', f'ShareSet_{key}')})",
             f"share.{key}" in moved,
         ),
         (
@@ -519,6 +522,7 @@ def _drivers(book: Book, ws: Worksheet, row: int) -> int:
     )
     book.table(ws, top, 0, headers, len(drivers), "Inputs_drivers")
     book.define("DriverWhatIfs", span(ws.name, top + 1, 3, row - 1, 3))
+    book.define("DriverGrowthsSet", span(ws.name, top + 1, 2, row - 1, 2))
     return row + 1
 
 

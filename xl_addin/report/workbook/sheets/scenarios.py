@@ -113,30 +113,38 @@ def _selection(book: Book, ws: Worksheet, row: int) -> None:
     book.define("SelectedGrowth", cell(ws.name, row, 1))
     row += 1
     moved = a.moved
+    differs = formulas.typed_differs
     flags = (
         (
             "ForecastMoved",
             "Forecast growth typed",
-            "ISNUMBER(ForecastGrowthOverride)",
+            differs("ForecastGrowthOverride", "ForecastGrowthDefault"),
             "forecast" in moved,
         ),
-        ("DriversMoved", "Driver what-if typed", "COUNT(DriverWhatIfs)>0", "drivers" in moved),
+        (
+            "DriversMoved",
+            "Driver what-if typed",
+            formulas.any_typed_differs("DriverWhatIfs", "DriverGrowthsSet"),
+            "drivers" in moved,
+        ),
         (
             "BackcastMoved",
             "Back-cast growth typed",
-            "ISNUMBER(BackcastGrowthOverride)",
+            differs("BackcastGrowthOverride", "BackcastGrowthDefault"),
             "backcast" in moved,
         ),
         (
             "ExtrapolationMoved",
             "Extrapolation typed",
-            "ISNUMBER(ExtrapolationGrowthOverride)",
+            differs("ExtrapolationGrowthOverride", "ExtrapolationGrowthDefault"),
             "extrapolation" in moved,
         ),
         (
             "FadeMoved",
             "Fade override typed",
-            "OR(ISNUMBER(LongRunGrowthOverride),ISNUMBER(FadeYearsOverride))",
+            # The set's long-run rate and fade are those a per-call override gave (the flag): they stay moved.
+            f"OR({int('fade' in moved)}=1,{differs('LongRunGrowthOverride', 'LongRunGrowthDefault')},"
+            f"{differs('FadeYearsOverride', 'FadeYearsDefault')})",
             "fade" in moved,
         ),
         (
