@@ -664,7 +664,20 @@ def test_formulas_are_prepared_exactly_as_xlsxwriter_prepares_them(context, tmp_
     ]
     ours, theirs = ClassicFormulaSheet(), Worksheet()
     for formula in [*dict.fromkeys(seen), *extra]:
-        assert prepare(ours, formula) == theirs._prepare_formula(formula), formula
+        expected = theirs._prepare_formula(formula)
+        assert ours._prepare_uncached(formula, False) == expected, formula
+        assert prepare(ours, formula) == prepare(ours, formula) == expected, formula  # cached, then read back
     assert (
         xlsxwriter.__version__ == "3.3.1"
     )  # the version pinned in pyproject.toml, whose method this follows
+
+
+def test_the_prepared_formulas_cache_stays_bounded(monkeypatch):
+    from xl_addin.report.workbook import book
+
+    monkeypatch.setattr(book, "PREPARED_LIMIT", 3)
+    monkeypatch.setattr(book, "_PREPARED", {})
+    sheet = book.ClassicFormulaSheet()
+    for n in range(10):
+        assert sheet._prepare_formula(f"=SUM(A{n}:B{n})") == f"SUM(A{n}:B{n})"
+        assert len(book._PREPARED) <= 3

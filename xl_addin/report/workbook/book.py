@@ -45,6 +45,13 @@ CLASSIC_FUNCTIONS = frozenset(
 _FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 
+#: Prepared formulas by (formula, expand_future_functions): a batch writes the same 2,200 formulas for
+#: every client of a scenario, so from the second workbook of a process on each is a lookup. Preparing
+#: depends on nothing but the two (XlsxWriter's own function of them), so the cache cannot go stale.
+_PREPARED: dict[tuple[str, bool], str] = {}
+PREPARED_LIMIT = 100_000
+
+
 class ClassicFormulaSheet(Worksheet):
     """A worksheet that skips XlsxWriter's future-function renaming for formulas that need none.
 
@@ -57,6 +64,15 @@ class ClassicFormulaSheet(Worksheet):
     """
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        key = (formula, expand_future_functions)
+        prepared = _PREPARED.get(key)
+        if prepared is None:
+            if len(_PREPARED) >= PREPARED_LIMIT:
+                _PREPARED.clear()
+            prepared = _PREPARED[key] = self._prepare_uncached(formula, expand_future_functions)
+        return prepared
+
+    def _prepare_uncached(self, formula: str, expand_future_functions: bool) -> str:
         # XlsxWriter's own first steps: array braces and the leading '=' removed.
         if formula.startswith("{"):
             formula = formula[1:]
