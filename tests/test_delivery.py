@@ -206,6 +206,24 @@ def test_the_message_is_standard_mime_with_alternatives_inline_chart_and_attachm
     ]
     assert attachments[0].get_content()[:2] == b"PK"  # a zip: the .xlsx
     assert attachments[1].get_content().startswith(b"%PDF")
+    # The attachments arrive byte for byte, whatever boundary separates them.
+    assert [a.get_content() for a in attachments] == [a.content for a in bull_pack.attachments]
+
+
+def test_every_boundary_is_new_and_cannot_occur_in_any_encoded_part(bull_pack: Pack) -> None:
+    """The boundaries are set, not searched for: each ``=_imgout_<uuid>``, a text no quoted-printable or
+    base64 part can hold, so no part can end the message early."""
+    messages = [build_message(bull_pack, ["cfo@acme.example"], sender=SENDER) for _ in range(2)]
+    boundaries = [part.get_boundary() for m in messages for part in m.walk() if part.is_multipart()]
+    assert len(boundaries) == len(set(boundaries)) == 6
+    assert all(re.fullmatch(r"=_imgout_[0-9a-f]{32}", b) for b in boundaries)
+    raw = messages[0].as_bytes()
+    encodings = {str(p["Content-Transfer-Encoding"]) for p in messages[0].walk() if not p.is_multipart()}
+    assert encodings == {"quoted-printable", "base64"}
+    # Each boundary appears where the standard says only: declared once, before each part, closing once.
+    multiparts = [p for p in messages[0].walk() if p.is_multipart()]
+    for part in multiparts:
+        assert raw.count(part.get_boundary().encode()) == 2 + len(part.get_payload())
 
 
 def test_the_figures_in_the_message_body_are_the_engines(bull_pack: Pack) -> None:

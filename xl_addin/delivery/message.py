@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from email import policy
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
@@ -205,7 +206,22 @@ def build_message(
     for attachment in pack.attachments:
         maintype, subtype = attachment.mime_type.split("/", 1)
         msg.add_attachment(attachment.content, maintype, subtype, filename=attachment.filename)
+    for part in msg.walk():
+        if part.is_multipart():
+            part.set_boundary(new_boundary())
     return msg
+
+
+def new_boundary() -> str:
+    """A MIME boundary no part can contain: ``=_`` cannot occur in quoted-printable or base64 text, which is
+    how every part of a message is encoded. Left unset, the email package draws random boundaries and
+    searches the whole text of the parts for each (half the time of turning a pack's message into bytes).
+
+    >>> b = new_boundary()
+    >>> b.startswith("=_imgout_") and len(b) == 41
+    True
+    """
+    return f"=_imgout_{uuid.uuid4().hex}"
 
 
 def new_message_id(sender: str) -> str:
