@@ -36,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.delivery_support import client_entries, delivery_env, write_clients_file
-from tests.process_cpu import TreeCPU
+from tests.process_cpu import TreeCPU, machine_cpu
 from tests.smtp_server import LocalSMTPServer
 
 RUNS = ("jobs", "pdf", "dask", "dask-pdf")
@@ -79,15 +79,6 @@ def run(
         + (f"  [{engine}]" if engine else "")
     )
     return elapsed
-
-
-def machine_cpu() -> float:
-    """CPU seconds the whole machine has spent busy since boot (/proc/stat): on a quiet machine, the delta
-    over a run is the run's CPU, whichever process spent it (a browser's helpers reaped outside the tree
-    included, which the tree's count can miss)."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

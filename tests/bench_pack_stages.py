@@ -12,7 +12,6 @@ every process below it: the browser's renderer is where a PDF's work happens) an
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -22,8 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psutil
-
+from tests.process_cpu import machine_cpu, tree_cpu
 from xl_addin.delivery.message import build_message
 from xl_addin.delivery.pack import build_detached_pack
 from xl_addin.report import build_context, load_profile
@@ -31,37 +29,17 @@ from xl_addin.report.brief import email_brief, email_subject, render_brief, writ
 from xl_addin.report.workbook import write_workbook
 
 
-def tree_cpu(me: psutil.Process) -> float:
-    """CPU seconds of this process and every live process below it."""
-    total = 0.0
-    for p in [me, *me.children(recursive=True)]:
-        try:
-            t = p.cpu_times()
-        except psutil.Error:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
-
-
-def machine_cpu() -> float:
-    """CPU seconds the whole machine has spent busy (all but idle and iowait), from /proc/stat."""
-    with open("/proc/stat") as f:
-        ticks = [int(x) for x in f.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
 class Stages:
     """Accumulates the three clocks per stage."""
 
     def __init__(self) -> None:
-        self.me = psutil.Process()
         self.totals: dict[str, list[float]] = {}
 
     def time(self, name: str, work: Callable[..., Any], *args: Any) -> Any:
         """``work(*args)``, its CPU added to ``name``'s."""
-        own, tree, machine = time.process_time(), tree_cpu(self.me), machine_cpu()
+        own, tree, machine = time.process_time(), tree_cpu(), machine_cpu()
         result = work(*args)
-        spent = (time.process_time() - own, tree_cpu(self.me) - tree, machine_cpu() - machine)
+        spent = (time.process_time() - own, tree_cpu() - tree, machine_cpu() - machine)
         totals = self.totals.setdefault(name, [0.0, 0.0, 0.0])
         for i, value in enumerate(spent):
             totals[i] += value

@@ -10,7 +10,6 @@ lives less than 0.1 s may be missed: the machine's total is the reference.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -19,13 +18,9 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-def machine() -> tuple[float, float]:
-    """Busy and steal CPU seconds of the whole machine since boot."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    tick = os.sysconf("SC_CLK_TCK")
-    return (user + nice + system + irq + softirq) / tick, steal / tick
+from tests.process_cpu import machine_cpu, machine_steal
 
 
 def kind(cmdline: list[str]) -> str:
@@ -48,7 +43,7 @@ def kind(cmdline: list[str]) -> str:
 
 
 def main(command: list[str]) -> None:
-    busy0, steal0 = machine()
+    busy0, steal0 = machine_cpu() - machine_steal(), machine_steal()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = psutil.Process(process.pid)
@@ -69,7 +64,7 @@ def main(command: list[str]) -> None:
                 continue
         time.sleep(0.1)
     wall = time.perf_counter() - start
-    busy1, steal1 = machine()
+    busy1, steal1 = machine_cpu() - machine_steal(), machine_steal()
     by_kind: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for name, cpu in last.values():
         by_kind[name][0] += 1

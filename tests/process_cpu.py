@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from types import TracebackType
 
 import psutil
@@ -40,6 +41,24 @@ def _readings(root: int) -> dict[Key, tuple[float, int]]:
         except psutil.Error:
             continue
     return readings
+
+
+def _proc_stat() -> list[int]:
+    """The machine's CPU ticks since boot: user, nice, system, idle, iowait, irq, softirq, steal."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat): on a quiet machine, the delta
+    over a run is the run's CPU, whichever process spent it (a browser's helpers reaped outside the tree
+    included, which the tree's count can miss). Steal time is counted as busy: the run waited for it."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = _proc_stat()
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_steal() -> float:
+    """CPU seconds since boot that the hypervisor gave to others while this machine wanted them."""
+    return _proc_stat()[7] / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu(root: int | None = None) -> float:
