@@ -17,7 +17,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.libreoffice import DEFAULT_TIMEOUT, _running_in_ci, source_and_target
+from tests.libreoffice import DEFAULT_TIMEOUT, found_or_skip, source_and_target
 
 __all__ = ["GnumericError", "find_ssconvert", "recalculate", "require_ssconvert"]
 
@@ -34,15 +34,10 @@ def find_ssconvert() -> str | None:
 def require_ssconvert() -> str:
     """``ssconvert`` for a test: a skip for a developer without Gnumeric, a failure under CI (``.ci/run``
     installs the Debian package ``gnumeric``)."""
-    import pytest
-
-    found = find_ssconvert()
-    if found is not None:
-        return found
-    message = "Gnumeric (ssconvert) not found: install the Debian package gnumeric to run this check"
-    if _running_in_ci():
-        pytest.fail(message + " (required under CI)", pytrace=False)
-    pytest.skip(message)
+    return found_or_skip(
+        find_ssconvert(),
+        "Gnumeric (ssconvert) not found: install the Debian package gnumeric to run this check",
+    )
 
 
 def recalculate(

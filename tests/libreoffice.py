@@ -100,21 +100,26 @@ def _running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def require_soffice() -> str:
-    """Return the LibreOffice executable for a test, or skip/fail the test if it is missing.
-
-    Developers without LibreOffice get a skip; under CI (env var ``CI`` set) a missing LibreOffice is a
-    failure, because a silently skipped recalculation check would let wrong stored results ship.
-    """
+def found_or_skip(found: str | None, message: str) -> str:
+    """A program a test needs (``found``: its path, or None): a skip with ``message`` for a developer who
+    lacks it, a failure under CI (env var ``CI`` set), because a silently skipped check would let wrong
+    results ship and ``.ci/run`` installs every program the tests need."""
     import pytest  # Only tests call this; keeps the rest of the module usable outside pytest.
 
-    soffice = find_soffice()
-    if soffice is not None:
-        return soffice
-    message = "LibreOffice (soffice) not found: install libreoffice-calc-nogui to run recalculation checks"
+    if found is not None:
+        return found
     if _running_in_ci():
         pytest.fail(message + " (required under CI)", pytrace=False)
     pytest.skip(message)
+
+
+def require_soffice() -> str:
+    """Return the LibreOffice executable for a test, or skip/fail the test if it is missing
+    (:func:`found_or_skip`)."""
+    return found_or_skip(
+        find_soffice(),
+        "LibreOffice (soffice) not found: install libreoffice-calc-nogui to run recalculation checks",
+    )
 
 
 def _recalc_settings_present(xcu: Path) -> bool:
