@@ -49,10 +49,6 @@ PUBLISHER_CAGR = "publisher CAGR"
 #: The qualifier of a publisher's value grown at a growth fading from its CAGR to the long-run rate.
 FADING = "fading"
 
-ESTIMATE_EXTRAPOLATED = f"{EXTRAPOLATED} ({PUBLISHER_CAGR})"
-ESTIMATE_FADING = f"{EXTRAPOLATED} ({PUBLISHER_CAGR}, {FADING})"
-ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED, ESTIMATE_FADING)
-
 
 def basis_label(basis: str) -> str:
     """The qualifier of a value whose total follows another basis than the model's own.
@@ -68,6 +64,11 @@ def status_text(word: str, *, split: bool = False, qualifiers: Iterable[str] = (
     text = f"{word} {ASSUMED_SPLIT}" if split else word
     listed = [q for q in qualifiers if q]
     return f"{text} ({', '.join(listed)})" if listed else text
+
+
+ESTIMATE_EXTRAPOLATED = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR,))
+ESTIMATE_FADING = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, FADING))
+ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED, ESTIMATE_FADING)
 
 
 #: What each word and qualifier means, in plain text: the legend of the workbook's Notes sheet and of the
