@@ -142,10 +142,11 @@ class Before:
     assumptions: AssumptionSet
     worked_out: Mapping[str, float]
 
-    def value(self, name: str) -> float | None:
-        """The value ``name`` has now: the set's (an attribute of :class:`AssumptionSet`), else the one the
-        model works out for it, else None (``extrapolation_growth`` null: the fade, no single value)."""
-        given = getattr(self.assumptions, name)
+    def value(self, name: str, attribute: str = "") -> float | None:
+        """The value ``name`` has now: the set's (its ``attribute`` of :class:`AssumptionSet`, by default
+        ``name``), else the one the model works out for it, else None (``extrapolation_growth`` null: the
+        fade, no single value)."""
+        given = getattr(self.assumptions, attribute or name)
         return self.worked_out.get(name) if given is None else float(given)
 
 
@@ -179,8 +180,7 @@ def _as_number(key: str, value: float | str) -> float:
 
 
 def _forecast_growth(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
-    given = before.assumptions.forecast_growth_override
-    if _same(before.worked_out.get("forecast_growth") if given is None else given, value):
+    if _same(before.value("forecast_growth", "forecast_growth_override"), value):
         return ""
     raw.setdefault("overrides", {})["forecast_growth"] = value
     return "forecast"
