@@ -186,7 +186,7 @@ class SmtpChannel:
         previous = ledger.lookup(key)
         if previous is None:
             return None
-        decision, _, reason = decide(key, previous, self.resend_in_doubt)
+        decision, _, reason = decide(key, previous, self.resend_in_doubt, ledger.opened)
         return _unsendable(decision, reason, previous.message_id, previous.updated)
 
     def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
