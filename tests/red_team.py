@@ -921,7 +921,8 @@ def _smtp_cases() -> None:
         "a server slower than IMGOUT_SMTP_TIMEOUT",
         "in doubt, says 'timed out', never 'in doubt: in doubt'",
         lambda o: (
-            "in doubt: timed out (see IMGOUT_SMTP_TIMEOUT)" in o.err
+            "in doubt: timed out: no complete answer to the message (end of DATA) within 1 s "
+            "(see IMGOUT_SMTP_TIMEOUT)" in o.err
             and "in doubt: in doubt" not in o.err
             and o.facts["messages"] == 1
         ),

@@ -319,7 +319,10 @@ def test_an_in_doubt_reason_is_never_a_stale_one(tmp_path: Path) -> None:
         lost = "connection lost after the whole message was sent, before the server confirmed it"
         ledger.finish(_key(), "run1", {"cfo@acme.example": ("in doubt", lost)}, 1)
         [recipient] = ledger.lookup(_key()).recipients  # type: ignore[union-attr]
-        assert (recipient.state, recipient.why) == ("in doubt", lost)
+        assert (recipient.state, recipient.reason) == ("in doubt", lost)
+        # While run1 lives the pack is still its own (its lease), whatever another run is asked to do.
+        assert recipient.why.startswith(lost) and "which sent it, is still running" in recipient.why
+        assert recipient.leased
     # Resent (asked), and that run is killed too: the reason is now that one's, not the first one's.
     claim_and_die(path, _key(), resend_in_doubt=True)
     with Ledger(path) as ledger:
