@@ -922,7 +922,8 @@ def _smtp_cases() -> None:
         "in doubt, says 'timed out', never 'in doubt: in doubt'",
         lambda o: (
             "in doubt: timed out: no complete answer to the message (end of DATA) within 1 s "
-            "(see IMGOUT_SMTP_TIMEOUT)" in o.err
+            "(see IMGOUT_SMTP_TIMEOUT)"
+            in o.err
             and "in doubt: in doubt" not in o.err
             and o.facts["messages"] == 1
         ),

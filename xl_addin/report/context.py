@@ -23,7 +23,7 @@ from ..errors import InvalidArgument
 from ..model import Market, market_for
 from ..model.assumptions import Source
 from ..model.market import SEGMENT_DIMENSIONS, BridgeFactor, Point, TornadoBar
-from .profile import ClientProfile
+from .profile import ClientProfile, printable
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,10 @@ class ReportContext:
 
     @property
     def assumption_origin(self) -> str:
-        """Where the assumptions were read from."""
-        return self.market.assumptions.origin
+        """The assumption set as a client's outputs name it: its file name, never its folder (the full
+        path stays in the operator's CLI output and logs), with control characters shown as escapes;
+        the content hash beside it (:attr:`provenance`) says which version of that file."""
+        return printable(" ".join(self.market.assumptions.label.split()))[:200]
 
     @property
     def scenario_names(self) -> tuple[str, ...]:

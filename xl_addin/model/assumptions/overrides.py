@@ -132,7 +132,12 @@ def with_overrides(
         return assumptions
     section = raw.setdefault("overrides", {})
     section["moved"] = sorted(moved | set(section.get("moved", []) or []))
-    return build(raw, f"{assumptions.origin} with overrides {format_overrides(pairs)}")
+    settings = format_overrides(pairs)
+    return build(
+        raw,
+        f"{assumptions.origin} with overrides {settings}",
+        f"{assumptions.label} with overrides {settings}",
+    )
 
 
 @dataclass(frozen=True)

@@ -349,11 +349,13 @@ class Entry:
 
 @dataclass(frozen=True)
 class AssumptionSet:
-    """A validated assumption set; `hash` identifies its content, `origin` where it was read from."""
+    """A validated assumption set; `hash` identifies its content, `origin` where it was read from
+    (a full path: for the operator), `label` how a client's outputs name it (the file name alone)."""
 
     name: str
     description: str
     origin: str
+    label: str
     hash: str
     first_year: int
     last_year: int

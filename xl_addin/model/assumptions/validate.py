@@ -187,8 +187,11 @@ class _Checker:
         return kind, self.source(node, key)
 
 
-def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
-    """Validate a merged raw mapping and turn it into an :class:`AssumptionSet`."""
+def build(raw: Mapping[str, Any], where: str, label: str | None = None) -> AssumptionSet:
+    """Validate a merged raw mapping and turn it into an :class:`AssumptionSet`.
+
+    ``where`` names it in errors and local output (a file's full path); ``label`` is what a client may
+    read (a file's name, never its folder; default ``where``)."""
     c = _Checker(where)
     c.only_keys(raw, "", TOP_LEVEL_KEYS)
     c.sources = check_sources(c, raw)
@@ -209,6 +212,7 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
         name=c.text(raw, "name", "", "unnamed"),
         description=c.text(raw, "description", "", ""),
         origin=where,
+        label=where if label is None else label,
         hash=content_hash(canonical),
         first_year=first_year,
         last_year=last_year,
@@ -243,14 +247,28 @@ def check_sources(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Source]:
         key = f"sources.{skey}"
         node = c.mapping(spec, key)
         c.only_keys(node, key, ("title", "publisher", "date", "url"))
+        url = c.text(node, "url", key, "").strip()
+        if url and (len(url) > 2000 or not _WEB_ADDRESS.fullmatch(url)):
+            raise c.fail(
+                f"{key}.url",
+                f"{url[:80]!r} is not a web address (expected http:// or https:// and a host, "
+                "without spaces, quotes or angle brackets)",
+            )
         sources[str(skey)] = Source(
             str(skey),
             c.text(node, "title", key),
             c.text(node, "publisher", key, ""),
             c.text(node, "date", key, ""),
-            c.text(node, "url", key, ""),
+            url,
         )
     return sources
+
+
+#: A source's web address: http(s), a host, then only the characters RFC 3986 allows in a URL, less the
+#: quote (it becomes a link in the brief and the workbook: nothing in it may end an attribute or a tag).
+_WEB_ADDRESS = re.compile(
+    r"https?://[A-Za-z0-9][A-Za-z0-9.\-]*(?::\d{1,5})?(?:[/?#][A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]*)?"
+)
 
 
 def check_market(c: _Checker, raw: Mapping[str, Any], anchors: Mapping[str, Anchor]) -> MarketDefinition:

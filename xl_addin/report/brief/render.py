@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import html as html_lib
 import re
 import unicodedata
 import uuid
@@ -31,6 +30,7 @@ from markupsafe import Markup
 from ...common.formats import UNIT_FACTORS, UNIT_LABELS, money, percent, ratio
 from ...common.resources import templates_dir
 from ...errors import BriefTemplateError, InvalidArgument
+from ...model.assumptions import Source
 from ...model.estimates import Consensus
 from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
@@ -143,22 +143,24 @@ def _wrap(value: object, width: int = 78, indent: str = "") -> list[str]:
     return lines
 
 
-_LINK = re.compile(r"https?://[^\s<>\"')]+")
-
-
 def _linked(value: object) -> Markup:
-    """User text for HTML with its http(s) URLs made links (so a PDF's sources are links too).
+    """A source's citation for HTML with its own URL as the only link (so a PDF's sources are links too);
+    any other value is escaped text, never a link (a URL in a title or a note stays text).
 
-    Each link carries its host (``data-host``): the printed page shows the host as the link's text
-    instead of the whole URL (brief.css), which keeps the sources of the PDF on its one page.
+    The URL was checked when the assumptions were read (http/https, nothing that ends an attribute) and is
+    escaped for the attribute all the same. The link carries its host (``data-host``): the printed page
+    shows the host as the link's text instead of the whole URL (brief.css), which keeps the sources of the
+    PDF on its one page.
     """
-
-    def link(m: re.Match[str]) -> str:
-        host = urlsplit(html_lib.unescape(m.group(0))).hostname or ""
-        host = host.removeprefix("www.")
-        return f'<a href="{m.group(0)}" data-host="{Markup.escape(host)}"><span class="url">{m.group(0)}</span></a>'
-
-    return Markup(_LINK.sub(link, str(Markup.escape(plain(value)))))
+    if not isinstance(value, Source):
+        return Markup.escape(plain(value))
+    text = Markup.escape(plain(f"{value.publisher}, {value.title}, {value.date}"))
+    if not value.url.startswith(("https://", "http://")):
+        return text
+    url = Markup.escape(value.url)
+    host = (urlsplit(value.url).hostname or "").removeprefix("www.")
+    link = f'<a href="{url}" data-host="{Markup.escape(host)}"><span class="url">{url}</span></a>'
+    return Markup(f"{text} ({link})")
 
 
 @functools.cache
