@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import inspect
 import logging
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
@@ -47,7 +49,18 @@ from ..errors import ImgoutError, InputError, InvalidArgument
 from ..model import Entry, Market, market_for
 from ..model.assumptions import DIMENSIONS, normalise, resolve_dimension
 from . import grid
-from .arguments import Options, cell_value, describe, fit_cell, flatten, invalid, options_of, year_of
+from .arguments import (
+    Options,
+    argument_problem,
+    cell_value,
+    describe,
+    fit_cell,
+    flatten,
+    invalid,
+    options_of,
+    year_of,
+)
+from .check import read_config
 
 __all__ = [
     "ARGUMENT_DOCS",
@@ -121,16 +134,11 @@ def _user_setting() -> str:
         return ""
     stamp = (st.st_mtime_ns, st.st_size)
     if _setting_cache.get("stamp") != stamp:
-        value = ""
-        try:
-            with open(USER_CONFIG, encoding="utf-8") as file:
-                for line in file:
-                    parts = [p.strip('"') for p in line.strip().split(",", 1)]
-                    if len(parts) == 2 and parts[0].strip().upper() == ENV_VAR:
-                        value = os.path.expandvars(parts[1].strip().strip('"'))
-        except (OSError, UnicodeDecodeError):
+        try:  # a regular file only, read without blocking: a FIFO there must not hang every recalculation
+            value = read_config(Path(USER_CONFIG))[0].get(ENV_VAR, "")
+        except ImgoutError:
             value = ""
-        _setting_cache.update(stamp=stamp, value=value)
+        _setting_cache.update(stamp=stamp, value=os.path.expandvars(value) if value else "")
     return str(_setting_cache["value"])
 
 
@@ -158,6 +166,8 @@ class _State:
     stamp: tuple[str, int, int] | None = None
     market: Market | None = None
     checked: float = -1e9
+    #: How many of the cached answers are errors (bounded by MAX_ERRORS).
+    errors: int = 0
 
 
 _state = _State()
@@ -176,6 +186,7 @@ def _fresh_results() -> dict[tuple[Any, ...], Any]:
     _state.checked = now
     if stamp != _state.stamp:
         _results.clear()
+        _state.errors = 0
         _state.stamp = stamp
         _state.market = None
     return _results
@@ -199,6 +210,7 @@ def _market(overrides: str | None) -> Market:
 def clear_cache() -> None:
     """Forget every cached answer (the engine's own caches follow the assumption file anyway)."""
     _results.clear()
+    _state.errors = 0
     _state.stamp = None
     _state.market = None
     _state.checked = -1e9
@@ -240,6 +252,12 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
         found = results.get(key, _MISS)
         hashable = True
     except TypeError:  # a range argument (a list): a grid call, else answered and not cached
+        odd = next(
+            filter(None, (argument_problem(n, a) for n, a in zip(_names(function), arguments, strict=False))),
+            None,
+        )
+        if odd is not None:  # a dict, a set, a 3-D list: one line, never a recursion into the grid
+            return ERROR_PREFIX + fit_cell(str(odd))
         if function.__name__ in _GRID_CALLS:
             return _grid(function, compute, arguments)
         hashable = False
@@ -254,7 +272,7 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
             log.exception("%s failed", name)
             detail = " ".join(str(exc).split())[:200] or "unexpected problem"
             return f"{ERROR_PREFIX}{name} could not compute this ({detail})"
-        if hashable:
+        if hashable and _may_keep(results, found):
             results[key] = found
     if isinstance(found, tuple):  # a table: a fresh list of rows for each caller
         return [list(row) for row in found]
@@ -262,6 +280,29 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
 
 
 _MISS = object()
+#: The most answers kept, and of them errors (100,000 distinct bad names must not grow Excel's Python by
+#: hundreds of MB): beyond them the cache starts afresh, or the error is answered and not kept.
+MAX_ANSWERS = 200_000
+MAX_ERRORS = 10_000
+
+
+def _may_keep(results: dict[tuple[Any, ...], Any], answer: Any) -> bool:
+    """Whether to cache ``answer``: always, until the cache is full (then it is emptied); an error only
+    while fewer than :data:`MAX_ERRORS` are kept."""
+    if len(results) >= MAX_ANSWERS:
+        results.clear()
+        _state.errors = 0
+    if isinstance(answer, str) and answer.startswith(ERROR_PREFIX):
+        if _state.errors >= MAX_ERRORS:
+            return False
+        _state.errors += 1
+    return True
+
+
+@functools.cache
+def _names(function: Callable[..., Any]) -> tuple[str, ...]:
+    """The argument names of an Excel function, as its errors name them."""
+    return tuple(inspect.signature(function).parameters)
 
 
 def _grid(function: Callable[..., Any], compute: Callable[..., Any], arguments: tuple[Any, ...]) -> Any:
