@@ -783,8 +783,19 @@ def doctor() -> None:
     if not any(check.works for check in checks):
         click.echo("No PDF engine works here: install Chrome, Edge or Chromium (or set IMGOUT_BROWSER).")
         sys.exit(1)
-    engine = pdf_engine(choice)
     source = f"{ENGINE_SETTING}={choice}" if os.environ.get(ENGINE_SETTING) else "the default, auto"
+    try:
+        engine = pdf_engine(choice)
+    except ImgoutError as exc:
+        click.echo(f"PDF briefs fail with {source}: {exc}; --pdf-engine chooses another")
+        sys.exit(1)
+    failed = next((c for c in checks if c.name == engine.name and not c.works), None)
+    if failed is not None:  # found, but it did not print the test page: say so, never that it prints
+        click.echo(
+            f"PDF briefs fail with {source}: it picks {engine.name}, which did not print the test page "
+            f"({failed.detail}); --pdf-engine or {ENGINE_SETTING} chooses another"
+        )
+        sys.exit(1)
     click.echo(f"PDF briefs are printed by {engine.description} ({source}; --pdf-engine chooses).")
     if engine.notice:
         click.echo(engine.notice)

@@ -632,7 +632,11 @@ def _lookup(dimension: Dimension) -> dict[str, str]:
 
 
 ESTIMATE_KEYS = ("publisher", "source", "points", "cagr", "scope", "decimals", "kind", "note")
-ESTIMATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+ESTIMATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
+#: The most publishers one set may carry (every one is a path, a table row and a chart line in a brief).
+MAX_ESTIMATES = 100
+#: The largest market size a point may give, USD bn (world GDP is about 110,000).
+MAX_MARKET_SIZE = 1_000_000.0
 
 
 def check_estimates(
@@ -646,10 +650,21 @@ def check_estimates(
     """
     estimates: dict[str, PublisherEstimate] = {}
     seen: dict[str, str] = {}
-    for ekey, spec in c.mapping(raw.get("estimates", {}) or {}, "estimates").items():
-        ident, key = str(ekey), f"estimates.{ekey}"
+    given = c.mapping(raw.get("estimates", {}) or {}, "estimates")
+    if len(given) > MAX_ESTIMATES:
+        raise c.fail(
+            "estimates", f"{len(given):,} publishers (at most {MAX_ESTIMATES} in one assumption set)"
+        )
+    for ekey, spec in given.items():
+        ident = str(ekey)
         if not ESTIMATE_ID.fullmatch(ident):
-            raise c.fail(key, "an estimate id is letters, digits, '-' and '_' (e.g. techsci)")
+            # Quoted with escapes and cut: the id may hold terminal controls or run to thousands of characters.
+            shown = repr(ident[:40]) + ("..." if len(ident) > 40 else "")
+            raise c.fail(
+                f"estimates.{shown}",
+                "an estimate id is at most 64 letters, digits, '-' and '_' (e.g. techsci)",
+            )
+        key = f"estimates.{ident}"
         norm = normalise(ident)
         if norm == CONSENSUS:
             raise c.fail(key, f"{CONSENSUS!r} is reserved: it is the median of the estimates")
@@ -687,7 +702,9 @@ def _estimate(
 
 
 def _year_key(c: _Checker, year: Any, key: str, first_year: int, last_year: int) -> int:
-    if isinstance(year, str) and year.strip().isdigit():
+    # Decimal digits of any script are a year ("２０３０" is 2030); superscripts ("²⁰³⁰") are not digits
+    # int() reads, so they fall through to the error below.
+    if isinstance(year, str) and year.strip().isdecimal() and len(year.strip()) <= 6:
         year = int(year)
     if isinstance(year, bool) or not isinstance(year, int):
         raise c.fail(key, f"expected a year, got {describe(year)}")
@@ -709,6 +726,10 @@ def _estimate_points(
         value = c.required_number(given, year, f"{key}.points")
         if value <= 0:
             raise c.fail(pkey, f"a market size must be positive, got {value:g}")
+        if value > MAX_MARKET_SIZE:
+            raise c.fail(
+                pkey, f"{value:g} USD bn is beyond any market size (at most {MAX_MARKET_SIZE:,.0f} USD bn)"
+            )
         if y in points:
             raise c.fail(pkey, f"{y} is given twice")
         points[y] = value
