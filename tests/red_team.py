@@ -1908,6 +1908,32 @@ def _doctor_broken_browser() -> Observed:
     return child("doctor", env={"IMGOUT_BROWSER": str(browser)}, timeout=120, memory=None)
 
 
+def _signal_cases() -> None:
+    def run() -> Observed:
+        from tests.signal_moments import EXPECTED, moments
+
+        found = moments(WORK / "signals", count=12, seed=7, latest=4.0)
+        wrong = [
+            f"{m.command} {m.signal.name} at {m.after} s: {m.code}"
+            for m in found
+            if m.code not in (None, EXPECTED[m.signal])
+        ]
+        broken = [f"{m.command}: {', '.join(m.broken)}" for m in found if m.broken]
+        signalled = sum(m.code is not None for m in found)
+        return Observed(
+            None,
+            err="; ".join(wrong + broken),
+            facts={"signalled": signalled, "wrong": len(wrong) + len(broken)},
+        )
+
+    case(
+        "crashes and concurrency",
+        "SIGINT/SIGTERM at 12 random moments of brief --format all, demo, batch --dry-run",
+        "130 / 143 every time (never -2, -15, -11 or 0), files whole or absent",
+        lambda o: o.facts.get("wrong") == 0 and o.facts.get("signalled", 0) >= 6,
+    )(run)
+
+
 # ------------------------------------------------------------------------------------------ the run
 
 
@@ -1927,6 +1953,7 @@ FAMILIES = {
     "privacy": _privacy_cases,
     "cells": _cell_cases,
     "small": _small_cases,
+    "signals": _signal_cases,
 }
 
 

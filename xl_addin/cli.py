@@ -22,6 +22,7 @@ from . import __version__
 from .common.formats import money, percent
 from .errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
 from .model import UNITS, Consensus, Entry, Market, market_for
+from .signals import INTERRUPTED, TERMINATED, Terminated, raise_terminated
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,8 +33,6 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (DeliveryError, 1),  # delivery cannot go on safely
     (ImgoutError, 1),
 )
-INTERRUPTED = 130
-TERMINATED = 143
 
 
 def exit_code(error: BaseException) -> int:
@@ -1161,14 +1160,6 @@ def ledger_resolve(
 # ------------------------------------------------------------------------------------------ entry point
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a service manager or cron stopping the run): unwinds like Ctrl-C, exits 143."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated()
-
-
 def _quiet_unraisable(unraisable: Any) -> None:
     """Errors Python can only ignore (a half-written zip's destructor on a full disk) are not shown: the
     command has already said what failed, once, in one line."""
@@ -1196,7 +1187,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.unraisablehook = _quiet_unraisable
     previous = None
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         _run(argv)
     finally:
