@@ -50,7 +50,7 @@ class Bound:
         >>> GROWTH.problem(1.5), GROWTH.problem(0.1)
         ('1.5 is above the allowed maximum 1', None)
         >>> FADE_YEARS.problem(2.5), SHARE.problem(0.0)
-        ('expected a whole number, got 2.5', '0 is not allowed: every member needs a positive share (a member with no market has no growth)')
+        ('expected a whole number, got 2.5', '0 is not allowed: every member needs a positive share')
         """
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if self.whole and not (number and float(value).is_integer()):
@@ -110,7 +110,7 @@ class Bound:
 GROWTH = Bound("Growth", "a growth rate", -0.5, 1.0)
 """Any growth rate per year a file or an override gives (a fraction)."""
 
-LONG_RUN_GROWTH = Bound("LongRunGrowth", "a long-run growth rate", -0.2, 0.5)
+LONG_RUN_GROWTH = Bound("LongRun", "a long-run growth rate", -0.2, 0.5)
 """The growth every path fades to after its last published year."""
 
 FADE_YEARS = Bound("FadeYears", "years", 0, 100, whole=True)
@@ -122,18 +122,18 @@ SHARE = Bound(
     0.0,
     1.0,
     above_low=True,
-    why="every member needs a positive share (a member with no market has no growth)",
+    why="every member needs a positive share",
 )
 """A member's base-year share in a file (or a row of a joint table)."""
 
 SHARE_OVERRIDE = Bound(
-    "ShareOverride",
+    "ShareOver",
     "a share",
     0.0,
     1.0,
     above_low=True,
     below_high=True,
-    why="a share override leaves a share for the other members",
+    why="nothing is left for the others",
 )
 """A per-call share override: the other members keep their proportions of what is left."""
 

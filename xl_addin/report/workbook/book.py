@@ -30,6 +30,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ...common.formats import UNIT_LABELS, excel_money_format, excel_percent_format, in_units
 from ...errors import LayoutError, WorkbookError
+from ...model.assumptions import Bound
 from ..context import ReportContext
 from ..layout import SheetLayout
 from .formulas import Formula, base_captioned, caption_value, joined
@@ -134,6 +135,34 @@ class Placed:
     ref: str
     value: Any
     kind: str
+
+
+@dataclass(frozen=True)
+class InputCell:
+    """A cell a user types in (Inputs), with the engine's rule for it (:mod:`~xl_addin.model.assumptions.rules`).
+
+    ``key`` is the per-call override it stands for (``cagr``, ``share.Asia-Pacific``) or, where there is
+    none, the assumption file's key (``scenarios.bull.drivers.telemedicine``): what the engine's error
+    names. ``path`` is the file's key the value would have, for a value the file holds. ``optional``: a
+    blank means "none" (an override); ``in_set`` is the set's value (None: none); ``used`` the cell of the
+    value in force (the input itself where there is no override column).
+    """
+
+    ref: str
+    key: str
+    path: str
+    bound: Bound
+    optional: bool
+    in_set: float | None
+    used: str
+    value: float | None = None
+    in_force: float | None = None
+
+    @property
+    def where(self) -> str:
+        """The cell as a reader finds it: ``Inputs!D25``."""
+        sheet, coordinate = self.ref.rsplit("!", 1)
+        return f"{sheet.strip(chr(39))}!{coordinate.replace('$', '')}"
 
 
 class Cells:
@@ -268,6 +297,8 @@ class Book:
             s.name: self.workbook.add_worksheet(s.name, worksheet_class=ClassicFormulaSheet) for s in layout
         }
         self.pages: dict[str, Page] = {s.name: Page() for s in layout}
+        self.inputs: list[InputCell] = []
+        """Every cell a user types a number in, with the engine's rule for it (see :meth:`typed`)."""
         self._later: list[tuple[str, Callable[[], None]]] = []
 
     # ------------------------------------------------------------------ formats
@@ -549,6 +580,36 @@ class Book:
     def define(self, name: str, ref: str) -> None:
         """An Excel defined name (``BaseSize``) for a cell or range; formulas use it by name."""
         self.workbook.define_name(name, f"={ref}")
+
+    def typed(
+        self,
+        ws: Worksheet,
+        row: int,
+        col: int,
+        bound: Bound,
+        key: str,
+        *,
+        path: str = "",
+        optional: bool = True,
+        in_set: float | None = None,
+        used: str = "",
+        value: float | None = None,
+        in_force: float | None = None,
+    ) -> InputCell:
+        """Register an input cell with the engine's rule for it and give it that rule's data validation:
+        the Checks sheet checks it and the Overrides sheet lists it (see :class:`InputCell`)."""
+        ref = cell(ws.name, row, col)
+        in_force = value if in_force is None else in_force
+        typed = InputCell(ref, key, path or key, bound, optional, in_set, used or ref, value, in_force)
+        self.inputs.append(typed)
+        self.validate_rule(ws, row, col, row, bound)
+        return typed
+
+    def validate_rule(self, ws: Worksheet, first_row: int, col: int, last_row: int, bound: Bound) -> None:
+        """Data validation from the engine's rule for a kind of value (an exact limit the rule refuses,
+        a share of 0 or 1 for instance, is left to the Checks sheet)."""
+        self.validate(ws, first_row, col, last_row, bound.low, bound.high, bound.what.removeprefix("a "),
+                      whole=bound.whole)  # fmt: skip
 
     def validate(
         self,

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from ...common.formats import in_units
 from ...model import Market
-from ...model.assumptions import RESERVED_SCENARIO
+from ...model.assumptions import RESERVED_SCENARIO, Bound
 from ...model.status import (
     ASSUMED_SPLIT,
     BACK_CAST,
@@ -527,6 +527,88 @@ def check_between(value_ref: str, *, low: str, high: str, passed: bool) -> Formu
     return Formula(
         f"=IFERROR(IF(ISNUMBER({value_ref}),IF(AND({value_ref}>={low},{value_ref}<={high}),1,0),1),0)",
         int(passed),
+    )
+
+
+def typed_value(ref: str, value: float | None) -> Formula:
+    """What an input cell holds, blank as blank (a plain ``=ref`` shows a blank as 0)."""
+    return Formula(f'=IF(LEN({ref})=0,"",{ref})', "" if value is None else value)
+
+
+def check_rule(value_ref: str, bound: Bound, *, optional: bool, passed: bool) -> Formula:
+    """1 if a typed value (``value_ref``: :func:`typed_value`) is one the engine's rule accepts, else 0;
+    a blank passes where it means "none". The limits are the rule's named cells (``GrowthLow``)."""
+    v, low, high = value_ref, f"{bound.name}Low", f"{bound.name}High"
+    tests = [f"{v}>{low}" if bound.above_low else f"{v}>={low}"]
+    tests.append(f"{v}<{high}" if bound.below_high else f"{v}<={high}")
+    if bound.whole:
+        tests.append(f"{v}=ROUND({v},0)")
+    core = f"IF(ISNUMBER({v}),IF(AND({','.join(tests)}),1,0),0)"
+    return Formula(f"=IF(LEN({v})=0,{int(optional)},{core})", int(passed))
+
+
+def engine_says(
+    value_ref: str, result_ref: str, bound: Bound, *, key_ref: str, optional: bool, value: str
+) -> Formula:
+    """What the engine would say of a typed value the rule refuses, in its words after the key it names
+    (``key_ref``, a cell: ``extension.long_run_growth.value: 0.7 is above the allowed maximum 0.5``;
+    blank when it passes).
+
+    Mirrors :meth:`~xl_addin.model.assumptions.Bound.problem`, one branch per way a value is refused.
+    """
+    v, low, high = value_ref, f"{bound.name}Low", f"{bound.name}High"
+
+    def said(kind: str) -> str:
+        before, after = bound.reason_parts()[kind]
+        return "&".join(
+            [*([text_literal(before)] if before else []), v, *([text_literal(after)] if after else [])]
+        )
+
+    inner = said("at limit") if bound.above_low or bound.below_high else '""'
+    if bound.whole:  # one message for either side of the range
+        inner = f"IF(OR({v}<{low},{v}>{high}),{said('low')},IF({v}<>ROUND({v},0),{said('fraction')},{inner}))"
+    else:
+        inner = f"IF({v}<{low},{said('low')},IF({v}>{high},{said('high')},{inner}))"
+    words = f"IF(ISNUMBER({v}),{inner},{said('text')})"
+    if not optional:  # a blank passes where it means "none"; elsewhere the engine says it is missing
+        words = f'IF(LEN({v})=0,"missing",{words})'
+    return Formula(f'=IF({result_ref}=1,"",{key_ref}&": "&{words})', value)
+
+
+def outside_band(base: str, low: str, high: str, value: int) -> Formula:
+    """How many years the live base lies outside the stored P10-P90 (beyond the check tolerance)."""
+    return Formula(
+        f"=SUMPRODUCT(({base}<{low}*(1-CheckTolerance))+({base}>{high}*(1+CheckTolerance)))", value
+    )
+
+
+def differs(typed_ref: str, in_set_ref: str, value: bool) -> Formula:
+    """1 if something is typed and it is not the set's value, else 0 (blank: the set's value is used)."""
+    return Formula(f"=IF(LEN({typed_ref})=0,0,IF({typed_ref}={in_set_ref},0,1))", int(value))
+
+
+def running_list(before_ref: str, differs_ref: str, key: str, value: str) -> Formula:
+    """The keys that differ so far: the row above's list, and this row's key if it differs."""
+    name = text_literal(key)
+    if not before_ref:
+        return Formula(f'=IF({differs_ref}=1,{name},"")', value)
+    return Formula(f'={before_ref}&IF({differs_ref}=1,IF(LEN({before_ref})=0,"",", ")&{name},"")', value)
+
+
+def provenance(count_ref: str, list_ref: str, set_hash: str, differ: Sequence[str]) -> Formula:
+    """Whether the workbook still matches the set it was made from: ``Inputs match assumption set
+    6c31e80ece70`` or ``3 inputs differ from set 6c31e80ece70: cagr, share.Asia-Pacific, ...``."""
+    same = f"Inputs match assumption set {set_hash}"
+    n = len(differ)
+    value = (
+        same
+        if n == 0
+        else f"{n} input{'s' if n != 1 else ''} differ{'' if n != 1 else 's'} from set {set_hash}: {', '.join(differ)}"
+    )
+    return Formula(
+        f'=IF({count_ref}=0,{text_literal(same)},{count_ref}&IF({count_ref}=1," input differs",'
+        f'" inputs differ")&{text_literal(f" from set {set_hash}: ")}&{list_ref})',
+        value,
     )
 
 
