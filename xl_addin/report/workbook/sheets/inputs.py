@@ -385,7 +385,6 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
             3,
             SHARE_OVERRIDE,
             f"share.{member.name}",
-            path=f"dimensions.{key}.members.{member.name}.share",
             in_set=as_read.share,
             used=cell(ws.name, row, 4),
             value=override_value if isinstance(override_value, float) else None,
@@ -395,7 +394,9 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
             ws,
             row,
             5,
-            formulas.share_to_rescale(default, override, as_read.share),
+            formulas.share_to_rescale(
+                default, override, 0.0 if isinstance(override_value, float) else as_read.share
+            ),
             book.fmt(num_format=book.input_pct),
         )
         ws.write_number(row, 6, member.growth, share_fmt)
