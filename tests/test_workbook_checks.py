@@ -106,7 +106,7 @@ def test_every_value_the_engine_refuses_fails_the_named_check_of_its_cell(contex
 
 @pytest.mark.slow
 def test_text_pasted_into_any_input_fails_its_check(context, tmp_path):
-    """"10 %" pasted (no data validation stops a paste) into the forecast-growth override was ignored:
+    """ "10 %" pasted (no data validation stops a paste) into the forecast-growth override was ignored:
     the workbook kept 27.88 where the engine gives 28.82. Now every input's check fails on text."""
     libreoffice.require_soffice()
     path = write_workbook(context, tmp_path / "acme.xlsx")
