@@ -39,8 +39,8 @@ from .formulas import Formula, base_captioned, caption_value, joined
 #: function" XlsxWriter would prefix with ``_xlfn.``: the only ones the workbook's formulas use.
 CLASSIC_FUNCTIONS = frozenset(
     {
-        "ABS", "AND", "COUNT", "IF", "IFERROR", "INDEX", "ISNUMBER", "LEN", "MATCH", "MAX", "MEDIAN",
-        "MID", "MIN", "OR", "ROUND", "ROWS", "SUM", "SUMPRODUCT",
+        "ABS", "AND", "COUNT", "IF", "IFERROR", "INDEX", "ISNUMBER", "LEFT", "LEN", "MATCH", "MAX",
+        "MEDIAN", "MID", "MIN", "OR", "ROUND", "ROWS", "SEARCH", "SUM", "SUMPRODUCT", "UPPER",
     }
 )  # fmt: skip
 _FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
@@ -102,7 +102,6 @@ LINE_POINTS = 13.0  # one line of wrapped 10 pt text
 CHART_SIZE = (480, 288)  # XlsxWriter's default chart size in pixels
 LABEL_WIDTH = 26  # the label column of a time-across sheet, in characters
 YEAR_WIDTH = 7.5  # a year column: "#,##0.00" money and percentages at 10 pt
-VERTICAL_CHAR_POINTS = 5.2  # the length of a character of 10 pt text, on average
 TITLE_LINE = 130  # characters of a description line under a title (fits a landscape page's width)
 CUSTOM_PROPERTY_LIMIT = 255  # characters Excel keeps in a custom document property
 SERIES_COLOURS = ("#A5A5A5", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#7030A0", "#C00000", "#264478")
@@ -452,13 +451,12 @@ class Book:
             page.heights[row] = height
             ws.set_row(row, height)
 
-    def tall_row(self, ws: Worksheet, row: int, longest: str) -> None:
-        """A row of text turned to read bottom to top (a year's column is too narrow for a word across),
-        made tall enough for the longest text it holds."""
-        height = min(len(longest) * VERTICAL_CHAR_POINTS + 8, 400)
-        if height > self.pages[ws.name].height(row):
-            self.pages[ws.name].heights[row] = height
-            ws.set_row(row, height)
+    def helper_row(self, ws: Worksheet, row: int) -> None:
+        """A row other rows calculate from that a reader need not read (the words a status is made of, a
+        status in full where a code is shown, a difference a check reads): grouped and hidden (Excel's +
+        beside the rows shows it), so it takes no room on screen or on paper."""
+        ws.set_row(row, None, None, {"level": 1, "hidden": True})
+        self.pages[ws.name].heights[row] = 0.0
 
     def columns(self, ws: Worksheet, widths: Mapping[int, float]) -> None:
         """Column widths in characters, remembered for printing; set these before writing wrapped text."""
@@ -755,7 +753,11 @@ class Book:
         ws.set_h_pagebreaks(_page_breaks(page, printable_height / scale))
         # Header and footer codes start with '&': the provenance has none and starts with a word (digits right
         # after a code would be read as a font size). No size code either: Gnumeric prints it as text.
-        ws.set_footer(f"&L{self.context.provenance}&R&P / &N", {"margin": HEADER_INCHES})
+        # A header or footer cannot hold a formula: the footer says what the pack was made from, the
+        # Cover's provenance line (a formula) whether the inputs still match it. The header names the sheet.
+        ws.set_header("&L&A", {"margin": HEADER_INCHES})
+        made = f"{self.context.provenance} as made (the Cover says whether the inputs still match)"
+        ws.set_footer(f"&L{made}&R&P / &N", {"margin": HEADER_INCHES})
         self.protect(ws)
 
     def close(self) -> None:

@@ -37,7 +37,12 @@ from ...model.status import (
     OVERRIDE,
     PROJECTED,
     PUBLISHED,
+    WORDS,
 )
+
+STATUS_CODE_LENGTH = 3
+"""Letters of a status word a code keeps: BAC, PUB, INT, PRO, EXT tell the words apart."""
+assert len({w[:STATUS_CODE_LENGTH] for w in WORDS}) == len(WORDS)
 
 
 class Formula(NamedTuple):
@@ -610,6 +615,22 @@ def provenance(count_ref: str, list_ref: str, set_hash: str, differ: Sequence[st
         f'" inputs differ")&{text_literal(f" from set {set_hash}: ")}&{list_ref})',
         value,
     )
+
+
+def status_code(status_ref: str, status: str) -> Formula:
+    """A status as a code a year's column holds across (``INT*``): the first letters of its word
+    (``CodeLength`` of them, a cell of the legend) and ``*`` where an override moved it. The legend beside
+    it says what each code means (:func:`status_legend`)."""
+    code = status[:STATUS_CODE_LENGTH].upper() + ("*" if OVERRIDE in status else "")
+    return Formula(
+        f'=UPPER(LEFT({status_ref},CodeLength))&IF(ISNUMBER(SEARCH("{OVERRIDE}",{status_ref})),"*","")', code
+    )
+
+
+def status_legend() -> str:
+    """What the status codes mean: ``BAC back-cast, PUB published, ...; * an override moved it``."""
+    codes = ", ".join(f"{w[:STATUS_CODE_LENGTH].upper()} {w}" for w in WORDS)
+    return f"Status codes: {codes}; * an override moved it. The statuses in full: the rows grouped above (+)."
 
 
 def check_listed(value_ref: str, *, names: str, passed: bool) -> Formula:

@@ -12,7 +12,7 @@ from xlsxwriter.worksheet import Worksheet
 from ....common.formats import money
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book, here, span
+from ..book import Book, cell, here, span
 
 NEEDS = ("inputs", "scenarios")
 
@@ -25,14 +25,14 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     row = book.timeline(ws, row)
     first, last = book.year_col(book.years[0]), book.year_col(book.years[-1])
     book.define("Timeline", span(ws.name, timeline, first, timeline, last))
-    total_row, growth_row, word_row, qualifier_row, status_row = range(row, row + 5)
+    total_row, growth_row, word_row, qualifier_row, status_row, code_row = range(row, row + 6)
     ws.write_string(total_row, 0, f"Market size, {book.unit_label}", book.fmt(bold=True))
     ws.write_string(growth_row, 0, "Growth over the year before")
     ws.write_string(word_row, 0, "Word of the base path", book.fmt(font_color="#7F7F7F"))
     ws.write_string(qualifier_row, 0, "Qualifiers", book.fmt(font_color="#7F7F7F"))
     ws.write_string(status_row, 0, "Status")
+    ws.write_string(code_row, 0, "Status code (legend below)")
     values: dict[int, float] = {}
-    longest = 0
     for y in book.years:
         j = book.year_col(y)
         y_ref = book.year_ref(ws, y)
@@ -46,21 +46,26 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
             book.formula(ws, growth_row, j, growth, book.fmt(num_format=book.pct))
         word_ref, _ = book.at(("path", "word"), y)
         word = m.basis_words[m.year_list.index(y)]
-        vertical = book.fmt(font_color="#7F7F7F", rotation=90, align="center", valign="bottom")
-        book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), vertical)
+        grey = book.fmt(font_color="#7F7F7F")
+        book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), grey)
         qualifiers = formulas.qualifiers(m, y, y_ref, s)
-        book.formula(ws, qualifier_row, j, qualifiers, vertical)
-        book.tall_row(ws, word_row, "interpolated")
-        book.tall_row(ws, qualifier_row, str(qualifiers.value) or "x")
+        book.formula(ws, qualifier_row, j, qualifiers, grey)
         status = formulas.status(m, y, (y_ref, here(word_row, j), here(qualifier_row, j)), s)
-        book.formula(ws, status_row, j, status, book.fmt(rotation=90, align="center", valign="bottom"))
-        longest = max(longest, len(str(status.value)))
-    # Statuses read bottom to top: a year's column is too narrow for "extrapolated (bull)" across.
-    book.tall_row(ws, status_row, "x" * longest)
+        book.formula(ws, status_row, j, status)
+        code = formulas.status_code(here(status_row, j), str(status.value))
+        book.formula(ws, code_row, j, code, book.fmt(align="center"))
+    # A year's column is too narrow for "extrapolated (bull, override)" across: the statuses in full are
+    # grouped under their code, which the legend explains.
+    for helper in (word_row, qualifier_row, status_row):
+        book.helper_row(ws, helper)
     book.put_row(("total row",), ws, total_row, values)
     book.define("ForecastTotals", span(ws.name, total_row, first, total_row, last))
-    book.keep(ws, timeline, status_row)
-    row = status_row + 2
+    ws.write_string(code_row + 1, 0, formulas.status_legend(), book.fmt(italic=True, font_color="#595959"))
+    ws.write_string(code_row + 2, 0, "Letters of a status word a code keeps", book.fmt(font_color="#595959"))
+    ws.write_number(code_row + 2, 1, formulas.STATUS_CODE_LENGTH, book.fmt(font_color="#595959"))
+    book.define("CodeLength", cell(ws.name, code_row + 2, 1))
+    book.keep(ws, timeline, code_row + 2)
+    row = code_row + 4
     chart_title = book.captioned(book.chart_title(sheet))
     book.formula(ws, row, 0, chart_title, book.fmt(bold=True))
     chart = book.chart({"type": "column"})

@@ -39,7 +39,7 @@ from ..book import Book, cell, here, span
 NEEDS: tuple[str, ...] = ()
 SHOWS = ("checks",)
 
-WIDTHS = {0: 28, 1: 28, 2: 11, 3: 11, 4: 11, 5: 10, 6: 20, 7: 30, 8: 10}
+WIDTHS = {0: 26, 1: 26, 2: 11, 3: 11, 4: 11, 5: 10, 6: 17, 7: 26, 8: 10}
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
