@@ -195,3 +195,67 @@ def test_a_fresh_pack_matches_its_set_and_a_base_below_the_stored_band_fails_its
     assert failing == [band[0]]  # a rate the engine accepts: only the band is stale
     uncertainty = [str(c.value) for r in openpyxl.load_workbook(fresh)["Uncertainty"].iter_rows() for c in r]
     assert any(f"computed for assumption set {context.market.assumptions.hash}" in t for t in uncertainty)
+
+
+# ------------------------------------------------------------------ print that reads
+
+MIN_POINTS = 8.5
+
+
+def printed_pages(pdf: Path) -> list[dict[str, object]]:
+    """Every printed page as LibreOffice drew it, read back character by character with pdfplumber: its
+    text (header first), the smallest character in points and the text drawn turned.
+
+    A turned character's size is its extent across the line it sits on (pdfplumber's ``size`` is the
+    height of its box, which for turned text is the advance along it)."""
+    import pdfplumber
+
+    pages = []
+    with pdfplumber.open(pdf) as document:
+        for page in document.pages:
+            chars = [c for c in page.chars if c["text"].strip()]
+            sizes = [c["size"] if c["upright"] else c["x1"] - c["x0"] for c in chars]
+            pages.append(
+                {
+                    "text": page.extract_text() or "",
+                    "smallest": min(sizes, default=99.0),
+                    "turned": "".join(c["text"] for c in chars if not c["upright"]),
+                }
+            )
+    return pages
+
+
+def assert_reads(pages: list[dict[str, object]], sheets: list[str], axis_titles: set[str]) -> None:
+    """Every page at MIN_POINTS or more, headed by its sheet's name, with something on it besides the
+    header and footer, and no turned text but a chart's axis title."""
+    small = [
+        (i + 1, p["smallest"], str(p["text"])[:50]) for i, p in enumerate(pages) if p["smallest"] < MIN_POINTS
+    ]
+    assert small == []
+    for i, page in enumerate(pages, 1):
+        lines = str(page["text"]).splitlines()
+        assert lines[0] in sheets, (i, lines[:2])  # the header names the sheet
+        assert len(lines) > 2, (i, lines)  # not an empty page with its header and footer
+        turned = str(page["turned"])
+        assert not turned or any(turned == t * (len(turned) // len(t)) for t in axis_titles), (i, turned)
+
+
+@pytest.mark.slow
+def test_every_printed_page_of_the_client_workbook_reads(context, tmp_path):
+    libreoffice.require_soffice()
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    pages = printed_pages(libreoffice.print_to_pdf(path, tmp_path / "pdf"))
+    sheets = openpyxl.load_workbook(path).sheetnames
+    assert_reads(pages, sheets, {"USD bn", "Year"})
+    assert len(pages) <= 48  # 50 before the status codes; the Overrides sheet and input checks add 5
+    assert {str(p["text"]).splitlines()[0] for p in pages} == set(sheets)
+
+
+@pytest.mark.slow
+def test_every_printed_page_of_imgout_xlsm_reads(tmp_path):
+    """The front-end workbook as shipped: its IMGOUT sheet printed at 8.1 pt (4.4 pt in Excel)."""
+    libreoffice.require_soffice()
+    from tests.test_excel_workbook import WORKBOOK
+
+    pages = printed_pages(libreoffice.print_to_pdf(WORKBOOK, tmp_path / "pdf"))
+    assert_reads(pages, openpyxl.load_workbook(WORKBOOK).sheetnames, set())

@@ -39,8 +39,8 @@ from .formulas import Formula, base_captioned, caption_value, joined
 #: function" XlsxWriter would prefix with ``_xlfn.``: the only ones the workbook's formulas use.
 CLASSIC_FUNCTIONS = frozenset(
     {
-        "ABS", "AND", "COUNT", "IF", "IFERROR", "INDEX", "ISNUMBER", "LEFT", "LEN", "MATCH", "MAX",
-        "MEDIAN", "MID", "MIN", "OR", "ROUND", "ROWS", "SEARCH", "SUM", "SUMPRODUCT", "UPPER",
+        "ABS", "AND", "COUNT", "IF", "IFERROR", "INDEX", "ISNUMBER", "LEN", "MATCH", "MAX", "MEDIAN",
+        "MID", "MIN", "OR", "ROUND", "ROWS", "SEARCH", "SUM", "SUMPRODUCT",
     }
 )  # fmt: skip
 _FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")

@@ -41,7 +41,7 @@ from ...model.status import (
 )
 
 STATUS_CODE_LENGTH = 3
-"""Letters of a status word a code keeps: BAC, PUB, INT, PRO, EXT tell the words apart."""
+"""Letters of a status word its code keeps: BAC, PUB, INT, PRO, EXT tell the words apart."""
 assert len({w[:STATUS_CODE_LENGTH] for w in WORDS}) == len(WORDS)
 
 
@@ -304,10 +304,15 @@ def status(
         region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
         value, assumed = market.status(year, scenario, region, segment), f'&" {ASSUMED_SPLIT}"'
     return Formula(
-        f'=IF(AND({word}="{PUBLISHED}",{y}>NextYear,Moves=1),"{PROJECTED}",{word}){assumed}'
-        f'&IF({quals}="",""," ("&MID({quals},LEN(", ")+1,LEN({quals}))&")")',
+        f'={status_word(y, word)}{assumed}&IF({quals}="",""," ("&MID({quals},LEN(", ")+1,LEN({quals}))&")")',
         value,
     )
+
+
+def status_word(year_ref: str, word_ref: str) -> str:
+    """The word a status starts with, as an expression: the basis path's word, except that published
+    becomes projected in a year after the next year on a path that moved."""
+    return f'IF(AND({word_ref}="{PUBLISHED}",{year_ref}>NextYear,Moves=1),"{PROJECTED}",{word_ref})'
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -617,20 +622,21 @@ def provenance(count_ref: str, list_ref: str, set_hash: str, differ: Sequence[st
     )
 
 
-def status_code(status_ref: str, status: str) -> Formula:
-    """A status as a code a year's column holds across (``INT*``): the first letters of its word
-    (``CodeLength`` of them, a cell of the legend) and ``*`` where an override moved it. The legend beside
-    it says what each code means (:func:`status_legend`)."""
-    code = status[:STATUS_CODE_LENGTH].upper() + ("*" if OVERRIDE in status else "")
+def status_code(refs: tuple[str, str], status_ref: str, status: str) -> Formula:
+    """A status as a code a year's column holds across (``INT*``): its word's code (the legend's
+    ``StatusWords`` and ``StatusCodes``, :func:`status_codes`) and ``*`` where an override moved it.
+    ``refs``: the year and the basis path's word of this column (see :func:`status_word`)."""
+    code = status_codes()[status.split(" ")[0]] + ("*" if OVERRIDE in status else "")
     return Formula(
-        f'=UPPER(LEFT({status_ref},CodeLength))&IF(ISNUMBER(SEARCH("{OVERRIDE}",{status_ref})),"*","")', code
+        f"=INDEX(StatusCodes,MATCH({status_word(*refs)},StatusWords,0))"
+        f'&IF(ISNUMBER(SEARCH("{OVERRIDE}",{status_ref})),"*","")',
+        code,
     )
 
 
-def status_legend() -> str:
-    """What the status codes mean: ``BAC back-cast, PUB published, ...; * an override moved it``."""
-    codes = ", ".join(f"{w[:STATUS_CODE_LENGTH].upper()} {w}" for w in WORDS)
-    return f"Status codes: {codes}; * an override moved it. The statuses in full: the rows grouped above (+)."
+def status_codes() -> dict[str, str]:
+    """Each status word's code: its first letters (``BAC`` back-cast, ``PUB`` published ...)."""
+    return {w: w[:STATUS_CODE_LENGTH].upper() for w in WORDS}
 
 
 def check_listed(value_ref: str, *, names: str, passed: bool) -> Formula:

@@ -130,7 +130,7 @@ def _statuses(book: Book, ws: Worksheet, key: str, member: str, row: int) -> Non
         word_ref, _ = book.at(("path", "word"), y)
         status = formulas.status(m, y, (y_ref, word_ref, here(row, j)), s, (key, member))
         book.formula(ws, row + 1, j, status)
-        code = formulas.status_code(here(row + 1, j), str(status.value))
+        code = formulas.status_code((y_ref, word_ref), here(row + 1, j), str(status.value))
         book.formula(ws, row + 2, j, code, book.fmt(align="center"))
     book.helper_row(ws, row)
     book.helper_row(ws, row + 1)

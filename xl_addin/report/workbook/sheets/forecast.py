@@ -12,7 +12,7 @@ from xlsxwriter.worksheet import Worksheet
 from ....common.formats import money
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book, cell, here, span
+from ..book import Book, here, span
 
 NEEDS = ("inputs", "scenarios")
 
@@ -52,7 +52,7 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         book.formula(ws, qualifier_row, j, qualifiers, grey)
         status = formulas.status(m, y, (y_ref, here(word_row, j), here(qualifier_row, j)), s)
         book.formula(ws, status_row, j, status)
-        code = formulas.status_code(here(status_row, j), str(status.value))
+        code = formulas.status_code((y_ref, here(word_row, j)), here(status_row, j), str(status.value))
         book.formula(ws, code_row, j, code, book.fmt(align="center"))
     # A year's column is too narrow for "extrapolated (bull, override)" across: the statuses in full are
     # grouped under their code, which the legend explains.
@@ -60,12 +60,8 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         book.helper_row(ws, helper)
     book.put_row(("total row",), ws, total_row, values)
     book.define("ForecastTotals", span(ws.name, total_row, first, total_row, last))
-    ws.write_string(code_row + 1, 0, formulas.status_legend(), book.fmt(italic=True, font_color="#595959"))
-    ws.write_string(code_row + 2, 0, "Letters of a status word a code keeps", book.fmt(font_color="#595959"))
-    ws.write_number(code_row + 2, 1, formulas.STATUS_CODE_LENGTH, book.fmt(font_color="#595959"))
-    book.define("CodeLength", cell(ws.name, code_row + 2, 1))
-    book.keep(ws, timeline, code_row + 2)
-    row = code_row + 4
+    book.keep(ws, timeline, code_row)
+    row = _legend(book, ws, code_row + 2)
     chart_title = book.captioned(book.chart_title(sheet))
     book.formula(ws, row, 0, chart_title, book.fmt(bold=True))
     chart = book.chart({"type": "column"})
@@ -91,3 +87,20 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         f" {money(m.forecast(m.horizon_year, scenario=s), book.units, with_unit=True)} in {m.horizon_year}.",
         (1.6, 1.2),
     )
+
+
+def _legend(book: Book, ws: Worksheet, row: int) -> int:
+    """What the status codes mean (``StatusWords`` and ``StatusCodes``, read by every code row); the row
+    after it."""
+    grey = book.fmt(font_color="#595959")
+    ws.write_string(row, 0, "Status codes (* an override moved the value)", book.fmt(bold=True))
+    top = row + 1
+    for i, (word, code) in enumerate(formulas.status_codes().items()):
+        ws.write_string(top + i, 0, word, grey)
+        ws.write_string(top + i, 1, code, grey)
+    last = top + len(formulas.status_codes()) - 1
+    book.define("StatusWords", span(ws.name, top, 0, last, 0))
+    book.define("StatusCodes", span(ws.name, top, 1, last, 1))
+    ws.write_string(last + 1, 0, "The statuses in full: the rows grouped above the code row (+).", grey)
+    book.keep(ws, row, last + 1)
+    return last + 3
