@@ -92,7 +92,7 @@ def test_every_value_the_engine_refuses_fails_the_named_check_of_its_cell(contex
         fresh = libreoffice.recalculate(tmp_path / f"round{n}.xlsx", tmp_path / "lo")
         checks = checks_by_text(fresh)
         for where, (c, value) in typed_now.items():
-            text = next(t for t in checks if t.startswith(f"{where} ({c.key})"))
+            text = next(t for t in checks if t.startswith(f"{where}: "))
             row = checks[text]
             assert row[3] == 0, (text, value)  # the check fails
             words = f"{c.path}: {c.bound.problem(value)}"
@@ -120,7 +120,7 @@ def test_text_pasted_into_any_input_fails_its_check(context, tmp_path):
     book.save(tmp_path / "pasted.xlsx")
     checks = checks_by_text(libreoffice.recalculate(tmp_path / "pasted.xlsx", tmp_path / "lo"))
     for c in cells:
-        text = next(t for t in checks if t.startswith(f"{c.where} ({c.key})"))
+        text = next(t for t in checks if t.startswith(f"{c.where}: "))
         assert checks[text][3] == 0, text
         assert str(checks[text][5]).startswith(f"{c.path}: expected a "), checks[text][5]
         assert str(checks[text][5]).endswith("got text 10 %"), checks[text][5]
@@ -237,7 +237,8 @@ def assert_reads(pages: list[dict[str, object]], sheets: list[str], axis_titles:
         assert lines[0] in sheets, (i, lines[:2])  # the header names the sheet
         assert len(lines) > 2, (i, lines)  # not an empty page with its header and footer
         turned = str(page["turned"])
-        assert not turned or any(turned == t * (len(turned) // len(t)) for t in axis_titles), (i, turned)
+        titles = {t.replace(" ", "") for t in axis_titles}  # spaces are not drawn characters
+        assert not turned or any(turned == t * (len(turned) // len(t)) for t in titles), (i, turned)
 
 
 @pytest.mark.slow
@@ -247,7 +248,9 @@ def test_every_printed_page_of_the_client_workbook_reads(context, tmp_path):
     pages = printed_pages(libreoffice.print_to_pdf(path, tmp_path / "pdf"))
     sheets = openpyxl.load_workbook(path).sheetnames
     assert_reads(pages, sheets, {"USD bn", "Year"})
-    assert len(pages) <= 48  # 50 before the status codes; the Overrides sheet and input checks add 5
+    # 43 before (Inputs at 8.3 pt, statuses turned); now the time-across sheets take 5 pages fewer, Inputs
+    # 2 more at 8.9 pt, the Checks of every input 3 more and the Overrides sheet 3.
+    assert len(pages) <= 46
     assert {str(p["text"]).splitlines()[0] for p in pages} == set(sheets)
 
 

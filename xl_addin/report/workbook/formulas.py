@@ -262,28 +262,59 @@ def own_word(market: Market, year: int, year_ref: str) -> Formula:
     )
 
 
-def qualifiers(
-    market: Market, year: int, year_ref: str, scenario: str, split: tuple[str, str] | None = None
-) -> Formula:
-    """The qualifiers of the selected scenario's total in a year, each after ", ": the scenario, override,
-    the basis. Mirrors ``Market._qualifiers``; with ``split`` (a dimension and a member, for the stored
-    result) a region or segment value, whose override also comes from the dimension's typed shares and
-    changed relative growths (``Market._split_status``)."""
-    y = year_ref
+def _inside(market: Market, year: int, scenario: str, split: tuple[str, str] | None) -> str:
+    """What a status says in parentheses (the engine's), for the stored results."""
     if split is None:
         status = market.status(year, scenario)
-        moved = ""
     else:
         dimension, member = split
         region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
         status = market.status(year, scenario, region, segment)
-        moved = f",SplitShareMoved_{dimension}=1,AND(SplitGrowthMoved_{dimension}=1,{y}<>BaseYear)"
-    inside = status[status.index("(") + 1 : -1] if status.endswith(")") else ""
+    return status[status.index("(") + 1 : -1] if status.endswith(")") else ""
+
+
+def moved(
+    market: Market,
+    year: int,
+    year_ref: str,
+    scenario: str,
+    split: tuple[str, str] | None = None,
+    total_ref: str = "",
+) -> Formula:
+    """1 if an override moved the selected scenario's total in a year (the forecast growth or a driver
+    after the next year, the back-cast, extrapolation or fade in their years), else 0; with ``split`` (a
+    dimension and a member) a region or segment value, moved also by the dimension's typed shares and
+    changed relative growths, or where its total moved (``total_ref``: the total's row in this column).
+    Mirrors ``Market._qualifiers`` and ``Market._split_status``."""
+    y = year_ref
+    if split is None:
+        condition = (
+            f"AND({y}>NextYear,ForecastMoved+DriversMoved>0),AND({y}<BaseYear,BackcastMoved=1),"
+            f"AND({y}>HorizonYear,ExtrapolationMoved=1),AND({y}>FadeFrom,FadeMoved=1)"
+        )
+    else:
+        d = split[0]
+        condition = f"{total_ref}=1,SplitShareMoved_{d}=1,AND(SplitGrowthMoved_{d}=1,{y}<>BaseYear)"
+    value = OVERRIDE in _inside(market, year, scenario, split).split(", ")
+    return Formula(f"=IF(OR({condition}),1,0)", int(value))
+
+
+def qualifiers(
+    market: Market,
+    year: int,
+    year_ref: str,
+    scenario: str,
+    moved_ref: str,
+    split: tuple[str, str] | None = None,
+) -> Formula:
+    """The qualifiers of the selected scenario's total in a year, each after ", ": the scenario, override
+    (``moved_ref``: :func:`moved` in this column), the basis. Mirrors ``Market._qualifiers``; ``split`` (a
+    dimension and a member) gives the stored result of a region or segment value."""
+    y = year_ref
+    inside = _inside(market, year, scenario, split)
     return Formula(
         f'=IF(AND(Scenario<>"{RESERVED_SCENARIO}",{y}>NextYear),", "&Scenario,"")'
-        f"&IF(OR(AND({y}>NextYear,ForecastMoved+DriversMoved>0),AND({y}<BaseYear,BackcastMoved=1),"
-        f"AND({y}>HorizonYear,ExtrapolationMoved=1),AND({y}>FadeFrom,FadeMoved=1){moved}),"
-        f'", {OVERRIDE}","")&IF(Basis<>DefaultBasis,", basis: "&Basis,"")',
+        f'&IF({moved_ref}=1,", {OVERRIDE}","")&IF(Basis<>DefaultBasis,", basis: "&Basis,"")',
         ", " + inside if inside else "",
     )
 

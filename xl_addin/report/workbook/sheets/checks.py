@@ -36,7 +36,7 @@ NEEDS = (
     "estimates",
 )
 
-WIDTHS = {0: 52, 1: 13, 2: 18, 3: 8, 4: 16, 5: 44}
+WIDTHS = {0: 52, 1: 13, 2: 30, 3: 8, 4: 16, 5: 32}
 TOLERANCE = 1e-9  # relative to the total: what the LibreOffice and Gnumeric tests hold the formulas to
 RESULT_FORMAT = '[=1]"pass";[=0]"FAIL";General'
 SHARE_LIMIT = f"100% ± {SHARE_TOLERANCE:g}"
@@ -72,7 +72,7 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     for check in checks:
         book.paragraph(ws, row, 0, check.text)
         book.formula(ws, row, 1, check.value, book.fmt(num_format=check.number_format))
-        ws.write_string(row, 2, check.limit)
+        book.paragraph(ws, row, 2, check.limit)
         result = check.result(here(row, 1))
         book.formula(ws, row, 3, result, result_fmt)
         passed += int(result.value)
@@ -226,7 +226,7 @@ def _rule_check(typed: InputCell, sheet: str) -> Check:
     blank_ok = typed.optional or typed.value is not None
     passed = problem is None and blank_ok
     return Check(
-        f"{typed.where} ({typed.key}): {bound.allowed}" + (", or blank" if typed.optional else ""),
+        f"{typed.where}: {bound.allowed}" + (", or blank" if typed.optional else ""),
         formulas.typed_value(typed.ref, typed.value),
         typed.path,
         partial(formulas.check_rule, bound=bound, optional=typed.optional, passed=passed),

@@ -25,11 +25,13 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     row = book.timeline(ws, row)
     first, last = book.year_col(book.years[0]), book.year_col(book.years[-1])
     book.define("Timeline", span(ws.name, timeline, first, timeline, last))
-    total_row, growth_row, word_row, qualifier_row, status_row, code_row = range(row, row + 6)
+    total_row, growth_row, word_row, moved_row, qualifier_row, status_row, code_row = range(row, row + 7)
     ws.write_string(total_row, 0, f"Market size, {book.unit_label}", book.fmt(bold=True))
     ws.write_string(growth_row, 0, "Growth over the year before")
     ws.write_string(word_row, 0, "Word of the base path", book.fmt(font_color="#7F7F7F"))
+    ws.write_string(moved_row, 0, "Moved by an override (1)", book.fmt(font_color="#7F7F7F"))
     ws.write_string(qualifier_row, 0, "Qualifiers", book.fmt(font_color="#7F7F7F"))
+    moved: dict[int, float] = {}
     ws.write_string(status_row, 0, "Status")
     ws.write_string(code_row, 0, "Status code (legend below)")
     values: dict[int, float] = {}
@@ -48,7 +50,10 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         word = m.basis_words[m.year_list.index(y)]
         grey = book.fmt(font_color="#7F7F7F")
         book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), grey)
-        qualifiers = formulas.qualifiers(m, y, y_ref, s)
+        moved_by = formulas.moved(m, y, y_ref, s)
+        book.formula(ws, moved_row, j, moved_by, grey)
+        moved[y] = float(moved_by.value)
+        qualifiers = formulas.qualifiers(m, y, y_ref, s, here(moved_row, j))
         book.formula(ws, qualifier_row, j, qualifiers, grey)
         status = formulas.status(m, y, (y_ref, here(word_row, j), here(qualifier_row, j)), s)
         book.formula(ws, status_row, j, status)
@@ -56,12 +61,13 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         book.formula(ws, code_row, j, code, book.fmt(align="center"))
     # A year's column is too narrow for "extrapolated (bull, override)" across: the statuses in full are
     # grouped under their code, which the legend explains.
-    for helper in (word_row, qualifier_row, status_row):
+    for helper in (word_row, moved_row, qualifier_row, status_row):
         book.helper_row(ws, helper)
+    book.put_row(("moved row",), ws, moved_row, moved)
     book.put_row(("total row",), ws, total_row, values)
     book.define("ForecastTotals", span(ws.name, total_row, first, total_row, last))
-    book.keep(ws, timeline, code_row)
-    row = _legend(book, ws, code_row + 2)
+    book.keep(ws, timeline, code_row + 1)
+    row = _legend(book, ws, code_row + 1)
     chart_title = book.captioned(book.chart_title(sheet))
     book.formula(ws, row, 0, chart_title, book.fmt(bold=True))
     chart = book.chart({"type": "column"})
@@ -90,17 +96,23 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
 
 
 def _legend(book: Book, ws: Worksheet, row: int) -> int:
-    """What the status codes mean (``StatusWords`` and ``StatusCodes``, read by every code row); the row
-    after it."""
-    grey = book.fmt(font_color="#595959")
-    ws.write_string(row, 0, "Status codes (* an override moved the value)", book.fmt(bold=True))
+    """What the status codes mean: one printed line, and the words and codes every code row reads
+    (``StatusWords``, ``StatusCodes``) in rows grouped under it; the row after them."""
+    codes = formulas.status_codes()
+    listed = ", ".join(f"{code} {word}" for word, code in codes.items())
+    ws.write_string(
+        row,
+        0,
+        f"Status codes: {listed}; * an override moved the value. The statuses in full: the rows grouped"
+        " above the code row (+).",
+        book.fmt(italic=True, font_color="#595959"),
+    )
     top = row + 1
-    for i, (word, code) in enumerate(formulas.status_codes().items()):
-        ws.write_string(top + i, 0, word, grey)
-        ws.write_string(top + i, 1, code, grey)
-    last = top + len(formulas.status_codes()) - 1
+    for i, (word, code) in enumerate(codes.items()):
+        ws.write_string(top + i, 0, word)
+        ws.write_string(top + i, 1, code)
+        book.helper_row(ws, top + i)
+    last = top + len(codes) - 1
     book.define("StatusWords", span(ws.name, top, 0, last, 0))
     book.define("StatusCodes", span(ws.name, top, 1, last, 1))
-    ws.write_string(last + 1, 0, "The statuses in full: the rows grouped above the code row (+).", grey)
-    book.keep(ws, row, last + 1)
-    return last + 3
+    return last + 2

@@ -58,20 +58,20 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     row += 5
     book.keep(ws, timeline, row - 1)
     ws.write_string(
-        row + 1,
+        row,
         0,
         "P10, P50 and P90 are stored Monte Carlo values, not formulas: they do not move when an input"
         " changes. Rebuild the workbook with imgout to refresh them.",
         book.fmt(bold=True, italic=True),
     )
     ws.write_string(
-        row + 2,
+        row + 1,
         0,
         f"The band was computed for assumption set {c.assumption_hash} as the workbook was made, not for"
         " later edits: the Checks sheet says when the live base leaves it.",
         book.fmt(italic=True),
     )
-    _fan_chart(book, ws, sheet, timeline, first, row + 4)
+    _fan_chart(book, ws, sheet, timeline, first, row + 3)
 
 
 def _fan_chart(book: Book, ws: Worksheet, sheet: SheetLayout, timeline: int, first: int, row: int) -> None:
