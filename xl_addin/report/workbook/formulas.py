@@ -42,7 +42,6 @@ from ...model.status import (
 
 STATUS_CODE_LENGTH = 3
 """Letters of a status word its code keeps: BAC, PUB, INT, PRO, EXT tell the words apart."""
-assert len({w[:STATUS_CODE_LENGTH] for w in WORDS}) == len(WORDS)
 
 
 class Formula(NamedTuple):
@@ -562,15 +561,6 @@ def check_shares_used(value_ref: str, dimension: str, passed: bool) -> Formula:
     )
 
 
-def check_between(value_ref: str, *, low: str, high: str, passed: bool) -> Formula:
-    """1 if a value lies from ``low`` to ``high`` or is blank (none given), else 0 (also 0 if the value is
-    an error)."""
-    return Formula(
-        f"=IFERROR(IF(ISNUMBER({value_ref}),IF(AND({value_ref}>={low},{value_ref}<={high}),1,0),1),0)",
-        int(passed),
-    )
-
-
 def typed_value(ref: str, value: float | None) -> Formula:
     """What an input cell holds, blank as blank (a plain ``=ref`` shows a blank as 0)."""
     return Formula(f'=IF(LEN({ref})=0,"",{ref})', "" if value is None else value)
@@ -666,7 +656,11 @@ def status_code(refs: tuple[str, str], status_ref: str, status: str) -> Formula:
 
 
 def status_codes() -> dict[str, str]:
-    """Each status word's code: its first letters (``BAC`` back-cast, ``PUB`` published ...)."""
+    """Each status word's code: its first letters, which tell the words apart.
+
+    >>> status_codes()
+    {'back-cast': 'BAC', 'published': 'PUB', 'interpolated': 'INT', 'projected': 'PRO', 'extrapolated': 'EXT'}
+    """
     return {w: w[:STATUS_CODE_LENGTH].upper() for w in WORDS}
 
 
