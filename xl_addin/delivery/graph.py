@@ -144,6 +144,11 @@ class GraphSender:
         self._unreachable_in_a_row = 0
 
     @property
+    def server(self) -> str:
+        """Graph's URL (for the log)."""
+        return self.settings.graph_url
+
+    @property
     def payload_sent(self) -> bool:
         """Whether the last request went out whole (Graph may then have sent the message)."""
         return self._payload_sent

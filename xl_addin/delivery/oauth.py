@@ -186,8 +186,7 @@ class Tokens:
                     client_credential=credential,
                     authority=authority,
                     instance_discovery=False,  # the authority is given; national clouds need no lookup
-                    verify=str(s.https_cafile) if s.https_cafile else True,
-                    timeout=HTTP_TIMEOUT,
+                    http_client=_http_session(s),
                 )
             except ValueError as exc:
                 if "tenant" in str(exc).lower() or "authority" in str(exc).lower():
@@ -228,8 +227,7 @@ class Tokens:
             raise TokenError(
                 f"The Google service account key ({_google_key_source(s)}) is not one: {_first_sentence(str(exc))}"
             ) from None
-        session = requests.Session()
-        session.verify = str(s.https_cafile) if s.https_cafile else True
+        session = _http_session(s)
         try:
             credentials.refresh(google.auth.transport.requests.Request(session))
         except google.auth.exceptions.RefreshError as exc:
@@ -339,6 +337,21 @@ def _parse_command_output(stdout: bytes, what: str, now: float) -> AccessToken:
     return AccessToken(value, float(exp) if isinstance(exp, int | float) else None)
 
 
+def _http_session(s: DeliverySettings) -> Any:
+    """A requests session for a token endpoint: a timeout on every request and, with IMGOUT_HTTPS_CAFILE,
+    only those CAs trusted (given per request, where REQUESTS_CA_BUNDLE cannot override it)."""
+    import functools
+
+    import requests
+
+    session = requests.Session()
+    options: dict[str, Any] = {"timeout": HTTP_TIMEOUT}
+    if s.https_cafile is not None:
+        options["verify"] = str(s.https_cafile)
+    session.request = functools.partial(session.request, **options)  # type: ignore[method-assign]
+    return session
+
+
 def _last_line(stderr: bytes) -> str:
     lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     return " ".join(lines[-1].split())[:200] if lines else ""
@@ -352,7 +365,9 @@ def _first_sentence(text: str) -> str:
 
 def _unreachable(where: str, exc: BaseException) -> str:
     host = urlsplit(where).netloc or where
-    return f"Cannot reach {host} for a token ({type(exc).__name__}); check the network, proxy and IMGOUT_HTTPS_CAFILE"
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return f"The TLS certificate of {host} is not trusted; see IMGOUT_HTTPS_CAFILE (a TLS-inspecting proxy's CA)"
+    return f"Cannot reach {host} for a token ({type(exc).__name__}); check the network and proxy settings"
 
 
 def _certificate_credential(pem: str) -> dict[str, str]:

@@ -192,8 +192,11 @@ def load_settings(
     if env.get(PASSWORD_VAR) and not values.get("smtp_user"):
         raise SettingsError(f"{PASSWORD_VAR} is set but IMGOUT_SMTP_USER is not: set both, or neither")
     values.update(_credentials(values, env))
+    for key in ("ms_certificate_file", "google_key_file"):  # read into the secrets they name
+        values.pop(key, None)
     auth = values.get("smtp_auth")
-    if auth and values.get("mail_channel", "smtp") == "smtp" and security == "none":
+    sends_secret = auth == "xoauth2" or (auth == "password" and values.get("smtp_password") is not None)
+    if sends_secret and values.get("mail_channel", "smtp") == "smtp" and security == "none":
         host = values.get("smtp_host", "localhost")
         if not _is_loopback(host):
             what = "SMTP password" if auth == "password" else "OAuth token"

@@ -83,6 +83,11 @@ class Sender(Protocol):
     """What :class:`SmtpChannel` sends through: :class:`Mailer` (SMTP), or :class:`.graph.GraphSender`."""
 
     @property
+    def server(self) -> str:
+        """Where messages go, for the log: ``host:port``, or Graph's URL."""
+        ...
+
+    @property
     def payload_sent(self) -> bool:
         """Whether the last message went out whole (a drop after that leaves it in doubt)."""
         ...
@@ -237,7 +242,7 @@ class SmtpChannel:
         message = build_message(pack, key.to, key.cc, settings.mail_from, message_id=claim.message_id)
         spelled = {a.lower(): a for a in (*key.to, *key.cc)}
         envelope = [spelled[a] for a in claim.addresses]
-        server = f"{settings.smtp_host}:{settings.smtp_port}"
+        server = mailer.server
 
         def on_attempt(attempt: Attempt) -> None:
             log.write(
@@ -351,6 +356,11 @@ class Mailer:
         self._unreachable_in_a_row = 0
         self._payload_sent = False
         self._tokens: Tokens | None = None
+
+    @property
+    def server(self) -> str:
+        """``host:port`` of the SMTP server (for the log)."""
+        return f"{self.settings.smtp_host}:{self.settings.smtp_port}"
 
     @property
     def tokens(self) -> Tokens:
