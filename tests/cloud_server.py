@@ -42,6 +42,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.delivery_support import SENDER
 from tests.smtp_server import HOST, _write_throwaway_certificate
 
 GRAPH_RESOURCE = "graph"
@@ -596,3 +597,55 @@ def app_certificate() -> tuple[str, bytes]:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return (key_pem + cert_pem).decode(), cert_pem
+
+
+# ------------------------------------------------------------------------------------------ for the tests
+
+
+def token_file(tmp_path: Path, *tokens: str) -> Path:
+    """A file the token command prints from: one token per run of the command, the last one again after."""
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps(list(tokens)))
+    return path
+
+
+def token_command(path: Path) -> str:
+    """IMGOUT_OAUTH_TOKEN_COMMAND printing the next token of ``path`` each time it runs."""
+    import shlex
+    import sys
+
+    script = (
+        "import json,sys; p=sys.argv[1]; t=json.load(open(p)); print(t[0]); "
+        "json.dump(t[1:] or t, open(p,'w'))"
+    )
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(script)} {shlex.quote(str(path))}"
+
+
+def graph_env(cloud: CloudServer, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "IMGOUT_MAIL_CHANNEL": "graph",
+        "IMGOUT_GRAPH_URL": cloud.graph_url,
+        "IMGOUT_MAIL_FROM": SENDER,
+        "IMGOUT_SMTP_BACKOFF": "0",
+        "IMGOUT_SMTP_TIMEOUT": "5",
+        "IMGOUT_LEDGER": str(tmp_path / "state" / "ledger.sqlite3"),
+        "IMGOUT_LOG": str(tmp_path / "state" / "delivery.jsonl"),
+    }
+    if "IMGOUT_MS_TENANT" not in extra and "IMGOUT_OAUTH_TOKEN_COMMAND" not in extra:
+        token = cloud.issue("graph", "ops", ("Mail.Send", "Mail.ReadBasic.All"))
+        env["IMGOUT_OAUTH_TOKEN_COMMAND"] = token_command(token_file(tmp_path, token))
+    env.update(extra)
+    return env
+
+
+def nothing_holds(tmp_path: Path, secrets: list[str], *outputs: str) -> None:
+    """No file under tmp_path (the log, the ledger and its WAL, .eml files) and no output holds any secret,
+    whole or in base64."""
+    forms = {f for s in secrets for f in (s, base64.b64encode(s.encode()).decode())}
+    places = {f"output {i}": text for i, text in enumerate(outputs)}
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.name not in ("tokens.json", "key.json", "app.pem"):  # the stand-ins' own
+            places[str(path)] = path.read_bytes().decode("utf-8", "replace")
+    for place, text in places.items():
+        for form in forms:
+            assert form not in text, f"a secret is in {place}"

@@ -20,6 +20,10 @@ from tests.cloud_server import (
     EntraApp,
     app_certificate,
     google_service_account,
+    graph_env,
+    nothing_holds,
+    token_command,
+    token_file,
 )
 from tests.delivery_support import (
     SENDER,
@@ -57,42 +61,6 @@ def cloud() -> Iterator[CloudServer]:
 def cloud_tls() -> Iterator[CloudServer]:
     with CloudServer(tls=True) as server:
         yield server
-
-
-def _token_file(tmp_path: Path, *tokens: str) -> Path:
-    """A file the token command prints from: one token per run of the command, the last one again after."""
-    path = tmp_path / "tokens.json"
-    path.write_text(json.dumps(list(tokens)))
-    return path
-
-
-def _popping_command(path: Path) -> str:
-    """IMGOUT_OAUTH_TOKEN_COMMAND printing the next token of ``path`` each time it runs."""
-    import shlex
-    import sys
-
-    script = (
-        "import json,sys; p=sys.argv[1]; t=json.load(open(p)); print(t[0]); "
-        "json.dump(t[1:] or t, open(p,'w'))"
-    )
-    return f"{shlex.quote(sys.executable)} -c {shlex.quote(script)} {shlex.quote(str(path))}"
-
-
-def _graph_env(cloud: CloudServer, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        "IMGOUT_MAIL_CHANNEL": "graph",
-        "IMGOUT_GRAPH_URL": cloud.graph_url,
-        "IMGOUT_MAIL_FROM": SENDER,
-        "IMGOUT_SMTP_BACKOFF": "0",
-        "IMGOUT_SMTP_TIMEOUT": "5",
-        "IMGOUT_LEDGER": str(tmp_path / "state" / "ledger.sqlite3"),
-        "IMGOUT_LOG": str(tmp_path / "state" / "delivery.jsonl"),
-    }
-    if "IMGOUT_MS_TENANT" not in extra:
-        token = cloud.issue("graph", "ops", ("Mail.Send", "Mail.ReadBasic.All"))
-        env["IMGOUT_OAUTH_TOKEN_COMMAND"] = _popping_command(_token_file(tmp_path, token))
-    env.update(extra)
-    return env
 
 
 def _run(
@@ -137,14 +105,14 @@ def test_a_batch_logs_in_with_xoauth2_and_a_refused_token_is_fetched_again_once(
 ) -> None:
     server = _xoauth2_server(make_server, cloud)
     stale, fresh = cloud.issue("smtp", USER, lifetime=-10), cloud.issue("smtp", USER)  # the first has expired
-    tokens = _token_file(tmp_path, stale, fresh)
+    tokens = token_file(tmp_path, stale, fresh)
     settings = load_settings(
         delivery_env(
             server,
             tmp_path,
             IMGOUT_SMTP_USER=USER,
             IMGOUT_SMTP_AUTH="xoauth2",
-            IMGOUT_OAUTH_TOKEN_COMMAND=_popping_command(tokens),
+            IMGOUT_OAUTH_TOKEN_COMMAND=token_command(tokens),
         )
     )
     report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(3)), settings)
@@ -155,21 +123,21 @@ def test_a_batch_logs_in_with_xoauth2_and_a_refused_token_is_fetched_again_once(
         ("XOAUTH2", USER, True),
     ]
     assert [m.authenticated_as for m in server.messages] == [USER] * 3
-    _nothing_holds(tmp_path, [stale, fresh])
+    nothing_holds(tmp_path, [stale, fresh])
 
 
 def test_a_token_refused_even_when_fresh_stops_the_run_in_one_line_naming_the_fix(
     make_server: Callable[..., LocalSMTPServer], cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
 ) -> None:
     server = _xoauth2_server(make_server, cloud)
-    tokens = _token_file(tmp_path, "not-a-token-the-server-issued")
+    tokens = token_file(tmp_path, "not-a-token-the-server-issued")
     settings = load_settings(
         delivery_env(
             server,
             tmp_path,
             IMGOUT_SMTP_USER=USER,
             IMGOUT_SMTP_AUTH="xoauth2",
-            IMGOUT_OAUTH_TOKEN_COMMAND=_popping_command(tokens),
+            IMGOUT_OAUTH_TOKEN_COMMAND=token_command(tokens),
         )
     )
     report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(3)), settings)
@@ -213,12 +181,12 @@ def test_a_failing_token_command_is_one_line_exit_1_and_nothing_is_sent(
 
 def test_a_token_is_kept_until_it_expires_then_fetched_again(tmp_path: Path, cloud: CloudServer) -> None:
     first, second = cloud.issue("smtp", USER, lifetime=600), cloud.issue("smtp", USER, lifetime=600)
-    path = _token_file(tmp_path, first, second)
+    path = token_file(tmp_path, first, second)
     settings = load_settings(
         {
             "IMGOUT_SMTP_USER": USER,
             "IMGOUT_SMTP_AUTH": "xoauth2",
-            "IMGOUT_OAUTH_TOKEN_COMMAND": _popping_command(path),
+            "IMGOUT_OAUTH_TOKEN_COMMAND": token_command(path),
         }
     )
     import time
@@ -372,7 +340,7 @@ def test_graph_sends_the_very_mime_message_smtp_would(
     smtp = make_server("none")
     with Mailer(load_settings(delivery_env(smtp, tmp_path))) as mailer:
         assert mailer.send(message, ["cfo@acme.example", "strategy@acme.example"]).outcome == "sent"
-    with GraphSender(load_settings(_graph_env(cloud, tmp_path))) as graph:
+    with GraphSender(load_settings(graph_env(cloud, tmp_path))) as graph:
         assert graph.send(message, ["cfo@acme.example", "strategy@acme.example"]).outcome == "sent"
     [by_smtp], [by_graph] = smtp.messages, cloud.messages
     assert by_graph.raw == by_smtp.raw  # byte for byte, CRLF line endings as on the SMTP wire
@@ -385,7 +353,7 @@ def test_graph_waits_as_429_and_503_say_then_sends_once(
     cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
 ) -> None:
     cloud.script = ["429:7", "503", "202"]
-    settings = load_settings(_graph_env(cloud, tmp_path))
+    settings = load_settings(graph_env(cloud, tmp_path))
     waits: list[float] = []
     report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(1)), settings, waits)
     assert _statuses(report) == ["sent"] and report.results[0].attempts == 3
@@ -404,7 +372,7 @@ def test_a_graph_401_gets_one_fresh_token_and_sends_once(
     cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
 ) -> None:
     cloud.script = ["401"]
-    settings = load_settings(_graph_env(cloud, tmp_path))
+    settings = load_settings(graph_env(cloud, tmp_path))
     report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(1)), settings)
     assert _statuses(report) == ["sent"] and len(cloud.messages) == 1
 
@@ -415,7 +383,7 @@ def test_a_lost_graph_answer_is_in_doubt_and_the_next_run_finds_it_by_message_id
 ) -> None:
     cloud.script = ["202", lost]
     clients = write_clients_file(tmp_path / "clients.yaml", client_entries(3))
-    settings = load_settings(_graph_env(cloud, tmp_path))
+    settings = load_settings(graph_env(cloud, tmp_path))
     first = _run(clients, settings)
     assert _statuses(first) == ["sent", "in doubt", "sent"]
     assert "it may have been sent" in first.results[1].reason
@@ -433,7 +401,7 @@ def test_a_pack_in_doubt_that_graph_cannot_find_is_resent_only_when_asked(
     cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
 ) -> None:
     clients = write_clients_file(tmp_path / "clients.yaml", client_entries(1))
-    settings = load_settings(_graph_env(cloud, tmp_path))
+    settings = load_settings(graph_env(cloud, tmp_path))
     [entry] = load_clients(clients, market_for())
     key = pack_key(entry.profile, market_for())
     claim_and_die(settings.ledger, key, "<killed-before-posting@imgout.example>")  # kill -9 before the POST
@@ -456,9 +424,7 @@ def test_graph_without_mail_send_stops_the_run_in_one_line_naming_the_permission
     cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
 ) -> None:
     token = cloud.issue("graph", "ops", ("Mail.ReadBasic.All",))
-    env = _graph_env(
-        cloud, tmp_path, IMGOUT_OAUTH_TOKEN_COMMAND=_popping_command(_token_file(tmp_path, token))
-    )
+    env = graph_env(cloud, tmp_path, IMGOUT_OAUTH_TOKEN_COMMAND=token_command(token_file(tmp_path, token)))
     cloud.script = ["403"]
     report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(3)), load_settings(env))
     assert _statuses(report) == ["failed", "not attempted", "not attempted"]
@@ -472,14 +438,14 @@ def test_graph_with_msal_uses_the_graph_scope_and_the_token_never_shows(
     cloud_tls: CloudServer, tmp_path: Path, cached_packs: PackCache
 ) -> None:
     cloud_tls.apps.append(EntraApp(TENANT, CLIENT_ID, secret=CLIENT_SECRET))
-    env = _graph_env(cloud_tls, tmp_path, **_microsoft_env(cloud_tls, IMGOUT_MS_CLIENT_SECRET=CLIENT_SECRET))
+    env = graph_env(cloud_tls, tmp_path, **_microsoft_env(cloud_tls, IMGOUT_MS_CLIENT_SECRET=CLIENT_SECRET))
     settings = load_settings(env)
     assert settings.token_source == "microsoft"
     report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(2)), settings)
     assert _statuses(report) == ["sent", "sent"]
     [issued] = cloud_tls.issued  # one token for the run, scope https://127.0.0.1:<port>/.default
     assert issued.resource == "graph"
-    _nothing_holds(tmp_path, [issued.value, CLIENT_SECRET])
+    nothing_holds(tmp_path, [issued.value, CLIENT_SECRET])
 
 
 @pytest.mark.parametrize(
@@ -543,19 +509,3 @@ def test_graph_refuses_plain_http_except_to_this_machine() -> None:
             oauth_token_command="x",
         )
     )
-
-
-# ------------------------------------------------------------------------------------------ secrets nowhere
-
-
-def _nothing_holds(tmp_path: Path, secrets: list[str], *outputs: str) -> None:
-    """No file under tmp_path (the log, the ledger and its WAL, .eml files) and no output holds any secret,
-    whole or in base64."""
-    forms = {f for s in secrets for f in (s, base64.b64encode(s.encode()).decode())}
-    places = {f"output {i}": text for i, text in enumerate(outputs)}
-    for path in tmp_path.rglob("*"):
-        if path.is_file() and path.name not in ("tokens.json", "key.json", "app.pem"):  # the stand-ins' own
-            places[str(path)] = path.read_bytes().decode("utf-8", "replace")
-    for place, text in places.items():
-        for form in forms:
-            assert form not in text, f"a secret is in {place}"

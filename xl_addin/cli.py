@@ -872,12 +872,18 @@ def secret() -> None:
 
 @secret.command("set")
 @click.argument("name")
-def secret_set(name: str) -> None:
+@click.argument("given", nargs=-1, metavar="")
+def secret_set(name: str, given: Sequence[str]) -> None:
     """Store secret NAME: read from stdin when piped (a whole PEM or JSON key file too), else asked for
     without echo. Never given as an argument, where shell history and process lists would keep it."""
     from .delivery import secrets
 
     kind = secrets.secret(name)
+    if given:  # refused without repeating it: an argument is in shell history and process lists already
+        fail(
+            "imgout secret set takes the secret from stdin or a prompt, never as an argument; nothing was "
+            "stored (clear the command from your shell history)"
+        )
     if sys.stdin.isatty():
         value = click.prompt(f"{kind.what} ({name})", hide_input=True, confirmation_prompt=True)
     else:
