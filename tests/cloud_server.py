@@ -123,7 +123,7 @@ class CloudServer:
         class Handler(_Handler):
             server_owner = owner
 
-        self._httpd = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self._httpd = _QuietServer((HOST, 0), Handler)
         self._httpd.daemon_threads = True
         if self.tls:
             import tempfile
@@ -225,6 +225,11 @@ class CloudServer:
     def _next_answer(self) -> str:
         with self._lock:
             return self.script.pop(0) if self.script else "202"
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client killed mid-request (the tests do that on purpose) is not an error worth a traceback."""
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -33,6 +33,7 @@ from tests.delivery_support import (
     client_entries,
     delivery_env,
     run_imgout,
+    start_imgout,
     write_clients_file,
 )
 from tests.smtp_server import LocalSMTPServer
@@ -509,3 +510,82 @@ def test_graph_refuses_plain_http_except_to_this_machine() -> None:
             oauth_token_command="x",
         )
     )
+
+
+# ------------------------------------------------------------------------------------------ exactly once, killed
+
+
+@pytest.mark.slow
+def test_graph_sends_each_pack_once_whatever_point_a_kill_9_lands_on(
+    cloud: CloudServer, tmp_path: Path
+) -> None:
+    import random
+    import time
+
+    rng = random.Random(21)  # derandomized: the same kill points on every run
+    names = [e["name"] for e in client_entries(8)]
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(8))
+    env = graph_env(cloud, tmp_path)
+    outputs: list[str] = []
+    kills: list[tuple[int, float]] = []
+    for _ in range(4):
+        cloud.script = [
+            "hold:0.4"
+        ] * 20  # Graph has each message 0.4 s before it answers: kills land there too
+        before = len(cloud.messages)
+        target, extra = rng.randint(0, 2), rng.uniform(0.0, 0.6)
+        run = start_imgout("batch", str(clients), "--no-pdf", env=env)
+        deadline = time.monotonic() + 60
+        while len(cloud.messages) < before + target and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(extra)
+        run.kill()  # SIGKILL: nothing is recorded after this instant
+        out, err = run.communicate(timeout=30)
+        outputs += [out, err]
+        kills.append((target, round(extra, 2)))
+    cloud.script = []
+    looked_up = run_imgout("batch", str(clients), "--no-pdf", env=env)  # packs in doubt: found, or held back
+    resent = run_imgout("batch", str(clients), "--no-pdf", "--resend-in-doubt", env=env)
+    outputs += [looked_up.stdout, looked_up.stderr, resent.stdout, resent.stderr]
+    assert resent.returncode == 0, resent.stderr
+
+    received = [str(m.message["X-Imgout-Client"]) for m in cloud.messages]
+    assert sorted(received) == sorted(names), kills  # every client once: none twice, none lost
+    assert "in doubt" not in resent.stderr
+    assert cloud.lookups, kills  # some kill landed while Graph held an answer back: looked up, not resent
+    nothing_holds(tmp_path, cloud.token_values, *outputs)
+
+
+@pytest.mark.slow
+def test_imgout_batch_over_xoauth2_with_msal_leaves_no_token_nor_secret_anywhere_and_a_wrong_tenant_is_exit_1(
+    make_server: Callable[..., LocalSMTPServer], cloud_tls: CloudServer, tmp_path: Path
+) -> None:
+    cloud_tls.apps.append(EntraApp(TENANT, CLIENT_ID, secret=CLIENT_SECRET))
+    server = _xoauth2_server(make_server, cloud_tls)
+    env = delivery_env(
+        server,
+        tmp_path,
+        IMGOUT_SMTP_USER=USER,
+        IMGOUT_SMTP_AUTH="xoauth2",
+        **_microsoft_env(cloud_tls, IMGOUT_MS_CLIENT_SECRET=CLIENT_SECRET),
+    )
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(3))
+    done = run_imgout("batch", str(clients), "--no-pdf", env=env)
+    assert done.returncode == 0, done.stderr
+    dry = run_imgout("batch", str(clients), "--no-pdf", "--dry-run", str(tmp_path / "eml"), env=env)
+    listed = run_imgout("ledger", "list", env=env)
+    assert len(server.messages) == 3 and len(cloud_tls.issued) == 1
+    secrets = [*cloud_tls.token_values, CLIENT_SECRET]
+    outputs = [done.stdout, done.stderr, dry.stdout, dry.stderr, listed.stdout, listed.stderr]
+    nothing_holds(tmp_path, secrets, *outputs, *(m.raw.decode("utf-8", "replace") for m in server.messages))
+
+    env["IMGOUT_MS_TENANT"] = "contoso.onmicrosoft.com"
+    again = write_clients_file(tmp_path / "more.yaml", client_entries(2, domain="beta.example"))
+    wrong = run_imgout("batch", str(again), "--no-pdf", env=env)
+    assert wrong.returncode == 1
+    first = wrong.stderr.splitlines()[0]
+    assert first.startswith("imgout: Client 01 Radiology: failed: Microsoft 365 does not know the tenant")
+    assert first.endswith(
+        "check IMGOUT_MS_TENANT (the Directory (tenant) ID on the app registration's Overview page)"
+    )
+    assert len(server.messages) == 3  # nothing sent, nothing twice
