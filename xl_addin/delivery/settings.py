@@ -278,6 +278,13 @@ def _token_source(
         google = secrets.find("google-service-account", env, files)
         sources.append(("google-service-account", google.source))
         return {"token_source": "google", "google_key": google.value}
+    return _microsoft_source(values, env, files, sources)
+
+
+def _microsoft_source(
+    values: dict[str, Any], env: Mapping[str, str], files: dict[str, Path], sources: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Microsoft 365 client credentials: the tenant, the app, and its client secret or certificate."""
     for key, var in (("ms_tenant", "IMGOUT_MS_TENANT"), ("ms_client_id", "IMGOUT_MS_CLIENT_ID")):
         if not values.get(key):
             raise SettingsError(
