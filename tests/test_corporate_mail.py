@@ -589,3 +589,20 @@ def test_imgout_batch_over_xoauth2_with_msal_leaves_no_token_nor_secret_anywhere
         "check IMGOUT_MS_TENANT (the Directory (tenant) ID on the app registration's Overview page)"
     )
     assert len(server.messages) == 3  # nothing sent, nothing twice
+
+
+def test_a_cc_added_later_gets_the_pack_through_graph_and_nobody_else_gets_it_again(
+    cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
+) -> None:
+    entries = client_entries(1)
+    clients = write_clients_file(tmp_path / "clients.yaml", entries)
+    settings = load_settings(graph_env(cloud, tmp_path))
+    assert _statuses(_run(clients, settings)) == ["sent"]
+    entries[0]["cc"] = ["new.cfo@acme.example"]
+    write_clients_file(clients, entries)
+    assert _statuses(_run(clients, settings)) == ["sent"]
+    first, second = cloud.messages
+    assert (first.addresses("To"), first.addresses("Cc")) == (["cfo1@acme.example"], [])
+    # Graph takes the recipients from the headers: the second message names the new Cc only.
+    assert (second.addresses("To"), second.addresses("Cc")) == ([], ["new.cfo@acme.example"])
+    assert first.internet_message_id == second.internet_message_id

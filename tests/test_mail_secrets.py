@@ -131,10 +131,9 @@ def test_the_keyring_password_logs_in_the_environment_wins_and_doctor_says_which
     assert code == 0, err
     assert [m.authenticated_as for m in server.messages] == [USER, USER]
 
-    monkeypatch.setattr(cli, "_doctor_mail", cli._doctor_mail)  # the PDF checks are not this test's subject
     from xl_addin.report.brief import pdf
 
-    monkeypatch.setattr(pdf, "check_engines", lambda: [])
+    monkeypatch.setattr(pdf, "check_engines", lambda: [])  # the PDF engines are not this test's subject
     code, out, _ = _imgout(monkeypatch, capsys, "doctor", env=env)
     assert "  smtp-password           the OS keyring (test memory keyring)\n" in out
     assert "  ms-client-secret        not set\n" in out
