@@ -604,6 +604,69 @@ def app_certificate() -> tuple[str, bytes]:
     return (key_pem + cert_pem).decode(), cert_pem
 
 
+# ------------------------------------------------------------------------------------------ a proxy
+
+
+class ConnectProxy:
+    """An HTTP proxy on 127.0.0.1 that only tunnels (CONNECT), as corporate proxies do for HTTPS; it records
+    each CONNECT line and its headers (what a proxy can see)."""
+
+    def __init__(self) -> None:
+        import socketserver
+
+        self.seen: list[bytes] = []
+        owner = self
+
+        class Tunnel(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                import socket
+
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = self.request.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                owner.seen.append(head)
+                target = head.split(b" ")[1].decode()
+                upstream_host, upstream_port = target.rsplit(":", 1)
+                upstream = socket.create_connection((upstream_host, int(upstream_port)))
+                self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                _pipe(self.request, upstream)
+
+        self._server = socketserver.ThreadingTCPServer((HOST, 0), Tunnel)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _pipe(a: Any, b: Any) -> None:
+    """Copy bytes both ways until either side closes."""
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    selector.register(a, selectors.EVENT_READ, b)
+    selector.register(b, selectors.EVENT_READ, a)
+    try:
+        while True:
+            for key, _ in selector.select(timeout=30):
+                data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                if not data:
+                    return
+                key.data.sendall(data)
+    except OSError:
+        return
+    finally:
+        b.close()
+
+
 # ------------------------------------------------------------------------------------------ for the tests
 
 

@@ -606,3 +606,26 @@ def test_a_cc_added_later_gets_the_pack_through_graph_and_nobody_else_gets_it_ag
     # Graph takes the recipients from the headers: the second message names the new Cc only.
     assert (second.addresses("To"), second.addresses("Cc")) == ([], ["new.cfo@acme.example"])
     assert first.internet_message_id == second.internet_message_id
+
+
+def test_graph_goes_through_the_https_proxy_the_environment_names_and_the_proxy_never_sees_the_token(
+    cloud_tls: CloudServer, tmp_path: Path, cached_packs: PackCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.cloud_server import ConnectProxy
+
+    proxy = ConnectProxy()
+    try:
+        for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("https_proxy", proxy.url.replace("http://", "http://ops:p%40ss@"))
+        assert cloud_tls.cafile is not None
+        settings = load_settings(graph_env(cloud_tls, tmp_path, IMGOUT_HTTPS_CAFILE=str(cloud_tls.cafile)))
+        report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(2)), settings)
+    finally:
+        proxy.close()
+    assert _statuses(report) == ["sent", "sent"] and len(cloud_tls.messages) == 2
+    [connect] = proxy.seen  # one tunnel, kept for the run
+    host = cloud_tls.url.removeprefix("https://")
+    assert connect.startswith(f"CONNECT {host} HTTP/1.".encode())
+    assert b"Proxy-Authorization: Basic " + base64.b64encode(b"ops:p@ss") in connect
+    assert not any(token.encode() in connect for token in cloud_tls.token_values)

@@ -819,14 +819,18 @@ def _doctor_secrets(settings_file: Path | None) -> None:
     except ImgoutError as exc:  # the settings are wrong: say so, and still say where secrets would come from
         in_use, problem = {}, str(exc)
     click.echo("Mail secrets (`imgout secret set NAME` stores one in the OS keyring):")
+    shown: list[str] = []
     for name in secrets.SECRETS:
         try:
             source = in_use.get(name) or secrets.find(name).source
         except ImgoutError as exc:
             source = f"not usable: {exc}"
+        shown.append(source)
         click.echo(
             f"  {name:<23} {source}{'' if name in in_use or source.startswith('not') else ' (not used by these settings)'}"
         )
+    if any(source == secrets.NO_KEYRING for source in shown):
+        click.echo("  This machine has no OS keyring imgout can use: set the environment variables instead.")
     if problem:
         click.echo(f"Mail settings: {problem}")
 

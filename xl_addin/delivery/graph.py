@@ -45,7 +45,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from .. import __version__
 from ..errors import LedgerError, TokenError
@@ -373,12 +373,22 @@ class GraphSender:
         return response.status, response.headers, answer
 
     def _connect(self) -> http.client.HTTPConnection:
+        """The kept connection, or a new one: straight to Graph, or through the HTTPS proxy the environment
+        names (``HTTPS_PROXY``, ``NO_PROXY``; the proxy sees only a CONNECT, never the token)."""
         if self._connection is None:
             host, port, timeout = self._parts.hostname or "", self._parts.port, self.settings.smtp_timeout
+            proxy = _proxy_for(self.settings.graph_url)
             if self._parts.scheme == "https":
-                self._connection = http.client.HTTPSConnection(
-                    host, port, timeout=timeout, context=self.settings.https_context()
-                )
+                context = self.settings.https_context()
+                if proxy is None:
+                    self._connection = http.client.HTTPSConnection(
+                        host, port, timeout=timeout, context=context
+                    )
+                else:
+                    self._connection = http.client.HTTPSConnection(
+                        proxy.hostname or "", proxy.port or 8080, timeout=timeout, context=context
+                    )
+                    self._connection.set_tunnel(host, port, headers=_proxy_headers(proxy))
             else:
                 self._connection = http.client.HTTPConnection(host, port, timeout=timeout)
         return self._connection
@@ -444,6 +454,25 @@ def _lost(exc: BaseException, where: str) -> str:
     if isinstance(exc, OSError):
         return f"network error with {where}: {exc.strerror or exc}"
     return f"{type(exc).__name__} from {where}"
+
+
+def _proxy_for(url: str) -> SplitResult | None:
+    """The http:// proxy the environment sets for ``url`` (HTTPS_PROXY, unless NO_PROXY exempts its host)."""
+    import urllib.request
+
+    host = urlsplit(url).hostname or ""
+    proxy = urllib.request.getproxies().get(urlsplit(url).scheme)
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return parts if parts.scheme == "http" and parts.hostname else None
+
+
+def _proxy_headers(proxy: SplitResult) -> dict[str, str]:
+    if proxy.username is None:
+        return {}
+    credentials = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}".encode()
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
 
 
 def _report(on_attempt: Callable[[Attempt], None] | None, attempt: Attempt) -> None:

@@ -138,7 +138,9 @@ class Tokens:
 
     def _from_command(self, fresh: bool) -> AccessToken:
         command = self.settings.oauth_token_command or ""
-        words = shlex.split(command, posix=os.name != "nt")
+        # Windows parses a command line itself (quotes around C:\Program Files\...): it gets the string.
+        words: str | list[str] = command if os.name == "nt" else shlex.split(command)
+        program = command.split()[0] if os.name == "nt" else words[0]
         env = {**os.environ, "IMGOUT_TOKEN_FOR": self.resource}
         what = "The token command (IMGOUT_OAUTH_TOKEN_COMMAND)"
         try:
@@ -151,7 +153,7 @@ class Tokens:
                 check=False,
             )
         except FileNotFoundError:
-            raise TokenError(f"{what} cannot be run: no program {words[0]!r}; check the command") from None
+            raise TokenError(f"{what} cannot be run: no program {program!r}; check the command") from None
         except subprocess.TimeoutExpired:
             raise TokenError(
                 f"{what} did not finish within {COMMAND_TIMEOUT:g} s; run it by hand to see why"

@@ -24,6 +24,8 @@ from ..errors import InputError, SettingsError
 
 #: The keyring service every imgout secret is stored under (the keyring's "user name" is the secret's name).
 SERVICE = "imgout"
+#: Where a secret comes from on a machine without an OS keyring (and it is not in the environment).
+NO_KEYRING = "not set (no OS keyring on this machine)"
 #: A key file or certificate larger than this is not one.
 MAX_SECRET_FILE_BYTES = 1_000_000
 
@@ -103,8 +105,8 @@ def find(name: str, env: Mapping[str, str] | None = None, files: Mapping[str, Pa
             return Found(read_secret_file(path, kind), f"the file {path} ({kind.file_var})")
     try:
         value = _keyring().get_password(SERVICE, name)
-    except KeyringUnavailable as exc:
-        return Found(None, f"not set ({exc})")
+    except KeyringUnavailable:
+        return Found(None, NO_KEYRING)
     except (
         Exception
     ) as exc:  # a locked or broken store: its text never quotes a secret, but its kind is enough
