@@ -421,18 +421,42 @@ def test_a_pack_in_doubt_that_graph_cannot_find_is_resent_only_when_asked(
     assert len(cloud.messages) == 1
 
 
-def test_graph_without_mail_send_stops_the_run_in_one_line_naming_the_permission(
-    cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("script", "roles", "said"),
+    [
+        (
+            ["403"],
+            ("Mail.ReadBasic.All",),
+            "failed: Microsoft Graph answered 403 ErrorAccessDenied: Access is denied. Check credentials and try "
+            "again.; grant the app the Microsoft Graph application permission Mail.Send with admin consent, and "
+            "check that an application access policy (or RBAC for Applications) lets it use briefs@imgout.example",
+        ),
+        (
+            ["401", "401"],
+            ("Mail.Send",),
+            "failed: Microsoft Graph answered 401 InvalidAuthenticationToken: Access token has expired or is not "
+            "yet valid.; the token was refused even when fresh: check that it is for Microsoft Graph "
+            "(IMGOUT_GRAPH_URL) and the tenant IMGOUT_MS_TENANT",
+        ),
+    ],
+)
+def test_graph_refusing_the_app_or_its_token_is_one_line_exit_1_and_stops_the_run(
+    cloud: CloudServer, tmp_path: Path, script: list[str], roles: tuple[str, ...], said: str
 ) -> None:
-    token = cloud.issue("graph", "ops", ("Mail.ReadBasic.All",))
+    token = cloud.issue("graph", "ops", roles)
     env = graph_env(cloud, tmp_path, IMGOUT_OAUTH_TOKEN_COMMAND=token_command(token_file(tmp_path, token)))
-    cloud.script = ["403"]
-    report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(3)), load_settings(env))
-    assert _statuses(report) == ["failed", "not attempted", "not attempted"]
-    reason = report.results[0].reason
-    assert reason.startswith("Microsoft Graph answered 403 ErrorAccessDenied: Access is denied.")
-    assert "grant the app the Microsoft Graph application permission Mail.Send with admin consent" in reason
+    cloud.script = list(script)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(3))
+    done = run_imgout("batch", str(clients), "--no-pdf", env=env)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[0] == f"imgout: Client 01 Radiology: {said}"
+    assert [line.split(": ")[2] for line in lines[1:3]] == ["not attempted", "not attempted"]
     assert cloud.messages == []
+    assert [(m, p) for m, p, _ in cloud.requests].count(
+        ("POST", "/v1.0/users/briefs@imgout.example/sendMail")
+    ) == len(script)
 
 
 def test_graph_with_msal_uses_the_graph_scope_and_the_token_never_shows(
@@ -458,6 +482,9 @@ def test_graph_with_msal_uses_the_graph_scope_and_the_token_never_shows(
         ),
         ({"IMGOUT_MAIL_CHANNEL": "graph"}, "IMGOUT_MAIL_CHANNEL=graph needs a token source"),
         ({"IMGOUT_SMTP_AUTH": "xoauth2"}, "IMGOUT_SMTP_AUTH=xoauth2 needs IMGOUT_SMTP_USER"),
+        ({"IMGOUT_SMTP_AUTH": "password"}, "IMGOUT_SMTP_AUTH=password needs IMGOUT_SMTP_USER"),
+        ({"IMGOUT_SMTP_AUTH": "oauth"}, "IMGOUT_SMTP_AUTH: 'oauth' (expected one of password, xoauth2)"),
+        ({"IMGOUT_MAIL_CHANNEL": "ews"}, "IMGOUT_MAIL_CHANNEL: 'ews' (expected one of smtp, graph)"),
         (
             {
                 "IMGOUT_SMTP_AUTH": "xoauth2",

@@ -217,6 +217,8 @@ def _credentials(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, An
         raise SettingsError(
             "IMGOUT_SMTP_AUTH=xoauth2 needs IMGOUT_SMTP_USER: the mailbox the token is for (e.g. reports@acme.example)"
         )
+    if auth == "password" and not user and channel == "smtp":
+        raise SettingsError("IMGOUT_SMTP_AUTH=password needs IMGOUT_SMTP_USER: the login name")
     found: dict[str, Any] = {"smtp_auth": auth if channel == "smtp" else None}
     sources: list[tuple[str, str]] = []
     if channel == "smtp" and auth == "password":
