@@ -22,7 +22,8 @@ not in an hour of retries.
 
 The password is sent as UTF-8 (AUTH PLAIN and LOGIN; any password the server accepts works) and never
 appears in a reason: a failure during login is reported by its kind only, and every reason is scrubbed
-of the password in the forms it travels in.
+of the password in the forms it travels in. With ``IMGOUT_SMTP_AUTH=xoauth2`` the login is SASL XOAUTH2
+with an OAuth 2.0 token instead (:mod:`.oauth`), scrubbed the same way.
 """
 
 from __future__ import annotations
