@@ -96,6 +96,17 @@ def test_a_secret_is_never_an_argument_and_unknown_names_are_refused(
     )
     code, _, err = _imgout(monkeypatch, capsys, "secret", "set", "ms-client-secret", stdin="\n")
     assert code == 2 and "Refusing to store an empty value" in err
+    code, _, err = _imgout(
+        monkeypatch, capsys, "secret", "set", "ms-certificate", stdin="-----BEGIN CERTIFICATE-----\n"
+    )
+    assert code == 2 and err == (
+        "imgout: error: Refusing to store ms-certificate: expected the Microsoft Entra app's certificate with its "
+        "private key (PEM); it holds no private key in PEM form\n"
+    )
+    code, _, err = _imgout(
+        monkeypatch, capsys, "secret", "set", "google-service-account", stdin='{"type": "user"}'
+    )
+    assert code == 2 and "this JSON is not a service account's key" in err
 
 
 def test_a_machine_without_a_keyring_says_so_in_one_line(

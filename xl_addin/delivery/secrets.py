@@ -133,10 +133,14 @@ def read_secret_file(path: Path, kind: Secret) -> str:
 
 
 def store(name: str, value: str) -> str:
-    """Store secret ``name`` in the OS keyring; returns the keyring's name. Refuses an empty value."""
+    """Store secret ``name`` in the OS keyring; returns the keyring's name. Refuses an empty value, and a
+    certificate or key that is not one (a paste of the wrong file is caught now, not at the first send)."""
     kind = secret(name)
     if not value.strip():
         raise InputError(f"Refusing to store an empty value as {kind.what} ({name})")
+    problem = _shape_problem(name, value)
+    if problem:
+        raise InputError(f"Refusing to store {name}: expected {kind.what}; {problem}")
     backend = _keyring()
     try:
         backend.set_password(SERVICE, name, value)
@@ -158,6 +162,30 @@ def forget(name: str) -> bool:
     except Exception as exc:
         raise SettingsError(f"The OS keyring refused to delete {name}: {type(exc).__name__}") from None
     return True
+
+
+def _shape_problem(name: str, value: str) -> str:
+    """What is wrong with the form of a certificate or key ("" when nothing is, or for a password)."""
+    if name == "ms-certificate":
+        missing = [
+            what
+            for what, marker in (
+                ("private key", "PRIVATE KEY-----"),
+                ("certificate", "BEGIN CERTIFICATE-----"),
+            )
+            if marker not in value
+        ]
+        return f"it holds no {' and no '.join(missing)} in PEM form" if missing else ""
+    if name == "google-service-account":
+        import json
+
+        try:
+            key = json.loads(value)
+        except ValueError:
+            return "this text is not JSON (download the key as JSON)"
+        if not isinstance(key, dict) or key.get("type") != "service_account" or "private_key" not in key:
+            return "this JSON is not a service account's key"
+    return ""
 
 
 class KeyringUnavailable(SettingsError):
