@@ -656,3 +656,36 @@ def test_graph_goes_through_the_https_proxy_the_environment_names_and_the_proxy_
     assert connect.startswith(f"CONNECT {host} HTTP/1.".encode())
     assert b"Proxy-Authorization: Basic " + base64.b64encode(b"ops:p@ss") in connect
     assert not any(token.encode() in connect for token in cloud_tls.token_values)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_graph_holds_its_answer_is_recorded_in_doubt_and_the_next_run_finds_it(
+    cloud: CloudServer, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    cloud.script = ["hold:20"]
+    env = graph_env(cloud, tmp_path)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(2))
+    run = start_imgout("batch", str(clients), "--no-pdf", env=env)
+    deadline = time.monotonic() + 60
+    while not cloud.messages and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130 and err.splitlines()[-1] == "imgout: interrupted"
+    with Ledger(Path(env["IMGOUT_LEDGER"])) as ledger:
+        [pack] = ledger.packs()
+        [recipient] = pack.recipients
+        assert (recipient.status, recipient.reason) == (
+            "in doubt",
+            "interrupted after the whole message was sent: it may have arrived",
+        )
+    cloud.script = []
+    rerun = run_imgout("batch", str(clients), "--no-pdf", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted(str(m.message["X-Imgout-Client"]) for m in cloud.messages) == [
+        "Client 01 Radiology",
+        "Client 02 Radiology",
+    ]

@@ -370,6 +370,8 @@ class GraphSender:
             raise
         if response.will_close:
             self.close()
+        if 400 <= response.status < 500 or response.status == 503:  # refused, not taken: never in doubt
+            self._payload_sent = False
         return response.status, response.headers, answer
 
     def _connect(self) -> http.client.HTTPConnection:
