@@ -265,6 +265,8 @@ class GraphSender:
             reason = f"{said} after the whole message was sent: it may have been sent"
             _report(on_attempt, Attempt(number, "in doubt", exc.status, reason))
             return SendResult("in doubt", reason, number)
+        if exc.status == 413:  # this pack only: Graph takes one request of about 4 MB at most
+            said += "; the pack is too large for one sendMail request: send it without the PDF or by SMTP"
         fix = _GRAPH_FIXES.get(exc.status)
         if fix is not None:  # the same for every pack: stop the run
             return self._fatal(number, f"{said}; {fix(self.settings)}", on_attempt, exc.status)
