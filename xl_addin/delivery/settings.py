@@ -170,7 +170,9 @@ def load_settings(
 ) -> DeliverySettings:
     """Delivery settings from a settings file (``settings_file`` or ``$IMGOUT_SETTINGS``) and the environment.
 
-    Environment variables override the file's keys; the password comes only from ``IMGOUT_SMTP_PASSWORD``.
+    Environment variables override the file's keys. Secrets come from the environment, a file it names, or
+    the OS keyring (:mod:`.secrets`), never from the settings file; those the channel needs are read now,
+    so that a missing one is a setting's problem, said before anything is built.
     """
     env = os.environ if env is None else env
     raw: dict[str, tuple[str, Any]] = {}  # key -> (where it came from, value)
