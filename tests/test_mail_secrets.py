@@ -205,3 +205,25 @@ def test_doctor_mail_logs_in_with_xoauth2_and_reads_the_graph_mailbox_sending_no
     assert "grant the app the Microsoft Graph application permission Mail.Send with admin consent" in out
     assert server.messages == [] and cloud.messages == []
     nothing_holds(tmp_path, cloud.token_values, out)
+
+
+def test_a_key_too_long_for_windows_credential_manager_is_refused_naming_the_file_setting_instead(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import keyring
+
+    from tests.cloud_server import app_certificate
+
+    class WinVaultKeyring(MemoryKeyring):  # what keyring's Windows backend is, by its module
+        __module__ = "keyring.backends.Windows"
+
+    keyring.set_keyring(WinVaultKeyring())
+    pem, _ = app_certificate()
+    code, _, err = _imgout(monkeypatch, capsys, "secret", "set", "ms-certificate", stdin=pem)
+    assert code == 2
+    assert err == (
+        f"imgout: error: Windows Credential Manager holds at most 1,280 characters a secret and ms-certificate has "
+        f"{len(pem):,}: keep it in a file only the sending account can read and name it with "
+        "IMGOUT_MS_CERTIFICATE_FILE\n"
+    )
+    assert _imgout(monkeypatch, capsys, "secret", "set", "ms-client-secret", stdin="Qx8~short\n")[0] == 0

@@ -26,6 +26,9 @@ from ..errors import InputError, SettingsError
 SERVICE = "imgout"
 #: Where a secret comes from on a machine without an OS keyring (and it is not in the environment).
 NO_KEYRING = "not set (no OS keyring on this machine)"
+#: Windows Credential Manager's limit on one secret: 2,560 bytes of UTF-16 (keyring issue #540). An RSA
+#: certificate with its key (about 3,000 characters) or a Google key (about 2,300) does not fit.
+WINDOWS_MAX_CHARACTERS = 1280
 #: A key file or certificate larger than this is not one.
 MAX_SECRET_FILE_BYTES = 1_000_000
 
@@ -142,9 +145,20 @@ def store(name: str, value: str) -> str:
     if problem:
         raise InputError(f"Refusing to store {name}: expected {kind.what}; {problem}")
     backend = _keyring()
+    too_long = (
+        f"Windows Credential Manager holds at most {WINDOWS_MAX_CHARACTERS:,} characters a secret and {name} "
+        f"has {len(value):,}: keep it in a file only the sending account can read"
+        + (f" and name it with {kind.file_var}" if kind.file_var else "")
+    )
+    if "win" in type(backend).__module__.lower() and len(value) > WINDOWS_MAX_CHARACTERS:
+        raise SettingsError(too_long)
     try:
         backend.set_password(SERVICE, name, value)
     except Exception as exc:
+        if len(value) > WINDOWS_MAX_CHARACTERS:  # another store with the same kind of limit
+            raise SettingsError(
+                f"The OS keyring refused to store {name} ({type(exc).__name__}); {too_long}"
+            ) from None
         raise SettingsError(f"The OS keyring refused to store {name}: {type(exc).__name__}") from None
     return keyring_name()
 
