@@ -385,6 +385,10 @@ def _certificate_credential(pem: str) -> dict[str, str]:
             "The Microsoft app certificate (ms-certificate) must be one PEM holding the private key and the "
             f"certificate; it has {'no private key' if key is None else 'no certificate'}"
         )
+    if "ENCRYPTED" in key.group(0):
+        from .secrets import ENCRYPTED_KEY
+
+        raise TokenError(f"The Microsoft app certificate (ms-certificate): {ENCRYPTED_KEY}")
     # With the certificate given, MSAL sends its SHA-256 thumbprint (x5t#S256) in the client assertion.
     return {"private_key": key.group(0), "public_certificate": cert.group(0)}
 

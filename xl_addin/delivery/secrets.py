@@ -29,6 +29,10 @@ NO_KEYRING = "not set (no OS keyring on this machine)"
 #: Windows Credential Manager's limit on one secret: 2,560 bytes of UTF-16 (keyring issue #540). An RSA
 #: certificate with its key (about 3,000 characters) or a Google key (about 2,300) does not fit.
 WINDOWS_MAX_CHARACTERS = 1280
+#: Why an encrypted private key is refused (imgout has no passphrase to open it with).
+ENCRYPTED_KEY = (
+    "its private key is encrypted: export it without a passphrase (openssl pkcs12 -in app.pfx -nodes)"
+)
 #: A key file or certificate larger than this is not one.
 MAX_SECRET_FILE_BYTES = 1_000_000
 
@@ -189,7 +193,11 @@ def _shape_problem(name: str, value: str) -> str:
             )
             if marker not in value
         ]
-        return f"it holds no {' and no '.join(missing)} in PEM form" if missing else ""
+        if missing:
+            return f"it holds no {' and no '.join(missing)} in PEM form"
+        if "ENCRYPTED PRIVATE KEY" in value or "Proc-Type: 4,ENCRYPTED" in value:
+            return ENCRYPTED_KEY
+        return ""
     if name == "google-service-account":
         import json
 
