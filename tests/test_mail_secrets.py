@@ -103,6 +103,12 @@ def test_a_secret_is_never_an_argument_and_unknown_names_are_refused(
         "imgout: error: Refusing to store ms-certificate: expected the Microsoft Entra app's certificate with its "
         "private key (PEM); it holds no private key in PEM form\n"
     )
+    encrypted = (
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMII\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        "-----BEGIN CERTIFICATE-----\n"
+    )
+    code, _, err = _imgout(monkeypatch, capsys, "secret", "set", "ms-certificate", stdin=encrypted)
+    assert code == 2 and "its private key is encrypted: export it without a passphrase" in err
     code, _, err = _imgout(
         monkeypatch, capsys, "secret", "set", "google-service-account", stdin='{"type": "user"}'
     )
