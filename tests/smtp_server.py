@@ -108,6 +108,8 @@ class AuthAttempt:
     # repr=False: a failing assertion or a log line that prints the attempt must not leak the secret.
     password: str = field(repr=False)
     success: bool
+    #: Whether the client sent its response on the AUTH line (RFC 4954's initial response) or after a 334.
+    initial_response: bool = True
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,7 @@ class _Handler:
         if check is None:  # not offered (excluded), but never accepted either
             return AuthResult(success=False, handled=False)
         blob = args[1] if len(args) == 2 else ""
+        initial = bool(blob)
         if not blob:
             answer = await server.challenge_auth("")
             blob = base64.b64encode(answer).decode() if isinstance(answer, bytes) else ""
@@ -299,7 +302,7 @@ class _Handler:
         well_formed = fields[-2:] == ["", ""] and bool(user) and bool(token)
         success = well_formed and check(user, token)
         with self.owner._lock:
-            self.owner._auth_attempts.append(AuthAttempt("XOAUTH2", user, token, success))
+            self.owner._auth_attempts.append(AuthAttempt("XOAUTH2", user, token, success, initial))
         if success:
             return AuthResult(success=True, handled=False, auth_data=LoginPassword(user.encode(), b""))
         error = {"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"}

@@ -240,7 +240,10 @@ def test_msal_gets_an_smtp_token_with_a_client_secret_or_a_certificate_and_xoaut
     assert CLIENT_SECRET not in repr(settings) and "PRIVATE KEY" not in repr(settings)
     with Mailer(settings) as mailer:
         assert mailer.log_in() == ""
-    assert [(a.mechanism, a.success) for a in server.auth_attempts] == [("XOAUTH2", True)]
+    # Microsoft's published exchange: AUTH XOAUTH2, an empty 334, then the response.
+    assert [(a.mechanism, a.success, a.initial_response) for a in server.auth_attempts] == [
+        ("XOAUTH2", True, False)
+    ]
     [issued] = cloud_tls.issued
     assert issued.resource == "smtp" and issued.subject == CLIENT_ID  # asked for the scope of Exchange Online
     token_request = next(r for r in cloud_tls.requests if r[1].endswith("/oauth2/v2.0/token"))
@@ -314,7 +317,10 @@ def test_a_google_service_account_acts_as_the_mailbox_only_when_delegated(
         problem = mailer.log_in()
     if delegated:
         assert problem == ""
-        assert [(a.username, a.success) for a in server.auth_attempts] == [(USER, True)]
+        # Google's published exchange: the response on the AUTH line itself.
+        assert [(a.username, a.success, a.initial_response) for a in server.auth_attempts] == [
+            (USER, True, True)
+        ]
         assert cloud.issued[0].subject == USER
     else:
         assert problem.startswith(
@@ -689,3 +695,30 @@ def test_ctrl_c_while_graph_holds_its_answer_is_recorded_in_doubt_and_the_next_r
         "Client 01 Radiology",
         "Client 02 Radiology",
     ]
+
+
+def test_exchange_refusing_an_msal_token_gets_one_fresh_token_then_names_what_the_admin_must_set(
+    make_server: Callable[..., LocalSMTPServer], cloud_tls: CloudServer, tmp_path: Path
+) -> None:
+    cloud_tls.apps.append(EntraApp(TENANT, CLIENT_ID, secret=CLIENT_SECRET))
+    server = make_server("starttls", xoauth2=lambda user, token: False, auth_mechanisms=["XOAUTH2"])
+    settings = load_settings(
+        delivery_env(
+            server,
+            tmp_path,
+            IMGOUT_SMTP_USER=USER,
+            IMGOUT_SMTP_AUTH="xoauth2",
+            **_microsoft_env(cloud_tls, IMGOUT_MS_CLIENT_SECRET=CLIENT_SECRET),
+        )
+    )
+    with Mailer(settings) as mailer:
+        problem = mailer.log_in()
+    assert problem.startswith(
+        f"The SMTP server refused the token for {USER} even after a fresh one (535 5.7.8 "
+    )
+    assert problem.endswith(
+        "check that the app has SMTP.SendAsApp with admin consent, that its service principal is registered in "
+        "Exchange Online with FullAccess to the mailbox, and that SMTP AUTH is enabled for the mailbox"
+    )
+    assert len(cloud_tls.issued) == 2  # the refused token, and one fresh one: no more
+    assert [(a.success, a.initial_response) for a in server.auth_attempts] == [(False, False), (False, False)]

@@ -258,7 +258,7 @@ def xoauth2_response(user: str, token: str) -> str:
 def login_xoauth2(connection: Any, user: str, tokens: Tokens) -> None:
     """AUTH XOAUTH2 on an open SMTP connection; a refused token is fetched again once, then it is a TokenError.
 
-    The exchange is RFC 4954 with Google's and Microsoft's XOAUTH2: the initial response carries the
+    The exchange is RFC 4954 with Google's and Microsoft's XOAUTH2: the response carries the user and the
     token; a refusal is a 334 challenge holding a JSON error, answered with an empty line, then 535.
     """
     import smtplib
@@ -270,11 +270,19 @@ def login_xoauth2(connection: Any, user: str, tokens: Tokens) -> None:
             f"The SMTP server does not offer AUTH XOAUTH2 (it offers {offered}); check IMGOUT_SMTP_HOST, "
             "IMGOUT_SMTP_SECURITY (AUTH is often offered only after STARTTLS) and IMGOUT_SMTP_AUTH"
         )
+    # Each provider's published exchange: Microsoft's sends the response after an empty 334 challenge,
+    # Google's (and RFC 4954's initial response, which any other server takes) on the AUTH line itself.
+    two_step = tokens.settings.token_source == "microsoft"
     reply = ""
     for attempt in (1, 2):
         token = tokens.get() if attempt == 1 else tokens.refresh()
         response = base64.b64encode(xoauth2_response(user, token).encode("utf-8")).decode("ascii")
-        code, text = connection.docmd("AUTH", f"XOAUTH2 {response}")
+        if two_step:
+            code, text = connection.docmd("AUTH", "XOAUTH2")
+            if code == 334:
+                code, text = connection.docmd(response)
+        else:
+            code, text = connection.docmd("AUTH", f"XOAUTH2 {response}")
         if code == 334:  # the error as base64 JSON; an empty line ends the exchange with the final reply
             code, text = connection.docmd("")
         if code in (235, 503):  # 503: already authenticated on this connection
