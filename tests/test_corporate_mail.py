@@ -435,14 +435,14 @@ def test_a_pack_in_doubt_that_graph_cannot_find_is_resent_only_when_asked(
             ["403"],
             ("Mail.ReadBasic.All",),
             "failed: Microsoft Graph answered 403 ErrorAccessDenied: Access is denied. Check credentials and try "
-            "again.; grant the app the Microsoft Graph application permission Mail.Send with admin consent, and "
+            "again; grant the app the Microsoft Graph application permission Mail.Send with admin consent, and "
             "check that an application access policy (or RBAC for Applications) lets it use briefs@imgout.example",
         ),
         (
             ["401", "401"],
             ("Mail.Send",),
             "failed: Microsoft Graph answered 401 InvalidAuthenticationToken: Access token has expired or is not "
-            "yet valid.; the token was refused even when fresh: check that it is for Microsoft Graph "
+            "yet valid; the token was refused even when fresh: check that it is for Microsoft Graph "
             "(IMGOUT_GRAPH_URL) and the tenant IMGOUT_MS_TENANT",
         ),
     ],
@@ -722,3 +722,16 @@ def test_exchange_refusing_an_msal_token_gets_one_fresh_token_then_names_what_th
     )
     assert len(cloud_tls.issued) == 2  # the refused token, and one fresh one: no more
     assert [(a.success, a.initial_response) for a in server.auth_attempts] == [(False, False), (False, False)]
+
+
+def test_a_sender_that_is_no_mailbox_of_the_tenant_stops_the_run_naming_imgout_mail_from(
+    cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
+) -> None:
+    settings = load_settings(graph_env(cloud, tmp_path, IMGOUT_MAIL_FROM="briefs@elsewhere.example"))
+    report = _run(write_clients_file(tmp_path / "clients.yaml", client_entries(2)), settings)
+    assert _statuses(report) == ["failed", "not attempted"]
+    assert report.results[0].reason == (
+        "Microsoft Graph answered 404 ErrorInvalidUser: The requested user 'briefs@elsewhere.example' is invalid; "
+        "the tenant has no mailbox briefs@elsewhere.example: check IMGOUT_MAIL_FROM"
+    )
+    assert cloud.messages == []

@@ -426,7 +426,8 @@ def _graph_error(status: int, headers: http.client.HTTPMessage, answer: bytes) -
         code, message = str(error.get("code") or ""), str(error.get("message") or "")
     except (ValueError, AttributeError):
         message = answer.decode("utf-8", "replace")
-    message = " ".join(message.split())[:300] or http.client.responses.get(status, "")
+    # One line, without its closing full stop: the reason goes on after it ("...; grant the app ...").
+    message = " ".join(message.split())[:300].rstrip(".") or http.client.responses.get(status, "")
     return GraphError(status, code, message, _retry_after(headers.get("Retry-After")))
 
 
