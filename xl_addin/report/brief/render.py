@@ -39,6 +39,18 @@ from .drawing import Scene, svg
 from .takeaways import ScenarioRange, ordinal, publishers, takeaways
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
+EMAIL_TEMPLATE = "email.html.j2"
+"""The email body: the brief's short layer (the long layer is the PDF or HTML brief it names)."""
+EMAIL_STYLESHEET = "email.screen.css"
+"""The email's only ``<style>``: dark-mode rules (everything else is inline, so nothing needs it)."""
+EMAIL_COLUMN = 600
+"""The email's widest column, px: Outlook for Windows lays the page out at this width."""
+EMAIL_GUTTER = 16
+"""The email's side padding, px: the chart's column is ``EMAIL_COLUMN - 2 * EMAIL_GUTTER`` at most."""
+MAX_EMAIL_TAKEAWAYS = 3
+LOGO_HEIGHT = 40
+"""The logo's height in the email, px (its width follows, at most :data:`LOGO_MAX_WIDTH`)."""
+LOGO_MAX_WIDTH = 160
 STYLESHEET = "brief.css"
 """The brief's look; inlined into ``style`` attributes for email, read as a stylesheet for print."""
 SCREEN_STYLESHEET = "brief.screen.css"
@@ -60,6 +72,51 @@ def plain(value: object) -> str:
     """User text for plain text: control characters and bidi overrides dropped, lines kept."""
     text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\t", " ")
     return _CONTROL.sub("", text)
+
+
+_SCRIPTS = (  # (language, characters of its script): the first with letters in a text decides
+    ("ja", re.compile(r"[\u3040-\u30ff]")),  # kana: Japanese even where Han characters outnumber them
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("en", re.compile(r"[A-Za-z\u00c0-\u024f]")),
+)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One paragraph of the analyst's note with the language it is written in (a BCP 47 tag)."""
+
+    text: str
+    lang: str
+
+
+def note_language(text: str) -> str:
+    """The language of a note's paragraph, from the script most of its letters are in: ``ja`` for kana
+    (Japanese mixes kana with Han characters), ``ko``, ``zh``, ``ar``, ``he``, ``el``, ``ru``, else ``en``.
+
+    A reader's screen reader and the PDF's tagging need it; the script is what can be known from the text
+    alone, so a French note is marked ``en`` (the brief's language) rather than guessed.
+
+    >>> note_language("医用画像のアウトソーシング市場"), note_language("医学影像"), note_language("Board pack")
+    ('ja', 'zh', 'en')
+    """
+    counts = {lang: len(pattern.findall(text)) for lang, pattern in _SCRIPTS}
+    if counts["ja"] and counts["ja"] + counts["zh"] >= max(counts.values()):
+        return "ja"
+    best = max(counts, key=lambda lang: counts[lang])
+    return best if counts[best] else "en"
+
+
+def client_notes(context: ReportContext) -> list[Note]:
+    """The analyst's note to the client as paragraphs (split at blank lines, each on one line), each with
+    its language."""
+    notes = context.client.notes.strip()
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", notes) if p.strip()]
+    return [Note(p, note_language(p)) for p in paragraphs]
 
 
 def markdown_escape(value: object) -> str:
@@ -385,7 +442,6 @@ def _view(
         )
         for d in SEGMENT_DIMENSIONS
     ]
-    notes = context.client.notes.strip()
     key_points = takeaways(context)
     html = fmt == "html"
     return {
@@ -410,11 +466,15 @@ def _view(
         "proxies": [d.label for d in context.drivers if d.kind == "assumed" and d.evidence],
         "regions": MemberTable("Region", context.regions, rounding_gaps(context, context.regions)),
         "segments": segments,
-        "notes": [" ".join(p.split()) for p in re.split(r"\n\s*\n", notes) if p.strip()],
+        "notes": [n.text for n in client_notes(context)],
+        "marked_notes": client_notes(context),
+        "consensus": consensus_at(context, context.headline.horizon_year),
         "uncertainty": context.market.assumptions.uncertainty,
         "generated": generated_text(context),
         "charts": _charts_html(context, chart, content_ids) if html else {},
-        "logo": _logo_uri(context.client.logo) if html and chart == "inline" else "",
+        "logo": logo_view(context.client.logo, _logo_uri(context.client.logo))
+        if html and chart == "inline" and context.client.logo
+        else None,
         # The project's own stylesheets, not user text: Markup, so that quotes and ">" stay CSS.
         "css": Markup(_stylesheet(STYLESHEET)) if html else "",
         "screen_css": Markup(_stylesheet(SCREEN_STYLESHEET)) if html else "",
@@ -462,6 +522,83 @@ def _image(scene: Scene, content_id: str) -> Markup:
     )
 
 
+@dataclass(frozen=True)
+class Logo:
+    """The client's logo as an ``<img>`` shows it: where it is (a data URI or ``cid:``) and its size in px."""
+
+    src: str
+    width: int
+    height: int
+
+
+def logo_view(path: Path, src: str) -> Logo:
+    """The logo at :data:`LOGO_HEIGHT` px high (its width in proportion, at most :data:`LOGO_MAX_WIDTH`)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        width, height = image.size
+    scale = min(LOGO_HEIGHT / max(1, height), LOGO_MAX_WIDTH / max(1, width))
+    return Logo(src, max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def consensus_at(context: ReportContext, year: int) -> Consensus | None:
+    """The publishers' consensus in `year` (the engine's), or None when the set has no estimates."""
+    return context.market.consensus(year) if context.market.assumptions.estimates else None
+
+
+def focus_names(context: ReportContext) -> list[str]:
+    """The members the client follows, as the engine names them: regions first, then segments."""
+    rows = [*context.regions, *(r for d in SEGMENT_DIMENSIONS for r in context.segments[d])]
+    return [r.member for r in rows if r.focus]
+
+
+def edition_label(context: ReportContext) -> str:
+    """The edition as a person says it: the publication's month, ``Mar 2026`` (its date as given when that
+    is not a date; the assumption hash when there is none)."""
+    date = context.publication.date.strip()
+    try:
+        return (
+            dt.date.fromisoformat(date[:10]).strftime("%b %Y")
+            if len(date) >= 10
+            else date or context.assumption_hash
+        )
+    except ValueError:
+        return date
+
+
+def render_email(
+    context: ReportContext,
+    chart: Markup,
+    *,
+    logo: Logo | None = None,
+    changed: str = "",
+    long_layer: str,
+    workbook: str = "",
+) -> str:
+    """The email body: the short layer of ``templates/email.html.j2``, every style inline.
+
+    `chart` is the one chart's ``<img>``, `logo` the client's logo (by ``cid:``), `changed` the line of
+    what moved since the client's last edition ('' for a first edition), `long_layer` and `workbook` the
+    attachments' file names the email points to for everything else.
+    """
+    view = _view(context, "email", "cid")
+    view.update(
+        chart=chart,
+        logo=logo,
+        changed=changed,
+        long_layer=long_layer,
+        workbook=workbook,
+        focus=focus_names(context),
+        edition_label=edition_label(context),
+        short_takeaways=view["takeaways"][:MAX_EMAIL_TAKEAWAYS],
+        notes=view["marked_notes"],
+        column=EMAIL_COLUMN,
+        gutter=EMAIL_GUTTER,
+        screen_css=Markup(_stylesheet(EMAIL_STYLESHEET)),
+    )
+    return render_template(EMAIL_TEMPLATE, "html", view)
+
+
 def _logo_uri(path: Path | None) -> str:
     if path is None:
         return ""
@@ -472,7 +609,10 @@ def _logo_uri(path: Path | None) -> str:
 @functools.cache
 def _stylesheet(name: str, templates: Path | None = None) -> str:
     text = ((templates or templates_dir()) / name).read_text(encoding="utf-8")
-    if name == SCREEN_STYLESHEET:  # sent as is in every email: without comments, on as few lines as it takes
+    if name in (
+        SCREEN_STYLESHEET,
+        EMAIL_STYLESHEET,
+    ):  # sent as is in every email: without comments, on as few lines as it takes
         text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     return text
@@ -496,8 +636,12 @@ def render_brief(
     chart: str = "inline",
     templates: Path | None = None,
     content_ids: Mapping[str, str] | None = None,
+    changed: str = "",
 ) -> str:
     """The brief as text in one format: ``html``, ``md`` or ``txt``.
+
+    ``changed`` is the line of what moved since the client's last edition (the email's text part says it
+    first); '' says nothing.
 
     For HTML, ``chart="inline"`` embeds the chart as SVG (a standalone file; also what the PDF prints) and
     ``chart="cid"`` refers to images by Content-ID (``content_ids``: one per canvas, see
@@ -510,7 +654,7 @@ def render_brief(
         raise InvalidArgument("brief format", fmt, tuple(TEMPLATES))
     if chart not in CHART_MODES:
         raise InvalidArgument("chart", chart, CHART_MODES)
-    text = _render(context, fmt, chart, templates, content_ids)
+    text = _render(context, fmt, chart, templates, content_ids, changed)
     if fmt == "html":
         return str(_inliner().inline(text))
     return re.sub(r"\n{3,}", "\n\n", text)  # blank lines left by skipped blocks
@@ -531,9 +675,12 @@ def _render(
     chart: str,
     templates: Path | None,
     content_ids: Mapping[str, str] | None,
+    changed: str = "",
 ) -> str:
     """A brief template rendered; a broken template is an error naming its file and line."""
-    return render_template(TEMPLATES[fmt], fmt, _view(context, fmt, chart, content_ids), templates)
+    view = _view(context, fmt, chart, content_ids)
+    view["changed"] = changed
+    return render_template(TEMPLATES[fmt], fmt, view, templates)
 
 
 def render_template(name: str, fmt: str, variables: Mapping[str, Any], templates: Path | None = None) -> str:
