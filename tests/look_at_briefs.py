@@ -1,13 +1,13 @@
-"""Look at the briefs as a person would: the HTML and the email in headless Chromium on a phone and a
-desktop, the PDF pages as pictures.
+"""Look at the briefs as a person would: the HTML brief in headless Chromium on a phone and a desktop, the
+PDF pages as pictures (the email, the brief's short layer, is looked at by :mod:`tests.look_at_email`).
 
     python -m tests.look_at_briefs [OUT_DIR]      # default: a new temporary folder; prints what it found
 
 For each client (an ordinary one, a bull-scenario client on Letter paper with a logo and a note, and one
 with a 300-character unbroken name plus Chinese, Arabic and Greek notes) it writes the HTML and PDF brief
-and the email's HTML with its chart PNGs, then:
+and weighs the email's HTML and chart PNG, then:
 
-- HTML and email: Chromium (driven over the DevTools protocol, :mod:`tests.chromium`) emulates a 320 px
+- HTML: Chromium (driven over the DevTools protocol, :mod:`tests.chromium`) emulates a 320 px
   and a 375 px phone and a 1280 px desktop. In each it measures, in the page itself: how wide the page is
   against the screen (no sideways scrolling), the size of the smallest chart text as shown (SVG text by
   its font size times the SVG's scale; the email's PNG by the canvas's type size times the image's shown
@@ -223,19 +223,6 @@ def _check_screenshot(shot: Path, label: str, look: Look) -> None:
             look.problems.append(f"{label}: the table headers (brand colour) are not visible")
 
 
-def email_page(context_html: str, images: dict[str, bytes], folder: Path, stem: str) -> Path:
-    """The email's HTML as a file Chromium can open: each ``cid:`` image written next to it, as
-    ``<stem>-<image name>.png`` (``ordinary-market-wide.png``)."""
-    html = context_html
-    for content_id, png in images.items():
-        name = f"{stem}-{content_id.split('.')[0]}.png"
-        (folder / name).write_bytes(png)
-        html = html.replace(f"cid:{content_id}", name)
-    path = folder / f"{stem}.html"
-    path.write_text(html, encoding="utf-8")
-    return path
-
-
 def look_at_pdf(pdf: Path, look: Look, label: str, work: Path) -> None:
     """Render every page; check the chart and tables are drawn and nothing reaches into the side margins."""
     prefix = work / pdf.stem
@@ -309,13 +296,8 @@ def look_at_briefs(out_dir: Path) -> Look:
             context = build_context(profile)  # type: ignore[arg-type]
             folder = out_dir / label
             written = write_briefs(context, folder, ["html", "pdf"])
-            mail = email_brief(context)
-            pages = {
-                "html": written["html"],
-                "email": email_page(
-                    mail.html, {i.content_id: i.png for i in mail.images}, folder, f"{label}-email"
-                ),
-            }
+            mail = email_brief(context, long_layer=written["pdf"].name)
+            pages = {"html": written["html"]}  # the email (the short layer): tests/look_at_email.py
             look.facts[f"{label} email PNG bytes"] = [len(i.png) for i in mail.images]
             look.facts[f"{label} email HTML bytes"] = len(mail.html.encode("utf-8"))
             headline = money(context.headline.horizon_value, context.units, with_unit=True)

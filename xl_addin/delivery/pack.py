@@ -81,6 +81,7 @@ def build_pack(
     """
     from ..report.brief import email_brief, email_subject, render_brief, write_pdf
     from ..report.brief.changes import EditionFigures, edition_figures, what_changed
+    from ..report.brief.render import render_email_text
     from ..report.workbook import write_workbook
 
     context = build_context(profile, assumptions, overrides)
@@ -108,7 +109,7 @@ def build_pack(
         scenario=context.scenario,
         generated=context.generated,
         html=mail.html,
-        text=render_brief(context, "txt", changed=changed),
+        text=render_email_text(context, changed=changed, long_layer=long_layer, workbook=workbook_path.name),
         images=mail.images,
         attachments=tuple(attachments),
         provenance=context.provenance,

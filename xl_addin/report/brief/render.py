@@ -41,6 +41,8 @@ from .takeaways import ScenarioRange, ordinal, publishers, takeaways
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
 EMAIL_TEMPLATE = "email.html.j2"
 """The email body: the brief's short layer (the long layer is the PDF or HTML brief it names)."""
+EMAIL_TEXT_TEMPLATE = "email.txt.j2"
+"""The email's text part: the same short layer in plain text."""
 EMAIL_STYLESHEET = "email.screen.css"
 """The email's only ``<style>``: dark-mode rules (everything else is inline, so nothing needs it)."""
 EMAIL_COLUMN = 600
@@ -581,10 +583,31 @@ def render_email(
     what moved since the client's last edition ('' for a first edition), `long_layer` and `workbook` the
     attachments' file names the email points to for everything else.
     """
-    view = _view(context, "email", "cid")
+    view = _email_view(context, "email", changed, long_layer, workbook)
     view.update(
         chart=chart,
         logo=logo,
+        column=EMAIL_COLUMN,
+        gutter=EMAIL_GUTTER,
+        screen_css=Markup(_stylesheet(EMAIL_STYLESHEET)),
+    )
+    return render_template(EMAIL_TEMPLATE, "html", view)
+
+
+def render_email_text(
+    context: ReportContext, *, changed: str = "", long_layer: str, workbook: str = ""
+) -> str:
+    """The email's text part: the short layer of ``templates/email.txt.j2`` in 76 columns (see
+    :func:`render_email` for the arguments)."""
+    view = _email_view(context, "txt", changed, long_layer, workbook)
+    return re.sub(r"\n{3,}", "\n\n", render_template(EMAIL_TEXT_TEMPLATE, "txt", view))
+
+
+def _email_view(
+    context: ReportContext, fmt: str, changed: str, long_layer: str, workbook: str
+) -> dict[str, Any]:
+    view = _view(context, fmt, "cid")
+    view.update(
         changed=changed,
         long_layer=long_layer,
         workbook=workbook,
@@ -592,11 +615,8 @@ def render_email(
         edition_label=edition_label(context),
         short_takeaways=view["takeaways"][:MAX_EMAIL_TAKEAWAYS],
         notes=view["marked_notes"],
-        column=EMAIL_COLUMN,
-        gutter=EMAIL_GUTTER,
-        screen_css=Markup(_stylesheet(EMAIL_STYLESHEET)),
     )
-    return render_template(EMAIL_TEMPLATE, "html", view)
+    return view
 
 
 def _logo_uri(path: Path | None) -> str:
@@ -636,12 +656,8 @@ def render_brief(
     chart: str = "inline",
     templates: Path | None = None,
     content_ids: Mapping[str, str] | None = None,
-    changed: str = "",
 ) -> str:
     """The brief as text in one format: ``html``, ``md`` or ``txt``.
-
-    ``changed`` is the line of what moved since the client's last edition (the email's text part says it
-    first); '' says nothing.
 
     For HTML, ``chart="inline"`` embeds the chart as SVG (a standalone file; also what the PDF prints) and
     ``chart="cid"`` refers to images by Content-ID (``content_ids``: one per canvas, see
@@ -654,7 +670,7 @@ def render_brief(
         raise InvalidArgument("brief format", fmt, tuple(TEMPLATES))
     if chart not in CHART_MODES:
         raise InvalidArgument("chart", chart, CHART_MODES)
-    text = _render(context, fmt, chart, templates, content_ids, changed)
+    text = _render(context, fmt, chart, templates, content_ids)
     if fmt == "html":
         return str(_inliner().inline(text))
     return re.sub(r"\n{3,}", "\n\n", text)  # blank lines left by skipped blocks
@@ -675,12 +691,9 @@ def _render(
     chart: str,
     templates: Path | None,
     content_ids: Mapping[str, str] | None,
-    changed: str = "",
 ) -> str:
     """A brief template rendered; a broken template is an error naming its file and line."""
-    view = _view(context, fmt, chart, content_ids)
-    view["changed"] = changed
-    return render_template(TEMPLATES[fmt], fmt, view, templates)
+    return render_template(TEMPLATES[fmt], fmt, _view(context, fmt, chart, content_ids), templates)
 
 
 def render_template(name: str, fmt: str, variables: Mapping[str, Any], templates: Path | None = None) -> str:
