@@ -11,7 +11,7 @@ and weighs the email's HTML and chart PNG, then:
   and a 375 px phone and a 1280 px desktop. In each it measures, in the page itself: how wide the page is
   against the screen (no sideways scrolling), the size of the smallest chart text as shown (SVG text by
   its font size times the SVG's scale; the email's PNG by the canvas's type size times the image's shown
-  width over the canvas width), where the headline figure is (on the first screen of a phone), whether
+  width over the canvas width), whether a table's row name breaks inside a word, where the headline figure is (on the first screen of a phone), whether
   the headline tiles stack on a phone, and the smallest body text; then saves a full-page screenshot.
 - PDF: ``pdftoppm`` renders every page; the chart's colours and the tables' header colour must be on the
   first page, and the strips inside the left and right page margins must be blank on every page.
@@ -84,6 +84,20 @@ MEASURE = """(function () {
   });
   var headline = document.querySelector('.kpi-value');
   var h = headline.getBoundingClientRect();
+  var brokenNames = [];  // a row name's word set on two lines (a hyphen or slash may end a line)
+  document.querySelectorAll('th.rowhead, td.name').forEach(function (cell) {
+    var text = cell.firstChild;
+    if (!text || text.nodeType !== 3) return;
+    var words = /[^\\s\\/-]+[\\/-]?/g, m;
+    while ((m = words.exec(text.textContent))) {
+      var range = document.createRange();
+      range.setStart(text, m.index);
+      range.setEnd(text, m.index + m[0].length);
+      var tops = {};
+      Array.prototype.forEach.call(range.getClientRects(), function (r) { tops[Math.round(r.top)] = 1; });
+      if (Object.keys(tops).length > 1) brokenNames.push(m[0]);
+    }
+  });
   var wide = Array.prototype.filter.call(document.querySelectorAll('body *'), function (e) {
     return shown(e) && e.getBoundingClientRect().right > %(width)s + 0.5;
   }).map(function (e) { return e.tagName + '.' + e.className; });
@@ -92,6 +106,7 @@ MEASURE = """(function () {
     scrollWidth: root.scrollWidth, height: root.scrollHeight,
     chartText: chartText, images: images, body: body, kpis: kpis,
     headline: {text: headline.textContent, top: h.top, bottom: h.bottom, shown: shown(headline)},
+    brokenNames: brokenNames,
     tooWide: wide.slice(0, 8)
   };
 })()"""
@@ -159,6 +174,8 @@ def check(
         look.problems.append(
             f"{label}: the page is {report['scrollWidth']} px wide on a {width} px screen ({report['tooWide']})"
         )
+    if report["brokenNames"]:
+        look.problems.append(f"{label}: row names break inside a word: {report['brokenNames']}")
     chart = report["chartText"]
     if not chart:
         look.problems.append(f"{label}: no chart shown")
