@@ -337,6 +337,36 @@ def test_an_in_doubt_reason_is_never_a_stale_one(tmp_path: Path) -> None:
         assert "connection lost" not in recipient.why
 
 
+def test_the_ledger_gives_the_figures_of_the_clients_last_sent_edition(tmp_path: Path) -> None:
+    """Only a pack that reached someone counts; the latest such one; another client's never; a ledger made
+    before the figures were recorded (no ``headlines`` table) gives none and gains the table on its next claim."""
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite3"
+    first, second = _key(), dataclasses.replace(_key(), assumption_hash="def456")
+    with Ledger(path) as ledger:
+        ledger.claim(first, "<1@x>", "run1", figures='{"edition": "first"}')
+        assert ledger.last_figures(second) == ""  # claimed, not yet sent
+        ledger.finish(first, "run1", {"cfo@acme.example": ("sent", "")}, 1)
+        assert ledger.last_figures(second) == '{"edition": "first"}'
+        assert ledger.last_figures(dataclasses.replace(second, client="ACME RADIOLOGY")) != ""  # any case
+        assert ledger.last_figures(dataclasses.replace(second, client="Beta")) == ""
+        assert ledger.last_figures(first) == ""  # a pack is not its own last edition
+        ledger.claim(second, "<2@x>", "run1", figures='{"edition": "second"}')
+        ledger.finish(second, "run1", {"cfo@acme.example": ("failed", "451")}, 1)
+        third = dataclasses.replace(_key(), assumption_hash="ghi789")
+        assert ledger.last_figures(third) == '{"edition": "first"}'  # the failed one reached no one
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE headlines")
+    db.commit()
+    db.close()
+    with Ledger(path) as older:
+        assert older.last_figures(third) == ""
+        older.claim(third, "<3@x>", "run2", figures='{"edition": "third"}')
+        older.finish(third, "run2", {"cfo@acme.example": ("sent", "")}, 1)
+        assert older.last_figures(first) == '{"edition": "third"}'
+
+
 def test_a_file_that_is_not_a_ledger_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "ledger.sqlite3"
     bad.write_text("this is not a database " * 100)
