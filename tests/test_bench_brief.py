@@ -26,11 +26,6 @@ def test_bench_html_brief_warm(benchmark, context):
     assert "<svg" in page
 
 
-def test_bench_email_html_brief_warm(benchmark, context):
-    render_brief(context, "html", chart="cid")
-    assert "cid:market-wide." in benchmark(render_brief, context, "html", chart="cid")
-
-
 def test_bench_markdown_and_text_brief_warm(benchmark, context):
     render_brief(context, "md")
     render_brief(context, "txt")

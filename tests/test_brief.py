@@ -413,8 +413,7 @@ def test_a_template_syntax_error_names_the_template_and_line(context, tmp_path):
 
 
 def test_html_has_its_css_inlined_and_keeps_only_the_media_queries(context):
-    for chart in ("inline", "cid"):
-        page = render_brief(context, "html", chart=chart)
+    for page in (render_brief(context, "html"),):
         assert "<link" not in page and "<script" not in page
         assert 'class="page"' in page and "style=" in page
         assert "display:flex" not in page.replace(" ", "") and "display:grid" not in page.replace(" ", "")
@@ -428,12 +427,9 @@ def test_html_has_its_css_inlined_and_keeps_only_the_media_queries(context):
             and "prefers-color-scheme: dark" in styles[0]
         )
         assert '<meta name="color-scheme" content="light dark">' in page
-    inline = render_brief(context, "html", chart="inline")
+    inline = render_brief(context, "html")
     # The market and the publishers' charts for desktop and phone, and the publishers' chart for print.
     assert inline.count("<svg") == 2 * len(CANVASES) + 1 and "cid:" not in inline
-    ids = {f"{f}-{c.name}": f"{f}-{c.name}.test@imgout" for f in ("market", "estimates") for c in CANVASES}
-    email = render_brief(context, "html", chart="cid", content_ids=ids)
-    assert all(f'src="cid:{cid}"' in email for cid in ids.values()) and "<svg" not in email
 
 
 def test_every_header_cell_has_a_scope(context):
@@ -458,11 +454,9 @@ def test_the_email_charts_are_small_pngs_in_the_brand_colour(scenario):
         assert (0xC2, 0x41, 0x0C) in colours or scenario == "bear"  # bear in its own orange, exactly
 
 
-def test_unknown_format_or_chart_mode_is_refused(context):
+def test_an_unknown_format_is_refused(context):
     with pytest.raises(InvalidArgument, match="docx"):
         render_brief(context, "docx")
-    with pytest.raises(InvalidArgument, match="chart"):
-        render_brief(context, "html", chart="attached")
 
 
 # ------------------------------------------------------------------------------------------ files

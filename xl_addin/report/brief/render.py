@@ -35,7 +35,7 @@ from ...model.estimates import Consensus
 from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
 from .charts import ESTIMATES_PRINT, estimates_scene, figures
-from .drawing import Scene, svg
+from .drawing import svg
 from .takeaways import ScenarioRange, ordinal, publishers, takeaways
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
@@ -57,7 +57,6 @@ STYLESHEET = "brief.css"
 """The brief's look; inlined into ``style`` attributes for email, read as a stylesheet for print."""
 SCREEN_STYLESHEET = "brief.screen.css"
 """Phone and dark-mode rules (media queries): kept in a ``<style>`` element, since they cannot be inlined."""
-CHART_MODES = ("inline", "cid")
 CONTENT_ID_DOMAIN = "imgout"
 
 
@@ -433,9 +432,7 @@ def driver_views(context: ReportContext) -> list[DriverView]:
     ]
 
 
-def _view(
-    context: ReportContext, fmt: str, chart: str, content_ids: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def _view(context: ReportContext, fmt: str) -> dict[str, Any]:
     """Everything the templates show beyond the context itself, shaped (never formatted) here."""
     dims = context.market.assumptions.dimensions
     segments = [
@@ -473,9 +470,9 @@ def _view(
         "consensus": consensus_at(context, context.headline.horizon_year),
         "uncertainty": context.market.assumptions.uncertainty,
         "generated": generated_text(context),
-        "charts": _charts_html(context, chart, content_ids) if html else {},
+        "charts": _charts_html(context) if html else {},
         "logo": logo_view(context.client.logo, _logo_uri(context.client.logo))
-        if html and chart == "inline" and context.client.logo
+        if html and context.client.logo
         else None,
         # The project's own stylesheets, not user text: Markup, so that quotes and ">" stay CSS.
         "css": Markup(_stylesheet(STYLESHEET)) if html else "",
@@ -491,37 +488,18 @@ def _text_on(colour: str) -> str:
 
 def new_content_ids(names: Sequence[str], domain: str = CONTENT_ID_DOMAIN) -> dict[str, str]:
     """Fresh Content-IDs for the images of one email (RFC 2045 wants them unique in the world):
-    ``{"market-wide": "market-wide.<32 hex digits>@imgout", ...}``, the digits from a random UUID."""
+    ``{"market": "market.<32 hex digits>@imgout", "logo": ...}``, the digits from a random UUID."""
     token = uuid.uuid4().hex
     return {name: f"{name}.{token}@{domain}" for name in names}
 
 
-def image_names(scenes: Mapping[str, Mapping[str, Scene]]) -> list[str]:
-    """Each picture's name, chart and canvas: ``market-wide``, ``market-narrow``, ``estimates-wide`` ..."""
-    return [f"{figure}-{canvas}" for figure, by_canvas in scenes.items() for canvas in by_canvas]
-
-
-def _charts_html(
-    context: ReportContext, chart: str, content_ids: Mapping[str, str] | None
-) -> dict[str, dict[str, Markup]]:
-    """Each chart on each canvas as HTML: inline SVG, or an image referring to its Content-ID."""
-    scenes = figures(context)
-    if chart == "inline":  # SVG built from escaped parts in .drawing
-        out = {f: {c: Markup(svg(scene)) for c, scene in by.items()} for f, by in scenes.items()}
-        if "estimates" in out:  # the compact publishers' chart that print sets under the market chart
-            out["estimates"]["print"] = Markup(svg(estimates_scene(context, ESTIMATES_PRINT)))
-        return out
-    ids = content_ids or new_content_ids(image_names(scenes))
-    return {f: {c: _image(scene, ids[f"{f}-{c}"]) for c, scene in by.items()} for f, by in scenes.items()}
-
-
-def _image(scene: Scene, content_id: str) -> Markup:
-    canvas = scene.canvas
-    return Markup(
-        f'<img src="cid:{Markup.escape(content_id)}" width="{canvas.width}" height="{canvas.height}"'
-        f' alt="{Markup.escape(scene.description)}" class="chart-image"'
-        f' style="display:block;width:100%;max-width:{canvas.max_width}px;height:auto">'
-    )
+def _charts_html(context: ReportContext) -> dict[str, dict[str, Markup]]:
+    """Each chart on each canvas as inline SVG (built from escaped parts in .drawing), and the compact
+    publishers' chart that print sets under the market chart."""
+    out = {f: {c: Markup(svg(scene)) for c, scene in by.items()} for f, by in figures(context).items()}
+    if "estimates" in out:
+        out["estimates"]["print"] = Markup(svg(estimates_scene(context, ESTIMATES_PRINT)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -606,7 +584,7 @@ def render_email_text(
 def _email_view(
     context: ReportContext, fmt: str, changed: str, long_layer: str, workbook: str
 ) -> dict[str, Any]:
-    view = _view(context, fmt, "cid")
+    view = _view(context, fmt)
     view.update(
         changed=changed,
         long_layer=long_layer,
@@ -649,28 +627,17 @@ def _inliner() -> Any:
 # ------------------------------------------------------------------------------------------ rendering
 
 
-def render_brief(
-    context: ReportContext,
-    fmt: str,
-    *,
-    chart: str = "inline",
-    templates: Path | None = None,
-    content_ids: Mapping[str, str] | None = None,
-) -> str:
-    """The brief as text in one format: ``html``, ``md`` or ``txt``.
+def render_brief(context: ReportContext, fmt: str, *, templates: Path | None = None) -> str:
+    """The brief as text in one format: ``html``, ``md`` or ``txt`` (the long layer, in full).
 
-    For HTML, ``chart="inline"`` embeds the chart as SVG (a standalone file; also what the PDF prints) and
-    ``chart="cid"`` refers to images by Content-ID (``content_ids``: one per canvas, see
-    :func:`new_content_ids`; :func:`~xl_addin.report.brief.mail.email_brief` gives the HTML with the PNGs
-    to attach under them). Either way the CSS of ``brief.css`` is inlined into ``style`` attributes, and
-    one ``<style>`` element stays: the phone and dark-mode rules of ``brief.screen.css``, for the clients
-    that honour media queries. No script, no link.
+    The HTML is the standalone brief: its charts inline as SVG, the CSS of ``brief.css`` inlined into
+    ``style`` attributes, and one ``<style>`` element with the phone and dark-mode rules of
+    ``brief.screen.css``; no script, no link. The email's body is the short layer
+    (:func:`render_email`).
     """
     if fmt not in TEMPLATES:
         raise InvalidArgument("brief format", fmt, tuple(TEMPLATES))
-    if chart not in CHART_MODES:
-        raise InvalidArgument("chart", chart, CHART_MODES)
-    text = _render(context, fmt, chart, templates, content_ids)
+    text = _render(context, fmt, templates)
     if fmt == "html":
         return str(_inliner().inline(text))
     return re.sub(r"\n{3,}", "\n\n", text)  # blank lines left by skipped blocks
@@ -682,18 +649,12 @@ def print_html(context: ReportContext) -> str:
     A printer (WeasyPrint, a browser) reads the stylesheet there, including the ``@media print`` rules
     that fit the brief on one page; inlining, which email needs, would drop them.
     """
-    return _render(context, "html", "inline", None, None)
+    return _render(context, "html", None)
 
 
-def _render(
-    context: ReportContext,
-    fmt: str,
-    chart: str,
-    templates: Path | None,
-    content_ids: Mapping[str, str] | None,
-) -> str:
+def _render(context: ReportContext, fmt: str, templates: Path | None) -> str:
     """A brief template rendered; a broken template is an error naming its file and line."""
-    return render_template(TEMPLATES[fmt], fmt, _view(context, fmt, chart, content_ids), templates)
+    return render_template(TEMPLATES[fmt], fmt, _view(context, fmt), templates)
 
 
 def render_template(name: str, fmt: str, variables: Mapping[str, Any], templates: Path | None = None) -> str:
