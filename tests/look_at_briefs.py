@@ -146,7 +146,7 @@ def measure(
     browser: Browser, page_file: Path, screen: str, canvases: Mapping[str, Canvas]
 ) -> dict[str, object]:
     """Open a page on one screen of :data:`SCREENS` and measure it (see the module docstring);
-    `canvases` are the email images' canvases by image name (``market-wide`` ...)."""
+    `canvases` are the charts' canvases by name (``market-wide`` ...)."""
     width, height, phone = SCREENS[screen]
     page = browser.open(page_file, width=width, height=height, mobile=phone)
     try:

@@ -6,14 +6,14 @@ Structure (what Outlook, Gmail and Apple Mail all render)::
 
     multipart/mixed
       multipart/alternative
-        text/plain                 the brief as text
+        text/plain                 the brief's short layer as text
         multipart/related
-          text/html                the brief, <img src="cid:market-wide.<random>@imgout"> ...
-          image/png                the market chart for a desktop, Content-ID <market-wide.<random>@imgout>
-          image/png                the market chart for a phone (market-narrow)
-          image/png                the publishers' chart for a desktop and for a phone (estimates-...)
+          text/html                the short layer, <img src="cid:market.<random>@imgout"> ...
+          image/png                the market chart (one PNG for phone and desktop), Content-ID <market...>
+          image/png                the client's logo, when the profile has one (or image/jpeg)
       application/vnd.openxmlformats-officedocument.spreadsheetml.sheet   the client workbook
-      application/pdf                                                      the PDF brief (when built)
+      application/pdf                                                      the PDF brief (the long layer)
+      text/html                                                            the HTML brief, when no PDF
 
 Addresses may carry a display name (``Jane Doe <cfo@acme.example>``; non-ASCII names are encoded by the
 email package, RFC 2047). The subject is folded between words with its first word on the first line, so
