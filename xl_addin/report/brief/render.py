@@ -50,11 +50,12 @@ EMAIL_COLUMN = 600
 EMAIL_GUTTER = 16
 """The email's side padding, px: the chart's column is ``EMAIL_COLUMN - 2 * EMAIL_GUTTER`` at most."""
 MAX_EMAIL_TAKEAWAYS = 3
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 LOGO_HEIGHT = 40
 """The logo's height in the email, px (its width follows, at most :data:`LOGO_MAX_WIDTH`)."""
 LOGO_MAX_WIDTH = 160
 STYLESHEET = "brief.css"
-"""The brief's look; inlined into ``style`` attributes for email, read as a stylesheet for print."""
+"""The long layer's look: inlined into ``style`` attributes in the HTML brief, read as a stylesheet for print."""
 SCREEN_STYLESHEET = "brief.screen.css"
 """Phone and dark-mode rules (media queries): kept in a ``<style>`` element, since they cannot be inlined."""
 CONTENT_ID_DOMAIN = "imgout"
@@ -75,7 +76,7 @@ def plain(value: object) -> str:
     return _CONTROL.sub("", text)
 
 
-_SCRIPTS = (  # (language, characters of its script): the first with letters in a text decides
+_SCRIPTS = (  # (language, the characters of its script): the script with the most letters decides
     ("ja", re.compile(r"[\u3040-\u30ff]")),  # kana: Japanese even where Han characters outnumber them
     ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
     ("zh", re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")),
@@ -442,6 +443,7 @@ def _view(context: ReportContext, fmt: str) -> dict[str, Any]:
         for d in SEGMENT_DIMENSIONS
     ]
     key_points = takeaways(context)
+    notes = client_notes(context)
     html = fmt == "html"
     return {
         "c": context,
@@ -465,8 +467,8 @@ def _view(context: ReportContext, fmt: str) -> dict[str, Any]:
         "proxies": [d.label for d in context.drivers if d.kind == "assumed" and d.evidence],
         "regions": MemberTable("Region", context.regions, rounding_gaps(context, context.regions)),
         "segments": segments,
-        "notes": [n.text for n in client_notes(context)],
-        "marked_notes": client_notes(context),
+        "notes": [n.text for n in notes],
+        "marked_notes": notes,
         "consensus": consensus_at(context, context.headline.horizon_year),
         "uncertainty": context.market.assumptions.uncertainty,
         "generated": generated_text(context),
@@ -536,14 +538,13 @@ def edition_label(context: ReportContext) -> str:
     """The edition as a person says it: the publication's month, ``Mar 2026`` (its date as given when that
     is not a date; the assumption hash when there is none)."""
     date = context.publication.date.strip()
+    if not date:
+        return context.assumption_hash
     try:
-        return (
-            dt.date.fromisoformat(date[:10]).strftime("%b %Y")
-            if len(date) >= 10
-            else date or context.assumption_hash
-        )
+        day = dt.date.fromisoformat(date[:10])
     except ValueError:
         return date
+    return f"{MONTHS[day.month - 1]} {day.year}"  # not strftime("%b"): that follows the process's locale
 
 
 def render_email(
