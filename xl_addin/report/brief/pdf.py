@@ -186,7 +186,16 @@ class WeasyPrintEngine:
         """Lay out and write the PDF, tagged; WeasyPrint reads title and metadata from the document's head."""
         with self._lock:
             html = self._weasyprint.HTML(string=document)
-            return bytes(html.render(font_config=self._fonts, pdf_tags=True).write_pdf(pdf_tags=True))
+            data = bytes(html.render(font_config=self._fonts, pdf_tags=True).write_pdf(pdf_tags=True))
+        if not metadata.note_languages:  # only standard tags, and no note to mark with its language
+            return data
+        import pikepdf
+
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            _mark_structure(pdf, metadata.note_languages)
+            out = io.BytesIO()
+            pdf.save(out)
+        return out.getvalue()
 
     def close(self) -> None:
         """Nothing to release."""
