@@ -433,10 +433,11 @@ class PrintedPdf:
 
 
 def print_pdf(context: ReportContext, engine: str | None = None) -> PrintedPdf:
-    """The brief as PDF, with the engine that printed it: one page of A4 or Letter (the profile's paper).
+    """The brief as PDF, with the engine that printed it: two pages of A4 or Letter (the profile's paper).
 
-    The same page as the HTML brief, fitted on one page by the ``@media print`` rules of ``brief.css``;
-    title, author, subject and keywords set, source URLs clickable, tagged with Chromium.
+    The same page as the HTML brief, laid out on two pages by the ``@media print`` rules of ``brief.css``;
+    title, author, subject and keywords set, source URLs clickable, tagged (each note paragraph with its
+    language).
     """
     chosen = pdf_engine(engine)
     metadata = pdf_metadata(context)

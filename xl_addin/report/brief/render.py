@@ -209,7 +209,7 @@ def _linked(value: object) -> Markup:
     """User text for HTML with its http(s) URLs made links (so a PDF's sources are links too).
 
     Each link carries its host (``data-host``): the printed page shows the host as the link's text
-    instead of the whole URL (brief.css), which keeps the sources of the PDF on its one page.
+    instead of the whole URL (brief.css), which keeps the sources of the PDF short.
     """
 
     def link(m: re.Match[str]) -> str:
@@ -648,7 +648,7 @@ def print_html(context: ReportContext) -> str:
     """The HTML brief for printing: the chart inline as SVG and the CSS left in its ``<style>`` element.
 
     A printer (WeasyPrint, a browser) reads the stylesheet there, including the ``@media print`` rules
-    that fit the brief on one page; inlining, which email needs, would drop them.
+    that set the brief on two pages; inlining would drop them.
     """
     return _render(context, "html", None)
 
