@@ -285,7 +285,7 @@ def _output_checks(book: Book) -> list[Check]:
                     for s in book.layout
                     if s.kind == "breakdown" and key in s.spec.get("dimensions", ())
                 ),
-                "the shares used on Inputs do not add to 100 %, or an input check above fails (fix those first)",
+                "the shares used are not 100 %, or an input check above fails (fix it first)",
             )
         )
     for dim in (
@@ -308,7 +308,7 @@ def _output_checks(book: Book) -> list[Check]:
                         passed=abs(gap.value) <= TOLERANCE * largest_total,
                     ),
                     sheet_of["matrix"],
-                    "a joint table row or the shares used do not add to 100 %, or an input check above fails",
+                    "a joint row or the shares used are not 100 %, or an input check fails",
                 )
             )
     if book.cells.has(("fan band",)):
