@@ -383,8 +383,8 @@ def _convert(key: str, where: str, value: Any) -> Any:
 
     def bad(allowed: str) -> SettingsError:
         shown = repr(shorten(text))
-        if key in _NUMBERS and not _NUMBER_LIKE.fullmatch(text):
-            # Not even an attempt at a number: perhaps the password pasted one line off; never echoed.
+        if key in _NUMBERS and not _NUMBER_LIKE.fullmatch(text) and not (text.isalpha() and len(text) <= 20):
+            # Neither a mistyped number nor a word ("smtp"): perhaps the password pasted one line off.
             shown = f"{len(text)} characters of text (not shown: it could be a secret pasted here)"
         return SettingsError(f"Invalid setting {where}: {shown} (expected {allowed})")
 
