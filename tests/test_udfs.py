@@ -765,3 +765,14 @@ def test_assumptions_of_the_fade_are_readable_and_an_unset_held_growth_says_why(
         ["marketus"],
         ["gvr"],
     ]
+
+
+@pytest.mark.parametrize("what_if", ["cagr=0", "cagr=-0.05", "driver.telemedicine=0.10"])
+def test_a_level_what_if_moves_the_fan_but_not_its_width(udfs: types.ModuleType, what_if: str) -> None:
+    def width(options: str | None) -> float:
+        return excel(udfs, "IMGOUT_FAN", 2030.0, 90.0, None, None, options) / excel(
+            udfs, "IMGOUT_FAN", 2030.0, 10.0, None, None, options
+        )
+
+    assert excel(udfs, "IMGOUT_FAN", 2030.0, 50.0, None, None, what_if) != excel(udfs, "IMGOUT_FAN", 2030.0)
+    assert width(what_if) == pytest.approx(width(None), rel=0.005)

@@ -783,21 +783,17 @@ class Market:
         return min(d.low, g), max(d.high, g)
 
     def fan_inputs(self) -> FanInputs:
-        """What the Monte Carlo simulates from: the base path, its growth, the fade weights and every
-        driver's spread (see :mod:`.uncertainty`)."""
-        drivers = list(self.assumptions.drivers)
-        base = self._totals[RESERVED_SCENARIO]
-        ranges = [self._driver_range(d) for d in drivers]
+        """What the Monte Carlo simulates from: the base path, the fade weights and every driver's spread as
+        the assumption file gives it (its low-high width; a what-if moves the centre, not the width: see
+        :mod:`.uncertainty`)."""
+        drivers = list(self.assumptions.drivers.values())
         return FanInputs(
             years=self.year_list,
-            base_path=base,
-            base_growth=np.concatenate(([0.0], base[1:] / base[:-1] - 1)),
+            base_path=self._totals[RESERVED_SCENARIO],
             weights=self._weights,
             next_year=self.next_year,
-            centre_growth=self.scenario_growth[RESERVED_SCENARIO],
-            driver_growth=np.array([self.base_driver_growth[d] for d in drivers]),
-            driver_low=np.array([low for low, _ in ranges]),
-            driver_high=np.array([high for _, high in ranges]),
+            driver_low=np.array([d.low for d in drivers]),
+            driver_high=np.array([d.high for d in drivers]),
             annual_volatility=self.assumptions.uncertainty.annual_volatility,
         )
 
