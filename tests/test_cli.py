@@ -318,3 +318,16 @@ def market_for_file(path: Path):  # type: ignore[no-untyped-def]
     from xl_addin.model import market_for
 
     return market_for(path)
+
+
+def test_a_back_cast_from_a_later_figure_has_one_word_on_every_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out, _ = run(capsys, "forecast", "2020", "--set", "basis=gvr", "--json")
+    forecast = json.loads(out)
+    _, out, _ = run(capsys, "estimates", "2020", "--json")
+    (gvr,) = [e for e in json.loads(out)["estimates"] if e["key"] == "gvr"]
+    assert forecast["status"] == "back-cast (basis: gvr)" and gvr["status"] == "back-cast (publisher CAGR)"
+    assert forecast["value"] == gvr["value"]
+    _, out, _ = run(capsys, "series", "2023", "2033", "--set", "basis=consensus", "--json")
+    assert {p["status"] for p in json.loads(out)} == {"consensus median (basis: consensus)"}

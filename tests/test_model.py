@@ -500,7 +500,7 @@ def test_an_override_equal_to_a_value_the_file_gives_moves_nothing() -> None:
     assert Market(with_overrides(held, "extrapolation_growth=0.06")).status(2035) == "extrapolated (override)"
     consensus = with_overrides(default_market().assumptions, "basis=consensus")
     again = Market(with_overrides(consensus, "basis=consensus"))
-    assert again.status(2030) == Market(consensus).status(2030) == "interpolated (basis: consensus)"
+    assert again.status(2030) == Market(consensus).status(2030) == "consensus median (basis: consensus)"
     moved = with_overrides(held, "driver.telemedicine=0.05")
     # The same what-if again: still moved (by the first), nothing added.
     assert with_overrides(moved, "driver.telemedicine=0.05").moved == moved.moved == frozenset({"drivers"})

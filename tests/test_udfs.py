@@ -336,8 +336,8 @@ def test_status_y_shows_the_same_words_as_the_engine(udfs: types.ModuleType) -> 
         udfs, "IMGOUT_SERIES", 2030.0, 2031.0, MISSING, MISSING, MISSING, "Status=Y;basis=consensus"
     )
     assert [r[-1] for r in series[1:]] == [
-        "interpolated (basis: consensus)",
-        "interpolated (basis: consensus)",
+        "consensus median (basis: consensus)",
+        "consensus median (basis: consensus)",
     ]
 
 
@@ -776,3 +776,17 @@ def test_a_level_what_if_moves_the_fan_but_not_its_width(udfs: types.ModuleType,
 
     assert excel(udfs, "IMGOUT_FAN", 2030.0, 50.0, None, None, what_if) != excel(udfs, "IMGOUT_FAN", 2030.0)
     assert width(what_if) == pytest.approx(width(None), rel=0.005)
+
+
+def test_the_estimates_function_says_the_forecasts_word_and_follows_the_models_path(
+    udfs: types.ModuleType,
+) -> None:
+    rows = {r[0]: r for r in excel(udfs, "IMGOUT_ESTIMATES", 2020.0)[1:]}
+    assert rows["Grand View Research"][2] == "back-cast (publisher CAGR)"
+    following = excel(udfs, "IMGOUT_FORECAST", 2020.0, MISSING, MISSING, MISSING, "basis=gvr;Status=Y")
+    assert following[1] == "back-cast (basis: gvr)"
+    assert rows["Grand View Research"][1] == following[0]
+    # One path per publisher: TBRC's row is the model's own path, in a back-cast year too.
+    assert rows["The Business Research Company"][1] == excel(udfs, "IMGOUT_FORECAST", 2020.0)
+    median = excel(udfs, "IMGOUT_FORECAST", 2033.0, MISSING, MISSING, MISSING, "basis=consensus;Status=Y")
+    assert median[1] == "consensus median (basis: consensus)"

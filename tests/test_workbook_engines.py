@@ -510,7 +510,10 @@ def test_the_estimates_sheet_shows_every_publisher_and_the_consensus_as_the_engi
     sheet = sheet_of(context, "estimates")
     rows = estimate_rows(workbook, sheet)
     book = openpyxl.load_workbook(workbook, data_only=True)[sheet]
-    figures = {r[0]: r for r in book.iter_rows(values_only=True) if isinstance(r[0], str)}
+    figures: dict[str, tuple[object, ...]] = {}  # the first row of each name: the published figures
+    for r in book.iter_rows(values_only=True):
+        if isinstance(r[0], str):
+            figures.setdefault(r[0], r)
     for key, estimate in market.assumptions.estimates.items():
         path = rows[estimate.publisher]
         for year, point in estimate.points.items():
@@ -518,6 +521,10 @@ def test_the_estimates_sheet_shows_every_publisher_and_the_consensus_as_the_engi
             assert point in figures[estimate.publisher]  # typed in as an input
         for e in market.estimate_series(key, 2020, 2035):
             assert path[e.year] == pytest.approx(e.value, rel=1e-12), (key, e.year)
+    tbrc = rows["The Business Research Company"]  # one path per publisher: TBRC's is the model's own
+    assert len(tbrc) >= 10
+    for year, value in tbrc.items():
+        assert value == pytest.approx(market.forecast(year), rel=1e-12), year
     for year in range(2020, 2036):
         consensus = market.consensus(year)
         assert rows["Consensus: publishers"][year] == consensus.count
@@ -574,6 +581,8 @@ def test_both_engines_follow_a_driver_what_if_the_fade_a_basis_and_a_publishers_
     for year in range(2020, 2036):
         assert rows["Consensus: median"][year] == pytest.approx(market.consensus(year).median, rel=1e-9)
         assert rows["TechSci Research"][year] == pytest.approx(market.estimates(year)[1].value, rel=1e-9)
+        tbrc = market.estimates(year)[0].value  # the model's own path at the calibrated growth
+        assert rows["The Business Research Company"][year] == pytest.approx(tbrc, rel=1e-9)
     values = openpyxl.load_workbook(fresh, data_only=True)
     assert values[sheet_of(context, "forecast")]["A1"].value.endswith(": bull scenario, basis consensus")
     assert master_checks(fresh)[0].startswith("OK: all ")

@@ -14,8 +14,14 @@ per model year, by these rules, first match wins (P_y is a published point, g a 
    CAGR whose period ends at or after L (else the growth between the last two points), LR the set's
    ``long_run_growth`` and w the fade weight of :func:`fade_weight` (the same fade as the model's own path).
 
-A year strictly between the first and last points is ``interpolated``; a year of rule 5 is
-``extrapolated (publisher CAGR, fading)``; any other year not published is ``extrapolated (publisher CAGR)``. The **consensus** of a year is the count, minimum, median and maximum
+A year's word is the one the total takes when it follows the path: ``published``, ``interpolated`` (strictly
+between the first and last points), ``back-cast`` (before the first) or ``extrapolated`` (after the last);
+its status is :func:`~xl_addin.model.status.estimate_status` of that word: ``back-cast (publisher CAGR)``,
+``extrapolated (publisher CAGR)``, ``extrapolated (publisher CAGR, fading)`` for a year of rule 5. The
+consensus median's word is ``consensus median`` where the middle values are published or interpolated
+(a median is published by nobody), else the furthest of theirs from published.
+
+The **consensus** of a year is the count, minimum, median and maximum
 of every estimate's value that year, with where the model's own total sits (its rank, 1 = largest, and its
 ratio to the median).
 """
@@ -31,11 +37,11 @@ from typing import NamedTuple
 from .assumptions import PublisherEstimate, Source
 from .status import (
     BACK_CAST,
-    ESTIMATE_EXTRAPOLATED,
-    ESTIMATE_FADING,
+    CONSENSUS_MEDIAN,
     EXTRAPOLATED,
     INTERPOLATED,
     PUBLISHED,
+    estimate_status,
 )
 
 
@@ -170,8 +176,8 @@ def estimate_path(
                 weight = fade_weight(y - last, fade_years)
                 found = before * (1 + long_run_growth + (forward - long_run_growth) * weight)
             value = found
-            status = INTERPOLATED if inside else ESTIMATE_FADING if fading else ESTIMATE_EXTRAPOLATED
             word = INTERPOLATED if inside else (BACK_CAST if y < first else EXTRAPOLATED)
+            status = estimate_status(word, fading=fading)
         values[y] = float(value)
         statuses.append(status)
         words.append(word)
@@ -182,16 +188,22 @@ def estimate_path(
 _DISTANCE = {PUBLISHED: 0, INTERPOLATED: 1, BACK_CAST: 2, EXTRAPOLATED: 2}
 
 
+def median_word(word: str) -> str:
+    """The consensus median's word from the word of the estimate it is: ``consensus median`` for a
+    published or interpolated one (nobody publishes a median), else that word (back-cast, extrapolated)."""
+    return CONSENSUS_MEDIAN if word in (PUBLISHED, INTERPOLATED) else word
+
+
 def median_path(paths: Sequence[EstimatePath], count: int) -> tuple[tuple[float, ...], tuple[str, ...]]:
-    """The median of the paths in each of ``count`` years, and its word: that of the estimate the median
-    is (for an even number, the furthest from published of the two it averages)."""
+    """The median of the paths in each of ``count`` years, and its word (:func:`median_word` of the
+    estimate the median is; for an even number, of the furthest from published of the two it averages)."""
     values, words = [], []
     for i in range(count):
         ranked = sorted((p.values[i], _DISTANCE[p.words[i]], p.words[i]) for p in paths)
         n = len(ranked)
         middle = ranked[(n - 1) // 2 : n // 2 + 1]
         values.append(statistics.median(v for v, _, _ in ranked))
-        words.append(max(middle, key=lambda r: r[1])[2])
+        words.append(median_word(max(middle, key=lambda r: r[1])[2]))
     return tuple(values), tuple(words)
 
 

@@ -47,6 +47,7 @@ from .assumptions import (
     RESERVED_SCENARIO,
     TOTAL_ALIASES,
     AssumptionSet,
+    PublisherEstimate,
     format_overrides,
     load_assumptions,
     member_lookup,
@@ -67,15 +68,15 @@ from .estimates import (
 )
 from .status import (
     BACK_CAST,
+    CONSENSUS_MEDIAN,
     ESTIMATE_FADING,
     EXTRAPOLATED,
-    FADING,
     INTERPOLATED,
     OVERRIDE,
     PROJECTED,
     PUBLISHED,
-    PUBLISHER_CAGR,
     basis_label,
+    estimate_status,
     status_text,
 )
 from .uncertainty import MAX_PATHS, Fan, FanInputs, simulate
@@ -160,6 +161,7 @@ class Market:
         self.year_list: tuple[int, ...] = tuple(int(y) for y in self.years)
         self._year_index = {y: i for i, y in enumerate(self.year_list)}
         self._estimate_paths: dict[str, EstimatePath] | None = None
+        self._publications: dict[str, bool] = {}
         self._build_growth()
         self._build_basis()
         self._build_scenario_paths()
@@ -219,10 +221,11 @@ class Market:
         self._basis_path = np.array(path, dtype=float)
         self._weights = np.array([self.fade_weight(y) if y > self.next_year else 0.0 for y in self.year_list])
 
-    def own_path(self) -> np.ndarray:
+    def own_path(self, growth: float | None = None) -> np.ndarray:
         """The model's own path in every model year, USD bn (the first equation of this module's docstring):
-        what the total is under the default basis, whatever basis this market follows."""
-        cal = self.calibration
+        what the total is under the default basis, whatever basis this market follows. ``growth``: the
+        forecast growth to use (default: this market's, a ``cagr=`` what-if included)."""
+        cal, g = self.calibration, self.forecast_growth if growth is None else growth
         values = np.empty(len(self.year_list))
         for i, y in enumerate(self.year_list):
             if y < self.base_year:
@@ -230,9 +233,9 @@ class Market:
             elif y == self.base_year:
                 values[i] = cal.base_size
             elif y <= self.horizon_year:
-                values[i] = cal.next_size * (1 + self.forecast_growth) ** (y - self.next_year)
+                values[i] = cal.next_size * (1 + g) ** (y - self.next_year)
             else:
-                values[i] = values[i - 1] * (1 + self.post_horizon_growth(y))
+                values[i] = values[i - 1] * (1 + self.post_horizon_growth(y, g))
         return values
 
     def own_words(self) -> tuple[str, ...]:
@@ -257,12 +260,14 @@ class Market:
         """
         return fade_weight(year - self.horizon_year, self.fade_years)
 
-    def post_horizon_growth(self, year: int) -> float:
+    def post_horizon_growth(self, year: int, growth: float | None = None) -> float:
         """The model's own growth in a year after the horizon, base scenario:
-        ``extrapolation_growth`` if the set gives one, else LR + (g_F - LR) w(t)."""
+        ``extrapolation_growth`` if the set gives one, else LR + (g_F - LR) w(t) (``growth``: g_F, default
+        this market's forecast growth)."""
         if self.extrapolation_growth is not None:
             return self.extrapolation_growth
-        return self.long_run_growth + (self.forecast_growth - self.long_run_growth) * self.fade_weight(year)
+        g = self.forecast_growth if growth is None else growth
+        return self.long_run_growth + (g - self.long_run_growth) * self.fade_weight(year)
 
     def _build_scenario_paths(self) -> None:
         """Each scenario's growth, total in every year and the status of every year."""
@@ -369,7 +374,11 @@ class Market:
 
     def _word(self, i: int, scenario: str) -> str:
         word = self.basis_words[i]
-        if word == PUBLISHED and self.year_list[i] > self.next_year and self._moves(scenario):
+        if (
+            word in (PUBLISHED, CONSENSUS_MEDIAN)
+            and self.year_list[i] > self.next_year
+            and self._moves(scenario)
+        ):
             return PROJECTED
         return word
 
@@ -833,14 +842,46 @@ class Market:
     # ------------------------------------------------------------------ publishers' estimates
 
     def estimate_paths(self) -> dict[str, EstimatePath]:
-        """Every publisher's estimate as a path over the model's years (computed once, on first use)."""
+        """Every publisher's estimate as a path over the model's years (computed once, on first use).
+
+        One path per publisher: the market's own publication (an estimate of ``market.source`` whose every
+        figure the model's path reproduces at its precision) *is* the model's own calibrated path, in every
+        year (a ``cagr=`` what-if is the model's, not the publisher's: it does not move it); the others
+        follow the rules of :mod:`.estimates`.
+        """
         if self._estimate_paths is None:
             a = self.assumptions
             self._estimate_paths = {
-                k: estimate_path(e, self.year_list, a.long_run_growth, a.fade_years)
+                k: self._publication_path(e)
+                if self.is_publication(k)
+                else estimate_path(e, self.year_list, a.long_run_growth, a.fade_years)
                 for k, e in a.estimates.items()
             }
         return self._estimate_paths
+
+    def is_publication(self, key: str) -> bool:
+        """True for an estimate that is the market's own publication: its source is ``market.source`` and
+        the model's calibrated path reproduces every one of its figures at its precision."""
+        found = self._publications.get(key)
+        if found is None:
+            e = self.assumptions.estimates[key]
+            own = self.own_path(self.calibrated_growth)
+            found = self._publications[key] = e.source == self.assumptions.market.source and all(
+                y in self._year_index
+                and round(own[self._year_index[y]], e.decimals[y]) == round(v, e.decimals[y])
+                for y, v in e.points.items()
+            )
+        return found
+
+    def _publication_path(self, e: PublisherEstimate) -> EstimatePath:
+        """The market's own publication as a path: the model's calibrated path, its words and statuses."""
+        values = tuple(float(v) for v in self.own_path(self.calibrated_growth))
+        words = self.own_words()
+        statuses = tuple(
+            estimate_status(w, fading=y > self.horizon_year and self.extrapolation_growth is None)
+            for y, w in zip(self.year_list, words, strict=True)
+        )
+        return EstimatePath(e, values, statuses, words)
 
     def estimate_id(self, key: object) -> str:
         """An estimate id, any case ('TechSci') -> the id in the assumption set ('techsci')."""
@@ -853,10 +894,15 @@ class Market:
 
     def _estimate_at(self, key: str, i: int) -> Estimate:
         path = self.estimate_paths()[key]
-        e, y = path.estimate, self.year_list[i]
+        e, y, moved = path.estimate, self.year_list[i], self.assumptions.moved
         status = path.statuses[i]
-        if "fade" in self.assumptions.moved and status == ESTIMATE_FADING:
-            status = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, FADING, OVERRIDE))
+        publication = self.is_publication(key)
+        if (
+            ("fade" in moved and status == ESTIMATE_FADING)
+            or (publication and y < self.base_year and "backcast" in moved)
+            or (publication and y > self.horizon_year and "extrapolation" in moved)
+        ):
+            status = estimate_status(path.words[i], fading=status == ESTIMATE_FADING, moved=True)
         return Estimate(key, e.publisher, y, path.values[i], status, self.assumptions.sources[e.source])
 
     def estimates(self, year: object) -> list[Estimate]:

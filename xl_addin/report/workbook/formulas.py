@@ -32,6 +32,7 @@ from ...model.assumptions import RESERVED_SCENARIO
 from ...model.status import (
     ASSUMED_SPLIT,
     BACK_CAST,
+    CONSENSUS_MEDIAN,
     EXTRAPOLATED,
     INTERPOLATED,
     OVERRIDE,
@@ -90,6 +91,21 @@ def own_path(year_ref: str, before_ref: str, growth_ref: str, value: float) -> F
         f"=IF({y}<=HorizonYear,UnitFactor*IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
         f"IF({y}=BaseYear,BaseSize,NextSize*(1+ForecastGrowth)^({y}-NextYear))),"
         f"{before_ref}*(1+{growth_ref}))",
+        value,
+    )
+
+
+def publication_path(year_ref: str, before_ref: str, value: float) -> Formula:
+    """The market's own publication's row of the estimates, USD bn: the model's own path at the calibrated
+    growth (one path per publisher; a typed forecast growth is a what-if on the model, not the
+    publisher's). Mirrors ``Market._publication_path``."""
+    y = year_ref
+    weight = f"IF({y}-HorizonYear<=0,1,IF(FadeYears<=0,0,MAX(0,1-({y}-HorizonYear)/FadeYears)))"
+    return Formula(
+        f"=IF({y}<=HorizonYear,IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
+        f"IF({y}=BaseYear,BaseSize,NextSize*(1+CalibratedGrowth)^({y}-NextYear))),"
+        f"{before_ref}*(1+IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
+        f"LongRunGrowth+(CalibratedGrowth-LongRunGrowth)*{weight})))",
         value,
     )
 
@@ -299,7 +315,8 @@ def status(
         region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
         value, assumed = market.status(year, scenario, region, segment), f'&" {ASSUMED_SPLIT}"'
     return Formula(
-        f'=IF(AND({word}="{PUBLISHED}",{y}>NextYear,Moves=1),"{PROJECTED}",{word}){assumed}'
+        f'=IF(AND(OR({word}="{PUBLISHED}",{word}="{CONSENSUS_MEDIAN}"),{y}>NextYear,Moves=1),'
+        f'"{PROJECTED}",{word}){assumed}'
         f'&IF({quals}="",""," ("&MID({quals},LEN(", ")+1,LEN({quals}))&")")',
         value,
     )
@@ -626,4 +643,7 @@ def basis_fade_start(value: int) -> Formula:
 def median_word(words: str, values: str, median_ref: str, value: str) -> Formula:
     """The consensus median's word: the word of the estimate it is (an odd number of estimates).
     Mirrors ``estimates.median_path``."""
-    return Formula(f"=INDEX({words},MATCH({median_ref},{values},0),1)", value)
+    found = f"INDEX({words},MATCH({median_ref},{values},0),1)"
+    return Formula(
+        f'=IF(OR({found}="{PUBLISHED}",{found}="{INTERPOLATED}"),"{CONSENSUS_MEDIAN}",{found})', value
+    )

@@ -9,6 +9,9 @@ growth fading from the publisher's CAGR to the long-run rate. Which rule a year 
 figures, depends on which years are published: that is written in the working rows under each path
 (rebuild the workbook to add a figure or a CAGR); the values, CAGRs, long-run rate and fade are live.
 
+One path per publisher: the market's own publication's row is the model's own path at the calibrated
+growth (the Inputs sheet's sizes and growths), not a second path through the same figures.
+
 The consensus of a year is the count, minimum, median and maximum of the paths; where the model's own
 base total sits among them (its rank, 1 = largest, and its ratio to the median) is written once every
 sheet is filled. The ``Basis`` chosen on Inputs makes the base total follow the consensus median or a
@@ -317,9 +320,12 @@ def _paths(
                 here(r, j - 1),
             )
             value = path.values[index[y]]
-            estimate = formulas.estimate_value(
-                book.year_ref(ws, y), refs, (pub_span, book.timeline_span(ws)), value
-            )
+            if m.is_publication(key):  # one path per publisher: the market's own is the model's
+                estimate = formulas.publication_path(book.year_ref(ws, y), here(r, j - 1), value)
+            else:
+                estimate = formulas.estimate_value(
+                    book.year_ref(ws, y), refs, (pub_span, book.timeline_span(ws)), value
+                )
             book.formula(ws, r, j, estimate, book.fmt(num_format="0.00"))
             pick = plan[y].growth
             growth = formulas.picked(growths, here(work + 3, j), listed[pick - 1] if pick else 0.0)
