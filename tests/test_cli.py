@@ -331,3 +331,28 @@ def test_a_back_cast_from_a_later_figure_has_one_word_on_every_command(
     assert forecast["value"] == gvr["value"]
     _, out, _ = run(capsys, "series", "2023", "2033", "--set", "basis=consensus", "--json")
     assert {p["status"] for p in json.loads(out)} == {"consensus median (basis: consensus)"}
+
+
+def test_warnings_reach_stderr_and_leave_json_and_the_exit_code_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    suspect = tmp_path / "suspect.yaml"
+    suspect.write_text(
+        textwrap.dedent(
+            """\
+            sources:
+              reanin: {title: Market, publisher: Reanin, date: "2024", url: https://reanin.example/mio}
+            estimates:
+              reanin: {publisher: Reanin, source: reanin, points: {2023: 8204.48, 2030: 12500.0}}
+            """
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "estimates", "2030", "--assumptions", str(suspect), "--json")
+    assert code == 0
+    assert len(json.loads(out)["estimates"]) == 6
+    assert err.splitlines() == [
+        "imgout: warning: Reanin: 12,500.0 (2030) is 1,083x the others' median: USD million?"
+    ]
+    code, _, err = run(capsys, "forecast", "2030")
+    assert (code, err) == (0, "")

@@ -364,3 +364,49 @@ def test_the_followed_publishers_row_is_the_models_path_in_every_year(market: Ma
     assert [e.status for e in moved.estimates(2020) if e.key == "tbrc"] == [
         "back-cast (publisher CAGR, override)"
     ]
+
+
+SUSPECT = """
+sources:
+  reanin: {title: Medical Imaging Outsourcing Market, publisher: Reanin, date: "2024", url: https://reanin.example/mio}
+estimates:
+  reanin:
+    publisher: Reanin
+    source: reanin
+    points: {2023: 8204.48, 2030: 12500.0}
+  acme:
+    publisher: Acme Research
+    source: reanin
+    points: {2025: 10.0, 2030: 20.0}
+    cagr: {from: 2025, to: 2030, value: 0.03}
+"""
+
+
+def test_estimates_that_look_wrong_are_named_in_one_line_each_and_the_model_still_runs(
+    market: Market,
+) -> None:
+    suspect = Market(assumptions_from_text(SUSPECT, "suspect.yaml"))
+    assert suspect.warnings() == (
+        "Acme Research: 10.0 (2025) -> 20.0 (2030) is 14.9 % a year; its CAGR 2025-2030 says 3 %",
+        "Reanin: 8,204.48 (2023) is 910x the others' median: USD million?",
+    )
+    assert suspect.consensus(2030).count == 7  # a warning never stops a run
+    assert market.warnings() == ()  # every default publisher agrees with its own CAGR, in USD bn
+
+
+def test_a_cagr_is_checked_with_the_anchors_interval_rule() -> None:
+    """18.08 -> 19.68 is 8.85 % a year, printed 8.9 %: inside the intervals the printed digits stand for,
+    as the calibration takes them; 8.7 % is not."""
+
+    def warned(cagr: str) -> tuple[str, ...]:
+        text = SUSPECT.split("estimates:")[0] + (
+            "estimates:\n  one:\n    publisher: One\n    source: reanin\n"
+            f"    points: {{2025: 18.08, 2026: 19.68}}\n    cagr: {cagr}\n"
+        )
+        return Market(assumptions_from_text(text, "one.yaml")).warnings()
+
+    assert warned("{from: 2025, to: 2026, value: 0.089}") == ()
+    assert warned("{to: 2026, value: 0.089}") == ()  # no start: from the figure before, as the path runs
+    assert warned("{from: 2025, to: 2026, value: 0.087}") == (
+        "One: 18.08 (2025) -> 19.68 (2026) is 8.85 % a year; its CAGR 2025-2026 says 8.7 %",
+    )

@@ -114,8 +114,12 @@ def json_option(func: F) -> F:
 
 
 def open_market(assumptions: Path | None, overrides: Sequence[str]) -> Market:
-    """The market for the command's --assumptions and --set options."""
-    return market_for(assumptions, "; ".join(overrides) if overrides else None)
+    """The market for the command's --assumptions and --set options; what looks wrong in the set (but does
+    not stop it) goes to stderr, one line each, so --json output stays clean."""
+    market = market_for(assumptions, "; ".join(overrides) if overrides else None)
+    for warning in market.warnings():
+        click.echo(f"imgout: warning: {warning}", err=True)
+    return market
 
 
 def provenance(market: Market) -> dict[str, str]:

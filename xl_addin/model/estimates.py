@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .assumptions import PublisherEstimate, Source
+from .assumptions import PublishedCagr, PublisherEstimate, Source
 from .status import (
     BACK_CAST,
     CONSENSUS_MEDIAN,
@@ -219,3 +219,71 @@ def consensus_of(
     in_span = sum(s in (PUBLISHED, INTERPOLATED) for s in statuses)
     ratio = model / median if median else math.nan
     return Consensus(year, len(values), min(values), median, max(values), model, rank, ratio, in_span)
+
+
+#: A publisher this many times above (or below one over it) the median of the others is flagged for units.
+UNITS_RATIO = 10.0
+
+
+def _period_points(e: PublisherEstimate, c: PublishedCagr) -> tuple[int, int] | None:
+    """The two published years a CAGR's period runs between, where both are points: its start (or, with no
+    start, the point before its end, as the path takes it) and its end. None when it does not touch two."""
+    if c.to_year not in e.points:
+        return None
+    if c.from_year is None:
+        before = [p for p in e.years if p < c.to_year]
+        return (before[-1], c.to_year) if before else None
+    return (c.from_year, c.to_year) if c.from_year in e.points else None
+
+
+def cagr_warnings(e: PublisherEstimate) -> list[str]:
+    """One line for each published CAGR its own figures contradict, by the anchors' interval rule: every
+    printed number stands for its value +- half a unit of its last digit, and they agree when some values
+    inside those intervals hold together (the growth between the two figures is inside the CAGR's)."""
+    out = []
+    for c in e.cagrs:
+        found = _period_points(e, c)
+        if found is None:
+            continue
+        a, b = found
+        n = b - a
+        ha, hb = 0.5 * 10.0 ** -e.decimals[a], 0.5 * 10.0 ** -e.decimals[b]
+        hg = 0.5 * 10.0**-c.decimals
+        low = ((e.points[b] - hb) / (e.points[a] + ha)) ** (1 / n) - 1
+        high = ((e.points[b] + hb) / max(e.points[a] - ha, 1e-12)) ** (1 / n) - 1
+        if low <= c.value + hg and high >= c.value - hg:
+            continue
+        implied = _implied(e.points, a, b)
+        shown = max(c.decimals - 2, 0)
+        out.append(
+            f"{e.publisher}: {e.shown(a)} ({a}) -> {e.shown(b)} ({b}) is {implied * 100:.{shown + 1}f} % a year;"
+            f" its CAGR {c.period} says {c.value * 100:.{shown}f} %"
+        )
+    return out
+
+
+def units_warnings(paths: Mapping[str, EstimatePath], years: Sequence[int]) -> list[str]:
+    """One line for each publisher whose figures are more than :data:`UNITS_RATIO` times from the median of
+    the others' values the same year (its furthest figure): a figure typed in another unit than USD bn."""
+    index = {y: i for i, y in enumerate(years)}
+    out = []
+    for key, path in paths.items():
+        e, worst = path.estimate, None
+        for y in e.years:
+            others = [p.values[index[y]] for k, p in paths.items() if k != key]
+            if len(others) < 2:
+                continue
+            ratio = e.points[y] / statistics.median(others)
+            if worst is None or abs(math.log(ratio)) > abs(math.log(worst[1])):
+                worst = (y, ratio)
+        if worst is None or 1 / UNITS_RATIO <= worst[1] <= UNITS_RATIO:
+            continue
+        y, ratio = worst
+        shown = f"{e.points[y]:,.{e.decimals[y]}f}"
+        if ratio > UNITS_RATIO:
+            out.append(f"{e.publisher}: {shown} ({y}) is {ratio:,.0f}x the others' median: USD million?")
+        else:
+            out.append(
+                f"{e.publisher}: {shown} ({y}) is 1/{1 / ratio:,.0f} of the others' median: USD trillion?"
+            )
+    return out

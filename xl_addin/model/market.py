@@ -61,10 +61,12 @@ from .estimates import (
     Consensus,
     Estimate,
     EstimatePath,
+    cagr_warnings,
     consensus_of,
     estimate_path,
     fade_weight,
     median_path,
+    units_warnings,
 )
 from .status import (
     BACK_CAST,
@@ -162,6 +164,7 @@ class Market:
         self._year_index = {y: i for i, y in enumerate(self.year_list)}
         self._estimate_paths: dict[str, EstimatePath] | None = None
         self._publications: dict[str, bool] = {}
+        self._warnings: tuple[str, ...] | None = None
         self._build_growth()
         self._build_basis()
         self._build_scenario_paths()
@@ -882,6 +885,17 @@ class Market:
             for y, w in zip(self.year_list, words, strict=True)
         )
         return EstimatePath(e, values, statuses, words)
+
+    def warnings(self) -> tuple[str, ...]:
+        """What looks wrong in the set without stopping the model, one line each (the command line prints
+        them on stderr; errors, not warnings, stop a run): a publisher whose figures contradict its own
+        CAGR by the anchors' interval rule, a publisher more than 10x from the median of the others (a
+        figure in USD million?)."""
+        if self._warnings is None:
+            paths = self.estimate_paths()
+            found = [w for e in self.assumptions.estimates.values() for w in cagr_warnings(e)]
+            self._warnings = (*found, *units_warnings(paths, self.year_list))
+        return self._warnings
 
     def estimate_id(self, key: object) -> str:
         """An estimate id, any case ('TechSci') -> the id in the assumption set ('techsci')."""
