@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import statistics
@@ -410,3 +411,28 @@ def test_a_cagr_is_checked_with_the_anchors_interval_rule() -> None:
     assert warned("{from: 2025, to: 2026, value: 0.087}") == (
         "One: 18.08 (2025) -> 19.68 (2026) is 8.85 % a year; its CAGR 2025-2026 says 8.7 %",
     )
+
+
+DECLINING = """
+estimates:
+  shrinking:
+    publisher: Shrinking Research
+    source: tbrc
+    points: {2025: 18.5}
+    cagr: {from: 2025, to: 2030, value: -0.027}
+"""
+
+
+def test_a_fade_never_reverses_a_published_trend() -> None:
+    """A published -2.7 % a year levels off after its CAGR's period instead of fading up to +4.5 %; a
+    growing path still fades to the long-run rate; the model's own path under a negative what-if too."""
+    market = Market(assumptions_from_text(DECLINING, "declining.yaml"))
+    path = [e.value for e in market.estimate_series("shrinking", 2030, 2050)]
+    assert path[0] == pytest.approx(18.5 * 0.973**5, rel=1e-12)
+    growth = [b / a - 1 for a, b in itertools.pairwise(path)]
+    assert all(g <= 0 for g in growth) and growth[-1] == pytest.approx(0.0, abs=1e-15)
+    assert growth[0] == pytest.approx(-0.027 * 0.4, rel=1e-12)  # six years of ten after its 2025 figure
+    techsci = [e.value for e in market.estimate_series("techsci", 2041, 2042)]
+    assert techsci[1] / techsci[0] - 1 == pytest.approx(LR, rel=1e-12)
+    what_if = market_for(None, "cagr=-0.03")
+    assert [what_if.growth(y) for y in (2031, 2040, 2050)] == pytest.approx([-0.027, 0.0, 0.0], abs=1e-12)

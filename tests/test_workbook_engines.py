@@ -586,3 +586,31 @@ def test_both_engines_follow_a_driver_what_if_the_fade_a_basis_and_a_publishers_
     values = openpyxl.load_workbook(fresh, data_only=True)
     assert values[sheet_of(context, "forecast")]["A1"].value.endswith(": bull scenario, basis consensus")
     assert master_checks(fresh)[0].startswith("OK: all ")
+
+
+DECLINING = (
+    "estimates:\n  shrinking:\n    publisher: Shrinking Research\n    source: tbrc\n"
+    "    points: {2025: 18.5}\n    cagr: {from: 2025, to: 2030, value: -0.027}\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_a_declining_path_levels_off_in_the_workbook_as_in_the_engine(engine, tmp_path):
+    """A -2.7 % publisher and a -3 % what-if on the model fade to flat after their last year, not up to
+    the long-run +4.5 %: the stored values and both engines' recalculation say so."""
+    declining = tmp_path / "declining.yaml"
+    declining.write_text(DECLINING, encoding="utf-8")
+    context = build_context(load_profile(None, name="Acme Imaging"), declining, overrides="cagr=-0.03")
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    fresh = recalculate(engine, path, tmp_path / engine)
+    assert libreoffice.compare_stored_with_recalculated(path, fresh, rel=1e-9, engine=engine) == []
+    rows = estimate_rows(fresh, sheet_of(context, "estimates"))
+    shrinking = rows["Shrinking Research"]
+    assert max(shrinking[y] / shrinking[y - 1] for y in shrinking if y - 1 in shrinking and y > 2030) <= 1.0
+    market = market_for(declining, "cagr=-0.03")
+    assert shrinking[2035] == pytest.approx(market.estimates(2035)[-1].value, rel=1e-9)
+    total = time_rows(fresh, sheet_of(context, "forecast"))[TOTAL]
+    last = max(total)
+    assert total[last] == pytest.approx(market.forecast(last), rel=1e-9)
+    assert total[last] < total[2030] and market.forecast(2050) <= market.forecast(2040)

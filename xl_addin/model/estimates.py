@@ -12,7 +12,8 @@ per model year, by these rules, first match wins (P_y is a published point, g a 
    else the growth between the first two points);
 5. after the last point L: V(y) = V(y-1) (1 + g(y)) with g(y) = LR + (g0 - LR) w(y-L), where g0 is the
    CAGR whose period ends at or after L (else the growth between the last two points), LR the set's
-   ``long_run_growth`` and w the fade weight of :func:`fade_weight` (the same fade as the model's own path).
+   ``long_run_growth`` (0 when g0 has the other sign: :func:`fade_target`, a fade never reverses a
+   published trend) and w the fade weight of :func:`fade_weight` (the same fade as the model's own path).
 
 A year's word is the one the total takes when it follows the path: ``published``, ``interpolated`` (strictly
 between the first and last points), ``back-cast`` (before the first) or ``extrapolated`` (after the last);
@@ -76,6 +77,17 @@ class Consensus:
     model_rank: int
     model_ratio: float
     in_span: int
+
+
+def fade_target(start: float, long_run_growth: float) -> float:
+    """The growth a path fades to from its last growth ``start``: the long-run rate, or 0 (flat) when the
+    two have opposite signs, so that a fade never reverses a published trend: a declining path levels off
+    instead of turning into growth, a growing one instead of turning into decline.
+
+    >>> fade_target(0.091, 0.045), fade_target(-0.027, 0.045), fade_target(0.0, 0.045)
+    (0.045, 0.0, 0.045)
+    """
+    return 0.0 if start * long_run_growth < 0 else long_run_growth
 
 
 def fade_weight(years_after: int, fade_years: int) -> float:
@@ -174,7 +186,8 @@ def estimate_path(
             if found is None:  # after the last point: the fade, year by year
                 before = values.get(y - 1, e.points[last])
                 weight = fade_weight(y - last, fade_years)
-                found = before * (1 + long_run_growth + (forward - long_run_growth) * weight)
+                target = fade_target(forward, long_run_growth)
+                found = before * (1 + target + (forward - target) * weight)
             value = found
             word = INTERPOLATED if inside else (BACK_CAST if y < first else EXTRAPOLATED)
             status = estimate_status(word, fading=fading)

@@ -15,7 +15,8 @@ F ``fade_years``):
 - **The model's own path** (basis = the market's source, the default): V(t) = V_B / (1 + g_back)^(B - t)
   before B; V_B at B; V_N (1 + g_F)^(t - N) from N to H; after H, V(t) = V(t-1) (1 + g(t)) with
   g(t) = LR + (g_F - LR) w(t) and w(t) = max(0, 1 - (t - H) / F) (:meth:`Market.fade_weight`), or
-  g(t) = ``extrapolation_growth`` in every year after H when the set gives one.
+  g(t) = ``extrapolation_growth`` in every year after H when the set gives one. LR is 0 when g_F has the
+  other sign (:func:`~.estimates.fade_target`): a fade never turns a decline into growth.
 - **Another basis** (``basis=consensus`` or an estimate id): the base total B(t) is that path in every
   year (:mod:`.estimates`: the consensus median, or the publisher's path).
 - **Scenarios** keep their growth difference to base: with D_s = g_s - g_F (g_s the scenario's drivers
@@ -64,6 +65,7 @@ from .estimates import (
     cagr_warnings,
     consensus_of,
     estimate_path,
+    fade_target,
     fade_weight,
     median_path,
     units_warnings,
@@ -270,7 +272,8 @@ class Market:
         if self.extrapolation_growth is not None:
             return self.extrapolation_growth
         g = self.forecast_growth if growth is None else growth
-        return self.long_run_growth + (g - self.long_run_growth) * self.fade_weight(year)
+        target = fade_target(g, self.long_run_growth)
+        return target + (g - target) * self.fade_weight(year)
 
     def _build_scenario_paths(self) -> None:
         """Each scenario's growth, total in every year and the status of every year."""

@@ -72,12 +72,18 @@ def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
     )
 
 
+def _target(growth: str) -> str:
+    """The growth a fade goes to from ``growth``: the long-run rate, 0 when they have opposite signs.
+    Mirrors ``estimates.fade_target``."""
+    return f"IF(({growth})*LongRunGrowth<0,0,LongRunGrowth)"
+
+
 def post_horizon_growth(market: Market, year: int, weight_ref: str) -> Formula:
     """The model's own growth after the horizon: the extrapolation growth if one is given, else
     LR + (g_F - LR) w(t). Mirrors ``Market.post_horizon_growth``."""
     return Formula(
         f"=IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
-        f"LongRunGrowth+(ForecastGrowth-LongRunGrowth)*{weight_ref})",
+        f"{_target('ForecastGrowth')}+(ForecastGrowth-{_target('ForecastGrowth')})*{weight_ref})",
         market.post_horizon_growth(year),
     )
 
@@ -105,7 +111,7 @@ def publication_path(year_ref: str, before_ref: str, value: float) -> Formula:
         f"=IF({y}<=HorizonYear,IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
         f"IF({y}=BaseYear,BaseSize,NextSize*(1+CalibratedGrowth)^({y}-NextYear))),"
         f"{before_ref}*(1+IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
-        f"LongRunGrowth+(CalibratedGrowth-LongRunGrowth)*{weight})))",
+        f"{_target('CalibratedGrowth')}+(CalibratedGrowth-{_target('CalibratedGrowth')})*{weight})))",
         value,
     )
 
@@ -589,7 +595,7 @@ def estimate_value(year_ref: str, refs: tuple[str, ...], spans: tuple[str, str],
     return Formula(
         f'=IF({rule}="published",{figure},IF({rule}="grown",{pa}*(1+{g})^({y}-{a}),'
         f'IF({rule}="between",{pa}*({pb}/{pa})^(({y}-{a})/({b}-{a})),'
-        f"{before}*(1+LongRunGrowth+({g}-LongRunGrowth)*{weight}))))",
+        f"{before}*(1+{_target(g)}+({g}-{_target(g)})*{weight}))))",
         value,
     )
 
