@@ -255,6 +255,7 @@ def test_estimates_json_carries_values_statuses_sources_and_the_consensus(
         "model_rank": 1,
         "model_ratio": c.model_ratio,
         "in_span": 4,
+        "excluded": 0,
     }
     assert payload["model_version"] == "2.0" and payload["assumption_hash"] == market.assumption_hash
 
@@ -356,3 +357,15 @@ def test_warnings_reach_stderr_and_leave_json_and_the_exit_code_alone(
     ]
     code, _, err = run(capsys, "forecast", "2030")
     assert (code, err) == (0, "")
+
+
+def test_the_consensus_says_how_many_old_estimates_it_left_out(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "estimates", "2030", "--set", "consensus_max_age=5", "--json")
+    payload = json.loads(out)
+    assert (payload["consensus"]["count"], payload["consensus"]["excluded"]) == (4, 1)
+    (gvr,) = [e for e in payload["estimates"] if e["key"] == "gvr"]  # still listed, with its vintage
+    assert (gvr["source"]["date"], gvr["source"]["base_year"]) == ("2020", 2019)
+    _, out, _ = run(capsys, "estimates", "2030", "--set", "consensus_max_age=5")
+    assert "Consensus 2030: 4 publishers (1 older than 5 years left out)," in " ".join(out.split())
+    _, out, _ = run(capsys, "estimates", "2030", "--json")
+    assert json.loads(out)["consensus"]["excluded"] == 0

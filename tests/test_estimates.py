@@ -436,3 +436,32 @@ def test_a_fade_never_reverses_a_published_trend() -> None:
     assert techsci[1] / techsci[0] - 1 == pytest.approx(LR, rel=1e-12)
     what_if = market_for(None, "cagr=-0.03")
     assert [what_if.growth(y) for y in (2031, 2040, 2050)] == pytest.approx([-0.027, 0.0, 0.0], abs=1e-12)
+
+
+def test_every_source_carries_its_vintage_and_grand_views_says_2020(market: Market) -> None:
+    sources = market.assumptions.sources
+    for key, e in market.assumptions.estimates.items():
+        source = sources[e.source]
+        assert source.vintage is not None or source.date == "undated", key
+    assert (sources["gvr"].vintage, sources["gvr"].base_year) == (2020, 2019)
+    assert (sources["360iresearch"].vintage, sources["360iresearch"].base_year) == (None, 2024)
+    assert sources["tbrc"].vintage == 2026 and sources["marketus"].vintage == 2025
+
+
+@pytest.mark.parametrize(
+    ("max_age", "left_out"), [(None, ()), (10, ()), (5, ("gvr",)), (1, ("gvr",)), (0, ("marketus", "gvr"))]
+)
+def test_consensus_max_age_leaves_out_estimates_older_than_the_newest_by_more_than_n_years(
+    market: Market, max_age: int | None, left_out: tuple[str, ...]
+) -> None:
+    """Ages are counted from the newest vintage among the estimates' sources (TBRC's 2026), not from the
+    clock; an undated page (TechSci, 360iResearch) has no known age and stays in."""
+    aged = market_for(None, None if max_age is None else f"consensus_max_age={max_age}")
+    assert aged.consensus_excluded() == left_out
+    kept = [e.value for e in market.estimates(2030) if e.key not in left_out]
+    c = aged.consensus(2030)
+    assert (c.count, c.excluded) == (len(kept), len(left_out))
+    assert c.median == statistics.median(kept)
+    if left_out:
+        following = market_for(None, f"consensus_max_age={max_age}; basis=consensus")
+        assert following.forecast(2030) == c.median

@@ -309,7 +309,7 @@ def test_consensus_gives_the_median_or_the_statistic_asked_for(udfs: types.Modul
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "basis=consensus") == c.median
     assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "average") == (
         "#N/A Invalid statistic: 'average' (expected one of median, min, max, count, model, model_ratio, "
-        "model_rank, in_span)"
+        "model_rank, in_span, excluded)"
     )
     assert excel(udfs, "IMGOUT_CONSENSUS", 2060.0).startswith("#N/A Invalid year")
 
@@ -790,3 +790,15 @@ def test_the_estimates_function_says_the_forecasts_word_and_follows_the_models_p
     assert rows["The Business Research Company"][1] == excel(udfs, "IMGOUT_FORECAST", 2020.0)
     median = excel(udfs, "IMGOUT_FORECAST", 2033.0, MISSING, MISSING, MISSING, "basis=consensus;Status=Y")
     assert median[1] == "consensus median (basis: consensus)"
+
+
+def test_every_source_has_a_vintage_and_an_old_estimate_can_be_left_out_of_the_consensus(
+    udfs: types.ModuleType,
+) -> None:
+    assert excel(udfs, "IMGOUT_SOURCE", "gvr", "vintage") == 2020
+    assert excel(udfs, "IMGOUT_SOURCE", "gvr", "base_year") == 2019
+    assert excel(udfs, "IMGOUT_SOURCE", "techsci", "vintage") == "not stated"
+    assert "2020 (base year 2019)" in excel(udfs, "IMGOUT_SOURCE", "gvr")
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "excluded") == 0  # off by default
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "excluded", "consensus_max_age=5") == 1
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "count", "consensus_max_age=5") == 4

@@ -212,7 +212,7 @@ def test_typing_the_value_already_there_moves_nothing(engine, tmp_path):
     market = context.market
     path = write_workbook(context, tmp_path / "acme.xlsx")
     book = openpyxl.load_workbook(path)
-    member_cell(book, "telemedicine", "D").value = 0.0365
+    member_cell(book, "telemedicine", "D").value = 0.0
     member_cell(book, "Asia-Pacific", "D").value = 0.205
     typed = {
         "ForecastGrowthOverride": market.calibrated_growth,
@@ -225,9 +225,7 @@ def test_typing_the_value_already_there_moves_nothing(engine, tmp_path):
     edited = tmp_path / "edited.xlsx"
     book.save(edited)
     fresh = recalculate(engine, edited, tmp_path / engine)
-    same = market_for(
-        None, "driver.telemedicine=0.0365; share.APAC=0.205; long_run_growth=0.045; fade_years=10"
-    )
+    same = market_for(None, "driver.telemedicine=0.0; share.APAC=0.205; long_run_growth=0.045; fade_years=10")
     assert same.assumptions is market.assumptions  # nothing moved: the engine keeps the very same set
     forecast = time_rows(fresh, sheet_of(context, "forecast"))["Status"]
     assert forecast == {year: market.status(year, "bull") for year in forecast}

@@ -346,8 +346,10 @@ def estimates(year: str | None, assumptions: Path | None, overrides: Sequence[st
 def consensus_line(market: Market, c: Consensus) -> str:
     """One line: the consensus of a year and where the model's total sits (``imgout estimates``)."""
     basis = "consensus median" if market.basis == "consensus" else f"basis {market.basis}"
+    limit = market.assumptions.consensus_max_age
+    left_out = f" ({c.excluded} older than {limit} years left out)" if limit is not None else ""
     return (
-        f"Consensus {c.year}: {c.count} publishers, {c.in_span} within their published years; "
+        f"Consensus {c.year}: {c.count} publishers{left_out}, {c.in_span} within their published years; "
         f"min {money(c.minimum)}, median {money(c.median)}, max {money(c.maximum)}. "
         f"The model ({basis}): {money(c.model)}, {c.model_ratio:.2f}x the median, "
         f"rank {c.model_rank} of {c.count}."

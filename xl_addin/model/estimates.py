@@ -66,6 +66,7 @@ class Consensus:
     values equal at two decimals (the precision shown) tie.
     ``model_ratio`` is the model's total over the median. ``in_span`` counts the estimates that are
     published or interpolated that year (the others are extrapolated from a publisher's CAGR).
+    ``excluded`` counts the estimates left out as too old (``consensus_max_age``).
     """
 
     year: int
@@ -77,6 +78,8 @@ class Consensus:
     model_rank: int
     model_ratio: float
     in_span: int
+    #: Estimates left out as older than ``consensus_max_age`` (they are still listed, not counted).
+    excluded: int = 0
 
 
 def fade_target(start: float, long_run_growth: float) -> float:
@@ -221,7 +224,12 @@ def median_path(paths: Sequence[EstimatePath], count: int) -> tuple[tuple[float,
 
 
 def consensus_of(
-    year: int, values: Sequence[float], statuses: Sequence[str], model: float, others: Sequence[float]
+    year: int,
+    values: Sequence[float],
+    statuses: Sequence[str],
+    model: float,
+    others: Sequence[float],
+    excluded: int = 0,
 ) -> Consensus:
     """The consensus of one year's estimates, and where the model's total sits among them: its rank
     among ``others`` (the estimates other than the one the model's path follows), 1 = largest, values
@@ -231,7 +239,9 @@ def consensus_of(
     rank = 1 + sum(round(v, 2) > shown for v in others)
     in_span = sum(s in (PUBLISHED, INTERPOLATED) for s in statuses)
     ratio = model / median if median else math.nan
-    return Consensus(year, len(values), min(values), median, max(values), model, rank, ratio, in_span)
+    return Consensus(
+        year, len(values), min(values), median, max(values), model, rank, ratio, in_span, excluded
+    )
 
 
 #: A publisher this many times above (or below one over it) the median of the others is flagged for units.

@@ -213,7 +213,8 @@ class Market:
             path, words = list(self.own_path()), self.own_words()
             self.fade_start = self.horizon_year
         elif self.basis == CONSENSUS:
-            paths = list(self.estimate_paths().values())
+            excluded = self.consensus_excluded()
+            paths = [p for k, p in self.estimate_paths().items() if k not in excluded]
             path, words = median_path(paths, len(self.year_list))
             self.fade_start = min(p.estimate.years[-1] for p in paths)
         else:
@@ -951,14 +952,30 @@ class Market:
         if found is None:
             if not self.assumptions.estimates:
                 raise InputError(f"The assumption set {self.assumptions.origin} has no estimates to compare")
-            rows = self.estimates(y)
+            excluded = self.consensus_excluded()
+            rows = [r for r in self.estimates(y) if r.key not in excluded]
             model = self._total_rows[RESERVED_SCENARIO][self._year_index[y]]
             others = [r.value for r in rows if not self.follows(r.key)]
-            found = consensus_of(y, [r.value for r in rows], [r.status for r in rows], model, others)
+            values, statuses = [r.value for r in rows], [r.status for r in rows]
+            found = consensus_of(y, values, statuses, model, others, len(excluded))
             self._consensus_cache[y] = found
         with contextlib.suppress(TypeError):
             self._consensus_cache[year] = found  # type: ignore[index]
         return found
+
+    def consensus_excluded(self) -> tuple[str, ...]:
+        """The estimates the consensus leaves out: with ``consensus_max_age`` N, those whose source's vintage
+        (the year its figures were published) is more than N years before the newest vintage among the
+        estimates' sources. An undated source's age is unknown: it stays in. Off (nothing left out) by
+        default."""
+        a, limit = self.assumptions, self.assumptions.consensus_max_age
+        if limit is None:
+            return ()
+        vintages = {k: a.sources[e.source].vintage for k, e in a.estimates.items()}
+        newest = max((v for v in vintages.values() if v is not None), default=None)
+        if newest is None:
+            return ()
+        return tuple(k for k, v in vintages.items() if v is not None and newest - v > limit)
 
     def follows(self, key: str) -> bool:
         """True for the estimate the model's total follows: the basis, or by default every estimate of the
