@@ -612,3 +612,21 @@ def test_a_declining_path_levels_off_in_the_workbook_as_in_the_engine(engine, tm
     last = max(total)
     assert total[last] == pytest.approx(market.forecast(last), rel=1e-9)
     assert total[last] < total[2030] and market.forecast(2050) <= market.forecast(2040)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_a_pack_that_leaves_old_estimates_out_of_the_consensus_recalculates_to_the_engines(engine, tmp_path):
+    """consensus_max_age=5 leaves Grand View's 2020 report out: the workbook's consensus takes the other
+    four, as the engine's does, after both engines recalculate it."""
+    overrides = "consensus_max_age=5; basis=consensus"
+    context = build_context(load_profile(None, name="Acme Imaging"), overrides=overrides)
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    fresh = recalculate(engine, path, tmp_path / engine)
+    assert libreoffice.compare_stored_with_recalculated(path, fresh, rel=1e-9, engine=engine) == []
+    market = market_for(None, overrides)
+    rows = estimate_rows(fresh, sheet_of(context, "estimates"))
+    for year in (2025, 2030, 2035):
+        c = market.consensus(year)
+        assert (rows["Consensus: publishers"][year], c.excluded) == (4, 1)
+        assert rows["Consensus: median"][year] == pytest.approx(c.median, rel=1e-9)

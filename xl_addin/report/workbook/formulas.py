@@ -612,10 +612,11 @@ def followed_flag(id_ref: str, source: str, market_source: str, value: bool) -> 
     return Formula(f"=IF(Basis=DefaultBasis,{own},IF({id_ref}=Basis,1,0))", int(value))
 
 
-def model_rank(shown: str, followed: str, model_ref: str, value: int) -> Formula:
-    """The model's rank among the estimates it does not follow, 1 = largest, values equal at the
-    precision shown tied (``shown``: the paths rounded, cell by cell). Mirrors ``estimates.consensus_of``."""
-    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed}))", value)
+def model_rank(shown: str, followed: str, kept: str, model_ref: str, value: int) -> Formula:
+    """The model's rank among the estimates it does not follow and the consensus takes (``kept``: 1 for
+    each, 0 for one ``consensus_max_age`` leaves out), 1 = largest, values equal at the precision shown
+    tied (``shown``: the paths rounded, cell by cell). Mirrors ``Market.consensus``."""
+    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed})*{kept})", value)
 
 
 def model_ratio(model_ref: str, median_ref: str, value: float) -> Formula:
