@@ -257,7 +257,7 @@ def test_estimates_json_carries_values_statuses_sources_and_the_consensus(
         "in_span": 4,
         "excluded": 0,
     }
-    assert payload["model_version"] == "2.0" and payload["assumption_hash"] == market.assumption_hash
+    assert payload["model_version"] == "2.1" and payload["assumption_hash"] == market.assumption_hash
 
 
 def test_estimates_follow_overrides_and_refuse_bad_years(capsys: pytest.CaptureFixture[str]) -> None:

@@ -89,7 +89,9 @@ from .uncertainty import MAX_PATHS, Fan, FanInputs, simulate
 #: raised when a formula changes what a number is, not with every release of the package. Every output
 #: carries it with the assumption set's hash, so a figure can be traced to the equations that made it.
 #: 2.0: exact calibration, the long-run fade, bases, driver what-ifs that keep the residual.
-MODEL_VERSION = "2.0"
+#: 2.1: the Monte Carlo band's width from each driver's file width (a what-if moves its centre only), a fade
+#: that never reverses a published trend, the market's own publication as the model's path.
+MODEL_VERSION = "2.1"
 UNITS = "USD bn"
 SEGMENT_DIMENSIONS = ("service", "modality", "end_user")
 
