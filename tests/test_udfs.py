@@ -802,3 +802,9 @@ def test_every_source_has_a_vintage_and_an_old_estimate_can_be_left_out_of_the_c
     assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "excluded") == 0  # off by default
     assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "excluded", "consensus_max_age=5") == 1
     assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "count", "consensus_max_age=5") == 4
+
+
+def test_a_drivers_note_carries_its_evidence_with_its_periods(udfs: types.ModuleType) -> None:
+    note = excel(udfs, "IMGOUT_ASSUMPTION", "drivers.telemedicine.growth", "note")
+    assert "4.8 % in January 2024" in note and "Dec 2022-Jan 2023" in note
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "drivers.telemedicine.growth") == 0.0

@@ -630,3 +630,6 @@ def test_a_pack_that_leaves_old_estimates_out_of_the_consensus_recalculates_to_t
         c = market.consensus(year)
         assert (rows["Consensus: publishers"][year], c.excluded) == (4, 1)
         assert rows["Consensus: median"][year] == pytest.approx(c.median, rel=1e-9)
+    statuses = time_rows(fresh, sheet_of(context, "forecast"))["Status"]
+    assert {statuses[y] for y in (2025, 2026, 2030)} == {"consensus median (basis: consensus)"}
+    assert all(statuses[y] == market.status(y) for y in statuses)

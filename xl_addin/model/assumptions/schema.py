@@ -486,8 +486,9 @@ class AssumptionSet:
                 yield Entry(
                     f"drivers.{d.key}.growth", d.label, growth, "assumed", d.source, "per-call override"
                 )
-            else:
-                yield Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, d.note)
+            else:  # the evidence first: its figures with their periods, wherever the driver is listed
+                note = "; ".join(t for t in (d.evidence, d.note) if t)
+                yield Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, note)
 
     def _estimate_entries(self) -> Iterator[Entry]:
         for e in self.estimates.values():
