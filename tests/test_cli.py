@@ -355,6 +355,10 @@ def test_warnings_reach_stderr_and_leave_json_and_the_exit_code_alone(
     assert err.splitlines() == [
         "imgout: warning: Reanin: 12,500.0 (2030) is 1,083x the others' median: USD million?"
     ]
+    code, _, err = run(
+        capsys, "workbook", "--client", "Acme", "--assumptions", str(suspect), "--out", str(tmp_path)
+    )
+    assert code == 0 and "Reanin: 12,500.0 (2030)" in err
     code, _, err = run(capsys, "forecast", "2030")
     assert (code, err) == (0, "")
 

@@ -117,9 +117,14 @@ def open_market(assumptions: Path | None, overrides: Sequence[str]) -> Market:
     """The market for the command's --assumptions and --set options; what looks wrong in the set (but does
     not stop it) goes to stderr, one line each, so --json output stays clean."""
     market = market_for(assumptions, "; ".join(overrides) if overrides else None)
+    echo_warnings(market)
+    return market
+
+
+def echo_warnings(market: Market) -> None:
+    """What looks wrong in the assumption set without stopping the run, one line each on stderr."""
     for warning in market.warnings():
         click.echo(f"imgout: warning: {warning}", err=True)
-    return market
 
 
 def provenance(market: Market) -> dict[str, str]:
@@ -587,6 +592,7 @@ def workbook(
     chosen = load_profile(profile, name=client_name, logo=logo)
     override_text = "; ".join(overrides) if overrides else None
     context = build_context(chosen, assumptions, override_text, scenario=scenario)
+    echo_warnings(context.market)
     path = write_workbook(context, workbook_path(context, out))
     h = context.headline
     click.echo(
@@ -690,6 +696,7 @@ def brief(
     context = build_context(
         chosen, assumptions, "; ".join(overrides) if overrides else None, scenario=scenario
     )
+    echo_warnings(context.market)
     for fmt, path in write_briefs(context, out, wanted, pdf_engine=pdf_engine).items():
         click.echo(f"Wrote {path} ({fmt})")
     if "pdf" in wanted:
@@ -747,6 +754,7 @@ def demo(
         pdf_engine=pdf_engine,
     )
     context = build_context(profile, assumptions, override_text)
+    echo_warnings(context.market)
     briefs = write_briefs(context, out, ["html", "md", "txt"])
     eml = write_eml(
         build_message(pack, profile.to, sender="imgout-demo@localhost"), out, f"{profile.slug}-email"
