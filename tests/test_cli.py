@@ -373,3 +373,15 @@ def test_the_consensus_says_how_many_old_estimates_it_left_out(capsys: pytest.Ca
     assert "Consensus 2030: 4 publishers (1 older than 5 years left out)," in " ".join(out.split())
     _, out, _ = run(capsys, "estimates", "2030", "--json")
     assert json.loads(out)["consensus"]["excluded"] == 0
+
+
+def test_tbrcs_row_is_the_models_path_and_a_decline_levels_off(capsys: pytest.CaptureFixture[str]) -> None:
+    """One path per publisher (TBRC's row is the forecast, 2020 included) and a fade that never turns a
+    decline into growth, as the command line shows them."""
+    _, out, _ = run(capsys, "estimates", "2020", "--json")
+    (tbrc,) = [e for e in json.loads(out)["estimates"] if e["key"] == "tbrc"]
+    _, out, _ = run(capsys, "forecast", "2020", "--json")
+    assert tbrc["value"] == json.loads(out)["value"]
+    _, out, _ = run(capsys, "series", "2031", "2050", "--set", "cagr=-0.03", "--json")
+    growth = [p["growth"] for p in json.loads(out)]
+    assert all(g <= 1e-12 for g in growth) and abs(growth[-1]) < 1e-12
