@@ -187,7 +187,7 @@ def test_the_message_is_standard_mime_with_alternatives_inline_chart_and_attachm
     assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith("@imgout.example>")
     assert parsed["Date"].datetime.tzinfo is not None
     # The figure first, the client, the edition as a person says it: at most 60 characters, no hash.
-    assert parsed["Subject"] == bull_pack.subject == "USD 31,622 mn by 2030 (bull): Acme Radiology, Mar 2026"
+    assert parsed["Subject"] == bull_pack.subject == "USD 31,890 mn by 2030 (bull): Acme Radiology, Mar 2026"
     assert parsed["X-Imgout-Provenance"] == bull_pack.provenance
 
     assert parsed.get_content_type() == "multipart/mixed"

@@ -114,8 +114,17 @@ def json_option(func: F) -> F:
 
 
 def open_market(assumptions: Path | None, overrides: Sequence[str]) -> Market:
-    """The market for the command's --assumptions and --set options."""
-    return market_for(assumptions, "; ".join(overrides) if overrides else None)
+    """The market for the command's --assumptions and --set options; what looks wrong in the set (but does
+    not stop it) goes to stderr, one line each, so --json output stays clean."""
+    market = market_for(assumptions, "; ".join(overrides) if overrides else None)
+    echo_warnings(market)
+    return market
+
+
+def echo_warnings(market: Market) -> None:
+    """What looks wrong in the assumption set without stopping the run, one line each on stderr."""
+    for warning in market.warnings():
+        click.echo(f"imgout: warning: {warning}", err=True)
 
 
 def provenance(market: Market) -> dict[str, str]:
@@ -342,8 +351,10 @@ def estimates(year: str | None, assumptions: Path | None, overrides: Sequence[st
 def consensus_line(market: Market, c: Consensus) -> str:
     """One line: the consensus of a year and where the model's total sits (``imgout estimates``)."""
     basis = "consensus median" if market.basis == "consensus" else f"basis {market.basis}"
+    limit = market.assumptions.consensus_max_age
+    left_out = f" ({c.excluded} older than {limit} years left out)" if limit is not None else ""
     return (
-        f"Consensus {c.year}: {c.count} publishers, {c.in_span} within their published years; "
+        f"Consensus {c.year}: {c.count} publishers{left_out}, {c.in_span} within their published years; "
         f"min {money(c.minimum)}, median {money(c.median)}, max {money(c.maximum)}. "
         f"The model ({basis}): {money(c.model)}, {c.model_ratio:.2f}x the median, "
         f"rank {c.model_rank} of {c.count}."
@@ -597,6 +608,7 @@ def workbook(
     chosen = load_profile(profile, name=client_name, logo=logo)
     override_text = "; ".join(overrides) if overrides else None
     context = build_context(chosen, assumptions, override_text, scenario=scenario)
+    echo_warnings(context.market)
     path = write_workbook(context, workbook_path(context, out))
     h = context.headline
     click.echo(
@@ -700,6 +712,7 @@ def brief(
     context = build_context(
         chosen, assumptions, "; ".join(overrides) if overrides else None, scenario=scenario
     )
+    echo_warnings(context.market)
     for fmt, path in write_briefs(context, out, wanted, pdf_engine=pdf_engine).items():
         click.echo(f"Wrote {path} ({fmt})")
     if "pdf" in wanted:
@@ -757,6 +770,7 @@ def demo(
         pdf_engine=pdf_engine,
     )
     context = build_context(profile, assumptions, override_text)
+    echo_warnings(context.market)
     briefs = write_briefs(context, out, ["html", "md", "txt"])
     eml = write_eml(
         # A sender with a name, as a real one has (a bare address beside a bare To reads as bulk mail)

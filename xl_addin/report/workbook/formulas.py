@@ -32,6 +32,7 @@ from ...model.assumptions import RESERVED_SCENARIO, Bound
 from ...model.status import (
     ASSUMED_SPLIT,
     BACK_CAST,
+    CONSENSUS_MEDIAN,
     EXTRAPOLATED,
     INTERPOLATED,
     OVERRIDE,
@@ -75,12 +76,18 @@ def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
     )
 
 
+def _target(growth: str) -> str:
+    """The growth a fade goes to from ``growth``: the long-run rate, 0 when they have opposite signs.
+    Mirrors ``estimates.fade_target``."""
+    return f"IF(({growth})*LongRunGrowth<0,0,LongRunGrowth)"
+
+
 def post_horizon_growth(market: Market, year: int, weight_ref: str) -> Formula:
     """The model's own growth after the horizon: the extrapolation growth if one is given, else
     LR + (g_F - LR) w(t). Mirrors ``Market.post_horizon_growth``."""
     return Formula(
         f"=IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
-        f"LongRunGrowth+(ForecastGrowth-LongRunGrowth)*{weight_ref})",
+        f"{_target('ForecastGrowth')}+(ForecastGrowth-{_target('ForecastGrowth')})*{weight_ref})",
         market.post_horizon_growth(year),
     )
 
@@ -94,6 +101,21 @@ def own_path(year_ref: str, before_ref: str, growth_ref: str, value: float) -> F
         f"=IF({y}<=HorizonYear,UnitFactor*IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
         f"IF({y}=BaseYear,BaseSize,NextSize*(1+ForecastGrowth)^({y}-NextYear))),"
         f"{before_ref}*(1+{growth_ref}))",
+        value,
+    )
+
+
+def publication_path(year_ref: str, before_ref: str, value: float) -> Formula:
+    """The market's own publication's row of the estimates, USD bn: the model's own path at the calibrated
+    growth (one path per publisher; a typed forecast growth is a what-if on the model, not the
+    publisher's). Mirrors ``Market._publication_path``."""
+    y = year_ref
+    weight = f"IF({y}-HorizonYear<=0,1,IF(FadeYears<=0,0,MAX(0,1-({y}-HorizonYear)/FadeYears)))"
+    return Formula(
+        f"=IF({y}<=HorizonYear,IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
+        f"IF({y}=BaseYear,BaseSize,NextSize*(1+CalibratedGrowth)^({y}-NextYear))),"
+        f"{before_ref}*(1+IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
+        f"{_target('CalibratedGrowth')}+(CalibratedGrowth-{_target('CalibratedGrowth')})*{weight})))",
         value,
     )
 
@@ -340,9 +362,12 @@ def status(
 
 
 def status_word(year_ref: str, word_ref: str) -> str:
-    """The word a status starts with, as an expression: the basis path's word, except that published
-    becomes projected in a year after the next year on a path that moved."""
-    return f'IF(AND({word_ref}="{PUBLISHED}",{year_ref}>NextYear,Moves=1),"{PROJECTED}",{word_ref})'
+    """The word a status starts with, as an expression: the basis path's word, except that published (or
+    a consensus median) becomes projected in a year after the next year on a path that moved."""
+    return (
+        f'IF(AND(OR({word_ref}="{PUBLISHED}",{word_ref}="{CONSENSUS_MEDIAN}"),{year_ref}>NextYear,Moves=1),'
+        f'"{PROJECTED}",{word_ref})'
+    )
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -647,7 +672,8 @@ def status_code(refs: tuple[str, str], status_ref: str, status: str) -> Formula:
     """A status as a code a year's column holds across (``INT*``): its word's code (the legend's
     ``StatusWords`` and ``StatusCodes``, :func:`status_codes`) and ``*`` where an override moved it.
     ``refs``: the year and the basis path's word of this column (see :func:`status_word`)."""
-    code = status_codes()[status.split(" ")[0]] + ("*" if OVERRIDE in status else "")
+    word = next(w for w in WORDS if status.startswith(w))  # "consensus median" is two words
+    code = status_codes()[word] + ("*" if OVERRIDE in status else "")
     return Formula(
         f"=INDEX(StatusCodes,MATCH({status_word(*refs)},StatusWords,0))"
         f'&IF(ISNUMBER(SEARCH("{OVERRIDE}",{status_ref})),"*","")',
@@ -659,7 +685,7 @@ def status_codes() -> dict[str, str]:
     """Each status word's code: its first letters, which tell the words apart.
 
     >>> status_codes()
-    {'back-cast': 'BAC', 'published': 'PUB', 'interpolated': 'INT', 'projected': 'PRO', 'extrapolated': 'EXT'}
+    {'back-cast': 'BAC', 'published': 'PUB', 'interpolated': 'INT', 'projected': 'PRO', 'extrapolated': 'EXT', 'consensus median': 'CON'}
     """
     return {w: w[:STATUS_CODE_LENGTH].upper() for w in WORDS}
 
@@ -706,7 +732,7 @@ def estimate_value(year_ref: str, refs: tuple[str, ...], spans: tuple[str, str],
     return Formula(
         f'=IF({rule}="published",{figure},IF({rule}="grown",{pa}*(1+{g})^({y}-{a}),'
         f'IF({rule}="between",{pa}*({pb}/{pa})^(({y}-{a})/({b}-{a})),'
-        f"{before}*(1+LongRunGrowth+({g}-LongRunGrowth)*{weight}))))",
+        f"{before}*(1+{_target(g)}+({g}-{_target(g)})*{weight}))))",
         value,
     )
 
@@ -723,10 +749,11 @@ def followed_flag(id_ref: str, source: str, market_source: str, value: bool) -> 
     return Formula(f"=IF(Basis=DefaultBasis,{own},IF({id_ref}=Basis,1,0))", int(value))
 
 
-def model_rank(shown: str, followed: str, model_ref: str, value: int) -> Formula:
-    """The model's rank among the estimates it does not follow, 1 = largest, values equal at the
-    precision shown tied (``shown``: the paths rounded, cell by cell). Mirrors ``estimates.consensus_of``."""
-    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed}))", value)
+def model_rank(shown: str, followed: str, kept: str, model_ref: str, value: int) -> Formula:
+    """The model's rank among the estimates it does not follow and the consensus takes (``kept``: 1 for
+    each, 0 for one ``consensus_max_age`` leaves out), 1 = largest, values equal at the precision shown
+    tied (``shown``: the paths rounded, cell by cell). Mirrors ``Market.consensus``."""
+    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed})*{kept})", value)
 
 
 def model_ratio(model_ref: str, median_ref: str, value: float) -> Formula:
@@ -760,4 +787,7 @@ def basis_fade_start(value: int) -> Formula:
 def median_word(words: str, values: str, median_ref: str, value: str) -> Formula:
     """The consensus median's word: the word of the estimate it is (an odd number of estimates).
     Mirrors ``estimates.median_path``."""
-    return Formula(f"=INDEX({words},MATCH({median_ref},{values},0),1)", value)
+    found = f"INDEX({words},MATCH({median_ref},{values},0),1)"
+    return Formula(
+        f'=IF(OR({found}="{PUBLISHED}",{found}="{INTERPOLATED}"),"{CONSENSUS_MEDIAN}",{found})', value
+    )
