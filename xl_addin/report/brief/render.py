@@ -276,12 +276,7 @@ def estimates_view(context: ReportContext) -> EstimatesView | None:
     h = context.headline
     base, horizon = m.consensus(h.base_year), m.consensus(h.horizon_year)
     ranked = publishers(context, h.base_year).ranked
-    if m.basis == m.default_basis:
-        followed = f"calibrated to {context.publication.publisher}"
-    elif m.basis == "consensus":
-        followed = "set to the consensus median"
-    else:
-        followed = f"set to follow {m.assumptions.estimates[m.basis].publisher}"
+    followed = context.basis.followed
     stated = [(e.publisher, e.scope) for e in m.assumptions.estimates.values() if e.scope != "not stated"]
     silent = tuple(e.publisher for e in m.assumptions.estimates.values() if e.scope == "not stated")
     return EstimatesView(
@@ -346,9 +341,7 @@ def scenario_rows(context: ReportContext) -> list[ScenarioRow]:
         ScenarioRow(
             s,
             defined[s].label if s in defined else s,
-            defined[s].description
-            if s in defined
-            else "pinned to the published figures: the drivers multiply back to the published CAGR",
+            defined[s].description if s in defined else context.basis.base_description,
             market.cagr(market.next_year, horizon, scenario=s),
             market.forecast(horizon, scenario=s),
             s == context.scenario,
