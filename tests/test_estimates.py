@@ -292,7 +292,15 @@ def test_under_another_basis_splits_drivers_and_scenarios_are_unchanged(market: 
     assert techsci.status(2031, "bear") == "projected (bear, basis: techsci)"
     assert techsci.share(2030, "APAC") == market.share(2030, "APAC")
     assert techsci.scenario_growth == market.scenario_growth
-    assert techsci.bridge("bull") == market.bridge("bull")
+    # The drivers are the model's; only the price-and-mix residual is re-solved, so the bridge multiplies
+    # back to the growth of the path the total follows (the model's own keeps its calibrated residual).
+    for s in ("bear", "base", "bull"):
+        moved, own = techsci.bridge(s), market.bridge(s)
+        assert moved[:2] == own[:2]
+        assert math.prod(1 + f.growth for f in moved) - 1 == pytest.approx(
+            techsci.cagr(2026, 2030, scenario=s)
+        )
+        assert moved[2].growth == techsci.bridge_residual(s) != market.bridge_residual(s)
     # Scenarios keep their growth difference to base in every forecast year.
     for year in range(2027, 2031):
         for s in ("bear", "bull"):
