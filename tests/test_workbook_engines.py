@@ -577,3 +577,43 @@ def test_both_engines_follow_a_driver_what_if_the_fade_a_basis_and_a_publishers_
     values = openpyxl.load_workbook(fresh, data_only=True)
     assert values[sheet_of(context, "forecast")]["A1"].value.endswith(": bull scenario, basis consensus")
     assert master_checks(fresh)[0].startswith("OK: all ")
+
+
+# ------------------------------------------------------------------ the headline with the consensus beside it
+
+
+def cover_line(path: Path) -> str:
+    """The Cover's headline line (the cell under "Beside it: the publishers' consensus"), as stored."""
+    cover = openpyxl.load_workbook(path, data_only=True)["Cover"]
+    label = next(
+        c for c in cover["B"] if str(c.value or "").startswith("Beside it: the publishers' consensus")
+    )
+    return str(cover.cell(label.row + 1, 2).value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_the_covers_headline_has_the_consensus_beside_it_and_follows_an_edited_basis(engine, tmp_path):
+    """A pack in USD mn, bull: the Cover stores the engine's line; a recalculation gives it back; pick the
+    consensus as basis and bear on Inputs, and the recalculated line is the engine's for that basis."""
+    from xl_addin.model import headline_with_consensus
+
+    context = build_context(load_profile(None, name="Acme Imaging", units="mn"), scenario="bull")
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    assert cover_line(path) == headline_with_consensus(market_for(None), 2030, "bull", "mn")
+    assert cover_line(path).startswith(
+        "USD 31,622 mn (bull scenario, basis: tbrc); 5 publishers' median 11,546, range 10,698-27,880"
+    )
+    fresh = recalculate(engine, path, tmp_path / engine)
+    assert cover_line(fresh) == cover_line(path)
+
+    book = openpyxl.load_workbook(path)
+    for name, value in (("Basis", "consensus"), ("Scenario", "bear")):
+        sheet, coordinate = named_cell(book, name)
+        book[sheet][coordinate] = value
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    fresh = recalculate(engine, edited, tmp_path / f"{engine}-edited")
+    expected = headline_with_consensus(market_for(None, "basis=consensus"), 2030, "bear", "mn")
+    assert cover_line(fresh) == expected
+    assert "(bear scenario, basis: consensus)" in expected

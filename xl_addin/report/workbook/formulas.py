@@ -23,11 +23,11 @@ functions that give a value by year take the year from a cell of the timeline (`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from ...common.formats import in_units
-from ...model import Market
+from ...common.formats import UNIT_FACTORS, excel_money_format, in_units
+from ...model import Market, headline_with_consensus
 from ...model.assumptions import RESERVED_SCENARIO
 from ...model.status import (
     ASSUMED_SPLIT,
@@ -59,6 +59,27 @@ def text_literal(text: str) -> str:
 def joined(prefix: str, ref: str, value: str) -> Formula:
     """A text followed by another cell's text: a title that names the selected scenario."""
     return Formula(f"={text_literal(prefix)}&{ref}", prefix + value)
+
+
+def headline_line(
+    market: Market, year: int, scenario: str, units: str, value_ref: str, consensus: Mapping[str, str]
+) -> Formula:
+    """The headline figure with its basis and the publishers' consensus beside it, as text. Mirrors
+    ``model.headline.headline_line``: ``USD 27.88 bn (basis: tbrc); 5 publishers' median 11.55, range
+    10.70-27.88``; ``value_ref`` holds the figure in the workbook's units, ``consensus`` the cells of the
+    year's ``count``, ``median``, ``min`` and ``max`` (USD bn)."""
+    shown = excel_money_format(units)
+    factor = "" if UNIT_FACTORS[units] == 1 else f"*{UNIT_FACTORS[units]:g}"
+
+    def money(ref: str, scale: str) -> str:
+        return f'TEXT({ref}{scale},"{shown}")'
+
+    text = (
+        f'="USD "&{money(value_ref, "")}&" {units} ("&IF(Scenario="{RESERVED_SCENARIO}","",Scenario&" scenario, ")'
+        f'&"basis: "&Basis&"); "&{consensus["count"]}&" publishers\' median "&{money(consensus["median"], factor)}'
+        f'&", range "&{money(consensus["min"], factor)}&"-"&{money(consensus["max"], factor)}'
+    )
+    return Formula(text, headline_with_consensus(market, year, scenario, units))
 
 
 def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
