@@ -327,7 +327,7 @@ def test_a_fresh_workbook_passes_every_check_and_shows_it_on_cover_and_inputs(wo
         "The scenario chosen on Inputs is one of the workbook's scenarios",
         "Shares by region used (after overrides) add to 100 % and none is negative",
         "Joint table region/service: the mix within North America adds to 100 %",
-        "The growth bridge multiplies back to the selected scenario's growth",
+        "The growth bridge multiplies back to the growth of the path the total follows",
         "Members by modality add to the Forecast total in every year (largest difference)",
         "Regions by service: the table adds to the total",
         "The calibrated path reproduces the published market size 2030",
@@ -614,6 +614,14 @@ def test_the_covers_headline_has_the_consensus_beside_it_and_follows_an_edited_b
     edited = tmp_path / "edited.xlsx"
     book.save(edited)
     fresh = recalculate(engine, edited, tmp_path / f"{engine}-edited")
-    expected = headline_with_consensus(market_for(None, "basis=consensus"), 2030, "bear", "mn")
+    consensus = market_for(None, "basis=consensus")
+    expected = headline_with_consensus(consensus, 2030, "bear", "mn")
     assert cover_line(fresh) == expected
     assert "(bear scenario, basis: consensus)" in expected
+    # The bridge's residual is re-solved for the consensus path: the bridge still reconciles, to that path.
+    assert re.fullmatch(r"OK: all (\d+) checks pass", master_checks(fresh)[0])
+    drivers = openpyxl.load_workbook(fresh, data_only=True)["Drivers"]
+    bridged = checks_value(drivers, "market growth")
+    assert bridged == pytest.approx(consensus.cagr(2026, 2030, scenario="bear"), rel=1e-9)
+    price = checks_value(drivers, "price")
+    assert price == pytest.approx(consensus.bridge("bear")[2].growth, rel=1e-9)

@@ -352,13 +352,23 @@ def scenario_rows(context: ReportContext) -> list[ScenarioRow]:
 
 def driver_views(context: ReportContext) -> list[DriverView]:
     """Every driver with its growth per scenario, its figure and the number of its source."""
+    m = context.market
     citations = {s.key: f"{n}, {s.publisher}" for n, s in enumerate(context.sources, 1)}
-    notes = {k: d.note for k, d in context.market.assumptions.drivers.items()}
+    notes = {k: d.note for k, d in m.assumptions.drivers.items()}
+    if context.basis.resolved:  # the residual the bridge uses is re-solved for the path followed
+        notes[m.residual_driver] = (
+            f"residual, re-solved so that the bridge multiplies back to the growth of the path the total "
+            f"follows ({context.basis.followed}); {percent(context.basis.calibrated_residual)} calibrated to "
+            f"{context.publication.publisher}"
+        )
     return [
         DriverView(
             d.label,
             d.factor,
-            tuple(d.scenario_growth[s] for s in context.scenario_names),
+            tuple(
+                m.bridge_residual(s) if d.key == m.residual_driver else d.scenario_growth[s]
+                for s in context.scenario_names
+            ),
             d.evidence or notes[d.key] or "assumption",
             d.kind,
             citations.get(d.source, d.source),

@@ -193,6 +193,15 @@ def compounded(refs: Sequence[str], value: float) -> Formula:
     return Formula("=" + "*".join(f"(1+{r})" for r in refs) + "-1", value)
 
 
+def bridge_closing_factor(own: Formula, path_growth_ref: str, other_factor_refs: Sequence[str]) -> Formula:
+    """The bridge factor that holds the price-and-mix residual. Mirrors ``Market.bridge_residual``: on the
+    model's own path (``Basis`` is ``DefaultBasis``) its drivers compounded (``own``); under another basis
+    re-solved, (1 + the followed path's growth) / the other factors compounded - 1, so that the bridge
+    multiplies back to the growth of the path the total follows."""
+    others = "*".join(f"(1+{r})" for r in other_factor_refs) or "1"
+    return Formula(f"=IF(Basis=DefaultBasis,{own.text[1:]},(1+{path_growth_ref})/({others})-1)", own.value)
+
+
 def scenario_growth(market: Market, scenario: str, driver_refs: Sequence[str]) -> Formula:
     """A scenario's growth per year in the forecast years. Mirrors ``Market._growth_for``.
 

@@ -9,7 +9,7 @@ from ...layout import SheetLayout
 from .. import formulas
 from ..book import Book, here
 
-NEEDS = ("forecast", "scenarios")
+NEEDS = ("inputs", "forecast", "scenarios")
 SHOWS = ("checks", "estimates")
 
 WIDTHS = {0: 3, 1: 60, 2: 10, 3: 10, 4: 16}
