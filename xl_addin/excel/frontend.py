@@ -67,6 +67,8 @@ DEMO_NOTES = (
 )
 STATUS_FORMULA = '=IFERROR(IMGOUT_INFO("version"),"Not working yet: follow the steps below")'
 STATUS_NOT_YET = "Not working yet: follow the steps below"
+#: The example on Start here: the headline figure with the publishers' consensus beside it, the engine's line.
+HEADLINE_FORMULA = '=IFERROR(IMGOUT_INFO("headline"),"Not working yet: follow the steps below")'
 
 # The inputs block: label, value (None = empty: the function's default), row offset below the title.
 INPUTS: tuple[tuple[str, object], ...] = (
@@ -97,6 +99,11 @@ def _examples(inputs: dict[str, object]) -> list[Example]:
     return [
         Example(
             "Market size 2030, USD bn", "=IMGOUT_FORECAST(2030)", lambda: u.IMGOUT_FORECAST(2030), [money]
+        ),
+        Example(
+            "The 2030 headline with the publishers' consensus beside it",
+            '=IMGOUT_INFO("headline")',
+            lambda: u.IMGOUT_INFO("headline"),
         ),
         Example(
             "From the inputs above (empty cells are defaults)",
@@ -282,11 +289,13 @@ def _write_start_sheet(sheet: Worksheet, st: _Styles) -> None:
     sheet.write_string(0, 1, "imgout: the medical imaging outsourcing market in Excel", st.title)
     sheet.write_string(2, 1, "Status (the model version once the functions work)", st.bold)
     sheet.write_formula(2, 2, STATUS_FORMULA, st.status, STATUS_NOT_YET)
-    sheet.write_string(3, 1, "#NAME? in a cell", st.bold)
-    sheet.write_string(3, 2, instructions.NAME_MEANING, st.wrap)
-    sheet.set_row(3, 48)
-    sheet.write_string(5, 1, "Set up on Windows (classic Excel)", st.title)
-    row = 6
+    sheet.write_string(3, 1, "Example: the 2030 headline, the publishers beside it", st.bold)
+    sheet.write_formula(3, 2, HEADLINE_FORMULA, st.wrap, functions.IMGOUT_INFO("headline"))
+    sheet.write_string(4, 1, "#NAME? in a cell", st.bold)
+    sheet.write_string(4, 2, instructions.NAME_MEANING, st.wrap)
+    sheet.set_row(4, 48)
+    sheet.write_string(6, 1, "Set up on Windows (classic Excel)", st.title)
+    row = 7
     for number, step in enumerate(instructions.STEPS, 1):
         sheet.write_string(row, 1, f"{number}. {step.title}", st.bold)
         sheet.write_string(row, 2, instructions.plain(step.text), st.wrap)
