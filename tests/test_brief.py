@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import re
 import shutil
 import subprocess
@@ -833,3 +834,87 @@ def test_under_another_basis_the_headline_growth_is_the_path_shown_and_the_bridg
         "follows (set to the consensus median) 2026-2030: the price-and-mix residual is re-solved to close the "
         f"bridge ({percent(default_market().bridge()[2].growth)} calibrated to The Business Research Company)."
     ) in text
+
+
+# ------------------------------------------------------------------------------------------ one story per basis
+
+BASES = ("consensus", *default_market().assumptions.estimates)
+
+
+@pytest.fixture(scope="module", params=BASES)
+def basis_brief(request):
+    """A brief whose total follows one basis: the market, the context and the brief in each format."""
+    basis = request.param
+    context = build_context(load_profile(None, name="Acme"), overrides=f"basis={basis}")
+    texts = {fmt: flat_text(fmt, render_brief(context, fmt)) for fmt in ("html", "md", "txt")}
+    return basis, market_for(None, f"basis={basis}"), context, texts
+
+
+def test_under_every_basis_the_headline_has_the_consensus_beside_it_naming_that_basis(basis_brief):
+    basis, m, context, texts = basis_brief
+    c = m.consensus(2030)
+    beside = f"basis: {basis}; {c.count} publishers' median {money(c.median)}, range {money(c.minimum)}-{money(c.maximum)}"
+    assert context.headline.line.beside == beside
+    for fmt, text in texts.items():
+        # The first paragraph, then the tile (its label, then what stands beside the figure).
+        assert f"is USD {money(m.forecast(2030))} bn in 2030 ({beside}), growing" in text, fmt
+        assert re.search(r"market in 2030, base scenario\W*" + re.escape(beside), text), fmt
+    html = render_brief(context, "html")
+    assert f"2030: {headline_with_consensus(m, 2030)}." in html.split("<body", 1)[1][:2000]  # the preheader
+
+
+def test_under_every_basis_the_method_bridge_and_scenarios_describe_the_path_followed(basis_brief):
+    basis, m, _, texts = basis_brief
+    own = default_market()
+    shown = m.cagr(2026, 2030)
+    bridge = m.bridge()
+    assert math.prod(1 + b.growth for b in bridge) - 1 == pytest.approx(shown, rel=1e-12)
+    factors = " x ".join(f"{b.factor} {percent(b.growth)}" for b in bridge)
+    for fmt, text in texts.items():
+        text = text.replace("×", "x")
+        if basis == "tbrc":
+            assert "The model is calibrated to the five figures published by The Business Research" in text
+            assert f"Growth bridge (base): {factors} gives {percent(shown)} a year." in text
+            assert "pinned to the published figures" in text
+            continue
+        assert "The model is calibrated" not in text and "pinned to the published figures" not in text, fmt
+        assert (
+            f"Growth bridge (base): {factors} gives {percent(shown)} a year, the growth of the path" in text
+        )
+        assert f"re-solved to close the bridge ({percent(own.bridge()[2].growth)} calibrated to The" in text
+        if basis == "consensus":
+            assert (
+                "The total follows the consensus: in every year the median of the 5 publishers' paths" in text
+            )
+            assert "follows the median of the 5 publishers' paths; the price-and-mix residual closes" in text
+        else:
+            e = m.assumptions.estimates[basis]
+            points = ", ".join(f"{y}: USD {e.shown(y)} bn" for y in e.years)
+            assert f"The total follows {e.publisher}'s published figures ({points}" in text, fmt
+            assert f"follows {e.publisher}'s published figures; the price-and-mix residual closes" in text
+
+
+def test_under_every_basis_the_chart_circles_the_followed_paths_figures_and_draws_the_publishers_band(
+    basis_brief,
+):
+    """Circled and labelled: the published figures of the path followed (none for the consensus median);
+    the publishers' lowest-highest is a band of its own beside the Monte Carlo's, and the legend names both."""
+    from xl_addin.report.brief.charts import PUBLISHERS_FILL, chart_svg
+
+    basis, m, context, _ = basis_brief
+    points = [] if basis == "consensus" else list(m.assumptions.estimates[basis].points.items())
+    for canvas in CANVASES:
+        svg = ET.fromstring(chart_svg(context, canvas))
+        ns = "{http://www.w3.org/2000/svg}"
+        texts = [t.text for t in svg.iter(f"{ns}text")]
+        bold = {t.text for t in svg.iter(f"{ns}text") if t.get("font-weight") == "bold"}
+        circles = [c for c in svg.iter(f"{ns}circle") if c.get("fill") == "#FFFFFF" and c.get("r") == "3.6"]
+        shown = [(y, v) for y, v in points if 2020 <= y <= 2035]
+        assert len(circles) == len(shown) + (1 if shown else 0), canvas.name  # and the legend's swatch
+        assert {money(v) for y, v in shown if y != 2030} <= bold
+        if basis != "tbrc":
+            assert not {"18.08", "19.68"} & bold  # the default publisher's points are not this path's
+        assert "P10-P90, driver Monte Carlo" in texts and "publishers, lowest-highest" in texts
+        assert any(p.get("fill") == PUBLISHERS_FILL for p in svg.iter(f"{ns}polygon"))
+        published = [t for t in texts if t and t.startswith("published")]
+        assert published == ([f"published, {m.assumptions.estimates[basis].publisher}"] if shown else [])
