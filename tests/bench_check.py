@@ -1,15 +1,15 @@
-"""Keeps the README's performance table true: every benchmark against its target, scaled to this machine.
+"""Keeps the performance table (docs/performance.md) true: every benchmark against its target, scaled to this machine.
 
 Run: python tests/bench_check.py [--only NAME ...] [--slack 1.5]   (CI runs it after the tests)
 
-Each check measures one figure of the README's table and compares it with its target as a ratio to a
+Each check measures one figure of that table and compares it with its target as a ratio to a
 yardstick measured in the same run, so a slower machine gets a proportionally larger budget and a noisy one
 does not fail the build:
 
 - targets that are ratios already ("at most 20x a trivial call") are measured against that trivial
   baseline in the same run, interleaved, best of several;
 - targets in seconds are scaled by ``yardstick now / yardstick on the reference machine`` (the 2-core
-  machine the README's figures were measured on), the yardstick being a fixed mix of pure-Python and numpy
+  machine the table's figures were measured on), the yardstick being a fixed mix of pure-Python and numpy
   work.
 
 A check fails only when its figure regresses far past its target (``--slack``, 1.5 by default: 50 % past
@@ -65,9 +65,9 @@ class Result:
     """One line of the report."""
 
     name: str
-    figure: str  # what was measured, as the README states it
+    figure: str  # what was measured, as the table states it
     value: float  # the measured quantity (a ratio, or seconds)
-    target: float  # the README's target, in the same quantity
+    target: float  # the table's target, in the same quantity
     budget: float  # the target scaled to this machine (seconds) or the ratio target
     unit: str
 
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slack", type=float, default=1.5, help="fail past budget x slack (default 1.5)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    scale = max(yardstick() / YARDSTICK_REFERENCE, 1.0)  # never tighter than the README's own targets
+    scale = max(yardstick() / YARDSTICK_REFERENCE, 1.0)  # never tighter than the table's own targets
     print(f"yardstick: {scale:.2f}x the reference machine's time (budgets in seconds scaled by that)")
     failed = []
     width = max(len(name) for name in CHECKS)

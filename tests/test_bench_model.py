@@ -1,4 +1,4 @@
-"""Engine speed, measured with pytest-benchmark (figures in the README's performance section).
+"""Engine speed, measured with pytest-benchmark (figures in docs/performance.md).
 
 Run: python -m pytest tests/test_bench_model.py --benchmark-enable --benchmark-only
 In the normal test run each benchmark body runs once, as a plain test.

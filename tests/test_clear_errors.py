@@ -1,4 +1,4 @@
-"""Clear errors: whatever goes wrong, one line on stderr naming what and where, the exit code of README's
+"""Clear errors: whatever goes wrong, one line on stderr naming what and where, the exit code of the docs'
 table (0 done, 1 environment or delivery, 2 bad input, 130 interrupted, 143 terminated), no traceback,
 no half-written file and no temporary file the next run would not clean.
 
@@ -37,7 +37,7 @@ from xl_addin import cli
 from xl_addin.delivery.ledger import Ledger
 from xl_addin.errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+GETTING_STARTED = Path(__file__).resolve().parent.parent / "docs" / "getting-started.md"
 
 
 # ------------------------------------------------------------------------------------------ a full disk
@@ -293,8 +293,8 @@ def test_a_temporary_file_of_a_live_writer_is_left_alone(tmp_path: Path) -> None
 # ------------------------------------------------------------------------------------------ exit codes
 
 
-def test_the_exit_codes_are_the_readmes_table() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_exit_codes_are_the_docs_table() -> None:
+    text = GETTING_STARTED.read_text(encoding="utf-8")
     section = text[text.index("## Exit codes") :]
     table = dict(re.findall(r"^\| `(\d+)` \| ([^|]+) \|", section, re.MULTILINE))
     assert sorted(int(c) for c in table) == [0, 1, 2, 130, 143]

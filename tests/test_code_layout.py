@@ -16,7 +16,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "xl_addin"
 
-#: Functions allowed a complexity of D or worse, each with the reason (the README's "Code layout" names them).
+#: Functions allowed a complexity of D or worse, each with the reason (docs/architecture.md, "Code layout", names them).
 COMPLEX_ON_PURPOSE: dict[str, str] = {}
 
 

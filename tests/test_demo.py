@@ -1,4 +1,4 @@
-"""The README's first command: `imgout demo` builds a whole client pack and says where it went."""
+"""The first of the two commands (README, docs/getting-started.md): `imgout demo` builds a whole client pack and says where it went."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 What a new Windows user meets first: the sheet order (Start here first), the xlwings.conf sheet (only
 UDF Modules, so the interpreter from the user's own xlwings config is not overridden), the VBA project
 (xlwings' module without the quickstart's sample macro), print setup on every sheet, and set-up steps
-that say the same thing as the README.
+that say the same thing as the docs' set-up and troubleshooting pages.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import xlwings
 from oletools.olevba import VBA_Parser, decompress_stream
 from openpyxl.worksheet.formula import ArrayFormula
 
+from tests.docs_site import DOCS
+from tests.docs_site import hooks as docs_hooks
 from tests.libreoffice import require_soffice
 from xl_addin.excel import frontend, instructions, vbaproject
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOK = ROOT / "workbooks" / "IMGOUT.xlsm"
-README = ROOT / "README.md"
 TEMPLATE = Path(xlwings.__file__).with_name("quickstart_standalone.xlsm")
 
 
@@ -155,13 +156,14 @@ def test_start_here_shows_status_steps_name_meaning_and_troubleshooting() -> Non
     assert frontend.STATUS_NOT_YET in [c.value for row in stored.iter_rows() for c in row]
 
 
-def test_the_readme_gives_the_same_steps_as_the_workbook() -> None:
-    """One source: README's set-up section is instructions.markdown() verbatim (regenerate with
-    ``python -m xl_addin.excel.instructions``)."""
-    readme = README.read_text(encoding="utf-8")
-    start, end = "<!-- excel-setup:start -->\n", "<!-- excel-setup:end -->"
-    section = readme[readme.index(start) + len(start) : readme.index(end)]
-    assert section == instructions.markdown()
+def test_the_docs_give_the_same_steps_as_the_workbook() -> None:
+    """One source: the docs' set-up and troubleshooting pages, as the docs build expands them, carry
+    instructions' steps and table verbatim (``python -m xl_addin.excel.instructions`` prints them)."""
+    setup = docs_hooks.expand((DOCS / "excel" / "setup.md").read_text(encoding="utf-8"))
+    trouble = docs_hooks.expand((DOCS / "excel" / "troubleshooting.md").read_text(encoding="utf-8"))
+    assert instructions.steps_markdown() in setup
+    assert instructions.troubleshooting_markdown() in trouble
+    section = setup + trouble
     for phrase in (
         "Unblock",
         "64-bit",

@@ -407,9 +407,9 @@ def test_every_status_is_one_of_the_status_words_with_its_qualifiers(market: Mar
                 assert shape.fullmatch(text), text
 
 
-def test_the_readme_says_what_each_status_means_in_the_engines_words() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Statuses", 1)[1].split("\n\n")
+def test_the_docs_say_what_each_status_means_in_the_engines_words() -> None:
+    concepts = (Path(__file__).resolve().parent.parent / "docs" / "concepts.md").read_text(encoding="utf-8")
+    section = concepts.split("## Statuses", 1)[1].split("\n\n")
     table = next(block for block in section if block.startswith("| status | means |"))
     rows = [re.fullmatch(r"\| `(.+)` \| (.+) \|", line) for line in table.splitlines()[2:]]
     assert [m.groups() if m else None for m in rows] == list(statuses.MEANINGS)

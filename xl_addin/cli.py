@@ -25,7 +25,7 @@ from .model import UNITS, Consensus, Entry, Market, headline_with_consensus, mar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: What each kind of failure exits with: the one table the command follows (README, "Exit codes").
+#: What each kind of failure exits with: the one table the command follows (docs/getting-started.md, "Exit codes").
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (InputError, 2),  # bad input: an argument, a file's content, a setting
     (OutputError, 1),  # a file could not be written

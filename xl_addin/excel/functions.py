@@ -69,6 +69,7 @@ __all__ = [
     "IMGOUT_SERIES",
     "IMGOUT_SHARE",
     "IMGOUT_SOURCE",
+    "WIZARD_TEXTS",
     "answer_key",
     "assumption_path",
     "clear_cache",
@@ -344,11 +345,14 @@ def _excel_function(
 
     def register(function: Any) -> Any:
         names = tuple(inspect.signature(function).parameters)
+        texts = WIZARD_TEXTS.setdefault(function.__name__, {})
         for name in names:
             doc = (docs or {}).get(name) or ARGUMENT_DOCS[name]
             if name in ranges:
-                function = xw.arg(name, doc=doc + grid.RANGE_DOC, err_to_str=True, ndim="natural")(function)
+                texts[name] = doc + grid.RANGE_DOC
+                function = xw.arg(name, doc=texts[name], err_to_str=True, ndim="natural")(function)
             else:
+                texts[name] = doc
                 function = xw.arg(name, doc=doc, err_to_str=True)(function)
         function = xw.func(category=CATEGORY, volatile=volatile)(function)
         FUNCTIONS[function.__name__] = function
@@ -361,6 +365,10 @@ def _excel_function(
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 """Every Excel function of this module by name, in the order they are defined."""
+
+WIZARD_TEXTS: dict[str, dict[str, str]] = {}
+"""What the function wizard says about each argument, by function and argument: the texts given to xlwings,
+which the docs' function reference also shows."""
 
 
 # ---------------------------------------------------------------------------------------------- functions

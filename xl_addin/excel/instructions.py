@@ -1,8 +1,9 @@
 """How to set the Excel functions up on Windows, and what to do when they fail: one text, two places.
 
-The "Start here" sheet of ``IMGOUT.xlsm`` (:mod:`.frontend`) and the README's "Set up on Windows" section
-are both made from :data:`STEPS` and :data:`TROUBLESHOOTING`, so they cannot drift apart: a test compares
-the README with :func:`markdown`, and ``python -m xl_addin.excel.instructions`` prints it.
+The "Start here" sheet of ``IMGOUT.xlsm`` (:mod:`.frontend`) and the docs' Excel set-up and troubleshooting
+pages are all made from :data:`STEPS` and :data:`TROUBLESHOOTING`, so they cannot drift apart: the docs
+build inserts :func:`steps_markdown` and :func:`troubleshooting_markdown` (``docs/hooks.py``), and
+``python -m xl_addin.excel.instructions`` prints both.
 
 Facts from xlwings 0.37.8's own code: settings are looked up in the workbook's ``xlwings.conf`` sheet,
 then an ``xlwings.conf`` file beside the workbook, then ``%USERPROFILE%\\.xlwings\\xlwings.conf`` (the
@@ -145,12 +146,21 @@ NAME_MEANING = (
 )
 
 
-def markdown() -> str:
-    """The README's set-up section body: the numbered steps, then the troubleshooting table."""
-    lines = [f"{i}. **{step.title}.** {step.text}" for i, step in enumerate(STEPS, 1)]
-    lines += ["", NAME_MEANING, "", "| symptom | cause | fix |", "|---|---|---|"]
+def steps_markdown() -> str:
+    """The set-up steps as a numbered Markdown list (the docs' Excel set-up page)."""
+    return "\n".join(f"{i}. **{step.title}.** {step.text}" for i, step in enumerate(STEPS, 1)) + "\n"
+
+
+def troubleshooting_markdown() -> str:
+    """What #NAME? means, then the troubleshooting table, in Markdown (the docs' troubleshooting page)."""
+    lines = [NAME_MEANING, "", "| symptom | cause | fix |", "|---|---|---|"]
     lines += [f"| {t.symptom} | {t.cause} | {t.fix} |" for t in TROUBLESHOOTING]
     return "\n".join(lines) + "\n"
+
+
+def markdown() -> str:
+    """The steps, then what #NAME? means and the troubleshooting table: everything the docs say about set-up."""
+    return steps_markdown() + "\n" + troubleshooting_markdown()
 
 
 def plain(text: str) -> str:
@@ -158,5 +168,5 @@ def plain(text: str) -> str:
     return text.replace("`", "")
 
 
-if __name__ == "__main__":  # pragma: no cover - prints the README section
+if __name__ == "__main__":  # pragma: no cover - prints the docs' set-up text
     print(markdown(), end="")

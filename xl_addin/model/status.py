@@ -72,7 +72,7 @@ ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED, ESTIMATE_FA
 
 
 #: What each word and qualifier means, in plain text: the legend of the workbook's Notes sheet and of the
-#: README's status table (a test keeps the README's the same).
+#: status table in docs/concepts.md (a test keeps the docs' the same).
 MEANINGS: tuple[tuple[str, str], ...] = (
     (BACK_CAST, "before the first published year, at the back-cast growth"),
     (PUBLISHED, "a figure the publication prints"),

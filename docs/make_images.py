@@ -1,0 +1,138 @@
+"""Make the screenshots of the three faces in docs/images/: a cell, a client workbook, a brief.
+
+    python docs/make_images.py [OUT_DIR]     (default: docs/images)
+
+Excel itself does not run here, so each picture is the artefact as a real renderer shows it:
+
+- ``cell.png``: the IMGOUT sheet of ``workbooks/IMGOUT.xlsm`` printed by headless LibreOffice told never to
+  recalculate on load, so the cells show the answers the functions stored (LibreOffice cannot run them);
+- ``workbook.png``: a client workbook written by ``imgout workbook`` and printed by LibreOffice (which
+  recalculates every formula): its Cover beside the Forecast sheet's chart;
+- ``brief.png``: the top of the PDF brief written by ``imgout brief`` (printed by headless Chromium),
+  rendered by poppler's ``pdftoppm``.
+
+Needs ``soffice`` and ``pdftoppm`` (Debian ``libreoffice-calc-nogui``, ``poppler-utils``: ``.ci/run``
+installs both) and a Chromium-family browser or WeasyPrint for the PDF.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+NEVER_RECALCULATE = (
+    '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+    '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>1</value></prop></item>'
+)
+
+
+def to_pdf(source: Path, work: Path, recalculate: bool) -> Path:
+    """``source`` printed to PDF by headless LibreOffice, in a profile of its own."""
+    profile = work / f"profile-{source.stem}"
+    user = profile / "user"
+    user.mkdir(parents=True)
+    if not recalculate:
+        (user / "registrymodifications.xcu").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+            'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' + NEVER_RECALCULATE + "</oor:items>\n",
+            encoding="utf-8",
+        )
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", "--convert-to", "pdf",
+         "--outdir", str(work), str(source)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    return work / f"{source.stem}.pdf"
+
+
+def page_png(pdf: Path, page: int, dpi: int, work: Path) -> Image.Image:
+    """One page of ``pdf`` as an image, by poppler."""
+    stem = work / f"{pdf.stem}-{page}"
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-r",
+            str(dpi),
+            "-singlefile",
+            "-png",
+            str(pdf),
+            str(stem),
+        ],
+        check=True,
+        timeout=120,
+    )
+    return Image.open(f"{stem}.png").convert("RGB")
+
+
+def page_with(pdf: Path, text: str) -> int:
+    """The first page of ``pdf`` whose text holds ``text``."""
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    )
+    for number, content in enumerate(pages.stdout.split("\f"), 1):
+        if text in content:
+            return number
+    raise SystemExit(f"no page of {pdf} says {text!r}")
+
+
+def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
+    """Two images on white with a thin grey rule between them."""
+    out = Image.new("RGB", (left.width + right.width + 20, max(left.height, right.height)), "white")
+    out.paste(left, (0, 0))
+    out.paste(right, (left.width + 20, 0))
+    ImageDraw.Draw(out).line(
+        [(left.width + 10, 0), (left.width + 10, out.height)], fill=(200, 200, 200), width=2
+    )
+    return out
+
+
+def imgout(*args: str, cwd: Path) -> None:
+    """Run the ``imgout`` command of this Python."""
+    subprocess.run([sys.executable, "-m", "xl_addin", *args], check=True, cwd=cwd, timeout=300)
+
+
+def main(out: Path) -> None:
+    """Write cell.png, workbook.png and brief.png into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        front = work / "IMGOUT.xlsm"
+        front.write_bytes((ROOT / "workbooks" / "IMGOUT.xlsm").read_bytes())
+        pdf = to_pdf(front, work, recalculate=False)
+        page = page_with(pdf, "Market size 2030, USD bn")
+        sheet = page_png(pdf, page, 300, work)
+        scale = (
+            300 / 72
+        )  # points to pixels: the title, the inputs and the first two formulas with their answers
+        sheet.crop((int(36 * scale), int(36 * scale), int(345 * scale), int(145.2 * scale))).save(
+            out / "cell.png"
+        )
+
+        imgout("workbook", "--client", "Acme Imaging", "--out", str(work), cwd=work)
+        pdf = to_pdf(work / "Acme-Imaging.xlsx", work, recalculate=True)
+        cover = page_png(pdf, 1, 90, work)
+        forecast = page_png(pdf, page_with(pdf, "Market size, USD bn: base scenario"), 90, work)
+        left = cover.crop((30, 40, int(cover.width * 0.72), int(cover.height * 0.70)))
+        right = forecast.crop((30, 40, int(forecast.width * 0.82), int(forecast.height * 0.62)))
+        side_by_side(left, right).save(out / "workbook.png")
+
+        imgout("brief", "--client", "Acme Imaging", "--format", "pdf", "--out", str(work), cwd=work)
+        brief = page_png(work / "Acme-Imaging-brief.pdf", 1, 110, work)
+        brief.crop((0, 0, brief.width, int(brief.height * 0.405))).save(out / "brief.png")
+    for name in ("cell.png", "workbook.png", "brief.png"):
+        print(f"wrote {out / name}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images")
