@@ -47,10 +47,6 @@ class Headline:
     line: HeadlineLine
 
 
-#: The kinds of basis the total can follow, each told by its own method paragraph.
-BASIS_KINDS = ("calibrated", "publisher", "consensus")
-
-
 @dataclass(frozen=True)
 class BasisStory:
     """What the total follows, told the same way by every text and chart: the method, the bridge, the
