@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import html as html_lib
 import re
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -31,7 +32,7 @@ from xl_addin.delivery.message import (
 from xl_addin.delivery.pack import Pack, build_pack
 from xl_addin.delivery.settings import DeliverySettings, SettingsError, load_settings, state_dir
 from xl_addin.delivery.smtp import Attempt, Mailer
-from xl_addin.model import market_for
+from xl_addin.model import headline_with_consensus, market_for
 from xl_addin.report.profile import load_profile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -572,10 +573,14 @@ def test_the_inbox_preview_shows_the_headline_numbers_first(bull_pack: Pack) -> 
     html = msg.get_body(("html",))
     assert html is not None
     body = re.sub(r"<[^>]+>", " ", html.get_content().split("<body", 1)[1].split(">", 1)[1])
-    first = " ".join(body.split())
-    horizon = money(market.forecast(market.horizon_year, scenario="bull"), "mn")
-    growth = percent(market.cagr(market.next_year, market.horizon_year, scenario="bull"))
-    assert first.startswith(f"USD {horizon} mn in {market.horizon_year}, {growth} a year"), first[:120]
+    first = " ".join(html_lib.unescape(body).split())
+    year = market.horizon_year
+    line = headline_with_consensus(market, year, "bull", "mn")  # the figure with the consensus beside it
+    assert line.startswith(
+        f"USD {money(market.forecast(year, scenario='bull'), 'mn')} mn (bull scenario, basis:"
+    )
+    growth = percent(market.cagr(market.next_year, year, scenario="bull"))
+    assert first.startswith(f"{year}: {line}. {growth} a year"), first[:160]
 
 
 def test_the_takeaways_in_the_message_are_the_engines(bull_pack: Pack) -> None:
@@ -628,7 +633,6 @@ def test_under_the_consensus_basis_the_email_and_its_pdf_tell_that_path(tmp_path
     import openpyxl
 
     from xl_addin.common.formats import percent
-    from xl_addin.model import headline_with_consensus, market_for
 
     m = market_for(None, "basis=consensus")
     profile = load_profile(None, name="Acme Radiology", to=["cfo@acme.example"])
