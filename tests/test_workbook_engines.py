@@ -625,3 +625,9 @@ def test_the_covers_headline_has_the_consensus_beside_it_and_follows_an_edited_b
     assert bridged == pytest.approx(consensus.cagr(2026, 2030, scenario="bear"), rel=1e-9)
     price = checks_value(drivers, "price")
     assert price == pytest.approx(consensus.bridge("bear")[2].growth, rel=1e-9)
+    scenarios = openpyxl.load_workbook(fresh, data_only=True)[sheet_of(context, "scenarios")]
+    base = next(r for r in scenarios.iter_rows(values_only=True) if r[0] == "base")
+    assert (
+        base[5]
+        == "follows the median of the publishers' paths (Basis on Inputs); the bridge's residual is re-solved"
+    )

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from ...common.formats import UNIT_FACTORS, excel_money_format, in_units
 from ...model import Market, headline_with_consensus
-from ...model.assumptions import RESERVED_SCENARIO
+from ...model.assumptions import CONSENSUS, RESERVED_SCENARIO
 from ...model.status import (
     ASSUMED_SPLIT,
     BACK_CAST,
@@ -200,6 +200,29 @@ def bridge_closing_factor(own: Formula, path_growth_ref: str, other_factor_refs:
     multiplies back to the growth of the path the total follows."""
     others = "*".join(f"(1+{r})" for r in other_factor_refs) or "1"
     return Formula(f"=IF(Basis=DefaultBasis,{own.text[1:]},(1+{path_growth_ref})/({others})-1)", own.value)
+
+
+#: What base follows, by kind of basis (``BasisStory.base_description`` says it in the brief's words).
+BASE_FOLLOWS = {
+    "calibrated": "the published figures' path (forecast growth on Inputs)",
+    "consensus": "follows the median of the publishers' paths (Basis on Inputs); the bridge's residual is re-solved",
+    "publisher": "follows the published figures of {basis} (Basis on Inputs); the bridge's residual is re-solved",
+}
+
+
+def base_description(market: Market) -> Formula:
+    """What the base scenario follows, by the ``Basis`` chosen on Inputs: the model's own path, the
+    consensus median or a publisher's path."""
+    own, consensus = (text_literal(BASE_FOLLOWS[k]) for k in ("calibrated", "consensus"))
+    before, after = BASE_FOLLOWS["publisher"].split("{basis}")
+    publisher = f"{text_literal(before)}&Basis&{text_literal(after)}"
+    if market.basis == market.default_basis:
+        value = BASE_FOLLOWS["calibrated"]
+    elif market.basis == CONSENSUS:
+        value = BASE_FOLLOWS["consensus"]
+    else:
+        value = BASE_FOLLOWS["publisher"].format(basis=market.basis)
+    return Formula(f'=IF(Basis=DefaultBasis,{own},IF(Basis="{CONSENSUS}",{consensus},{publisher}))', value)
 
 
 def scenario_growth(market: Market, scenario: str, driver_refs: Sequence[str]) -> Formula:
