@@ -65,8 +65,6 @@ class BasisStory:
     """The published figures the path goes through, (year, USD bn): what the chart circles."""
     count: int
     """How many publishers' paths the consensus is the median of (0 when the set has none)."""
-    fade_from: int
-    """The year after which the path's growth fades to the long-run rate."""
     cagrs: tuple[tuple[int | None, int, float], ...]
     """A followed publisher's published CAGRs, (from, to, value)."""
     residual: float
@@ -309,40 +307,57 @@ def build_context(
 def basis_story(market: Market, scenario: str) -> BasisStory:
     """What the total follows under the market's basis, and what the texts that describe it need."""
     a = market.assumptions
-    residual = market.bridge_residual(scenario)
+    count, residual = len(a.estimates), market.bridge_residual(scenario)
     calibrated = market.driver_growths(scenario)[market.residual_driver]
+    resolved = "the price-and-mix residual closes the bridge to that path's growth"
     if market.basis == market.default_basis:
         publisher = a.publication.publisher
-        points = tuple(
-            (x.year, x.value)
-            for x in a.anchors.values()
-            if x.year is not None and x.kind == "published" and x.units == "USD bn"
-        )
-        description = (
-            "pinned to the published figures: the drivers multiply back to the published CAGR"
+        return BasisStory(
+            kind="calibrated",
+            key=market.basis,
+            publisher=publisher,
+            followed=f"calibrated to {publisher}",
+            points=tuple(
+                (x.year, x.value)
+                for x in a.anchors.values()
+                if x.year is not None and x.kind == "published" and x.units == "USD bn"
+            ),
+            cagrs=(),
+            base_description="pinned to the published figures: the drivers multiply back to the published CAGR"
             if not market.overridden
-            else "the calibrated path with this run's what-if: the drivers multiply back to its growth"
+            else "the calibrated path with this run's what-if: the drivers multiply back to its growth",
+            count=count,
+            residual=residual,
+            calibrated_residual=calibrated,
         )
-        return BasisStory(
-            "calibrated", market.basis, publisher, f"calibrated to {publisher}", points,
-            len(a.estimates), market.fade_start, (), residual, calibrated, description,
-        )  # fmt: skip
     if market.basis == CONSENSUS:
-        count = len(a.estimates)
         return BasisStory(
-            "consensus", CONSENSUS, "", "set to the consensus median", (), count, market.fade_start, (),
-            residual, calibrated,
-            f"follows the median of the {count} publishers' paths; the price-and-mix residual closes the"
-            " bridge to that path's growth",
-        )  # fmt: skip
+            kind="consensus",
+            key=CONSENSUS,
+            publisher="",
+            followed="set to the consensus median",
+            points=(),
+            cagrs=(),
+            base_description=f"follows the median of the {count} publishers' paths; {resolved}",
+            count=count,
+            residual=residual,
+            calibrated_residual=calibrated,
+        )
     e = a.estimates[market.basis]
-    points = tuple((y, v) for y, v in sorted(e.points.items()) if market.first_year <= y <= market.last_year)
     return BasisStory(
-        "publisher", market.basis, e.publisher, f"set to follow {e.publisher}", points, len(a.estimates),
-        market.fade_start, tuple((c.from_year, c.to_year, c.value) for c in e.cagrs), residual, calibrated,
-        f"follows {e.publisher}'s published figures; the price-and-mix residual closes the bridge to that"
-        " path's growth",
-    )  # fmt: skip
+        kind="publisher",
+        key=market.basis,
+        publisher=e.publisher,
+        followed=f"set to follow {e.publisher}",
+        points=tuple(
+            (y, v) for y, v in sorted(e.points.items()) if market.first_year <= y <= market.last_year
+        ),
+        cagrs=tuple((c.from_year, c.to_year, c.value) for c in e.cagrs),
+        base_description=f"follows {e.publisher}'s published figures; {resolved}",
+        count=count,
+        residual=residual,
+        calibrated_residual=calibrated,
+    )
 
 
 def scenario_labels(context: ReportContext) -> Sequence[str]:
