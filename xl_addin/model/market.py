@@ -25,6 +25,10 @@ F ``fade_years``):
 - **Driver what-ifs** (``driver.telemedicine=0.05``) change the driver in base and, by the same amount,
   in every scenario that sets it; the price-and-mix residual keeps its calibrated value, so every
   scenario's growth moves in the driver's direction.
+- **The growth bridge**: (1 + g) = prod(1 + driver growth) over the factors volume, penetration and price,
+  g the CAGR N-H of the scenario's path. On the model's own path the price-and-mix residual is calibrated
+  (it closes the base bridge to g_F); under another basis it is re-solved per scenario,
+  r_s = (1 + CAGR_s) / prod(1 + other drivers) - 1, so the bridge describes the path followed.
 - **Splits**: a member's value is the total times its share, share_m(t) = s_m (1+d_m)^(t-B) / sum_k
   s_k (1+d_k)^(t-B).
 """
