@@ -601,7 +601,7 @@ def workbook(
     path = write_workbook(context, workbook_path(context, out))
     h = context.headline
     click.echo(
-        f"Wrote {path} (scenario {context.scenario}: USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"Wrote {path} (scenario {context.scenario}, {h.horizon_year}: {h.line.text}; "
         f"CAGR {percent(h.cagr)} {context.period}; {context.provenance})"
     )
 
@@ -765,7 +765,7 @@ def demo(
     written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
     h = context.headline
     click.echo(
-        f"{client}: {context.market_name} USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"{client}: {context.market_name} in {h.horizon_year}: {h.line.text}; "
         f"CAGR {percent(h.cagr)} {context.period} ({context.provenance})"
     )
     click.echo(f"Pack written to {out.resolve()}:")
