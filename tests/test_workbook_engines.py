@@ -606,6 +606,10 @@ def test_the_covers_headline_has_the_consensus_beside_it_and_follows_an_edited_b
     )
     fresh = recalculate(engine, path, tmp_path / engine)
     assert cover_line(fresh) == cover_line(path)
+    cover = openpyxl.load_workbook(path)["Cover"]
+    formula = next(c.value for c in cover["B"] if str(c.value or "").startswith('="USD "'))
+    numbers = {t.value for t in Tokenizer(formula).items if t.subtype == Token.NUMBER}
+    assert numbers <= {"0", "1"}, formula  # decimals and units come from named cells, not typed in
 
     book = openpyxl.load_workbook(path)
     for name, value in (("Basis", "consensus"), ("Scenario", "bear")):

@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from ...common.formats import UNIT_FACTORS, excel_money_format, in_units
+from ...common.formats import MONEY_DECIMALS, in_units
 from ...model import Market, headline_with_consensus
 from ...model.assumptions import CONSENSUS, RESERVED_SCENARIO
 from ...model.status import (
@@ -67,17 +67,24 @@ def headline_line(
     """The headline figure with its basis and the publishers' consensus beside it, as text. Mirrors
     ``model.headline.headline_line``: ``USD 27.88 bn (basis: tbrc); 5 publishers' median 11.55, range
     10.70-27.88``; ``value_ref`` holds the figure in the workbook's units, ``consensus`` the cells of the
-    year's ``count``, ``median``, ``min`` and ``max`` (USD bn)."""
-    shown = excel_money_format(units)
-    factor = "" if UNIT_FACTORS[units] == 1 else f"*{UNIT_FACTORS[units]:g}"
+    year's ``count``, ``median``, ``min`` and ``max`` (USD bn, times ``UnitFactor``).
 
-    def money(ref: str, scale: str) -> str:
-        return f'TEXT({ref}{scale},"{shown}")'
+    Numbers are written by FIXED, which takes its decimals as a number and writes the reader's own decimal
+    mark (a format string in TEXT would be read in the reader's locale and garble in a German Excel): two
+    decimals in USD bn (``ShownDecimals``, the decimals the Market estimates sheet shows), none in USD mn.
+    """
+    decimals = "ShownDecimals" if MONEY_DECIMALS[units] else "0"
+
+    def money(ref: str) -> str:
+        return f"FIXED({ref},{decimals})"
+
+    def scaled(ref: str) -> str:
+        return money(f"{ref}*UnitFactor")
 
     text = (
-        f'="USD "&{money(value_ref, "")}&" {units} ("&IF(Scenario="{RESERVED_SCENARIO}","",Scenario&" scenario, ")'
-        f'&"basis: "&Basis&"); "&{consensus["count"]}&" publishers\' median "&{money(consensus["median"], factor)}'
-        f'&", range "&{money(consensus["min"], factor)}&"-"&{money(consensus["max"], factor)}'
+        f'="USD "&{money(value_ref)}&" {units} ("&IF(Scenario="{RESERVED_SCENARIO}","",Scenario&" scenario, ")'
+        f'&"basis: "&Basis&"); "&{consensus["count"]}&" publishers\' median "&{scaled(consensus["median"])}'
+        f'&", range "&{scaled(consensus["min"])}&"-"&{scaled(consensus["max"])}'
     )
     return Formula(text, headline_with_consensus(market, year, scenario, units))
 
