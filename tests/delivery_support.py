@@ -93,11 +93,12 @@ class PackCache:
         overrides: str | None,
         with_pdf: bool,
         pdf_engine: str | None = None,
+        previous: str = "",
     ) -> Pack | BuildFailure:
-        key = (profile, assumptions, overrides, with_pdf, pdf_engine)
+        key = (profile, assumptions, overrides, with_pdf, pdf_engine, previous)
         if key not in self.packs:
             self.builds += 1
-            self.packs[key] = self._real(profile, assumptions, overrides, with_pdf, pdf_engine)
+            self.packs[key] = self._real(profile, assumptions, overrides, with_pdf, pdf_engine, previous)
         return self.packs[key]
 
 

@@ -760,7 +760,10 @@ def demo(
     context = build_context(profile, assumptions, override_text)
     briefs = write_briefs(context, out, ["html", "md", "txt"])
     eml = write_eml(
-        build_message(pack, profile.to, sender="imgout-demo@localhost"), out, f"{profile.slug}-email"
+        # A sender with a name, as a real one has (a bare address beside a bare To reads as bulk mail)
+        build_message(pack, profile.to, sender="Imgout Demo <imgout-demo@localhost>"),
+        out,
+        f"{profile.slug}-email",
     )
     written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
     h = context.headline

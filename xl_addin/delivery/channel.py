@@ -30,7 +30,7 @@ import json
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .log import ClientLog
@@ -140,4 +140,14 @@ class Channel(Protocol):
 
     def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
         """Deliver ``pack``; never raises for a problem with this one pack."""
+        ...
+
+
+@runtime_checkable
+class RemembersEditions(Protocol):
+    """A channel that knows what each client was last sent (the SMTP channel, from its ledger), so that the
+    next edition can say what moved. A dry run does not: its editions say nothing about changes."""
+
+    def last_figures(self, key: PackKey) -> str:
+        """The headline figures (JSON) of the last pack delivered to ``key``'s client, '' for none."""
         ...

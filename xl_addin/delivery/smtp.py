@@ -189,13 +189,22 @@ class SmtpChannel:
         decision, _, reason = decide(key, previous, self.resend_in_doubt)
         return _unsendable(decision, reason, previous.message_id, previous.updated)
 
+    def last_figures(self, key: PackKey) -> str:
+        """The headline figures of the last pack the ledger has as sent to ``key``'s client ('' for none)."""
+        ledger, _ = self._open()
+        return ledger.last_figures(key)
+
     def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
         """Claim the recipients to send to, send, record each one's outcome; each attempt goes to ``log``."""
         ledger, mailer = self._open()
         settings = self.settings
         try:
             claim = ledger.claim(
-                key, new_message_id(settings.mail_from), log.run_id, resend_in_doubt=self.resend_in_doubt
+                key,
+                new_message_id(settings.mail_from),
+                log.run_id,
+                resend_in_doubt=self.resend_in_doubt,
+                figures=pack.figures,
             )
         except LedgerError as exc:  # locked too long, disk full: nothing was sent, and nothing more can be
             log.write("not sent", reason=str(exc))
