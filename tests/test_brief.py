@@ -723,7 +723,7 @@ def test_the_chart_labels_the_horizon_values_and_the_published_figures(bull_ct_c
             assert f"{s} {money(m.forecast(2030, scenario=s))}" in bold, (canvas.name, s)
         assert {money(m.forecast(2025)), money(m.forecast(2026))} <= bold  # published, labelled
         assert not any(money(m.forecast(2035, scenario=s)) in " ".join(texts) for s in m.scenario_names)
-        assert "extrapolated" in texts and "published, The Business Research Company" in texts
+        assert "extrapolated" in texts and "published (tbrc)" in texts
         assert "publishers, lowest-highest" in texts and "P10-P90, driver Monte Carlo" in texts
         circles = [c for c in svg.iter(f"{ns}circle") if c.get("fill") == "#FFFFFF" and c.get("r") == "3.6"]
         assert len(circles) == 4  # 2025, 2026 and 2030 on the base path, and the legend's swatch
@@ -906,4 +906,4 @@ def test_under_every_basis_the_chart_circles_the_followed_paths_figures_and_draw
         assert "P10-P90, driver Monte Carlo" in texts and "publishers, lowest-highest" in texts
         assert any(p.get("fill") == PUBLISHERS_FILL for p in svg.iter(f"{ns}polygon"))
         published = [t for t in texts if t and t.startswith("published")]
-        assert published == ([f"published, {m.assumptions.estimates[basis].publisher}"] if shown else [])
+        assert published == ([f"published ({basis})"] if shown else [])
