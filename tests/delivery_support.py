@@ -156,7 +156,14 @@ def process_env(extra: Mapping[str, str]) -> dict[str, str]:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
-    env.update({"COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1"})
+    # keyring's "no keyring here" backend: an imgout under test never reads this machine's OS keyring.
+    env.update(
+        {
+            "COLUMNS": "200",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
+    )
     env.update(extra)
     return env
 

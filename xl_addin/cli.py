@@ -783,18 +783,36 @@ def demo(
 
 
 @app.command()
-def doctor() -> None:
-    """Check this machine: which PDF engines print here (each is tried on a small page), and why not.
+@click.option(
+    "--mail",
+    is_flag=True,
+    help="Only log in to the mail server (or get a token and read the Graph mailbox), sending nothing.",
+)
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Delivery settings file (YAML). Default: IMGOUT_SETTINGS.",
+)
+def doctor(mail: bool, settings_file: Path | None) -> None:
+    """Check this machine: which PDF engines print here (each is tried on a small page), and why not; where
+    each mail secret comes from (never the secret). With --mail: log in to send mail, and send nothing.
 
-    Exit code 1 when no PDF engine works (PDF briefs cannot be made; everything else can).
+    Exit code 1 when no PDF engine works (PDF briefs cannot be made; everything else can), or, with
+    --mail, when the login fails.
     """
     import platform
 
     from .report.brief.pdf import ENGINE_SETTING, check_engines, pdf_engine, requested_engine
 
+    if mail:
+        _doctor_mail(settings_file)
+        return
     click.echo(
         f"imgout {__version__} on {platform.system()} {platform.release()}, Python {platform.python_version()}"
     )
+    _doctor_secrets(settings_file)
     click.echo("PDF engines:")
     checks = check_engines()
     for check in checks:
@@ -808,6 +826,111 @@ def doctor() -> None:
     click.echo(f"PDF briefs are printed by {engine.description} ({source}; --pdf-engine chooses).")
     if engine.notice:
         click.echo(engine.notice)
+
+
+def _doctor_secrets(settings_file: Path | None) -> None:
+    """Where each mail secret comes from, in one line each; never the secret."""
+    from .delivery import secrets
+    from .delivery.settings import load_settings
+
+    try:
+        in_use = dict(load_settings(settings_file=settings_file).secret_sources)
+        problem = ""
+    except ImgoutError as exc:  # the settings are wrong: say so, and still say where secrets would come from
+        in_use, problem = {}, str(exc)
+    click.echo("Mail secrets (`imgout secret set NAME` stores one in the OS keyring):")
+    shown: list[str] = []
+    for name in secrets.SECRETS:
+        try:
+            source = in_use.get(name) or secrets.find(name).source
+        except ImgoutError as exc:
+            source = f"not usable: {exc}"
+        shown.append(source)
+        click.echo(
+            f"  {name:<23} {source}{'' if name in in_use or source.startswith('not') else ' (not used by these settings)'}"
+        )
+    if any(source == secrets.NO_KEYRING for source in shown):
+        click.echo("  This machine has no OS keyring imgout can use: set the environment variables instead.")
+    if problem:
+        click.echo(f"Mail settings: {problem}")
+
+
+def _doctor_mail(settings_file: Path | None) -> None:
+    """Log in as a send would, send nothing, and say in one line what works or what to fix (exit 1 if not)."""
+    from .delivery.settings import load_settings
+
+    settings = load_settings(settings_file=settings_file)
+    sender = settings.sender
+    if settings.mail_channel == "graph":
+        from .delivery.graph import GraphSender
+
+        with GraphSender(settings) as graph:
+            problem = graph.check()
+            source = graph.tokens.source
+        where = f"Microsoft Graph ({settings.graph_url}) for {sender}, token from {source}"
+        works = "token accepted and the mailbox readable; Mail.Send is proven only by a send"
+    else:
+        from .delivery.smtp import Mailer
+
+        with Mailer(settings) as mailer:
+            problem = mailer.log_in()
+        if settings.smtp_auth == "xoauth2":
+            how, works = f"XOAUTH2 as {settings.smtp_user}, token from {mailer.tokens.source}", "logged in"
+        elif settings.smtp_password is not None:
+            how, works = f"password of {settings.smtp_user}", "logged in"
+        else:
+            how, works = "no login configured", "connected"
+        where = f"SMTP {settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security}, {how})"
+    if problem:
+        click.echo(f"Mail: fails: {where}: {problem}")
+        sys.exit(1)
+    click.echo(f"Mail: works: {where}: {works}; nothing was sent.")
+
+
+@app.group()
+def secret() -> None:
+    """Store or delete a mail secret in the OS keyring (Windows Credential Manager, macOS Keychain, Secret
+    Service). NAME is one of smtp-password, ms-client-secret, ms-certificate, google-service-account. The
+    environment variable, when set, wins over the keyring; `imgout doctor` says which one is used."""
+
+
+@secret.command("set")
+@click.argument("name")
+@click.argument("given", nargs=-1, metavar="")
+def secret_set(name: str, given: Sequence[str]) -> None:
+    """Store secret NAME: read from stdin when piped (a whole PEM or JSON key file too), else asked for
+    without echo. Never given as an argument, where shell history and process lists would keep it."""
+    from .delivery import secrets
+
+    kind = secrets.secret(name)
+    if given:  # refused without repeating it: an argument is in shell history and process lists already
+        fail(
+            "imgout secret set takes the secret from stdin or a prompt, never as an argument; nothing was "
+            "stored (clear the command from your shell history)"
+        )
+    if sys.stdin.isatty():
+        value = click.prompt(f"{kind.what} ({name})", hide_input=True, confirmation_prompt=True)
+    else:
+        value = sys.stdin.read()
+        if kind.file_var is None:  # a password or client secret: one line, without the newline echo adds
+            value = value.rstrip("\r\n")
+    where = secrets.store(name, value)
+    click.echo(f"Stored {name} in the OS keyring ({where}).")
+    env = kind.env_var
+    if env and os.environ.get(env):
+        click.echo(f"Note: {env} is set and wins over the keyring; unset it to use the stored secret.")
+
+
+@secret.command("delete")
+@click.argument("name")
+def secret_delete(name: str) -> None:
+    """Delete secret NAME from the OS keyring."""
+    from .delivery import secrets
+
+    if secrets.forget(name):
+        click.echo(f"Deleted {name} from the OS keyring ({secrets.keyring_name()}).")
+    else:
+        click.echo(f"{name} was not in the OS keyring ({secrets.keyring_name()}); nothing deleted.")
 
 
 # ------------------------------------------------------------------------------------------ delivery
@@ -964,8 +1087,9 @@ def send(
 ) -> None:
     """Build one client's pack and email it (once: a repeat is refused by the send ledger).
 
-    Settings come from IMGOUT_SMTP_HOST, _PORT, _SECURITY (none|starttls|ssl), _USER, _PASSWORD,
-    IMGOUT_MAIL_FROM and IMGOUT_ALLOWED_DOMAINS. Bad recipients exit with code 2; a failed send with 1.
+    Settings come from IMGOUT_SMTP_HOST, _PORT, _SECURITY (none|starttls|ssl), _USER, _PASSWORD (or the
+    keyring), _AUTH (password|xoauth2), IMGOUT_MAIL_CHANNEL (smtp|graph), IMGOUT_MAIL_FROM and
+    IMGOUT_ALLOWED_DOMAINS. Bad recipients exit with code 2; a failed send with 1.
     """
     from .delivery.batch import ClientEntry, check_against_market
     from .delivery.message import check_recipients

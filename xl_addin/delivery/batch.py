@@ -320,13 +320,18 @@ def channel_for(
     resend_in_doubt: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Channel:
-    """The channel a run delivers through: the ``.eml`` folder ``dry_run`` if given, else SMTP and the ledger.
+    """The channel a run delivers through: the ``.eml`` folder ``dry_run`` if given, else SMTP (or Microsoft
+    Graph, ``IMGOUT_MAIL_CHANNEL=graph``) and the ledger.
 
     ``resend_in_doubt`` sends again the packs the ledger has in doubt; ``sleep`` waits between SMTP
     retries (tests pass a no-op).
     """
     if dry_run is not None:
         return EmlFolder(dry_run, settings.mail_from)
+    if settings.mail_channel == "graph":
+        from .graph import GraphChannel
+
+        return GraphChannel(settings, resend_in_doubt=resend_in_doubt, sleep=sleep)
     return SmtpChannel(settings, resend_in_doubt=resend_in_doubt, sleep=sleep)
 
 

@@ -2,9 +2,11 @@
 
 A batch run (:mod:`.batch`) reads the clients, checks them, builds their packs and gives each finished
 pack to one channel. The run knows nothing of SMTP or files; a channel knows nothing of clients files,
-building or progress bars. Two channels exist:
+building or progress bars. Three channels exist:
 
 - :class:`.smtp.SmtpChannel` sends each pack by SMTP, exactly once, through the send ledger;
+- :class:`.graph.GraphChannel` does the same through Microsoft Graph ``sendMail``, and looks a pack left
+  in doubt up in the sender's mailbox by its Message-ID;
 - :class:`.eml.EmlFolder` is the dry run: it writes each message as an ``.eml`` file and sends nothing.
 
 A channel (:class:`Channel`) is a context manager (it holds what a run needs from the first pack to the
