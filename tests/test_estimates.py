@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import statistics
@@ -13,6 +14,7 @@ from xl_addin.model import (
     Market,
     assumptions_from_text,
     default_market,
+    headline_line,
     market_for,
     with_overrides,
 )
@@ -338,3 +340,22 @@ def test_a_basis_that_cannot_apply_is_refused_in_one_line(overrides: str, expect
 
 def test_consensus_lookups_are_cached(market: Market) -> None:
     assert market.consensus(2030) is market.consensus(2030) is market.consensus(2030.0)
+
+
+def test_the_headline_line_names_figure_scenario_basis_and_the_consensus_of_that_year() -> None:
+    """One line, built once, for every face: the figure in the pack's units, the scenario when it is not
+    base, the basis the total follows, then the publishers' count, median and range of the same year."""
+    m = market_for(None, "basis=TechSci")
+    c = m.consensus(2028)
+    line = headline_line(m, 2028, "bull", "mn")
+    assert line.figure == f"USD {m.forecast(2028, scenario='bull') * 1000:,.0f} mn"
+    assert (line.scenario, line.basis) == ("bull scenario", "basis: techsci")
+    assert line.consensus == (
+        f"5 publishers' median {c.median * 1000:,.0f}, range {c.minimum * 1000:,.0f}-{c.maximum * 1000:,.0f}"
+    )
+    assert str(line) == line.text == f"{line.figure} (bull scenario, basis: techsci); {line.consensus}"
+    assert line.beside == f"basis: techsci; {line.consensus}"
+    # A set without publishers' estimates: the figure and its basis alone.
+    bare = Market(dataclasses.replace(m.assumptions, estimates={}, basis=None))
+    assert headline_line(bare, 2030).text == "USD 27.88 bn (basis: tbrc)"
+    assert headline_line(bare, 2030).beside == "basis: tbrc"
