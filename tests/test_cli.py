@@ -14,6 +14,7 @@ import pytest
 from xl_addin.cli import main
 from xl_addin.common.formats import money
 from xl_addin.model import default_market, headline_with_consensus, market_for
+from xl_addin.model.assumptions import with_overrides
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -356,3 +357,27 @@ def market_for_file(path: Path):  # type: ignore[no-untyped-def]
     from xl_addin.model import market_for
 
     return market_for(path)
+
+
+def test_assumptions_show_lists_what_overrides_changed_against_the_set_as_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The engine's record of --set: each key, its value in the set and in force; none moved, none listed."""
+    code, out, _ = run(
+        capsys, "assumptions", "show", "--set", "cagr=0.10", "--set", "share.APAC=25%", "--json"
+    )
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["set_hash"] == default_market().assumptions.hash != shown["assumption_hash"]
+    assert shown["overrides"] == [
+        {"key": "cagr", "in_set": default_market().calibrated_growth, "in_force": 0.1},
+        {"key": "share.Asia-Pacific", "in_set": 0.205, "in_force": 0.25},
+    ]
+    code, out, _ = run(capsys, "assumptions", "show", "--set", "share.APAC=0.205", "--json")
+    assert json.loads(out)["overrides"] == []  # the value already there changes nothing
+    # Overriding again keeps the value in the set as read; giving it back leaves the record.
+    again = with_overrides(market_for(None, "cagr=0.10").assumptions, "cagr=0.12; long_run_growth=0.03")
+    assert [(o.key, o.in_force) for o in again.overridden] == [("cagr", 0.12), ("long_run_growth", 0.03)]
+    assert again.overridden[0].in_set == default_market().calibrated_growth
+    back = with_overrides(again, {"long_run_growth": 0.045})
+    assert [o.key for o in back.overridden] == ["cagr"] and back.set_hash == again.set_hash

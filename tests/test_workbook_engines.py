@@ -576,7 +576,10 @@ def test_both_engines_follow_a_driver_what_if_the_fade_a_basis_and_a_publishers_
         assert rows["TechSci Research"][year] == pytest.approx(market.estimates(year)[1].value, rel=1e-9)
     values = openpyxl.load_workbook(fresh, data_only=True)
     assert values[sheet_of(context, "forecast")]["A1"].value.endswith(": bull scenario, basis consensus")
-    assert master_checks(fresh)[0].startswith("OK: all ")
+    # The one check that fails: the base now follows the consensus, outside the band computed for the set.
+    checks = values[sheet_of(context, "checks")].iter_rows(values_only=True)
+    failing = [r[0] for r in checks if len(r) > 3 and r[3] == 0]
+    assert failing == ["The live base stays inside the stored Monte Carlo P10-P90 (years outside)"]
 
 
 # ------------------------------------------------------------------ the headline with the consensus beside it
@@ -622,8 +625,15 @@ def test_the_covers_headline_has_the_consensus_beside_it_and_follows_an_edited_b
     expected = headline_with_consensus(consensus, 2030, "bear", "mn")
     assert cover_line(fresh) == expected
     assert "(bear scenario, basis: consensus)" in expected
-    # The bridge's residual is re-solved for the consensus path: the bridge still reconciles, to that path.
-    assert re.fullmatch(r"OK: all (\d+) checks pass", master_checks(fresh)[0])
+    # The bridge's residual is re-solved for the consensus path: the bridge still reconciles, to that path
+    # (the one check that fails is the stored Monte Carlo band's, computed for the set's own path).
+    values = openpyxl.load_workbook(fresh, data_only=True)
+    checks = list(values[sheet_of(context, "checks")].iter_rows(values_only=True))
+    assert [r[0] for r in checks if len(r) > 3 and r[3] == 0] == [
+        "The live base stays inside the stored Monte Carlo P10-P90 (years outside)"
+    ]
+    bridge_check = "The growth bridge multiplies back to the growth of the path the total follows"
+    assert [r[3] for r in checks if r[0] == bridge_check] == [1]
     drivers = openpyxl.load_workbook(fresh, data_only=True)["Drivers"]
     bridged = checks_value(drivers, "market growth")
     assert bridged == pytest.approx(consensus.cagr(2026, 2030, scenario="bear"), rel=1e-9)

@@ -367,6 +367,11 @@ def consensus_line(market: Market, c: Consensus) -> str:
     )
 
 
+def _recorded(value: float | str | None) -> str:
+    """An override's value as the record holds it: a number to 6 significant digits, text, or none."""
+    return "none" if value is None else value if isinstance(value, str) else f"{value:.6g}"
+
+
 def _caption(market: Market) -> str:
     return f"imgout {__version__} (model {market.version}), assumptions {market.assumption_hash} ({market.assumptions.origin})"
 
@@ -406,11 +411,22 @@ def assumptions_show(file: Path | None, overrides: Sequence[str], as_json: bool)
                 **provenance(market),
                 "entries": [_entry_json(market, e) for e in a.entries()],
                 "calibration": residuals,
+                "set_hash": a.set_hash,
+                "overrides": [
+                    {"key": o.key, "in_set": o.in_set, "in_force": o.in_force} for o in a.overridden
+                ],
             }
         )
         return
     rows = [(e.key, _entry_value(market, e), e.kind, e.source) for e in a.entries()]
     print_table(f"Assumptions: {a.name}", ("key", "value", "kind", "source"), rows, _caption(market))
+    if a.overridden:  # the engine's record of what --set changed, against the set as read
+        print_table(
+            f"Overrides: {len(a.overridden)} differ from set {a.set_hash}",
+            ("key", "value in set", "value in force"),
+            [(o.key, _recorded(o.in_set), _recorded(o.in_force)) for o in a.overridden],
+            "",
+        )
     nulls = [(e.key, market.null_meaning(e.key)) for e in a.entries() if e.value is None]
     if nulls:
         click.echo("Left null in the set, so the model works them out:")

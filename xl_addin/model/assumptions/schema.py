@@ -348,6 +348,17 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Override:
+    """One per-call override as applied: its key (``cagr``, ``share.Asia-Pacific``, ``driver.telemedicine``
+    ...), the value in the set it was applied to and the value in force (None: none, e.g. no growth held
+    after the horizon)."""
+
+    key: str
+    in_set: float | str | None
+    in_force: float | str | None
+
+
+@dataclass(frozen=True)
 class AssumptionSet:
     """A validated assumption set; `hash` identifies its content, `origin` where it was read from."""
 
@@ -383,12 +394,21 @@ class AssumptionSet:
     #: What per-call overrides moved (``forecast``, ``drivers``, ``backcast``, ``extrapolation``,
     #: ``fade``, ``share.<dimension>``, ``growth.<dimension>``): the statuses of those values say so.
     moved: frozenset[str] = frozenset()
+    #: The set the per-call overrides were applied to (None: no override, this is the set itself).
+    original: AssumptionSet | None = field(default=None, repr=False, compare=False)
+    #: What the per-call overrides changed, in the order given (see :func:`.overrides.with_overrides`).
+    overridden: tuple[Override, ...] = field(default=(), compare=False)
 
     def __hash__(self) -> int:
         return hash(self.hash)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AssumptionSet) and other.hash == self.hash
+
+    @property
+    def set_hash(self) -> str:
+        """The hash of the set as read, before any per-call override: what outputs say they differ from."""
+        return (self.original or self).hash
 
     @property
     def base_year(self) -> int:

@@ -437,18 +437,19 @@ def _words(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) 
     ws.write_string(
         row, 0, "Words of each path (the status of the total when it follows the path)", book.fmt(bold=True)
     )
+    book.helper_row(ws, row)
     row += 1
     top = row
     grey = book.fmt(font_color=STORED_FONT, font_size=10)
-    vertical = book.fmt(font_color=STORED_FONT, rotation=90, align="center", valign="bottom")
+    vertical = book.fmt(font_color=STORED_FONT)
     for path in paths.values():
         ws.write_string(row, 0, f"{path.estimate.publisher}: word", grey)
-        book.tall_row(ws, row, "interpolated")
+        book.helper_row(ws, row)  # the words statuses are made of when the total follows the path
         for y in book.years:
             ws.write_string(row, book.year_col(y), path.words[index[y]], vertical)
         row += 1
     ws.write_string(row, 0, "Consensus median: word", grey)
-    book.tall_row(ws, row, "interpolated")
+    book.helper_row(ws, row)
     words_of_median = m.basis_words if m.basis == CONSENSUS else median_words(paths, m.year_list)
     path_top = book.cells.get(("estimate rows",)).value
     for y in book.years:
