@@ -13,8 +13,7 @@ from pathlib import Path
 import openpyxl
 
 from tests.libreoffice import found_or_skip
-from xl_addin.common.formats import money
-from xl_addin.model import default_market
+from xl_addin.model import default_market, headline_with_consensus
 
 
 def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: Path) -> None:
@@ -27,7 +26,8 @@ def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert str(out.resolve()) in result.stdout
-    assert f"USD {money(default_market().forecast(2030))} bn in 2030" in result.stdout
+    # The headline with the publishers' consensus beside it, as every face prints it.
+    assert f"market in 2030: {headline_with_consensus(default_market(), 2030)}; CAGR" in result.stdout
     suffixes = sorted(p.suffix for p in out.iterdir())
     assert suffixes == [".eml", ".html", ".md", ".pdf", ".txt", ".xlsx"]
     for path in out.iterdir():

@@ -21,7 +21,7 @@ import click
 from . import __version__
 from .common.formats import money, percent
 from .errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
-from .model import UNITS, Consensus, Entry, Market, market_for
+from .model import UNITS, Consensus, Entry, Market, headline_with_consensus, market_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -186,14 +186,31 @@ def forecast(
     overrides: Sequence[str],
     as_json: bool,
 ) -> None:
-    """Market size in YEAR (USD bn), optionally for one region and one segment."""
+    """Market size in YEAR (USD bn), optionally for one region and one segment; for the whole market, the
+    publishers' consensus of that year beside it."""
     market = open_market(assumptions, overrides)
     point = market.point(year, region, segment, scenario)
+    whole = point.region is None and point.segment is None
+    beside = headline_with_consensus(market, point.year, point.scenario) if whole else None
     if as_json:
-        echo_json({**point._asdict(), "units": "USD bn", **provenance(market)})
+        extra: dict[str, object] = {}
+        if beside is not None:
+            extra["basis"] = market.basis
+            extra["headline"] = beside
+            if market.assumptions.estimates:
+                c = market.consensus(point.year)
+                extra["consensus"] = {
+                    "count": c.count,
+                    "median": c.median,
+                    "minimum": c.minimum,
+                    "maximum": c.maximum,
+                }
+        echo_json({**point._asdict(), "units": "USD bn", **extra, **provenance(market)})
         return
     scope = " / ".join(x for x in (point.region, point.segment) if x) or "global"
     click.echo(f"{point.year} {scope} ({point.scenario}): USD {money(point.value)} bn [{point.status}]")
+    if beside is not None:
+        click.echo(beside)
 
 
 @app.command()
@@ -612,7 +629,7 @@ def workbook(
     path = write_workbook(context, workbook_path(context, out))
     h = context.headline
     click.echo(
-        f"Wrote {path} (scenario {context.scenario}: USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"Wrote {path} (scenario {context.scenario}, {h.horizon_year}: {h.line.text}; "
         f"CAGR {percent(h.cagr)} {context.period}; {context.provenance})"
     )
 
@@ -781,7 +798,7 @@ def demo(
     written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
     h = context.headline
     click.echo(
-        f"{client}: {context.market_name} USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"{client}: {context.market_name} in {h.horizon_year}: {h.line.text}; "
         f"CAGR {percent(h.cagr)} {context.period} ({context.provenance})"
     )
     click.echo(f"Pack written to {out.resolve()}:")

@@ -44,7 +44,7 @@ from typing import Any
 import xlwings as xw
 
 from ..errors import ImgoutError, InputError, InvalidArgument
-from ..model import Entry, Market, market_for
+from ..model import Entry, Market, headline_with_consensus, market_for
 from ..model.assumptions import DIMENSIONS, normalise, resolve_dimension
 from . import grid
 from .arguments import Options, cell_value, describe, fit_cell, flatten, invalid, options_of, year_of
@@ -104,7 +104,10 @@ ARGUMENT_DOCS: dict[str, str] = {
     "field": "What to return: value, label, kind, source, citation, note or key. Empty: value.",
     "reference": "An assumption key, anchor or source id (tbrc, nhs ...). Empty: the market's source.",
     "source_field": "What to return: citation, title, publisher, date, vintage, base_year, url or key. Empty: citation.",
-    "info_field": "version, hash, file, name, calibration, basis, years or units. Empty: the whole table.",
+    "info_field": (
+        "version, hash, file, name, calibration, basis, headline (with the publishers' consensus beside it),"
+        " years or units. Empty: the whole table."
+    ),
     "statistic": "median, min, max, count, model, model_ratio, model_rank, in_span or excluded. Empty: median.",
 }
 
@@ -771,6 +774,8 @@ def _info(field: object) -> Any:
         "units": ("units", "USD bn; shares and growth as fractions"),
         "calibration": ("calibration", f"{reproduced} of {len(residuals)} published figures reproduced"),
         "basis": ("basis", _basis_text(market)),
+        # The line every face prints where the headline stands (xl_addin.model.headline).
+        "headline": ("headline", headline_with_consensus(market, market.horizon_year)),
     }
     field = cell_value(field, "field")
     if field is not None:
