@@ -650,6 +650,8 @@ def test_a_pack_that_leaves_old_estimates_out_of_the_consensus_recalculates_to_t
     assert all(statuses[y] == market.status(y) for y in statuses)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
 def test_the_covers_headline_has_the_consensus_beside_it_and_follows_an_edited_basis(engine, tmp_path):
     """A pack in USD mn, bull: the Cover stores the engine's line; a recalculation gives it back; pick the
     consensus as basis and bear on Inputs, and the recalculated line is the engine's for that basis."""
