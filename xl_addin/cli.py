@@ -21,7 +21,7 @@ import click
 from . import __version__
 from .common.formats import money, percent
 from .errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
-from .model import UNITS, Consensus, Entry, Market, market_for
+from .model import UNITS, Consensus, Entry, Market, headline_with_consensus, market_for
 from .signals import INTERRUPTED, TERMINATED, Terminated, raise_terminated
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,8 +113,17 @@ def json_option(func: F) -> F:
 
 
 def open_market(assumptions: Path | None, overrides: Sequence[str]) -> Market:
-    """The market for the command's --assumptions and --set options."""
-    return market_for(assumptions, "; ".join(overrides) if overrides else None)
+    """The market for the command's --assumptions and --set options; what looks wrong in the set (but does
+    not stop it) goes to stderr, one line each, so --json output stays clean."""
+    market = market_for(assumptions, "; ".join(overrides) if overrides else None)
+    echo_warnings(market)
+    return market
+
+
+def echo_warnings(market: Market) -> None:
+    """What looks wrong in the assumption set without stopping the run, one line each on stderr."""
+    for warning in market.warnings():
+        click.echo(f"imgout: warning: {warning}", err=True)
 
 
 def provenance(market: Market) -> dict[str, str]:
@@ -176,14 +185,31 @@ def forecast(
     overrides: Sequence[str],
     as_json: bool,
 ) -> None:
-    """Market size in YEAR (USD bn), optionally for one region and one segment."""
+    """Market size in YEAR (USD bn), optionally for one region and one segment; for the whole market, the
+    publishers' consensus of that year beside it."""
     market = open_market(assumptions, overrides)
     point = market.point(year, region, segment, scenario)
+    whole = point.region is None and point.segment is None
+    beside = headline_with_consensus(market, point.year, point.scenario) if whole else None
     if as_json:
-        echo_json({**point._asdict(), "units": "USD bn", **provenance(market)})
+        extra: dict[str, object] = {}
+        if beside is not None:
+            extra["basis"] = market.basis
+            extra["headline"] = beside
+            if market.assumptions.estimates:
+                c = market.consensus(point.year)
+                extra["consensus"] = {
+                    "count": c.count,
+                    "median": c.median,
+                    "minimum": c.minimum,
+                    "maximum": c.maximum,
+                }
+        echo_json({**point._asdict(), "units": "USD bn", **extra, **provenance(market)})
         return
     scope = " / ".join(x for x in (point.region, point.segment) if x) or "global"
     click.echo(f"{point.year} {scope} ({point.scenario}): USD {money(point.value)} bn [{point.status}]")
+    if beside is not None:
+        click.echo(beside)
 
 
 @app.command()
@@ -341,8 +367,10 @@ def estimates(year: str | None, assumptions: Path | None, overrides: Sequence[st
 def consensus_line(market: Market, c: Consensus) -> str:
     """One line: the consensus of a year and where the model's total sits (``imgout estimates``)."""
     basis = "consensus median" if market.basis == "consensus" else f"basis {market.basis}"
+    limit = market.assumptions.consensus_max_age
+    left_out = f" ({c.excluded} older than {limit} years left out)" if limit is not None else ""
     return (
-        f"Consensus {c.year}: {c.count} publishers, {c.in_span} within their published years; "
+        f"Consensus {c.year}: {c.count} publishers{left_out}, {c.in_span} within their published years; "
         f"min {money(c.minimum)}, median {money(c.median)}, max {money(c.maximum)}. "
         f"The model ({basis}): {money(c.model)}, {c.model_ratio:.2f}x the median, "
         f"rank {c.model_rank} of {c.count}."
@@ -596,10 +624,11 @@ def workbook(
     chosen = load_profile(profile, name=client_name, logo=logo)
     override_text = "; ".join(overrides) if overrides else None
     context = build_context(chosen, assumptions, override_text, scenario=scenario)
+    echo_warnings(context.market)
     path = write_workbook(context, workbook_path(context, out))
     h = context.headline
     click.echo(
-        f"Wrote {path} (scenario {context.scenario}: USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"Wrote {path} (scenario {context.scenario}, {h.horizon_year}: {h.line.text}; "
         f"CAGR {percent(h.cagr)} {context.period}; {context.provenance})"
     )
 
@@ -699,6 +728,7 @@ def brief(
     context = build_context(
         chosen, assumptions, "; ".join(overrides) if overrides else None, scenario=scenario
     )
+    echo_warnings(context.market)
     for fmt, path in write_briefs(context, out, wanted, pdf_engine=pdf_engine).items():
         click.echo(f"Wrote {path} ({fmt})")
     if "pdf" in wanted:
@@ -756,6 +786,7 @@ def demo(
         pdf_engine=pdf_engine,
     )
     context = build_context(profile, assumptions, override_text)
+    echo_warnings(context.market)
     briefs = write_briefs(context, out, ["html", "md", "txt"])
     eml = write_eml(
         # A sender with a name, as a real one has (a bare address beside a bare To reads as bulk mail)
@@ -766,7 +797,7 @@ def demo(
     written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
     h = context.headline
     click.echo(
-        f"{client}: {context.market_name} USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"{client}: {context.market_name} in {h.horizon_year}: {h.line.text}; "
         f"CAGR {percent(h.cagr)} {context.period} ({context.provenance})"
     )
     click.echo(f"Pack written to {out.resolve()}:")

@@ -22,7 +22,7 @@ from .validate import build
 
 OVERRIDE_HELP = (
     "cagr, backcast_growth, extrapolation_growth, long_run_growth, fade_years, share.<member>, "
-    "growth.<member>, driver.<driver>, basis, paths, seed, volatility"
+    "growth.<member>, driver.<driver>, basis, consensus_max_age, paths, seed, volatility"
 )
 PAIRS = "key=value pairs separated by ';'"
 #: Overrides whose value is a name, not a number.
@@ -182,6 +182,7 @@ _CANONICAL = {
     "longrungrowth": "long_run_growth",
     "fadeyears": "fade_years",
     "basis": "basis",
+    "consensusmaxage": "consensus_max_age",
     "paths": "paths",
     "seed": "seed",
     "volatility": "volatility",
@@ -225,6 +226,7 @@ def override_value(
         "long_run_growth": lambda: a.long_run_growth,
         "fade_years": lambda: float(a.fade_years),
         "basis": lambda: a.basis or a.market.source,
+        "consensus_max_age": lambda: None if a.consensus_max_age is None else float(a.consensus_max_age),
         "paths": lambda: float(a.uncertainty.paths),
         "seed": lambda: float(a.uncertainty.seed),
         "volatility": lambda: a.uncertainty.annual_volatility,
@@ -384,6 +386,13 @@ def _basis(raw: dict[str, Any], before: Before, key: str, rest: str, value: str)
     return ""
 
 
+def _consensus_max_age(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
+    if not value.is_integer() or value < 0:
+        raise InvalidArgument(f"override {key}", value, "a whole number of years, 0 or more")
+    raw.setdefault("overrides", {})["consensus_max_age"] = int(value)
+    return ""
+
+
 def _whole_number(name: str) -> Apply:
     def apply(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
         if not value.is_integer():
@@ -430,6 +439,7 @@ _BY_HEAD: dict[tuple[str, bool], Apply] = {
     ("growth", True): _member_growth,
     ("driver", True): _driver_growth,
     ("basis", False): _basis,
+    ("consensusmaxage", False): _consensus_max_age,
     ("paths", False): _whole_number("paths"),
     ("seed", False): _whole_number("seed"),
     ("volatility", False): _volatility,

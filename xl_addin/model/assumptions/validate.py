@@ -252,6 +252,7 @@ def build(raw: Mapping[str, Any], where: str, label: str | None = None) -> Assum
         driver_overrides=overrides.drivers,
         basis=overrides.basis,
         moved=overrides.moved,
+        consensus_max_age=overrides.consensus_max_age,
     )
 
 
@@ -259,12 +260,16 @@ def build(raw: Mapping[str, Any], where: str, label: str | None = None) -> Assum
 
 
 def check_sources(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Source]:
-    """`sources: {tbrc: {title, publisher, date, url}}`: the publications values cite."""
+    """`sources: {tbrc: {title, publisher, date, url, base_year}}`: the publications values cite; `date`
+    (its year is the figures' vintage) and `base_year` (where the page says it) date them."""
     sources: dict[str, Source] = {}
     for skey, spec in c.section(raw, "sources", "").items():
         key = f"sources.{skey}"
         node = c.mapping(spec, key)
-        c.only_keys(node, key, ("title", "publisher", "date", "url"))
+        c.only_keys(node, key, ("title", "publisher", "date", "url", "base_year"))
+        base_year = None
+        if node.get("base_year") is not None:
+            base_year = c.integer(node, "base_year", key, 1900, 2200)
         url = c.text(node, "url", key, "").strip()
         if url and (len(url) > 2000 or not _WEB_ADDRESS.fullmatch(url)):
             raise c.fail(
@@ -278,6 +283,7 @@ def check_sources(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Source]:
             c.text(node, "publisher", key, ""),
             c.text(node, "date", key, ""),
             url,
+            base_year,
         )
     return sources
 
@@ -822,6 +828,7 @@ class Overrides(NamedTuple):
     drivers: dict[str, float]
     basis: str
     moved: frozenset[str]
+    consensus_max_age: int | None = None
 
 
 def check_overrides(
@@ -831,12 +838,16 @@ def check_overrides(
     estimates: Mapping[str, PublisherEstimate],
     market: MarketDefinition,
 ) -> Overrides:
-    """`overrides: {forecast_growth, drivers, basis, moved}`: a forecast growth in place of the calibrated
-    CAGR (null: none), driver growths in place of the file's (the residual keeps its calibrated value),
-    what the total follows (the market's source, `consensus` or an estimate id), and what per-call
-    overrides moved (written by :func:`.overrides.with_overrides`)."""
+    """`overrides: {forecast_growth, drivers, basis, moved, consensus_max_age}`: a forecast growth in place
+    of the calibrated CAGR (null: none), driver growths in place of the file's (the residual keeps its
+    calibrated value), what the total follows (the market's source, `consensus` or an estimate id), what
+    per-call overrides moved (written by :func:`.overrides.with_overrides`), and the oldest estimate the
+    consensus takes, in years behind the newest (null: every one)."""
     node = c.mapping(raw.get("overrides", {}) or {}, "overrides")
-    c.only_keys(node, "overrides", ("forecast_growth", "drivers", "basis", "moved"))
+    c.only_keys(node, "overrides", ("forecast_growth", "drivers", "basis", "moved", "consensus_max_age"))
+    max_age = None
+    if node.get("consensus_max_age") is not None:
+        max_age = c.integer(node, "consensus_max_age", "overrides", 0, 200)
     forecast = c.growth(node, "forecast_growth", "overrides", allow_null=True, default=None)
     what_ifs: dict[str, float] = {}
     for dk in c.mapping(node.get("drivers", {}) or {}, "overrides.drivers"):
@@ -854,7 +865,7 @@ def check_overrides(
     allowed = (*MOVED_KINDS, *(f"{k}.{d}" for k in ("share", "growth") for d in DIMENSIONS))
     if not isinstance(moved, list) or any(m not in allowed for m in moved):
         raise c.fail("overrides.moved", f"expected a list of {', '.join(allowed)}")
-    return Overrides(forecast, what_ifs, basis, frozenset(moved))
+    return Overrides(forecast, what_ifs, basis, frozenset(moved), max_age)
 
 
 def _basis(

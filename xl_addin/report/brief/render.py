@@ -337,12 +337,7 @@ def estimates_view(context: ReportContext) -> EstimatesView | None:
     h = context.headline
     base, horizon = m.consensus(h.base_year), m.consensus(h.horizon_year)
     ranked = publishers(context, h.base_year).ranked
-    if m.basis == m.default_basis:
-        followed = f"calibrated to {context.publication.publisher}"
-    elif m.basis == "consensus":
-        followed = "set to the consensus median"
-    else:
-        followed = f"set to follow {m.assumptions.estimates[m.basis].publisher}"
+    followed = context.basis.followed
     stated = [(e.publisher, e.scope) for e in m.assumptions.estimates.values() if e.scope != "not stated"]
     silent = tuple(e.publisher for e in m.assumptions.estimates.values() if e.scope == "not stated")
     return EstimatesView(
@@ -407,9 +402,7 @@ def scenario_rows(context: ReportContext) -> list[ScenarioRow]:
         ScenarioRow(
             s,
             defined[s].label if s in defined else s,
-            defined[s].description
-            if s in defined
-            else "pinned to the published figures: the drivers multiply back to the published CAGR",
+            defined[s].description if s in defined else context.basis.base_description,
             market.cagr(market.next_year, horizon, scenario=s),
             market.forecast(horizon, scenario=s),
             s == context.scenario,
@@ -420,13 +413,23 @@ def scenario_rows(context: ReportContext) -> list[ScenarioRow]:
 
 def driver_views(context: ReportContext) -> list[DriverView]:
     """Every driver with its growth per scenario, its figure and the number of its source."""
+    m = context.market
     citations = {s.key: f"{n}, {s.publisher}" for n, s in enumerate(context.sources, 1)}
-    notes = {k: d.note for k, d in context.market.assumptions.drivers.items()}
+    notes = {k: d.note for k, d in m.assumptions.drivers.items()}
+    if context.basis.resolved:  # the residual the bridge uses is re-solved for the path followed
+        notes[m.residual_driver] = (
+            f"residual, re-solved so that the bridge multiplies back to the growth of the path the total "
+            f"follows ({context.basis.followed}); {percent(context.basis.calibrated_residual)} calibrated to "
+            f"{context.publication.publisher}"
+        )
     return [
         DriverView(
             d.label,
             d.factor,
-            tuple(d.scenario_growth[s] for s in context.scenario_names),
+            tuple(
+                m.bridge_residual(s) if d.key == m.residual_driver else d.scenario_growth[s]
+                for s in context.scenario_names
+            ),
             d.evidence or notes[d.key] or "assumption",
             d.kind,
             citations.get(d.source, d.source),
@@ -471,7 +474,6 @@ def _view(context: ReportContext, fmt: str) -> dict[str, Any]:
         "segments": segments,
         "notes": [n.text for n in notes],
         "marked_notes": notes,
-        "consensus": consensus_at(context, context.headline.horizon_year),
         "uncertainty": context.market.assumptions.uncertainty,
         "generated": generated_text(context),
         "charts": _charts_html(context) if html else {},
@@ -523,11 +525,6 @@ def logo_view(path: Path, src: str) -> Logo:
         width, height = image.size
     scale = min(LOGO_HEIGHT / max(1, height), LOGO_MAX_WIDTH / max(1, width))
     return Logo(src, max(1, round(width * scale)), max(1, round(height * scale)))
-
-
-def consensus_at(context: ReportContext, year: int) -> Consensus | None:
-    """The publishers' consensus in `year` (the engine's), or None when the set has no estimates."""
-    return context.market.consensus(year) if context.market.assumptions.estimates else None
 
 
 def focus_names(context: ReportContext) -> list[str]:

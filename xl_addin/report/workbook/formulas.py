@@ -23,15 +23,16 @@ functions that give a value by year take the year from a cell of the timeline (`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from ...common.formats import in_units
-from ...model import Market
-from ...model.assumptions import RESERVED_SCENARIO, Bound
+from ...common.formats import MONEY_DECIMALS, in_units
+from ...model import Market, headline_with_consensus
+from ...model.assumptions import CONSENSUS, RESERVED_SCENARIO, Bound
 from ...model.status import (
     ASSUMED_SPLIT,
     BACK_CAST,
+    CONSENSUS_MEDIAN,
     EXTRAPOLATED,
     INTERPOLATED,
     OVERRIDE,
@@ -65,6 +66,34 @@ def joined(prefix: str, ref: str, value: str) -> Formula:
     return Formula(f"={text_literal(prefix)}&{ref}", prefix + value)
 
 
+def headline_line(
+    market: Market, year: int, scenario: str, units: str, value_ref: str, consensus: Mapping[str, str]
+) -> Formula:
+    """The headline figure with its basis and the publishers' consensus beside it, as text. Mirrors
+    ``model.headline.headline_line``: ``USD 27.88 bn (basis: tbrc); 5 publishers' median 11.55, range
+    10.70-27.88``; ``value_ref`` holds the figure in the workbook's units, ``consensus`` the cells of the
+    year's ``count``, ``median``, ``min`` and ``max`` (USD bn, times ``UnitFactor``).
+
+    Numbers are written by FIXED, which takes its decimals as a number and writes the reader's own decimal
+    mark (a format string in TEXT would be read in the reader's locale and garble in a German Excel): two
+    decimals in USD bn (``ShownDecimals``, the decimals the Market estimates sheet shows), none in USD mn.
+    """
+    decimals = "ShownDecimals" if MONEY_DECIMALS[units] else "0"
+
+    def money(ref: str) -> str:
+        return f"FIXED({ref},{decimals})"
+
+    def scaled(ref: str) -> str:
+        return money(f"{ref}*UnitFactor")
+
+    text = (
+        f'="USD "&{money(value_ref)}&" {units} ("&IF(Scenario="{RESERVED_SCENARIO}","",Scenario&" scenario, ")'
+        f'&"basis: "&Basis&"); "&{consensus["count"]}&" publishers\' median "&{scaled(consensus["median"])}'
+        f'&", range "&{scaled(consensus["min"])}&"-"&{scaled(consensus["max"])}'
+    )
+    return Formula(text, headline_with_consensus(market, year, scenario, units))
+
+
 def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
     """w(t): 1 up to the horizon, then max(0, 1 - (t - H) / F), 0 when F is 0. Mirrors
     ``Market.fade_weight`` (``estimates.fade_weight``)."""
@@ -75,12 +104,18 @@ def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
     )
 
 
+def _target(growth: str) -> str:
+    """The growth a fade goes to from ``growth``: the long-run rate, 0 when they have opposite signs.
+    Mirrors ``estimates.fade_target``."""
+    return f"IF(({growth})*LongRunGrowth<0,0,LongRunGrowth)"
+
+
 def post_horizon_growth(market: Market, year: int, weight_ref: str) -> Formula:
     """The model's own growth after the horizon: the extrapolation growth if one is given, else
     LR + (g_F - LR) w(t). Mirrors ``Market.post_horizon_growth``."""
     return Formula(
         f"=IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
-        f"LongRunGrowth+(ForecastGrowth-LongRunGrowth)*{weight_ref})",
+        f"{_target('ForecastGrowth')}+(ForecastGrowth-{_target('ForecastGrowth')})*{weight_ref})",
         market.post_horizon_growth(year),
     )
 
@@ -94,6 +129,21 @@ def own_path(year_ref: str, before_ref: str, growth_ref: str, value: float) -> F
         f"=IF({y}<=HorizonYear,UnitFactor*IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
         f"IF({y}=BaseYear,BaseSize,NextSize*(1+ForecastGrowth)^({y}-NextYear))),"
         f"{before_ref}*(1+{growth_ref}))",
+        value,
+    )
+
+
+def publication_path(year_ref: str, before_ref: str, value: float) -> Formula:
+    """The market's own publication's row of the estimates, USD bn: the model's own path at the calibrated
+    growth (one path per publisher; a typed forecast growth is a what-if on the model, not the
+    publisher's). Mirrors ``Market._publication_path``."""
+    y = year_ref
+    weight = f"IF({y}-HorizonYear<=0,1,IF(FadeYears<=0,0,MAX(0,1-({y}-HorizonYear)/FadeYears)))"
+    return Formula(
+        f"=IF({y}<=HorizonYear,IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
+        f"IF({y}=BaseYear,BaseSize,NextSize*(1+CalibratedGrowth)^({y}-NextYear))),"
+        f"{before_ref}*(1+IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
+        f"{_target('CalibratedGrowth')}+(CalibratedGrowth-{_target('CalibratedGrowth')})*{weight})))",
         value,
     )
 
@@ -174,6 +224,38 @@ def compounded(refs: Sequence[str], value: float) -> Formula:
     if not refs:
         return Formula("=0", value)
     return Formula("=" + "*".join(f"(1+{r})" for r in refs) + "-1", value)
+
+
+def bridge_closing_factor(own: Formula, path_growth_ref: str, other_factor_refs: Sequence[str]) -> Formula:
+    """The bridge factor that holds the price-and-mix residual. Mirrors ``Market.bridge_residual``: on the
+    model's own path (``Basis`` is ``DefaultBasis``) its drivers compounded (``own``); under another basis
+    re-solved, (1 + the followed path's growth) / the other factors compounded - 1, so that the bridge
+    multiplies back to the growth of the path the total follows."""
+    others = "*".join(f"(1+{r})" for r in other_factor_refs) or "1"
+    return Formula(f"=IF(Basis=DefaultBasis,{own.text[1:]},(1+{path_growth_ref})/({others})-1)", own.value)
+
+
+#: What base follows, by kind of basis (``BasisStory.base_description`` says it in the brief's words).
+BASE_FOLLOWS = {
+    "calibrated": "the published figures' path (forecast growth on Inputs)",
+    "consensus": "follows the median of the publishers' paths (Basis on Inputs); the bridge's residual is re-solved",
+    "publisher": "follows the published figures of {basis} (Basis on Inputs); the bridge's residual is re-solved",
+}
+
+
+def base_description(market: Market) -> Formula:
+    """What the base scenario follows, by the ``Basis`` chosen on Inputs: the model's own path, the
+    consensus median or a publisher's path."""
+    own, consensus = (text_literal(BASE_FOLLOWS[k]) for k in ("calibrated", "consensus"))
+    before, after = BASE_FOLLOWS["publisher"].split("{basis}")
+    publisher = f"{text_literal(before)}&Basis&{text_literal(after)}"
+    if market.basis == market.default_basis:
+        value = BASE_FOLLOWS["calibrated"]
+    elif market.basis == CONSENSUS:
+        value = BASE_FOLLOWS["consensus"]
+    else:
+        value = BASE_FOLLOWS["publisher"].format(basis=market.basis)
+    return Formula(f'=IF(Basis=DefaultBasis,{own},IF(Basis="{CONSENSUS}",{consensus},{publisher}))', value)
 
 
 def scenario_growth(market: Market, scenario: str, driver_refs: Sequence[str]) -> Formula:
@@ -340,9 +422,12 @@ def status(
 
 
 def status_word(year_ref: str, word_ref: str) -> str:
-    """The word a status starts with, as an expression: the basis path's word, except that published
-    becomes projected in a year after the next year on a path that moved."""
-    return f'IF(AND({word_ref}="{PUBLISHED}",{year_ref}>NextYear,Moves=1),"{PROJECTED}",{word_ref})'
+    """The word a status starts with, as an expression: the basis path's word, except that published (or
+    a consensus median) becomes projected in a year after the next year on a path that moved."""
+    return (
+        f'IF(AND(OR({word_ref}="{PUBLISHED}",{word_ref}="{CONSENSUS_MEDIAN}"),{year_ref}>NextYear,Moves=1),'
+        f'"{PROJECTED}",{word_ref})'
+    )
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -647,7 +732,8 @@ def status_code(refs: tuple[str, str], status_ref: str, status: str) -> Formula:
     """A status as a code a year's column holds across (``INT*``): its word's code (the legend's
     ``StatusWords`` and ``StatusCodes``, :func:`status_codes`) and ``*`` where an override moved it.
     ``refs``: the year and the basis path's word of this column (see :func:`status_word`)."""
-    code = status_codes()[status.split(" ")[0]] + ("*" if OVERRIDE in status else "")
+    word = next(w for w in WORDS if status.startswith(w))  # "consensus median" is two words
+    code = status_codes()[word] + ("*" if OVERRIDE in status else "")
     return Formula(
         f"=INDEX(StatusCodes,MATCH({status_word(*refs)},StatusWords,0))"
         f'&IF(ISNUMBER(SEARCH("{OVERRIDE}",{status_ref})),"*","")',
@@ -659,7 +745,7 @@ def status_codes() -> dict[str, str]:
     """Each status word's code: its first letters, which tell the words apart.
 
     >>> status_codes()
-    {'back-cast': 'BAC', 'published': 'PUB', 'interpolated': 'INT', 'projected': 'PRO', 'extrapolated': 'EXT'}
+    {'back-cast': 'BAC', 'published': 'PUB', 'interpolated': 'INT', 'projected': 'PRO', 'extrapolated': 'EXT', 'consensus median': 'CON'}
     """
     return {w: w[:STATUS_CODE_LENGTH].upper() for w in WORDS}
 
@@ -706,7 +792,7 @@ def estimate_value(year_ref: str, refs: tuple[str, ...], spans: tuple[str, str],
     return Formula(
         f'=IF({rule}="published",{figure},IF({rule}="grown",{pa}*(1+{g})^({y}-{a}),'
         f'IF({rule}="between",{pa}*({pb}/{pa})^(({y}-{a})/({b}-{a})),'
-        f"{before}*(1+LongRunGrowth+({g}-LongRunGrowth)*{weight}))))",
+        f"{before}*(1+{_target(g)}+({g}-{_target(g)})*{weight}))))",
         value,
     )
 
@@ -723,10 +809,11 @@ def followed_flag(id_ref: str, source: str, market_source: str, value: bool) -> 
     return Formula(f"=IF(Basis=DefaultBasis,{own},IF({id_ref}=Basis,1,0))", int(value))
 
 
-def model_rank(shown: str, followed: str, model_ref: str, value: int) -> Formula:
-    """The model's rank among the estimates it does not follow, 1 = largest, values equal at the
-    precision shown tied (``shown``: the paths rounded, cell by cell). Mirrors ``estimates.consensus_of``."""
-    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed}))", value)
+def model_rank(shown: str, followed: str, kept: str, model_ref: str, value: int) -> Formula:
+    """The model's rank among the estimates it does not follow and the consensus takes (``kept``: 1 for
+    each, 0 for one ``consensus_max_age`` leaves out), 1 = largest, values equal at the precision shown
+    tied (``shown``: the paths rounded, cell by cell). Mirrors ``Market.consensus``."""
+    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed})*{kept})", value)
 
 
 def model_ratio(model_ref: str, median_ref: str, value: float) -> Formula:
@@ -760,4 +847,7 @@ def basis_fade_start(value: int) -> Formula:
 def median_word(words: str, values: str, median_ref: str, value: str) -> Formula:
     """The consensus median's word: the word of the estimate it is (an odd number of estimates).
     Mirrors ``estimates.median_path``."""
-    return Formula(f"=INDEX({words},MATCH({median_ref},{values},0),1)", value)
+    found = f"INDEX({words},MATCH({median_ref},{values},0),1)"
+    return Formula(
+        f'=IF(OR({found}="{PUBLISHED}",{found}="{INTERPOLATED}"),"{CONSENSUS_MEDIAN}",{found})', value
+    )
