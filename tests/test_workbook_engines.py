@@ -661,7 +661,7 @@ def test_the_covers_headline_has_the_consensus_beside_it_and_follows_an_edited_b
     path = write_workbook(context, tmp_path / "acme.xlsx")
     assert cover_line(path) == headline_with_consensus(market_for(None), 2030, "bull", "mn")
     assert cover_line(path).startswith(
-        "USD 31,622 mn (bull scenario, basis: tbrc); 5 publishers' median 11,546, range 10,698-27,880"
+        "USD 31,890 mn (bull scenario, basis: tbrc); 5 publishers' median 11,546, range 10,698-27,880"
     )
     fresh = recalculate(engine, path, tmp_path / engine)
     assert cover_line(fresh) == cover_line(path)
