@@ -55,13 +55,11 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     book.later(show_provenance)
     row, horizon_ref = _headline(book, ws, sheet, row + 2)
     if c.market.assumptions.estimates:
+        # Right under the headline table (no blank row between): the Cover prints on one page.
         ws.write_string(
-            row + 1,
-            1,
-            f"Beside it: the publishers' consensus, {c.headline.horizon_year}",
-            book.fmt(bold=True),
+            row, 1, f"Beside it: the publishers' consensus, {c.headline.horizon_year}", book.fmt(bold=True)
         )
-        line_row = row + 2
+        line_row = row + 1
 
         def beside() -> None:  # the consensus rows are on Market estimates, filled after the Cover
             consensus = {
@@ -74,7 +72,7 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
             book.formula(ws, line_row, 1, line, book.fmt(bold=True))
 
         book.later(beside)
-        row += 3
+        row += 2
     ws.write_string(row + 1, 1, "About this workbook", book.fmt(bold=True))
     book.paragraph(ws, row + 2, 1, book.text(sheet, "note"), italic=True)
     if c.client.logo is not None:
