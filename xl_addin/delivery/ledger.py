@@ -317,24 +317,45 @@ def decide(
     """
     wanted = list(key.addresses)
     rows = {r.address: r for r in pack.recipients} if pack else {}
-    live = [rows[a] for a in wanted if a in rows and rows[a].state == "in progress"]
+    known = [rows[a] for a in wanted if a in rows]
+    live = [r for r in known if r.state == "in progress"]
     if live:
         return "in progress", (), live[0].why
-    doubtful = [rows[a] for a in wanted if a in rows and rows[a].state == "in doubt"]
-    owned_since = [r for r in doubtful if not r.leased and since is not None and _owned_after(r, since)]
-    if doubtful and (not resend_in_doubt or owned_since or any(r.leased for r in doubtful)):
-        reasons = list(dict.fromkeys(r.why for r in doubtful if r.why))
-        if resend_in_doubt and owned_since and not any(r.leased for r in doubtful):
-            owner = owned_since[0].owner
-            who = owner.describe() if owner else "another run"
-            reasons.append(
-                f"{who} still owned it when this run began, so --resend-in-doubt leaves it to the next run"
-            )
-        return "in doubt", (), "; ".join(reasons)
+    held = _why_held_in_doubt([r for r in known if r.state == "in doubt"], resend_in_doubt, since)
+    if held is not None:
+        return "in doubt", (), held
     to_send = tuple(a for a in wanted if a not in rows or rows[a].state != "sent")
     if not to_send:
         return "already sent", (), ""
     return "send", to_send, ""
+
+
+def _why_held_in_doubt(
+    doubtful: Sequence[Recipient], resend_in_doubt: bool, since: float | None
+) -> str | None:
+    """Why the recipients in doubt hold their pack back, or None if they do not (there are none, or
+    ``resend_in_doubt`` and no run owned any of them when the asking run began, at ``since``)."""
+    if not doubtful:
+        return None
+    leased = any(r.leased for r in doubtful)
+    owned_since = _owned_since(doubtful, since)
+    if resend_in_doubt and not owned_since and not leased:
+        return None
+    reasons = list(dict.fromkeys(r.why for r in doubtful if r.why))
+    if resend_in_doubt and owned_since and not leased:
+        owner = owned_since[0].owner
+        who = owner.describe() if owner else "another run"
+        reasons.append(
+            f"{who} still owned it when this run began, so --resend-in-doubt leaves it to the next run"
+        )
+    return "; ".join(reasons)
+
+
+def _owned_since(doubtful: Sequence[Recipient], since: float | None) -> list[Recipient]:
+    """The recipients in doubt no live run owns now whose run still owned them at ``since``."""
+    if since is None:
+        return []
+    return [r for r in doubtful if not r.leased and _owned_after(r, since)]
 
 
 def _owned_after(recipient: Recipient, since: float) -> bool:
@@ -760,12 +781,7 @@ class Ledger:
         """The recipients of ``target`` (those in ``addresses``, if given) without the pack, none in progress;
         for ``delivered``, only those in doubt: a recipient the server refused did not get it."""
         chosen = {a.lower() for a in addresses}
-        unknown = chosen - {r.address for r in target.recipients}
-        if unknown:
-            raise InputError(
-                f"Send ledger {self.path}: pack {target.pack_id} of {target.client} has no recipient "
-                f"{', '.join(sorted(unknown))} (it has {', '.join(r.address for r in target.recipients)})"
-            )
+        self._refuse_unknown_recipients(target, chosen)
         open_ = [r for r in target.recipients if r.state != "sent" and (not chosen or r.address in chosen)]
         busy = [r for r in open_ if r.state == "in progress"]
         if busy:
@@ -777,17 +793,31 @@ class Ledger:
                 f"Send ledger {self.path}: pack {target.pack_id} of {target.client} has nothing to resolve "
                 "(every recipient named has it)"
             )
-        if delivered:
-            failed = [r for r in open_ if r.state != "in doubt"]
-            if failed and (chosen or len(failed) == len(open_)):
-                r = failed[0]
-                raise InputError(
-                    f"Send ledger {self.path}: pack {target.pack_id} of {target.client}: {r.address} is "
-                    f"{r.state} ({r.reason[:160] or 'not sent'}), not in doubt, so it did not arrive; only a "
-                    "recipient in doubt can be resolved as delivered (the next run sends a failed one again)"
-                )
-            open_ = [r for r in open_ if r.state == "in doubt"]
-        return open_
+        return self._in_doubt_to_deliver(target, open_, chosen) if delivered else open_
+
+    def _refuse_unknown_recipients(self, target: PackRecord, chosen: set[str]) -> None:
+        """Refuse addresses in ``chosen`` that are not recipients of ``target``, naming those it has."""
+        unknown = chosen - {r.address for r in target.recipients}
+        if unknown:
+            raise InputError(
+                f"Send ledger {self.path}: pack {target.pack_id} of {target.client} has no recipient "
+                f"{', '.join(sorted(unknown))} (it has {', '.join(r.address for r in target.recipients)})"
+            )
+
+    def _in_doubt_to_deliver(
+        self, target: PackRecord, open_: Sequence[Recipient], chosen: set[str]
+    ) -> list[Recipient]:
+        """The recipients of ``open_`` that can be resolved as delivered: those in doubt. One the server
+        refused did not get it: naming it (in ``chosen``), or having only such ones, is refused."""
+        failed = [r for r in open_ if r.state != "in doubt"]
+        if failed and (chosen or len(failed) == len(open_)):
+            r = failed[0]
+            raise InputError(
+                f"Send ledger {self.path}: pack {target.pack_id} of {target.client}: {r.address} is "
+                f"{r.state} ({r.reason[:160] or 'not sent'}), not in doubt, so it did not arrive; only a "
+                "recipient in doubt can be resolved as delivered (the next run sends a failed one again)"
+            )
+        return [r for r in open_ if r.state == "in doubt"]
 
     def _pack_to_resolve(self, client: str, pack: str | None) -> PackRecord:
         candidates = self.packs(client)
