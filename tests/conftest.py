@@ -15,6 +15,17 @@ from tests.delivery_support import PackCache
 from tests.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin.delivery import batch
 
+# ---------------------------------------------------------------------------------------------- terminal
+
+
+@pytest.fixture(autouse=True)
+def not_a_forced_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output captured by a test is not a terminal, whatever the environment says: a CI that sets
+    FORCE_COLOR (or TTY_COMPATIBLE) would make rich write escape codes and wrap at COLUMNS. A test that
+    wants a terminal sets these itself."""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+
 
 # ---------------------------------------------------------------------------------------------- Excel
 @pytest.fixture(scope="module")
