@@ -100,6 +100,43 @@ def check_warm_lookup(scale: float) -> Result:
     return Result("warm lookup", "warm forecast vs trivial call", ratio, 20.0, 20.0, "x")
 
 
+def check_warm_udf(scale: float) -> Result:
+    """A warm IMGOUT_FORECAST cell (the function Excel calls, its answer cached) costs at most 20x a trivial
+    function of the same signature: the cache key, typed so that TRUE and 1 never share an answer, must
+    stay cheap. Measured with the year as Excel sends it (2030.0) and as Python callers write it (2030,
+    an int: a type the key must keep apart); the worse of the two counts. Calls are timed as statements
+    (no lambda around them) in CPU time of this process, so a busy machine's other work is not counted."""
+    from tests import xlwings_harness as harness
+
+    # The module as Excel imports it (the decorators bound), as the other UDF checks load it.
+    udfs = harness.load_udf_module("xl_addin.udfs", defined_in=["xl_addin.excel.functions"])
+
+    def trivial(
+        year: object,
+        region: object = None,
+        segment: object = None,
+        scenario: object = None,
+        options: object = None,
+    ) -> object:
+        return year
+
+    names = {"forecast": udfs.IMGOUT_FORECAST, "trivial": trivial}
+
+    def cpu_per_call(statement: str) -> float:
+        timer = timeit.Timer(statement, globals=names, timer=time.process_time)
+        return min(timer.repeat(repeat=7, number=50_000)) / 50_000
+
+    worst = 0.0
+    for year in ("2030.0", "2030"):
+        udfs.IMGOUT_FORECAST(float(year), "Asia-Pacific")
+        ratios = []
+        for _ in range(5):  # interleaved, so a busy moment slows both alike
+            cell = cpu_per_call(f"forecast({year}, 'Asia-Pacific')")
+            ratios.append(cell / cpu_per_call(f"trivial({year}, 'Asia-Pacific')"))
+        worst = max(worst, min(ratios))
+    return Result("warm cell", "warm IMGOUT_FORECAST call vs trivial call", worst, 20.0, 20.0, "x")
+
+
 def check_distinct_lookups(scale: float) -> Result:
     """10,000 distinct lookups, nothing cached, in at most 50 ms."""
     from xl_addin.model import default_market
@@ -310,6 +347,7 @@ def check_pdf_brief(scale: float) -> Result:
 
 CHECKS: dict[str, Callable[[float], Result]] = {
     "lookup": check_warm_lookup,
+    "cell": check_warm_udf,
     "distinct": check_distinct_lookups,
     "montecarlo": check_monte_carlo,
     "coldstart": check_cold_start,
