@@ -155,7 +155,9 @@ def process_env(extra: Mapping[str, str]) -> dict[str, str]:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
-    env.update({"COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1"})
+    # No COLUMNS: a table printed to a pipe keeps its full width (xl_addin/common/console.py), and CI runs
+    # the table tests again under COLUMNS=60 to hold that.
+    env.update({"PYTHONDONTWRITEBYTECODE": "1"})
     env.update(extra)
     return env
 

@@ -14,6 +14,8 @@ from tests.rich_tables import header, rows
 from xl_addin.cli import edition_labels, main
 from xl_addin.model import default_market, market_for
 
+pytestmark = pytest.mark.tables  # the commands print rich tables: CI runs these again at COLUMNS=60
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run the command in-process as a user would; return exit code, stdout, stderr."""

@@ -136,6 +136,7 @@ def test_a_lease_on_another_machine_lives_as_long_as_its_heartbeat() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.tables
 def test_kill_9_while_sending_leaves_the_pack_in_doubt_and_an_operator_resolves_it(
     make_server: Callable[..., LocalSMTPServer], tmp_path: Path
 ) -> None:

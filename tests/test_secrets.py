@@ -90,6 +90,7 @@ def test_no_reason_ever_carries_the_password_in_any_form_it_travels_in(
     assert scrubbed.count("[password]") == 4
 
 
+@pytest.mark.tables
 def test_the_password_marker_is_in_no_output_of_any_command_nor_in_the_ledgers_rows(
     make_server: Callable[..., LocalSMTPServer], tmp_path: Path
 ) -> None:
