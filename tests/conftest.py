@@ -15,6 +15,17 @@ from tests.delivery_support import PackCache
 from tests.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin.delivery import batch
 
+# ---------------------------------------------------------------------------------------------- lanes
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that starts a real SMTP server (the ``make_server`` fixture) is slow: the fast lane,
+    ``pytest -m "not slow"``, leaves it to the full run, without each such test having to say so."""
+    for item in items:
+        if "make_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 # ---------------------------------------------------------------------------------------------- terminal
 
 

@@ -497,6 +497,7 @@ def test_a_dask_cluster_builds_the_packs_and_sending_stays_exactly_once(
     assert sorted(len(v) for v in received_by_client(server).values()) == [1, 1, 1, 1]
 
 
+@pytest.mark.slow  # a Dask client tries a real address
 def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     with (
         pytest.raises(batch.SchedulerError, match="Cannot reach the Dask scheduler"),

@@ -52,6 +52,7 @@ def test_bench_email_chart_png(benchmark, context):
     assert benchmark(draw).startswith(b"\x89PNG")
 
 
+@pytest.mark.slow  # prints real PDFs with each engine
 @pytest.mark.parametrize("engine", ENGINES)
 def test_bench_pdf_brief(benchmark, context, engine):
     """Wall time per PDF in a warm process; the CPU over the process tree (the browser's helpers included)

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from xl_addin.common.formats import money
 from xl_addin.model import default_market
 
 
+@pytest.mark.slow  # a real imgout process
 def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: Path) -> None:
     out = tmp_path / "pack"
     result = subprocess.run(
@@ -42,6 +44,7 @@ def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: 
     assert "Inputs" in book.sheetnames
 
 
+@pytest.mark.slow  # a real imgout process
 def test_the_demo_refuses_an_unwritable_folder_with_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")

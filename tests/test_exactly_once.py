@@ -38,6 +38,8 @@ from xl_addin.delivery.ledger import LEASE_SECONDS, Ledger, Machine, Owner
 from xl_addin.delivery.settings import DeliverySettings
 from xl_addin.model import market_for
 
+pytestmark = pytest.mark.slow  # real imgout processes, kill -9, a real SMTP server
+
 
 def _run(clients: Path, settings: DeliverySettings, **options: Any) -> batch.BatchReport:
     options.setdefault("with_pdf", False)

@@ -9,12 +9,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from xl_addin.common.formats import money
 from xl_addin.model import Market, assumptions_from_text, default_assumptions, with_overrides
+
+pytestmark = pytest.mark.slow  # hundreds of generated assumption sets (hypothesis)
 
 DEFAULT = default_assumptions()
 #: Derandomized, database-free: the examples are a function of the test alone.

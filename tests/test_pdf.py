@@ -42,7 +42,10 @@ from xl_addin.report.brief.pdf import (
 )
 
 BROWSER = find_browser().path
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium-family browser on this machine")
+pytestmark = [
+    pytest.mark.skipif(BROWSER is None, reason="no Chromium-family browser on this machine"),
+    pytest.mark.slow,
+]  # Chromium and WeasyPrint print real PDFs
 WEB_ADDRESS = re.compile(r"https?://[^\s()]+[^\s().,;]")
 
 

@@ -28,6 +28,8 @@ from tests.delivery_support import (
 from tests.smtp_server import LocalSMTPServer
 from xl_addin.delivery.smtp import Mailer
 
+pytestmark = pytest.mark.slow  # real SMTP servers and imgout processes
+
 #: Letters outside ASCII, in two scripts, with a marker no output could contain by accident.
 UNICODE_PASSWORD = "Pässwörd-ñ-秘密-7781"
 

@@ -13,6 +13,8 @@ import pytest
 
 from tests.smtp_server import HOST, LocalSMTPServer, smtp_servers
 
+pytestmark = pytest.mark.slow  # the aiosmtpd harness itself, on real sockets
+
 USER = "mailer@imgout.example"
 PASSWORD = "correct horse battery staple"
 # A timeout on every client, so that a server bug fails the test instead of hanging the run.

@@ -345,6 +345,7 @@ HOSTILE_NAMES = [
 ]
 
 
+@pytest.mark.slow  # a workbook for each of ten names
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=[ascii(n)[1:25] for n in HOSTILE_NAMES])
 def test_hostile_client_names_stay_text_and_give_safe_file_names(name, tmp_path):
     folder = tmp_path / "out"
