@@ -9,7 +9,9 @@ Excel itself does not run here, so each picture is the artefact as a real render
 - ``workbook.png``: a client workbook written by ``imgout workbook`` and printed by LibreOffice (which
   recalculates every formula): its Cover beside the Forecast sheet's chart;
 - ``brief.png``: the top of the PDF brief written by ``imgout brief`` (printed by headless Chromium),
-  rendered by poppler's ``pdftoppm``.
+  rendered by poppler's ``pdftoppm``;
+- ``email.png``: the email's body (the brief's short layer) on a 375 px phone, laid out by headless Chromium
+  (``tests/chromium.py``).
 
 Needs ``soffice`` and ``pdftoppm`` (Debian ``libreoffice-calc-nogui``, ``poppler-utils``: ``.ci/run``
 installs both) and a Chromium-family browser or WeasyPrint for the PDF.
@@ -102,8 +104,29 @@ def imgout(*args: str, cwd: Path) -> None:
     subprocess.run([sys.executable, "-m", "xl_addin", *args], check=True, cwd=cwd, timeout=300)
 
 
+def email_picture(path: Path, work: Path) -> None:
+    """The email's body on a 375 px phone, the whole page, as its reader scrolls through it."""
+    sys.path.insert(0, str(ROOT))
+    from tests.chromium import Browser
+    from tests.look_at_email import email_file
+    from xl_addin.report import build_context, load_profile
+    from xl_addin.report.brief import email_brief
+
+    profile = load_profile(
+        None, name="Acme Imaging", focus_regions=["APAC"], notes="Prepared for the March board meeting."
+    )
+    stem = "Acme-Imaging-imaging-outsourcing-2026-2030"
+    mail = email_brief(build_context(profile), long_layer=f"{stem}.pdf", workbook=f"{stem}.xlsx")
+    with Browser() as browser:
+        page = browser.open(email_file(mail, work, "email"), width=375, height=667, mobile=True)
+        try:
+            page.screenshot(path)
+        finally:
+            page.close()
+
+
 def main(out: Path) -> None:
-    """Write cell.png, workbook.png and brief.png into ``out``."""
+    """Write cell.png, workbook.png, brief.png and email.png into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -130,7 +153,8 @@ def main(out: Path) -> None:
         imgout("brief", "--client", "Acme Imaging", "--format", "pdf", "--out", str(work), cwd=work)
         brief = page_png(work / "Acme-Imaging-brief.pdf", 1, 110, work)
         brief.crop((0, 0, brief.width, int(brief.height * 0.405))).save(out / "brief.png")
-    for name in ("cell.png", "workbook.png", "brief.png"):
+        email_picture(out / "email.png", work)
+    for name in ("cell.png", "workbook.png", "brief.png", "email.png"):
         print(f"wrote {out / name}")
 
 

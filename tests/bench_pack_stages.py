@@ -59,7 +59,7 @@ def main() -> None:
             context = stages.time("report context", build_context, profile)
             stages.time("workbook (.xlsx)", write_workbook, context, out / f"{i}.xlsx")
             stages.time("PDF brief", write_pdf, context, out / f"{i}.pdf")
-            stages.time("email HTML + charts", email_brief, context)
+            stages.time("email HTML + chart", lambda c: email_brief(c, long_layer="brief.pdf"), context)
             stages.time("text brief", render_brief, context, "txt")
             stages.time("subject", email_subject, context)
         for profile in profiles[1:]:

@@ -12,6 +12,7 @@ import pytest
 
 from tests import xlwings_harness as xh
 from tests.delivery_support import PackCache
+from tests.memory_keyring import MemoryKeyring
 from tests.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin.delivery import batch
 
@@ -60,6 +61,18 @@ def fresh(udfs: types.ModuleType, functions: types.ModuleType, monkeypatch: pyte
 
 
 # ---------------------------------------------------------------------------------------------- delivery
+
+
+@pytest.fixture(autouse=True)
+def keyring_in_memory() -> Iterator[MemoryKeyring]:
+    """Every test has an empty keyring of its own in memory: none reads or writes this machine's."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture

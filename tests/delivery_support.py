@@ -93,11 +93,12 @@ class PackCache:
         overrides: str | None,
         with_pdf: bool,
         pdf_engine: str | None = None,
+        previous: str = "",
     ) -> Pack | BuildFailure:
-        key = (profile, assumptions, overrides, with_pdf, pdf_engine)
+        key = (profile, assumptions, overrides, with_pdf, pdf_engine, previous)
         if key not in self.packs:
             self.builds += 1
-            self.packs[key] = self._real(profile, assumptions, overrides, with_pdf, pdf_engine)
+            self.packs[key] = self._real(profile, assumptions, overrides, with_pdf, pdf_engine, previous)
         return self.packs[key]
 
 
@@ -156,8 +157,9 @@ def process_env(extra: Mapping[str, str]) -> dict[str, str]:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
     # No COLUMNS: a table printed to a pipe keeps its full width (xl_addin/common/console.py), and CI runs
-    # the table tests again under COLUMNS=60 to hold that.
-    env.update({"PYTHONDONTWRITEBYTECODE": "1"})
+    # the table tests again under COLUMNS=60 to hold that. keyring's "no keyring here" backend: an imgout
+    # under test never reads this machine's OS keyring.
+    env.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
     env.update(extra)
     return env
 

@@ -1,17 +1,17 @@
-"""Look at the briefs as a person would: the HTML and the email in headless Chromium on a phone and a
-desktop, the PDF pages as pictures.
+"""Look at the briefs as a person would: the HTML brief in headless Chromium on a phone and a desktop, the
+PDF pages as pictures (the email, the brief's short layer, is looked at by :mod:`tests.look_at_email`).
 
     python -m tests.look_at_briefs [OUT_DIR]      # default: a new temporary folder; prints what it found
 
 For each client (an ordinary one, a bull-scenario client on Letter paper with a logo and a note, and one
 with a 300-character unbroken name plus Chinese, Arabic and Greek notes) it writes the HTML and PDF brief
-and the email's HTML with its chart PNGs, then:
+and weighs the email's HTML and chart PNG, then:
 
-- HTML and email: Chromium (driven over the DevTools protocol, :mod:`tests.chromium`) emulates a 320 px
+- HTML: Chromium (driven over the DevTools protocol, :mod:`tests.chromium`) emulates a 320 px
   and a 375 px phone and a 1280 px desktop. In each it measures, in the page itself: how wide the page is
   against the screen (no sideways scrolling), the size of the smallest chart text as shown (SVG text by
   its font size times the SVG's scale; the email's PNG by the canvas's type size times the image's shown
-  width over the canvas width), where the headline figure is (on the first screen of a phone), whether
+  width over the canvas width), whether a table's row name breaks inside a word, where the headline figure is (on the first screen of a phone), whether
   the headline tiles stack on a phone, and the smallest body text; then saves a full-page screenshot.
 - PDF: ``pdftoppm`` renders every page; the chart's colours and the tables' header colour must be on the
   first page, and the strips inside the left and right page margins must be blank on every page.
@@ -84,6 +84,20 @@ MEASURE = """(function () {
   });
   var headline = document.querySelector('.kpi-value');
   var h = headline.getBoundingClientRect();
+  var brokenNames = [];  // a row name's word set on two lines (a hyphen or slash may end a line)
+  document.querySelectorAll('th.rowhead, td.name').forEach(function (cell) {
+    var text = cell.firstChild;
+    if (!text || text.nodeType !== 3) return;
+    var words = /[^\\s\\/-]+[\\/-]?/g, m;
+    while ((m = words.exec(text.textContent))) {
+      var range = document.createRange();
+      range.setStart(text, m.index);
+      range.setEnd(text, m.index + m[0].length);
+      var tops = {};
+      Array.prototype.forEach.call(range.getClientRects(), function (r) { tops[Math.round(r.top)] = 1; });
+      if (Object.keys(tops).length > 1) brokenNames.push(m[0]);
+    }
+  });
   var wide = Array.prototype.filter.call(document.querySelectorAll('body *'), function (e) {
     return shown(e) && e.getBoundingClientRect().right > %(width)s + 0.5;
   }).map(function (e) { return e.tagName + '.' + e.className; });
@@ -92,6 +106,7 @@ MEASURE = """(function () {
     scrollWidth: root.scrollWidth, height: root.scrollHeight,
     chartText: chartText, images: images, body: body, kpis: kpis,
     headline: {text: headline.textContent, top: h.top, bottom: h.bottom, shown: shown(headline)},
+    brokenNames: brokenNames,
     tooWide: wide.slice(0, 8)
   };
 })()"""
@@ -131,7 +146,7 @@ def measure(
     browser: Browser, page_file: Path, screen: str, canvases: Mapping[str, Canvas]
 ) -> dict[str, object]:
     """Open a page on one screen of :data:`SCREENS` and measure it (see the module docstring);
-    `canvases` are the email images' canvases by image name (``market-wide`` ...)."""
+    `canvases` are the charts' canvases by name (``market-wide`` ...)."""
     width, height, phone = SCREENS[screen]
     page = browser.open(page_file, width=width, height=height, mobile=phone)
     try:
@@ -159,6 +174,8 @@ def check(
         look.problems.append(
             f"{label}: the page is {report['scrollWidth']} px wide on a {width} px screen ({report['tooWide']})"
         )
+    if report["brokenNames"]:
+        look.problems.append(f"{label}: row names break inside a word: {report['brokenNames']}")
     chart = report["chartText"]
     if not chart:
         look.problems.append(f"{label}: no chart shown")
@@ -221,19 +238,6 @@ def _check_screenshot(shot: Path, label: str, look: Look) -> None:
             look.problems.append(f"{label}: the bear scenario line is not visible in the screenshot")
         if _count_near(image, BRAND, 8) < 3000:
             look.problems.append(f"{label}: the table headers (brand colour) are not visible")
-
-
-def email_page(context_html: str, images: dict[str, bytes], folder: Path, stem: str) -> Path:
-    """The email's HTML as a file Chromium can open: each ``cid:`` image written next to it, as
-    ``<stem>-<image name>.png`` (``ordinary-market-wide.png``)."""
-    html = context_html
-    for content_id, png in images.items():
-        name = f"{stem}-{content_id.split('.')[0]}.png"
-        (folder / name).write_bytes(png)
-        html = html.replace(f"cid:{content_id}", name)
-    path = folder / f"{stem}.html"
-    path.write_text(html, encoding="utf-8")
-    return path
 
 
 def look_at_pdf(pdf: Path, look: Look, label: str, work: Path) -> None:
@@ -309,13 +313,8 @@ def look_at_briefs(out_dir: Path) -> Look:
             context = build_context(profile)  # type: ignore[arg-type]
             folder = out_dir / label
             written = write_briefs(context, folder, ["html", "pdf"])
-            mail = email_brief(context)
-            pages = {
-                "html": written["html"],
-                "email": email_page(
-                    mail.html, {i.content_id: i.png for i in mail.images}, folder, f"{label}-email"
-                ),
-            }
+            mail = email_brief(context, long_layer=written["pdf"].name)
+            pages = {"html": written["html"]}  # the email (the short layer): tests/look_at_email.py
             look.facts[f"{label} email PNG bytes"] = [len(i.png) for i in mail.images]
             look.facts[f"{label} email HTML bytes"] = len(mail.html.encode("utf-8"))
             headline = money(context.headline.horizon_value, context.units, with_unit=True)

@@ -21,10 +21,13 @@ mid-batch, restart it on the same port and read everything that arrived on eithe
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import datetime
 import email.policy
 import hashlib
 import ipaddress
+import json
 import os
 import socket
 import ssl
@@ -105,6 +108,8 @@ class AuthAttempt:
     # repr=False: a failing assertion or a log line that prints the attempt must not leak the secret.
     password: str = field(repr=False)
     success: bool
+    #: Whether the client sent its response on the AUTH line (RFC 4954's initial response) or after a 334.
+    initial_response: bool = True
 
 
 @dataclass(frozen=True)
@@ -274,6 +279,38 @@ class _Handler:
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """SASL XOAUTH2 as Google and Microsoft define it: ``base64("user=" U ^A "auth=Bearer " T ^A ^A)``;
+        a refused token gets a 334 challenge holding the error as base64 JSON, then 535 after the client's
+        empty response."""
+        check = self.owner.xoauth2
+        if check is None:  # not offered (excluded), but never accepted either
+            return AuthResult(success=False, handled=False)
+        blob = args[1] if len(args) == 2 else ""
+        initial = bool(blob)
+        if not blob:
+            answer = await server.challenge_auth("")
+            blob = base64.b64encode(answer).decode() if isinstance(answer, bytes) else ""
+        try:
+            fields = base64.b64decode(blob, validate=True).decode("utf-8").split("\x01")
+        except (binascii.Error, UnicodeDecodeError):
+            await server.push("501 5.5.2 Cannot decode the XOAUTH2 response")
+            return AuthResult(success=False, handled=True)
+        values = dict(f.split("=", 1) for f in fields if "=" in f)
+        user, bearer = values.get("user", ""), values.get("auth", "")
+        token = bearer[len("Bearer ") :] if bearer.startswith("Bearer ") else ""
+        well_formed = fields[-2:] == ["", ""] and bool(user) and bool(token)
+        success = well_formed and check(user, token)
+        with self.owner._lock:
+            self.owner._auth_attempts.append(AuthAttempt("XOAUTH2", user, token, success, initial))
+        if success:
+            return AuthResult(success=True, handled=False, auth_data=LoginPassword(user.encode(), b""))
+        error = {"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"}
+        await server.challenge_auth(json.dumps(error))
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and Password not accepted"
+        )
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = bytes(cast(bytes, envelope.original_content))
         # Parsed from LF-normalised bytes: with CRLF kept, get_content() of 8bit text parts returns "\r\n"
@@ -323,7 +360,10 @@ class LocalSMTPServer:
             mutable set and may be changed while the server runs.
         data_delay: seconds the server waits after accepting (recording) a message before it answers
             DATA: a slow server; a client killed or timed out meanwhile cannot know the message arrived.
-        auth_mechanisms: the AUTH mechanisms offered (default: aiosmtpd's, LOGIN and PLAIN).
+        auth_mechanisms: the AUTH mechanisms offered (default: aiosmtpd's, LOGIN and PLAIN, and XOAUTH2
+            when ``xoauth2`` is given).
+        xoauth2: offer AUTH XOAUTH2 and accept a token when ``xoauth2(user, token)`` says it is good (the
+            attempt's ``password`` is then the token).
         start: start serving immediately (otherwise call ``start()`` or enter the context manager).
 
     Attributes are documented on the properties below; ``messages``, ``auth_attempts``,
@@ -345,6 +385,7 @@ class LocalSMTPServer:
         reject_permanently: Iterable[str] = (),
         data_delay: float = 0.0,
         auth_mechanisms: Iterable[str] | None = None,
+        xoauth2: Callable[[str, str], bool] | None = None,
         start: bool = False,
     ) -> None:
         if security not in ("none", "starttls", "ssl"):
@@ -358,7 +399,11 @@ class LocalSMTPServer:
         self.security: Security = security
         self.username = username
         self.password = password
-        self.auth_required = (username is not None) if auth_required is None else auth_required
+        #: AUTH XOAUTH2 is offered when given: (user, token) -> whether the token is good for that user.
+        self.xoauth2 = xoauth2
+        self.auth_required = (
+            (username is not None or xoauth2 is not None) if auth_required is None else auth_required
+        )
         self.auth_require_tls = (security == "starttls") if auth_require_tls is None else auth_require_tls
         self.require_starttls = require_starttls
         self.fail_transiently_once_per_message = fail_transiently_once_per_message
@@ -404,8 +449,11 @@ class LocalSMTPServer:
             # Short, so a test client that vanishes does not keep a session (and stop()) waiting long.
             "timeout": 30,
         }
+        excluded = set() if self.xoauth2 is not None else {"XOAUTH2"}
         if self.auth_mechanisms is not None:
-            smtp_kwargs["auth_exclude_mechanism"] = {"LOGIN", "PLAIN"} - self.auth_mechanisms
+            excluded |= {"LOGIN", "PLAIN", "XOAUTH2"} - self.auth_mechanisms
+        if excluded:
+            smtp_kwargs["auth_exclude_mechanism"] = excluded
         if self.security == "starttls":
             smtp_kwargs["tls_context"] = ssl_context
             smtp_kwargs["require_starttls"] = self.require_starttls

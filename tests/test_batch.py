@@ -31,6 +31,7 @@ from tests.delivery_support import (
 )
 from tests.smtp_server import LocalSMTPServer
 from xl_addin import cli
+from xl_addin.common.formats import money
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BatchReport, ClientsFileError, channel_for, load_clients, run_batch
 from xl_addin.delivery.channel import Delivered, PackKey
@@ -58,6 +59,46 @@ def _log(settings: DeliverySettings) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------ exactly once
 
 
+@pytest.mark.slow
+def test_the_next_edition_says_in_one_line_what_moved_since_the_last_one_sent(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path
+) -> None:
+    """Two editions to the same clients through a real SMTP server: the first says nothing about changes,
+    the second (a cagr override) says what moved in the horizon year and why, in the HTML and the text."""
+    server = make_server("none")
+    entries = client_entries(2)
+    clients = write_clients_file(tmp_path / "clients.yaml", entries)
+    settings = settings_for(server, tmp_path)
+    m = market_for()
+    before, after = m.forecast(2030), market_for(None, "cagr=0.111").forecast(2030)
+
+    assert [r.status for r in _run(clients, settings).results] == ["sent"] * 2
+    first = received_by_client(server)
+    for entry in entries:
+        [received] = first[entry["name"]]
+        assert "Since your last edition" not in received.message.get_body(("html",)).get_content()
+
+    assert [r.status for r in _run(clients, settings, overrides="cagr=0.111").results] == ["sent"] * 2
+    step = float(money(after)) - float(money(before))
+    line = f"2030: {money(before)} -&gt; {money(after)}, +{step:.2f}, after the cagr update (edition of Mar 2026)"
+    for entry in entries:
+        _, received = received_by_client(server)[entry["name"]]
+        html = received.message.get_body(("html",)).get_content()
+        text = received.message.get_body(("plain",)).get_content()
+        assert f"Since your last edition:</strong> {line}" in html
+        assert " ".join(text.split()).count(f"Since your last edition: {line.replace('&gt;', '>')}") == 1
+        assert received.message["Subject"].startswith(f"USD {money(after)} bn by 2030: ")
+
+    # A rerun sends nothing, and an edition after that compares with the second, not the first.
+    assert [r.status for r in _run(clients, settings, overrides="cagr=0.111").results] == ["already sent"] * 2
+    third = market_for(None, "cagr=0.1").forecast(2030)
+    assert [r.status for r in _run(clients, settings, overrides="cagr=0.1").results] == ["sent"] * 2
+    for entry in entries:
+        *_, received = received_by_client(server)[entry["name"]]
+        html = received.message.get_body(("html",)).get_content()
+        assert f"2030: {money(after)} -&gt; {money(third)}, -" in html
+
+
 def test_twenty_clients_get_twenty_correct_messages_and_a_rerun_sends_none(
     make_server: Callable[..., LocalSMTPServer], tmp_path: Path, cached_packs: PackCache
 ) -> None:
@@ -79,11 +120,11 @@ def test_twenty_clients_get_twenty_correct_messages_and_a_rerun_sends_none(
         assert received.rcpt_tos == entry["to"] + entry.get("cc", [])
         assert msg["To"] == entry["to"][0]
         assert msg["Cc"] == (entry["cc"][0] if "cc" in entry else None)
-        assert (
-            msg["Subject"].startswith(f"{entry['name']}: ") and market_for().assumption_hash in msg["Subject"]
-        )
-        [workbook] = list(msg.iter_attachments())
-        assert workbook.get_filename().endswith(".xlsx")
+        assert msg["Subject"] == f"USD 27.88 bn by 2030: {entry['name']}, Mar 2026"
+        # Without a PDF the long layer travels as the HTML brief, which the email names.
+        workbook, brief = list(msg.iter_attachments())
+        assert workbook.get_filename().endswith(".xlsx") and brief.get_filename().endswith(".html")
+        assert brief.get_filename() in msg.get_body(("html",)).get_content()
     assert len({m.message_id for m in server.messages}) == 20
 
     rerun = _run(clients, settings)

@@ -26,11 +26,6 @@ def test_bench_html_brief_warm(benchmark, context):
     assert "<svg" in page
 
 
-def test_bench_email_html_brief_warm(benchmark, context):
-    render_brief(context, "html", chart="cid")
-    assert "cid:market-wide." in benchmark(render_brief, context, "html", chart="cid")
-
-
 def test_bench_markdown_and_text_brief_warm(benchmark, context):
     render_brief(context, "md")
     render_brief(context, "txt")
@@ -38,9 +33,9 @@ def test_bench_markdown_and_text_brief_warm(benchmark, context):
 
 
 def test_bench_email_brief_with_its_pngs(benchmark, context):
-    # What a pack builds for the email: the HTML and the four chart PNGs (cached by what they draw).
-    email_brief(context)
-    assert len(benchmark(email_brief, context).images) == 4
+    # What a pack builds for the email: the short layer's HTML and its one chart PNG (cached by what it draws).
+    email_brief(context, long_layer="brief.pdf")
+    assert len(benchmark(lambda: email_brief(context, long_layer="brief.pdf")).images) == 1
 
 
 def test_bench_email_chart_png(benchmark, context):

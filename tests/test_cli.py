@@ -13,6 +13,7 @@ import pytest
 from tests.rich_tables import header, rows
 from xl_addin.cli import edition_labels, main
 from xl_addin.model import default_market, market_for
+from xl_addin.model.assumptions import with_overrides
 
 pytestmark = pytest.mark.tables  # the commands print rich tables: CI runs these again at COLUMNS=60
 
@@ -258,8 +259,9 @@ def test_estimates_json_carries_values_statuses_sources_and_the_consensus(
         "model_rank": 1,
         "model_ratio": c.model_ratio,
         "in_span": 4,
+        "excluded": 0,
     }
-    assert payload["model_version"] == "2.0" and payload["assumption_hash"] == market.assumption_hash
+    assert payload["model_version"] == "2.1" and payload["assumption_hash"] == market.assumption_hash
 
 
 def test_estimates_follow_overrides_and_refuse_bad_years(capsys: pytest.CaptureFixture[str]) -> None:
@@ -349,3 +351,104 @@ def market_for_file(path: Path):  # type: ignore[no-untyped-def]
     from xl_addin.model import market_for
 
     return market_for(path)
+
+
+def test_assumptions_show_lists_what_overrides_changed_against_the_set_as_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The engine's record of --set: each key, its value in the set and in force; none moved, none listed."""
+    code, out, _ = run(
+        capsys, "assumptions", "show", "--set", "cagr=0.10", "--set", "share.APAC=25%", "--json"
+    )
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["set_hash"] == default_market().assumptions.hash != shown["assumption_hash"]
+    assert shown["overrides"] == [
+        {"key": "cagr", "in_set": default_market().calibrated_growth, "in_force": 0.1},
+        {"key": "share.Asia-Pacific", "in_set": 0.205, "in_force": 0.25},
+    ]
+    code, out, _ = run(capsys, "assumptions", "show", "--set", "share.APAC=0.205", "--json")
+    assert json.loads(out)["overrides"] == []  # the value already there changes nothing
+    # Overriding again keeps the value in the set as read; giving it back leaves the record.
+    again = with_overrides(market_for(None, "cagr=0.10").assumptions, "cagr=0.12; long_run_growth=0.03")
+    assert [(o.key, o.in_force) for o in again.overridden] == [("cagr", 0.12), ("long_run_growth", 0.03)]
+    assert again.overridden[0].in_set == default_market().calibrated_growth
+    back = with_overrides(again, {"long_run_growth": 0.045})
+    assert [o.key for o in back.overridden] == ["cagr"] and back.set_hash == again.set_hash
+
+
+def test_a_back_cast_from_a_later_figure_has_one_word_on_every_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out, _ = run(capsys, "forecast", "2020", "--set", "basis=gvr", "--json")
+    forecast = json.loads(out)
+    _, out, _ = run(capsys, "estimates", "2020", "--json")
+    (gvr,) = [e for e in json.loads(out)["estimates"] if e["key"] == "gvr"]
+    assert forecast["status"] == "back-cast (basis: gvr)" and gvr["status"] == "back-cast (publisher CAGR)"
+    assert forecast["value"] == gvr["value"]
+    _, out, _ = run(capsys, "series", "2023", "2033", "--set", "basis=consensus", "--json")
+    assert {p["status"] for p in json.loads(out)} == {"consensus median (basis: consensus)"}
+
+
+def test_warnings_reach_stderr_and_leave_json_and_the_exit_code_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    suspect = tmp_path / "suspect.yaml"
+    suspect.write_text(
+        textwrap.dedent(
+            """\
+            sources:
+              reanin: {title: Market, publisher: Reanin, date: "2024", url: https://reanin.example/mio}
+            estimates:
+              reanin: {publisher: Reanin, source: reanin, points: {2023: 8204.48, 2030: 12500.0}}
+            """
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "estimates", "2030", "--assumptions", str(suspect), "--json")
+    assert code == 0
+    assert len(json.loads(out)["estimates"]) == 6
+    assert err.splitlines() == [
+        "imgout: warning: Reanin: 12,500.0 (2030) is 1,083x the others' median: USD million?"
+    ]
+    code, _, err = run(
+        capsys, "workbook", "--client", "Acme", "--assumptions", str(suspect), "--out", str(tmp_path)
+    )
+    assert code == 0 and "Reanin: 12,500.0 (2030)" in err
+    code, _, err = run(capsys, "forecast", "2030")
+    assert (code, err) == (0, "")
+
+
+def test_the_consensus_says_how_many_old_estimates_it_left_out(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "estimates", "2030", "--set", "consensus_max_age=5", "--json")
+    payload = json.loads(out)
+    assert (payload["consensus"]["count"], payload["consensus"]["excluded"]) == (4, 1)
+    (gvr,) = [e for e in payload["estimates"] if e["key"] == "gvr"]  # still listed, with its vintage
+    assert (gvr["source"]["date"], gvr["source"]["base_year"]) == ("2020", 2019)
+    _, out, _ = run(capsys, "estimates", "2030", "--set", "consensus_max_age=5")
+    assert "Consensus 2030: 4 publishers (1 older than 5 years left out)," in " ".join(out.split())
+    _, out, _ = run(capsys, "estimates", "2030", "--json")
+    assert json.loads(out)["consensus"]["excluded"] == 0
+
+
+def test_tbrcs_row_is_the_models_path_and_a_decline_levels_off(capsys: pytest.CaptureFixture[str]) -> None:
+    """One path per publisher (TBRC's row is the forecast, 2020 included) and a fade that never turns a
+    decline into growth, as the command line shows them."""
+    _, out, _ = run(capsys, "estimates", "2020", "--json")
+    (tbrc,) = [e for e in json.loads(out)["estimates"] if e["key"] == "tbrc"]
+    _, out, _ = run(capsys, "forecast", "2020", "--json")
+    assert tbrc["value"] == json.loads(out)["value"]
+    _, out, _ = run(capsys, "series", "2031", "2050", "--set", "cagr=-0.03", "--json")
+    growth = [p["growth"] for p in json.loads(out)]
+    assert all(g <= 1e-12 for g in growth) and abs(growth[-1]) < 1e-12
+
+
+def test_every_override_key_has_a_place_in_the_record() -> None:
+    """Each key --set takes (without a member name) has a canonical name and a value in the set, so the
+    record of overrides can list it (consensus_max_age once had neither and ended in an internal error)."""
+    from xl_addin.model.assumptions import overrides
+
+    heads = {head for head, named in overrides._BY_HEAD if not named}
+    assert heads == set(overrides._CANONICAL)
+    for head in heads:
+        overrides.override_value(default_market().assumptions, overrides._CANONICAL[head])

@@ -14,6 +14,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.delivery_support import PASSWORD, SENDER, USER, claim_and_die, settings_for
 from tests.smtp_server import LocalSMTPServer
@@ -32,6 +34,9 @@ from xl_addin.delivery.pack import Pack, build_pack
 from xl_addin.delivery.settings import DeliverySettings, SettingsError, load_settings, state_dir
 from xl_addin.delivery.smtp import Attempt, Mailer
 from xl_addin.model import market_for
+from xl_addin.report import build_context
+from xl_addin.report.brief import email_subject, render_brief
+from xl_addin.report.brief.mail import MAX_SUBJECT
 from xl_addin.report.profile import load_profile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -181,7 +186,8 @@ def test_the_message_is_standard_mime_with_alternatives_inline_chart_and_attachm
     assert parsed["Cc"] == "ops@acme.example"
     assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith("@imgout.example>")
     assert parsed["Date"].datetime.tzinfo is not None
-    assert parsed["Subject"] == bull_pack.subject and parsed["Subject"].startswith("Acme Radiology: ")
+    # The figure first, the client, the edition as a person says it: at most 60 characters, no hash.
+    assert parsed["Subject"] == bull_pack.subject == "USD 31,890 mn by 2030 (bull): Acme Radiology, Mar 2026"
     assert parsed["X-Imgout-Provenance"] == bull_pack.provenance
 
     assert parsed.get_content_type() == "multipart/mixed"
@@ -192,7 +198,7 @@ def test_the_message_is_standard_mime_with_alternatives_inline_chart_and_attachm
     assert related.get_content_type() == "multipart/related"
     html, *charts = related.iter_parts()
     assert html.get_content_type() == "text/html"
-    assert len(charts) == 4  # the market and the publishers' charts, each for a desktop and a phone
+    assert len(charts) == 1  # one chart, one PNG sized for a phone and a desktop alike
     for chart, image in zip(charts, bull_pack.images, strict=True):
         assert f'src="cid:{image.content_id}"' in html.get_content()
         assert chart.get_content_type() == "image/png"
@@ -331,6 +337,36 @@ def test_an_in_doubt_reason_is_never_a_stale_one(tmp_path: Path) -> None:
         assert "connection lost" not in recipient.why
 
 
+def test_the_ledger_gives_the_figures_of_the_clients_last_sent_edition(tmp_path: Path) -> None:
+    """Only a pack that reached someone counts; the latest such one; another client's never; a ledger made
+    before the figures were recorded (no ``headlines`` table) gives none and gains the table on its next claim."""
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite3"
+    first, second = _key(), dataclasses.replace(_key(), assumption_hash="def456")
+    with Ledger(path) as ledger:
+        ledger.claim(first, "<1@x>", "run1", figures='{"edition": "first"}')
+        assert ledger.last_figures(second) == ""  # claimed, not yet sent
+        ledger.finish(first, "run1", {"cfo@acme.example": ("sent", "")}, 1)
+        assert ledger.last_figures(second) == '{"edition": "first"}'
+        assert ledger.last_figures(dataclasses.replace(second, client="ACME RADIOLOGY")) != ""  # any case
+        assert ledger.last_figures(dataclasses.replace(second, client="Beta")) == ""
+        assert ledger.last_figures(first) == ""  # a pack is not its own last edition
+        ledger.claim(second, "<2@x>", "run1", figures='{"edition": "second"}')
+        ledger.finish(second, "run1", {"cfo@acme.example": ("failed", "451")}, 1)
+        third = dataclasses.replace(_key(), assumption_hash="ghi789")
+        assert ledger.last_figures(third) == '{"edition": "first"}'  # the failed one reached no one
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE headlines")
+    db.commit()
+    db.close()
+    with Ledger(path) as older:
+        assert older.last_figures(third) == ""
+        older.claim(third, "<3@x>", "run2", figures='{"edition": "third"}')
+        older.finish(third, "run2", {"cfo@acme.example": ("sent", "")}, 1)
+        assert older.last_figures(first) == '{"edition": "third"}'
+
+
 def test_a_file_that_is_not_a_ledger_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "ledger.sqlite3"
     bad.write_text("this is not a database " * 100)
@@ -460,12 +496,12 @@ def test_each_message_of_a_batch_has_its_own_content_ids(tmp_path: Path) -> None
         html = msg.get_body(("html",))
         assert html is not None
         ids = [part["Content-ID"] for part in msg.walk() if part.get_content_type() == "image/png"]
-        assert len(ids) == 4
+        assert len(ids) == 1  # the one chart
         for cid in ids:
-            assert re.fullmatch(r"<(market|estimates)-(wide|narrow)\.[0-9a-f]{32}@imgout>", cid), cid
+            assert re.fullmatch(r"<market\.[0-9a-f]{32}@imgout>", cid), cid
             assert f'src="cid:{cid[1:-1]}"' in html.get_content()
         seen += ids
-    assert len(seen) == 12 and len(set(seen)) == 12
+    assert len(seen) == 3 and len(set(seen)) == 3
     first = email.message_from_bytes((out / "Acme-One.eml").read_bytes(), policy=email.policy.default)
     assert [(a.display_name, a.addr_spec) for a in first["To"].addresses] == [
         ("Jane Doe", "cfo@acme.example")
@@ -556,14 +592,32 @@ def test_a_subject_of_any_length_unfolds_to_itself_with_no_leading_space(
     assert parsed["Subject"] == subject
 
 
-def test_the_subject_carries_the_headline_figure_and_the_edition(bull_pack: Pack) -> None:
+def test_the_subject_carries_the_figure_first_the_client_and_the_edition_in_60_characters(
+    bull_pack: Pack,
+) -> None:
     market = market_for()
     horizon = money(market.forecast(market.horizon_year, scenario="bull"), "mn")
-    edition = f"{market.assumptions.publication.date} {market.assumption_hash}"
-    assert bull_pack.subject == (
-        f"Acme Radiology: {market.assumptions.market.name} USD {horizon} mn in {market.horizon_year}"
-        f" (bull scenario), edition {edition}"
-    )
+    assert bull_pack.subject == f"USD {horizon} mn by {market.horizon_year} (bull): Acme Radiology, Mar 2026"
+    assert len(bull_pack.subject) <= MAX_SUBJECT and market.assumption_hash not in bull_pack.subject
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(name=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=300))
+def test_any_client_name_keeps_the_subject_within_60_characters_with_the_figure_first(name: str) -> None:
+    if not name.strip():
+        return
+    context = build_context(load_profile(None, name=name))
+    subject = email_subject(context)
+    assert len(subject) <= MAX_SUBJECT
+    assert subject.startswith("USD 27.88 bn by 2030: ") and subject.endswith(", Mar 2026")
+
+
+def test_each_edition_has_its_own_subject() -> None:
+    """A new edition carries a new figure (or a new month): it threads as a conversation of its own."""
+    first = build_context(load_profile(None, name="Acme Health"))
+    second = build_context(load_profile(None, name="Acme Health"), overrides="cagr=0.111")
+    assert email_subject(first) != email_subject(second)
+    assert email_subject(second).startswith("USD 29.99 bn by 2030: Acme Health")
 
 
 def test_the_inbox_preview_shows_the_headline_numbers_first(bull_pack: Pack) -> None:
@@ -596,15 +650,19 @@ def test_the_takeaways_in_the_message_are_the_engines(bull_pack: Pack) -> None:
         assert f"to USD {money(max(values.values()), 'mn')} mn (bull)" in body
 
 
-def test_urls_in_the_text_part_are_whole(bull_pack: Pack) -> None:
+def test_urls_in_the_text_part_and_the_text_brief_are_whole(bull_pack: Pack) -> None:
     msg = build_message(bull_pack, ["cfo@acme.example"], sender=SENDER)
     text = msg.get_body(("plain",))
     assert text is not None
-    lines = text.get_content().splitlines()
+    publication = market_for().assumptions.publication.url
+    assert any(publication in line for line in text.get_content().splitlines())
+    # The text brief (the long layer in plain text) cites every source, each URL on one line.
+    lines = render_brief(build_context(load_profile(None, name="Acme")), "txt").splitlines()
     urls = [s.url for s in market_for().assumptions.sources.values() if s.url]
     assert len(urls) >= 3
     for url in urls:
         assert any(url in line for line in lines), url
+    assert all(len(line) <= 76 or "://" in line for line in lines)
 
 
 def test_the_text_and_html_parts_travel_readable_as_quoted_printable(bull_pack: Pack) -> None:
@@ -614,4 +672,4 @@ def test_the_text_and_html_parts_travel_readable_as_quoted_printable(bull_pack: 
         assert part is not None and part["Content-Transfer-Encoding"] == "quoted-printable"
         encoded = str(part.get_payload())
         assert all(len(line) <= 78 for line in encoded.splitlines())  # long lines are soft-broken
-        assert "MARKET" in encoded or "<html" in encoded  # readable as it travels, not base64
+        assert "Acme Radiology" in encoded  # readable as it travels, not base64

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import statistics
@@ -38,30 +39,30 @@ PUBLISHED = {
     "marketus": {2023: "8.6", 2033: "13.1"},
     "gvr": {2027: "9.31"},
 }
-BY_HAND = {
+BY_HAND: dict[int, dict[str, float | None]] = {
     2025: {
-        "tbrc": 18.08,
+        "tbrc": None,  # one path per publisher: TBRC's is the model's own (its calibrated path)
         "techsci": 12.91,
         "360iresearch": 8.07,
         "marketus": 13.1 / 1.043**8,  # within its CAGR period 2024-2033, back from 2033
         "gvr": 9.31 / 1.048**2,  # back from its only point at its CAGR
     },
     2027: {
-        "tbrc": 19.68 * (27.88 / 19.68) ** 0.25,
+        "tbrc": None,
         "techsci": 26.07 / 1.1243**4,
         "360iresearch": 12.21 / 1.0608**5,
         "marketus": 13.1 / 1.043**6,
         "gvr": 9.31,
     },
     2031: {
-        "tbrc": faded(27.88, 0.091, 1),
+        "tbrc": None,
         "techsci": 26.07,
         "360iresearch": 12.21 / 1.0608,
         "marketus": 13.1 / 1.043**2,
         "gvr": faded(9.31, 0.048, 4),
     },
     2035: {
-        "tbrc": faded(27.88, 0.091, 5),
+        "tbrc": None,
         "techsci": faded(26.07, 0.1243, 4),
         "360iresearch": faded(12.21, 0.0608, 3),
         "marketus": faded(13.1, 0.043, 2),
@@ -100,7 +101,7 @@ def test_published_cagrs_hold_over_their_periods_where_the_path_follows_them(mar
 
 @pytest.mark.parametrize("year", sorted(BY_HAND))
 def test_every_estimate_and_the_consensus_match_values_worked_out_by_hand(market: Market, year: int) -> None:
-    expected = BY_HAND[year]
+    expected = {k: market.forecast(year) if v is None else v for k, v in BY_HAND[year].items()}
     rows = {e.key: e for e in market.estimates(year)}
     assert list(rows) == list(expected)  # in the order of the assumption set
     for key, value in expected.items():
@@ -128,9 +129,9 @@ def test_statuses_say_how_each_value_was_made(market: Market) -> None:
     status = {(e.key, e.year): e.status for y in (2020, 2025, 2028, 2034) for e in market.estimates(y)}
     assert status["marketus", 2028] == "interpolated"
     assert status["techsci", 2028] == "interpolated"
-    assert status["gvr", 2025] == "extrapolated (publisher CAGR)"
+    assert status["gvr", 2025] == "back-cast (publisher CAGR)"  # from its 2027 figure at its CAGR
     assert status["tbrc", 2034] == "extrapolated (publisher CAGR, fading)"  # after its CAGR's period
-    assert status["360iresearch", 2020] == "extrapolated (publisher CAGR)"
+    assert status["360iresearch", 2020] == "back-cast (publisher CAGR)"
     faded_set = market_for(None, "long_run_growth=0.03")
     assert [e.status for e in faded_set.estimates(2034) if e.key == "tbrc"] == [
         "extrapolated (publisher CAGR, fading, override)"
@@ -138,7 +139,8 @@ def test_statuses_say_how_each_value_was_made(market: Market) -> None:
 
 
 def test_every_estimate_status_is_one_of_the_estimate_statuses(market: Market) -> None:
-    seen = {e.status for y in market.year_list for e in market.estimates(y)}
+    acme = Market(assumptions_from_text(ACME, "acme.yaml"))  # a CAGR from its only figure: 2031-2035
+    seen = {e.status for m in (market, acme) for y in m.year_list for e in m.estimates(y)}
     assert seen == set(ESTIMATE_STATUSES)
 
 
@@ -189,7 +191,7 @@ def test_a_single_point_with_a_cagr_period_ending_at_it_goes_back_at_that_rate()
     acme = Market(assumptions_from_text(text, "acme.yaml"))
     (row,) = [e for e in acme.estimates(2027) if e.key == "acme"]
     assert row.value == pytest.approx(20.0 / 1.05**3, rel=1e-12)
-    assert row.status == "extrapolated (publisher CAGR)"
+    assert row.status == "back-cast (publisher CAGR)"
 
 
 def test_a_user_entry_replaces_the_default_entry_whole_and_null_removes_one(market: Market) -> None:
@@ -276,11 +278,11 @@ def test_basis_consensus_makes_the_total_the_consensus_median_in_every_year(mark
             assert abs(parts / total - 1) <= 1e-12
         assert consensus.status(year).endswith("(basis: consensus)")
         assert consensus.status(year, region="APAC").endswith("total, assumed split (basis: consensus)")
-    assert (
-        consensus.status(2025) == "interpolated (basis: consensus)"
-    )  # the median is Market.us, interpolated
+    # The median is Market.us's value (interpolated in 2025, published in 2023 and 2033): a median all the same.
+    assert consensus.status(2025) == consensus.status(2033) == "consensus median (basis: consensus)"
     assert consensus.status(2035) == "extrapolated (basis: consensus)"
-    assert consensus.status(2030, "bull") == "interpolated (bull, basis: consensus)"
+    assert consensus.status(2030, "bull") == "projected (bull, basis: consensus)"
+    assert not any(s.startswith("published") for s in (consensus.status(y) for y in consensus.year_list))
 
 
 def test_under_another_basis_splits_drivers_and_scenarios_are_unchanged(market: Market) -> None:
@@ -330,3 +332,136 @@ def test_a_basis_that_cannot_apply_is_refused_in_one_line(overrides: str, expect
 
 def test_consensus_lookups_are_cached(market: Market) -> None:
     assert market.consensus(2030) is market.consensus(2030) is market.consensus(2030.0)
+
+
+@pytest.mark.parametrize("basis", ["tbrc", "techsci", "360iresearch", "marketus", "gvr", "acme"])
+def test_a_publishers_value_has_the_same_word_in_forecast_and_in_estimates(basis: str) -> None:
+    """One rule: the word the total takes following a publisher is the word of that publisher's status."""
+    following = Market(with_overrides(assumptions_from_text(ACME, "acme.yaml"), f"basis={basis}"))
+    for year in following.year_list:
+        (estimate,) = [e for e in following.estimates(year) if e.key == basis]
+        word = following.status(year).split(" (")[0]
+        assert estimate.status.split(" (")[0] == word, year
+        assert estimate.value == following.forecast(year)
+
+
+def test_the_followed_publishers_row_is_the_models_path_in_every_year(market: Market) -> None:
+    """One path per publisher: TBRC's row in the estimates table is the model's own, whatever the year; a
+    cagr= what-if is the model's, not TBRC's, and leaves TBRC's row alone."""
+    own = [e.value for y in market.year_list for e in market.estimates(y) if e.key == "tbrc"]
+    assert own == [market.forecast(y) for y in market.year_list]
+    assert [round(own[market.year_list.index(y)], 2) for y in (2025, 2026, 2030)] == [18.08, 19.68, 27.88]
+    what_if = market_for(None, "cagr=0.05")
+    assert [e.value for e in what_if.estimates(2035) if e.key == "tbrc"] == [market.forecast(2035)]
+    assert what_if.forecast(2035) != market.forecast(2035)
+    statuses = {y: e.status for y in (2020, 2028, 2030, 2035) for e in market.estimates(y) if e.key == "tbrc"}
+    assert statuses == {
+        2020: "back-cast (publisher CAGR)",
+        2028: "interpolated",
+        2030: "published",
+        2035: "extrapolated (publisher CAGR, fading)",
+    }
+    moved = market_for(None, "backcast_growth=0.05")
+    assert [e.status for e in moved.estimates(2020) if e.key == "tbrc"] == [
+        "back-cast (publisher CAGR, override)"
+    ]
+
+
+SUSPECT = """
+sources:
+  reanin: {title: Medical Imaging Outsourcing Market, publisher: Reanin, date: "2024", url: https://reanin.example/mio}
+estimates:
+  reanin:
+    publisher: Reanin
+    source: reanin
+    points: {2023: 8204.48, 2030: 12500.0}
+  acme:
+    publisher: Acme Research
+    source: reanin
+    points: {2025: 10.0, 2030: 20.0}
+    cagr: {from: 2025, to: 2030, value: 0.03}
+"""
+
+
+def test_estimates_that_look_wrong_are_named_in_one_line_each_and_the_model_still_runs(
+    market: Market,
+) -> None:
+    suspect = Market(assumptions_from_text(SUSPECT, "suspect.yaml"))
+    assert suspect.warnings() == (
+        "Acme Research: 10.0 (2025) -> 20.0 (2030) is 14.9 % a year; its CAGR 2025-2030 says 3 %",
+        "Reanin: 8,204.48 (2023) is 910x the others' median: USD million?",
+    )
+    assert suspect.consensus(2030).count == 7  # a warning never stops a run
+    assert market.warnings() == ()  # every default publisher agrees with its own CAGR, in USD bn
+
+
+def test_a_cagr_is_checked_with_the_anchors_interval_rule() -> None:
+    """18.08 -> 19.68 is 8.85 % a year, printed 8.9 %: inside the intervals the printed digits stand for,
+    as the calibration takes them; 8.7 % is not."""
+
+    def warned(cagr: str) -> tuple[str, ...]:
+        text = SUSPECT.split("estimates:")[0] + (
+            "estimates:\n  one:\n    publisher: One\n    source: reanin\n"
+            f"    points: {{2025: 18.08, 2026: 19.68}}\n    cagr: {cagr}\n"
+        )
+        return Market(assumptions_from_text(text, "one.yaml")).warnings()
+
+    assert warned("{from: 2025, to: 2026, value: 0.089}") == ()
+    assert warned("{to: 2026, value: 0.089}") == ()  # no start: from the figure before, as the path runs
+    assert warned("{from: 2025, to: 2026, value: 0.087}") == (
+        "One: 18.08 (2025) -> 19.68 (2026) is 8.85 % a year; its CAGR 2025-2026 says 8.7 %",
+    )
+
+
+DECLINING = """
+estimates:
+  shrinking:
+    publisher: Shrinking Research
+    source: tbrc
+    points: {2025: 18.5}
+    cagr: {from: 2025, to: 2030, value: -0.027}
+"""
+
+
+def test_a_fade_never_reverses_a_published_trend() -> None:
+    """A published -2.7 % a year levels off after its CAGR's period instead of fading up to +4.5 %; a
+    growing path still fades to the long-run rate; the model's own path under a negative what-if too."""
+    market = Market(assumptions_from_text(DECLINING, "declining.yaml"))
+    path = [e.value for e in market.estimate_series("shrinking", 2030, 2050)]
+    assert path[0] == pytest.approx(18.5 * 0.973**5, rel=1e-12)
+    growth = [b / a - 1 for a, b in itertools.pairwise(path)]
+    assert all(g <= 0 for g in growth) and growth[-1] == pytest.approx(0.0, abs=1e-15)
+    assert growth[0] == pytest.approx(-0.027 * 0.4, rel=1e-12)  # six years of ten after its 2025 figure
+    techsci = [e.value for e in market.estimate_series("techsci", 2041, 2042)]
+    assert techsci[1] / techsci[0] - 1 == pytest.approx(LR, rel=1e-12)
+    what_if = market_for(None, "cagr=-0.03")
+    assert [what_if.growth(y) for y in (2031, 2040, 2050)] == pytest.approx([-0.027, 0.0, 0.0], abs=1e-12)
+
+
+def test_every_source_carries_its_vintage_and_grand_views_says_2020(market: Market) -> None:
+    sources = market.assumptions.sources
+    for key, e in market.assumptions.estimates.items():
+        source = sources[e.source]
+        assert source.vintage is not None or source.date == "undated", key
+    assert (sources["gvr"].vintage, sources["gvr"].base_year) == (2020, 2019)
+    assert (sources["360iresearch"].vintage, sources["360iresearch"].base_year) == (None, 2024)
+    assert sources["tbrc"].vintage == 2026 and sources["marketus"].vintage == 2025
+
+
+@pytest.mark.parametrize(
+    ("max_age", "left_out"), [(None, ()), (10, ()), (5, ("gvr",)), (1, ("gvr",)), (0, ("marketus", "gvr"))]
+)
+def test_consensus_max_age_leaves_out_estimates_older_than_the_newest_by_more_than_n_years(
+    market: Market, max_age: int | None, left_out: tuple[str, ...]
+) -> None:
+    """Ages are counted from the newest vintage among the estimates' sources (TBRC's 2026), not from the
+    clock; an undated page (TechSci, 360iResearch) has no known age and stays in."""
+    aged = market_for(None, None if max_age is None else f"consensus_max_age={max_age}")
+    assert aged.consensus_excluded() == left_out
+    kept = [e.value for e in market.estimates(2030) if e.key not in left_out]
+    c = aged.consensus(2030)
+    assert (c.count, c.excluded) == (len(kept), len(left_out))
+    assert c.median == statistics.median(kept)
+    if left_out:
+        following = market_for(None, f"consensus_max_age={max_age}; basis=consensus")
+        assert following.forecast(2030) == c.median

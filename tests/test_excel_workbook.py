@@ -141,7 +141,7 @@ def test_every_sheet_prints_landscape_one_page_wide() -> None:
         assert sheet.page_setup.orientation == "landscape", sheet.title
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
         assert sheet.page_setup.fitToHeight == 0, sheet.title  # as many pages down as needed
-        assert "&A" in (sheet.oddFooter.left.text or ""), sheet.title  # the sheet's name on paper
+        assert "&A" in (sheet.oddHeader.left.text or ""), sheet.title  # the sheet's name on paper
         assert not sheet.print_options.gridLines, sheet.title
 
 

@@ -463,7 +463,7 @@ def _current_values(market: Market) -> dict[str, str]:
     growth as the model works them out, 3.65 % as a percentage)."""
     return {
         "cagr": f"cagr={market.forecast_growth!r}",
-        "driver": "driver.telemedicine=3.65%",
+        "driver": "driver.telemedicine=0%",
         "backcast": f"backcast_growth={market.backcast_growth!r}",
         "long run": "long_run_growth=0.045",
         "fade": "fade_years=10",
@@ -471,7 +471,7 @@ def _current_values(market: Market) -> dict[str, str]:
         "shares": "share.APAC=0.205; share.NA=0.4",
         "growth": "growth.NA=-0.0014",
         "basis": "basis=TBRC",
-        "all": f"cagr={market.forecast_growth!r}; driver.telemedicine=0.0365; share.CT=0.27; growth.MRI=0.015",
+        "all": f"cagr={market.forecast_growth!r}; driver.telemedicine=0.0; share.CT=0.27; growth.MRI=0.015",
     }
 
 
@@ -500,7 +500,7 @@ def test_an_override_equal_to_a_value_the_file_gives_moves_nothing() -> None:
     assert Market(with_overrides(held, "extrapolation_growth=0.06")).status(2035) == "extrapolated (override)"
     consensus = with_overrides(default_market().assumptions, "basis=consensus")
     again = Market(with_overrides(consensus, "basis=consensus"))
-    assert again.status(2030) == Market(consensus).status(2030) == "interpolated (basis: consensus)"
+    assert again.status(2030) == Market(consensus).status(2030) == "consensus median (basis: consensus)"
     moved = with_overrides(held, "driver.telemedicine=0.05")
     # The same what-if again: still moved (by the first), nothing added.
     assert with_overrides(moved, "driver.telemedicine=0.05").moved == moved.moved == frozenset({"drivers"})
@@ -530,9 +530,9 @@ def test_a_faster_driver_raises_every_scenario_and_keeps_the_residual(market: Ma
     assert faster.residual_growth == market.residual_growth
     assert faster.base_driver_growth["price_mix"] == market.base_driver_growth["price_mix"]
     assert faster.status(2030) == "projected (override)"
-    # Bull sets telemedicine itself: it moves by the same amount as base's (0.05 - 0.0365).
-    shift = 0.05 - 0.0365
-    assert faster.driver_growths("bull")["telemedicine"] == pytest.approx(0.055 + shift, rel=1e-15)
+    # Bull sets telemedicine itself: it moves by the same amount as base's (0.05 - 0.0).
+    shift = 0.05 - 0.0
+    assert faster.driver_growths("bull")["telemedicine"] == pytest.approx(0.02 + shift, rel=1e-15)
     assert faster.driver_growths("base")["telemedicine"] == 0.05
     bull = math.prod(1 + g for g in faster.driver_growths("bull").values()) - 1
     assert faster.scenario_growth["bull"] == pytest.approx(bull, rel=1e-15)

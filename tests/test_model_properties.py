@@ -147,3 +147,28 @@ def test_raising_a_driver_never_lowers_a_forecast_and_lowering_never_raises_one(
             assert low <= was <= high
             if year > market.next_year:  # every forecast year moves, in the driver's direction
                 assert low < was < high
+
+
+#: The Monte Carlo band's relative width may move by at most this much under any level what-if (README,
+#: Uncertainty): a what-if moves each driver's centre, never its width.
+FAN_BAND = 0.005
+DEFAULT_FAN_RATIO = Market(DEFAULT).fan(2030, 90) / Market(DEFAULT).fan(2030, 10)
+
+
+BASES = ["", *[f"basis={k}" for k in ("consensus", *DEFAULT.estimates)]]
+
+
+@settings(CI, max_examples=40)
+@given(
+    st.one_of(
+        st.floats(-0.10, 0.30).map(lambda g: f"cagr={g!r}"),  # the model's own path only: a basis refuses it
+        st.tuples(st.sampled_from(DRIVERS), st.floats(-0.10, 0.20), st.sampled_from(BASES)).map(
+            lambda d: ";".join(s for s in (f"driver.{d[0]}={d[1]!r}", d[2]) if s)
+        ),
+    )
+)
+def test_the_monte_carlo_band_measures_uncertainty_not_the_level(what_if: str) -> None:
+    market = Market(with_overrides(DEFAULT, what_if))
+    ratio = market.fan(2030, 90) / market.fan(2030, 10)
+    assert abs(ratio / DEFAULT_FAN_RATIO - 1) <= FAN_BAND
+    assert round(DEFAULT_FAN_RATIO, 2) == 1.42

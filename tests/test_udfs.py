@@ -309,7 +309,7 @@ def test_consensus_gives_the_median_or_the_statistic_asked_for(udfs: types.Modul
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0, MISSING, MISSING, MISSING, "basis=consensus") == c.median
     assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "average") == (
         "#N/A Invalid statistic: 'average' (expected one of median, min, max, count, model, model_ratio, "
-        "model_rank, in_span)"
+        "model_rank, in_span, excluded)"
     )
     assert excel(udfs, "IMGOUT_CONSENSUS", 2060.0).startswith("#N/A Invalid year")
 
@@ -342,8 +342,8 @@ def test_status_y_shows_the_same_words_as_the_engine(udfs: types.ModuleType) -> 
         udfs, "IMGOUT_SERIES", 2030.0, 2031.0, MISSING, MISSING, MISSING, "Status=Y;basis=consensus"
     )
     assert [r[-1] for r in series[1:]] == [
-        "interpolated (basis: consensus)",
-        "interpolated (basis: consensus)",
+        "consensus median (basis: consensus)",
+        "consensus median (basis: consensus)",
     ]
 
 
@@ -783,3 +783,46 @@ def test_assumptions_of_the_fade_are_readable_and_an_unset_held_growth_says_why(
         ["marketus"],
         ["gvr"],
     ]
+
+
+@pytest.mark.parametrize("what_if", ["cagr=0", "cagr=-0.05", "driver.telemedicine=0.10"])
+def test_a_level_what_if_moves_the_fan_but_not_its_width(udfs: types.ModuleType, what_if: str) -> None:
+    def width(options: str | None) -> float:
+        return excel(udfs, "IMGOUT_FAN", 2030.0, 90.0, None, None, options) / excel(
+            udfs, "IMGOUT_FAN", 2030.0, 10.0, None, None, options
+        )
+
+    assert excel(udfs, "IMGOUT_FAN", 2030.0, 50.0, None, None, what_if) != excel(udfs, "IMGOUT_FAN", 2030.0)
+    assert width(what_if) == pytest.approx(width(None), rel=0.005)
+
+
+def test_the_estimates_function_says_the_forecasts_word_and_follows_the_models_path(
+    udfs: types.ModuleType,
+) -> None:
+    rows = {r[0]: r for r in excel(udfs, "IMGOUT_ESTIMATES", 2020.0)[1:]}
+    assert rows["Grand View Research"][2] == "back-cast (publisher CAGR)"
+    following = excel(udfs, "IMGOUT_FORECAST", 2020.0, MISSING, MISSING, MISSING, "basis=gvr;Status=Y")
+    assert following[1] == "back-cast (basis: gvr)"
+    assert rows["Grand View Research"][1] == following[0]
+    # One path per publisher: TBRC's row is the model's own path, in a back-cast year too.
+    assert rows["The Business Research Company"][1] == excel(udfs, "IMGOUT_FORECAST", 2020.0)
+    median = excel(udfs, "IMGOUT_FORECAST", 2033.0, MISSING, MISSING, MISSING, "basis=consensus;Status=Y")
+    assert median[1] == "consensus median (basis: consensus)"
+
+
+def test_every_source_has_a_vintage_and_an_old_estimate_can_be_left_out_of_the_consensus(
+    udfs: types.ModuleType,
+) -> None:
+    assert excel(udfs, "IMGOUT_SOURCE", "gvr", "vintage") == 2020
+    assert excel(udfs, "IMGOUT_SOURCE", "gvr", "base_year") == 2019
+    assert excel(udfs, "IMGOUT_SOURCE", "techsci", "vintage") == "not stated"
+    assert "2020 (base year 2019)" in excel(udfs, "IMGOUT_SOURCE", "gvr")
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "excluded") == 0  # off by default
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "excluded", "consensus_max_age=5") == 1
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2030.0, "count", "consensus_max_age=5") == 4
+
+
+def test_a_drivers_note_carries_its_evidence_with_its_periods(udfs: types.ModuleType) -> None:
+    note = excel(udfs, "IMGOUT_ASSUMPTION", "drivers.telemedicine.growth", "note")
+    assert "4.8 % in January 2024" in note and "Dec 2022-Jan 2023" in note
+    assert excel(udfs, "IMGOUT_ASSUMPTION", "drivers.telemedicine.growth") == 0.0

@@ -9,6 +9,7 @@ Gnumeric, printing, checks, the FAST layout and the region x segment sheet are i
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import zipfile
@@ -33,6 +34,7 @@ from xl_addin.errors import InputError, LayoutError
 from xl_addin.model import market_for
 from xl_addin.model.status import MEANINGS
 from xl_addin.report import build_context, load_profile
+from xl_addin.report.brief import render_brief
 from xl_addin.report.layout import SheetLayout, check_sheets, render_layout
 from xl_addin.report.workbook import sheets as sheets_module
 from xl_addin.report.workbook import workbook_path, write_workbook
@@ -682,3 +684,23 @@ def test_the_prepared_formulas_cache_stays_bounded(monkeypatch):
     for n in range(10):
         assert sheet._prepare_formula(f"=SUM(A{n}:B{n})") == f"SUM(A{n}:B{n})"
         assert len(book._PREPARED) <= 3
+
+
+def test_the_telemedicine_evidence_says_its_periods_beside_its_numbers_in_every_face(context, workbook):
+    """Issue 17: the widest driver once rested on a one-month change with no period stated. Its figures
+    now stand with their months in the workbook, every brief format and the assumptions' notes."""
+    periods = (
+        "5.9 % of US medical claim lines in January 2023",
+        "4.8 % in January 2024",
+        "Dec 2022-Jan 2023",
+    )
+    book = openpyxl.load_workbook(workbook, data_only=True)
+    inputs = " ".join(str(c.value) for row in book["Inputs"].iter_rows() for c in row if c.value is not None)
+    faces = {"workbook": " ".join(inputs.split())}
+    for kind in ("html", "md", "txt"):
+        faces[kind] = " ".join(html.unescape(render_brief(context, kind)).split())
+    entry = next(e for e in context.market.assumptions.entries() if e.key == "drivers.telemedicine.growth")
+    faces["assumptions"] = entry.note
+    for face, text in faces.items():
+        for period in periods:
+            assert period in text, (face, period)

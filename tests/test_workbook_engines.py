@@ -212,7 +212,7 @@ def test_typing_the_value_already_there_moves_nothing(engine, tmp_path):
     market = context.market
     path = write_workbook(context, tmp_path / "acme.xlsx")
     book = openpyxl.load_workbook(path)
-    member_cell(book, "telemedicine", "D").value = 0.0365
+    member_cell(book, "telemedicine", "D").value = 0.0
     member_cell(book, "Asia-Pacific", "D").value = 0.205
     typed = {
         "ForecastGrowthOverride": market.calibrated_growth,
@@ -225,9 +225,7 @@ def test_typing_the_value_already_there_moves_nothing(engine, tmp_path):
     edited = tmp_path / "edited.xlsx"
     book.save(edited)
     fresh = recalculate(engine, edited, tmp_path / engine)
-    same = market_for(
-        None, "driver.telemedicine=0.0365; share.APAC=0.205; long_run_growth=0.045; fade_years=10"
-    )
+    same = market_for(None, "driver.telemedicine=0.0; share.APAC=0.205; long_run_growth=0.045; fade_years=10")
     assert same.assumptions is market.assumptions  # nothing moved: the engine keeps the very same set
     forecast = time_rows(fresh, sheet_of(context, "forecast"))["Status"]
     assert forecast == {year: market.status(year, "bull") for year in forecast}
@@ -510,7 +508,10 @@ def test_the_estimates_sheet_shows_every_publisher_and_the_consensus_as_the_engi
     sheet = sheet_of(context, "estimates")
     rows = estimate_rows(workbook, sheet)
     book = openpyxl.load_workbook(workbook, data_only=True)[sheet]
-    figures = {r[0]: r for r in book.iter_rows(values_only=True) if isinstance(r[0], str)}
+    figures: dict[str, tuple[object, ...]] = {}  # the first row of each name: the published figures
+    for r in book.iter_rows(values_only=True):
+        if isinstance(r[0], str):
+            figures.setdefault(r[0], r)
     for key, estimate in market.assumptions.estimates.items():
         path = rows[estimate.publisher]
         for year, point in estimate.points.items():
@@ -518,6 +519,10 @@ def test_the_estimates_sheet_shows_every_publisher_and_the_consensus_as_the_engi
             assert point in figures[estimate.publisher]  # typed in as an input
         for e in market.estimate_series(key, 2020, 2035):
             assert path[e.year] == pytest.approx(e.value, rel=1e-12), (key, e.year)
+    tbrc = rows["The Business Research Company"]  # one path per publisher: TBRC's is the model's own
+    assert len(tbrc) >= 10
+    for year, value in tbrc.items():
+        assert value == pytest.approx(market.forecast(year), rel=1e-12), year
     for year in range(2020, 2036):
         consensus = market.consensus(year)
         assert rows["Consensus: publishers"][year] == consensus.count
@@ -574,6 +579,60 @@ def test_both_engines_follow_a_driver_what_if_the_fade_a_basis_and_a_publishers_
     for year in range(2020, 2036):
         assert rows["Consensus: median"][year] == pytest.approx(market.consensus(year).median, rel=1e-9)
         assert rows["TechSci Research"][year] == pytest.approx(market.estimates(year)[1].value, rel=1e-9)
+        tbrc = market.estimates(year)[0].value  # the model's own path at the calibrated growth
+        assert rows["The Business Research Company"][year] == pytest.approx(tbrc, rel=1e-9)
     values = openpyxl.load_workbook(fresh, data_only=True)
     assert values[sheet_of(context, "forecast")]["A1"].value.endswith(": bull scenario, basis consensus")
-    assert master_checks(fresh)[0].startswith("OK: all ")
+    # The one check that fails: the base now follows the consensus, outside the band computed for the set.
+    checks = values[sheet_of(context, "checks")].iter_rows(values_only=True)
+    failing = [r[0] for r in checks if len(r) > 3 and r[3] == 0]
+    assert failing == ["The live base stays inside the stored Monte Carlo P10-P90 (years outside)"]
+
+
+DECLINING = (
+    "estimates:\n  shrinking:\n    publisher: Shrinking Research\n    source: tbrc\n"
+    "    points: {2025: 18.5}\n    cagr: {from: 2025, to: 2030, value: -0.027}\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_a_declining_path_levels_off_in_the_workbook_as_in_the_engine(engine, tmp_path):
+    """A -2.7 % publisher and a -3 % what-if on the model fade to flat after their last year, not up to
+    the long-run +4.5 %: the stored values and both engines' recalculation say so."""
+    declining = tmp_path / "declining.yaml"
+    declining.write_text(DECLINING, encoding="utf-8")
+    context = build_context(load_profile(None, name="Acme Imaging"), declining, overrides="cagr=-0.03")
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    fresh = recalculate(engine, path, tmp_path / engine)
+    assert libreoffice.compare_stored_with_recalculated(path, fresh, rel=1e-9, engine=engine) == []
+    rows = estimate_rows(fresh, sheet_of(context, "estimates"))
+    shrinking = rows["Shrinking Research"]
+    assert max(shrinking[y] / shrinking[y - 1] for y in shrinking if y - 1 in shrinking and y > 2030) <= 1.0
+    market = market_for(declining, "cagr=-0.03")
+    assert shrinking[2035] == pytest.approx(market.estimates(2035)[-1].value, rel=1e-9)
+    total = time_rows(fresh, sheet_of(context, "forecast"))[TOTAL]
+    last = max(total)
+    assert total[last] == pytest.approx(market.forecast(last), rel=1e-9)
+    assert total[last] < total[2030] and market.forecast(2050) <= market.forecast(2040)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_a_pack_that_leaves_old_estimates_out_of_the_consensus_recalculates_to_the_engines(engine, tmp_path):
+    """consensus_max_age=5 leaves Grand View's 2020 report out: the workbook's consensus takes the other
+    four, as the engine's does, after both engines recalculate it."""
+    overrides = "consensus_max_age=5; basis=consensus"
+    context = build_context(load_profile(None, name="Acme Imaging"), overrides=overrides)
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    fresh = recalculate(engine, path, tmp_path / engine)
+    assert libreoffice.compare_stored_with_recalculated(path, fresh, rel=1e-9, engine=engine) == []
+    market = market_for(None, overrides)
+    rows = estimate_rows(fresh, sheet_of(context, "estimates"))
+    for year in (2025, 2030, 2035):
+        c = market.consensus(year)
+        assert (rows["Consensus: publishers"][year], c.excluded) == (4, 1)
+        assert rows["Consensus: median"][year] == pytest.approx(c.median, rel=1e-9)
+    statuses = time_rows(fresh, sheet_of(context, "forecast"))["Status"]
+    assert {statuses[y] for y in (2025, 2026, 2030)} == {"consensus median (basis: consensus)"}
+    assert all(statuses[y] == market.status(y) for y in statuses)

@@ -115,8 +115,17 @@ def json_option(func: F) -> F:
 
 
 def open_market(assumptions: Path | None, overrides: Sequence[str]) -> Market:
-    """The market for the command's --assumptions and --set options."""
-    return market_for(assumptions, "; ".join(overrides) if overrides else None)
+    """The market for the command's --assumptions and --set options; what looks wrong in the set (but does
+    not stop it) goes to stderr, one line each, so --json output stays clean."""
+    market = market_for(assumptions, "; ".join(overrides) if overrides else None)
+    echo_warnings(market)
+    return market
+
+
+def echo_warnings(market: Market) -> None:
+    """What looks wrong in the assumption set without stopping the run, one line each on stderr."""
+    for warning in market.warnings():
+        click.echo(f"imgout: warning: {warning}", err=True)
 
 
 def provenance(market: Market) -> dict[str, str]:
@@ -356,12 +365,19 @@ def estimates(year: str | None, assumptions: Path | None, overrides: Sequence[st
 def consensus_line(market: Market, c: Consensus) -> str:
     """One line: the consensus of a year and where the model's total sits (``imgout estimates``)."""
     basis = "consensus median" if market.basis == "consensus" else f"basis {market.basis}"
+    limit = market.assumptions.consensus_max_age
+    left_out = f" ({c.excluded} older than {limit} years left out)" if limit is not None else ""
     return (
-        f"Consensus {c.year}: {c.count} publishers, {c.in_span} within their published years; "
+        f"Consensus {c.year}: {c.count} publishers{left_out}, {c.in_span} within their published years; "
         f"min {money(c.minimum)}, median {money(c.median)}, max {money(c.maximum)}. "
         f"The model ({basis}): {money(c.model)}, {c.model_ratio:.2f}x the median, "
         f"rank {c.model_rank} of {c.count}."
     )
+
+
+def _recorded(value: float | str | None) -> str:
+    """An override's value as the record holds it: a number to 6 significant digits, text, or none."""
+    return "none" if value is None else value if isinstance(value, str) else f"{value:.6g}"
 
 
 def _caption(market: Market) -> str:
@@ -403,11 +419,22 @@ def assumptions_show(file: Path | None, overrides: Sequence[str], as_json: bool)
                 **provenance(market),
                 "entries": [_entry_json(market, e) for e in a.entries()],
                 "calibration": residuals,
+                "set_hash": a.set_hash,
+                "overrides": [
+                    {"key": o.key, "in_set": o.in_set, "in_force": o.in_force} for o in a.overridden
+                ],
             }
         )
         return
     rows = [(e.key, _entry_value(market, e), e.kind, e.source) for e in a.entries()]
     print_table(f"Assumptions: {a.name}", ("key", "value", "kind", "source"), rows, _caption(market))
+    if a.overridden:  # the engine's record of what --set changed, against the set as read
+        print_table(
+            f"Overrides: {len(a.overridden)} differ from set {a.set_hash}",
+            ("key", "value in set", "value in force"),
+            [(o.key, _recorded(o.in_set), _recorded(o.in_force)) for o in a.overridden],
+            "",
+        )
     nulls = [(e.key, market.null_meaning(e.key)) for e in a.entries() if e.value is None]
     if nulls:
         click.echo("Left null in the set, so the model works them out:")
@@ -614,6 +641,7 @@ def workbook(
     chosen = load_profile(profile, name=client_name, logo=logo)
     override_text = "; ".join(overrides) if overrides else None
     context = build_context(chosen, assumptions, override_text, scenario=scenario)
+    echo_warnings(context.market)
     path = write_workbook(context, workbook_path(context, out))
     h = context.headline
     click.echo(
@@ -717,6 +745,7 @@ def brief(
     context = build_context(
         chosen, assumptions, "; ".join(overrides) if overrides else None, scenario=scenario
     )
+    echo_warnings(context.market)
     for fmt, path in write_briefs(context, out, wanted, pdf_engine=pdf_engine).items():
         click.echo(f"Wrote {path} ({fmt})")
     if "pdf" in wanted:
@@ -774,9 +803,13 @@ def demo(
         pdf_engine=pdf_engine,
     )
     context = build_context(profile, assumptions, override_text)
+    echo_warnings(context.market)
     briefs = write_briefs(context, out, ["html", "md", "txt"])
     eml = write_eml(
-        build_message(pack, profile.to, sender="imgout-demo@localhost"), out, f"{profile.slug}-email"
+        # A sender with a name, as a real one has (a bare address beside a bare To reads as bulk mail)
+        build_message(pack, profile.to, sender="Imgout Demo <imgout-demo@localhost>"),
+        out,
+        f"{profile.slug}-email",
     )
     written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
     h = context.headline
@@ -796,18 +829,36 @@ def demo(
 
 
 @app.command()
-def doctor() -> None:
-    """Check this machine: which PDF engines print here (each is tried on a small page), and why not.
+@click.option(
+    "--mail",
+    is_flag=True,
+    help="Only log in to the mail server (or get a token and read the Graph mailbox), sending nothing.",
+)
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Delivery settings file (YAML). Default: IMGOUT_SETTINGS.",
+)
+def doctor(mail: bool, settings_file: Path | None) -> None:
+    """Check this machine: which PDF engines print here (each is tried on a small page), and why not; where
+    each mail secret comes from (never the secret). With --mail: log in to send mail, and send nothing.
 
-    Exit code 1 when no PDF engine works (PDF briefs cannot be made; everything else can).
+    Exit code 1 when no PDF engine works (PDF briefs cannot be made; everything else can), or, with
+    --mail, when the login fails.
     """
     import platform
 
     from .report.brief.pdf import ENGINE_SETTING, check_engines, pdf_engine, requested_engine
 
+    if mail:
+        _doctor_mail(settings_file)
+        return
     click.echo(
         f"imgout {__version__} on {platform.system()} {platform.release()}, Python {platform.python_version()}"
     )
+    _doctor_secrets(settings_file)
     click.echo("PDF engines:")
     checks = check_engines()
     for check in checks:
@@ -821,6 +872,111 @@ def doctor() -> None:
     click.echo(f"PDF briefs are printed by {engine.description} ({source}; --pdf-engine chooses).")
     if engine.notice:
         click.echo(engine.notice)
+
+
+def _doctor_secrets(settings_file: Path | None) -> None:
+    """Where each mail secret comes from, in one line each; never the secret."""
+    from .delivery import secrets
+    from .delivery.settings import load_settings
+
+    try:
+        in_use = dict(load_settings(settings_file=settings_file).secret_sources)
+        problem = ""
+    except ImgoutError as exc:  # the settings are wrong: say so, and still say where secrets would come from
+        in_use, problem = {}, str(exc)
+    click.echo("Mail secrets (`imgout secret set NAME` stores one in the OS keyring):")
+    shown: list[str] = []
+    for name in secrets.SECRETS:
+        try:
+            source = in_use.get(name) or secrets.find(name).source
+        except ImgoutError as exc:
+            source = f"not usable: {exc}"
+        shown.append(source)
+        click.echo(
+            f"  {name:<23} {source}{'' if name in in_use or source.startswith('not') else ' (not used by these settings)'}"
+        )
+    if any(source == secrets.NO_KEYRING for source in shown):
+        click.echo("  This machine has no OS keyring imgout can use: set the environment variables instead.")
+    if problem:
+        click.echo(f"Mail settings: {problem}")
+
+
+def _doctor_mail(settings_file: Path | None) -> None:
+    """Log in as a send would, send nothing, and say in one line what works or what to fix (exit 1 if not)."""
+    from .delivery.settings import load_settings
+
+    settings = load_settings(settings_file=settings_file)
+    sender = settings.sender
+    if settings.mail_channel == "graph":
+        from .delivery.graph import GraphSender
+
+        with GraphSender(settings) as graph:
+            problem = graph.check()
+            source = graph.tokens.source
+        where = f"Microsoft Graph ({settings.graph_url}) for {sender}, token from {source}"
+        works = "token accepted and the mailbox readable; Mail.Send is proven only by a send"
+    else:
+        from .delivery.smtp import Mailer
+
+        with Mailer(settings) as mailer:
+            problem = mailer.log_in()
+        if settings.smtp_auth == "xoauth2":
+            how, works = f"XOAUTH2 as {settings.smtp_user}, token from {mailer.tokens.source}", "logged in"
+        elif settings.smtp_password is not None:
+            how, works = f"password of {settings.smtp_user}", "logged in"
+        else:
+            how, works = "no login configured", "connected"
+        where = f"SMTP {settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security}, {how})"
+    if problem:
+        click.echo(f"Mail: fails: {where}: {problem}")
+        sys.exit(1)
+    click.echo(f"Mail: works: {where}: {works}; nothing was sent.")
+
+
+@app.group()
+def secret() -> None:
+    """Store or delete a mail secret in the OS keyring (Windows Credential Manager, macOS Keychain, Secret
+    Service). NAME is one of smtp-password, ms-client-secret, ms-certificate, google-service-account. The
+    environment variable, when set, wins over the keyring; `imgout doctor` says which one is used."""
+
+
+@secret.command("set")
+@click.argument("name")
+@click.argument("given", nargs=-1, metavar="")
+def secret_set(name: str, given: Sequence[str]) -> None:
+    """Store secret NAME: read from stdin when piped (a whole PEM or JSON key file too), else asked for
+    without echo. Never given as an argument, where shell history and process lists would keep it."""
+    from .delivery import secrets
+
+    kind = secrets.secret(name)
+    if given:  # refused without repeating it: an argument is in shell history and process lists already
+        fail(
+            "imgout secret set takes the secret from stdin or a prompt, never as an argument; nothing was "
+            "stored (clear the command from your shell history)"
+        )
+    if sys.stdin.isatty():
+        value = click.prompt(f"{kind.what} ({name})", hide_input=True, confirmation_prompt=True)
+    else:
+        value = sys.stdin.read()
+        if kind.file_var is None:  # a password or client secret: one line, without the newline echo adds
+            value = value.rstrip("\r\n")
+    where = secrets.store(name, value)
+    click.echo(f"Stored {name} in the OS keyring ({where}).")
+    env = kind.env_var
+    if env and os.environ.get(env):
+        click.echo(f"Note: {env} is set and wins over the keyring; unset it to use the stored secret.")
+
+
+@secret.command("delete")
+@click.argument("name")
+def secret_delete(name: str) -> None:
+    """Delete secret NAME from the OS keyring."""
+    from .delivery import secrets
+
+    if secrets.forget(name):
+        click.echo(f"Deleted {name} from the OS keyring ({secrets.keyring_name()}).")
+    else:
+        click.echo(f"{name} was not in the OS keyring ({secrets.keyring_name()}); nothing deleted.")
 
 
 # ------------------------------------------------------------------------------------------ delivery
@@ -977,8 +1133,9 @@ def send(
 ) -> None:
     """Build one client's pack and email it (once: a repeat is refused by the send ledger).
 
-    Settings come from IMGOUT_SMTP_HOST, _PORT, _SECURITY (none|starttls|ssl), _USER, _PASSWORD,
-    IMGOUT_MAIL_FROM and IMGOUT_ALLOWED_DOMAINS. Bad recipients exit with code 2; a failed send with 1.
+    Settings come from IMGOUT_SMTP_HOST, _PORT, _SECURITY (none|starttls|ssl), _USER, _PASSWORD (or the
+    keyring), _AUTH (password|xoauth2), IMGOUT_MAIL_CHANNEL (smtp|graph), IMGOUT_MAIL_FROM and
+    IMGOUT_ALLOWED_DOMAINS. Bad recipients exit with code 2; a failed send with 1.
     """
     from .delivery.batch import ClientEntry, check_against_market
     from .delivery.message import check_recipients

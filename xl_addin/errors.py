@@ -138,6 +138,11 @@ class SchedulerError(DeliveryError):
     """The Dask scheduler cannot be reached."""
 
 
+class TokenError(DeliveryError):
+    """No usable OAuth 2.0 access token: the token source failed or the server refused the token. Names the
+    source and the fix; never the token."""
+
+
 def _shown(value: object, limit: int = 100) -> str:
     """``repr(value)`` cut to ``limit`` characters: a huge argument never makes a huge message."""
     try:

@@ -31,7 +31,7 @@ from ..common.yamlfile import read_yaml_mapping, shorten
 from ..errors import ClientsFileError, ImgoutError, InputError, ProfileError, SchedulerError
 from ..model import Market, market_for
 from ..report.profile import ClientProfile, printable, profile_from_mapping, text_problem
-from .channel import OK_STATUSES, Channel, ClientStatus, Delivered, PackKey
+from .channel import OK_STATUSES, Channel, ClientStatus, Delivered, PackKey, RemembersEditions
 from .eml import EmlFolder
 from .log import DeliveryLog
 from .message import check_recipients
@@ -173,16 +173,23 @@ def build_task(
     overrides: str | None,
     with_pdf: bool,
     pdf_engine: str | None = None,
+    previous: str = "",
 ) -> Pack | BuildFailure:
     """Build one pack and return it, or the reason it failed (run in this process, a worker or on Dask).
 
     Each process keeps one PDF browser for all the packs it builds (:mod:`xl_addin.report.brief.browser`):
     a worker starts it at its first pack, restarts it once if it crashes or hangs, and it dies with the
     worker. A browser that fails twice fails this pack with the reason; the next pack tries a new one.
+    ``previous`` is the client's last sent edition's figures ('' for none; see :class:`.channel.RemembersEditions`).
     """
     try:
         return build_detached_pack(
-            profile, assumptions=assumptions, overrides=overrides, with_pdf=with_pdf, pdf_engine=pdf_engine
+            profile,
+            assumptions=assumptions,
+            overrides=overrides,
+            with_pdf=with_pdf,
+            pdf_engine=pdf_engine,
+            previous=previous,
         )
     except ImgoutError as exc:
         return BuildFailure(str(exc))
@@ -197,20 +204,23 @@ BuildSettings = tuple[str | None, str | None, bool, str | None]
 
 @contextmanager
 def _built_packs(
-    profiles: Sequence[tuple[int, ClientProfile]],
+    profiles: Sequence[tuple[int, ClientProfile, str]],
     task: BuildSettings,
     jobs: int,
     scheduler: str | None,
 ) -> Iterator[BuildResults]:
-    """Yield an iterator of (index, pack or failure) in the order packs are finished."""
+    """Yield an iterator of (index, pack or failure) in the order packs are finished; each profile comes with
+    its client's last sent figures ('' for none)."""
     if scheduler:
         with _dask_client(scheduler) as client:
             from distributed import as_completed as dask_completed
 
             run = uuid.uuid4().hex[:8]
             futures = {
-                client.submit(build_task, profile, *task, pure=False, key=f"imgout-pack-{run}-{i}"): i
-                for i, profile in profiles
+                client.submit(
+                    build_task, profile, *task, previous, pure=False, key=f"imgout-pack-{run}-{i}"
+                ): i
+                for i, profile, previous in profiles
             }
 
             def from_dask() -> BuildResults:
@@ -235,7 +245,7 @@ def _built_packs(
             initargs=(os.getpid(),),
         ) as pool:
             pending: dict[Future[Pack | BuildFailure], int] = {
-                pool.submit(build_task, profile, *task): i for i, profile in profiles
+                pool.submit(build_task, profile, *task, previous): i for i, profile, previous in profiles
             }
 
             def from_pool() -> BuildResults:
@@ -253,7 +263,7 @@ def _built_packs(
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
         return
-    yield ((i, build_task(profile, *task)) for i, profile in profiles)
+    yield ((i, build_task(profile, *task, previous)) for i, profile, previous in profiles)
 
 
 #: What a Dask scheduler address looks like: tcp://10.0.0.5:8786, tls://host:8786, host:8786.
@@ -310,13 +320,18 @@ def channel_for(
     resend_in_doubt: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Channel:
-    """The channel a run delivers through: the ``.eml`` folder ``dry_run`` if given, else SMTP and the ledger.
+    """The channel a run delivers through: the ``.eml`` folder ``dry_run`` if given, else SMTP (or Microsoft
+    Graph, ``IMGOUT_MAIL_CHANNEL=graph``) and the ledger.
 
     ``resend_in_doubt`` sends again the packs the ledger has in doubt; ``sleep`` waits between SMTP
     retries (tests pass a no-op).
     """
     if dry_run is not None:
         return EmlFolder(dry_run, settings.mail_from)
+    if settings.mail_channel == "graph":
+        from .graph import GraphChannel
+
+        return GraphChannel(settings, resend_in_doubt=resend_in_doubt, sleep=sleep)
     return SmtpChannel(settings, resend_in_doubt=resend_in_doubt, sleep=sleep)
 
 
@@ -383,7 +398,8 @@ class _Results:
         return [self._by_place[place] for place in sorted(self._by_place)]
 
 
-Admitted = list[tuple[int, ClientProfile, PackKey]]
+#: (place in the clients file, profile, pack key, the client's last sent figures or '').
+Admitted = list[tuple[int, ClientProfile, PackKey, str]]
 
 
 def pack_key(profile: ClientProfile, market: Market, edition: str = "") -> PackKey:
@@ -432,7 +448,8 @@ def _admit(
             log.write(profile, earlier.status, message_id=earlier.message_id, reason=earlier.reason)
             results.delivered(place, profile, earlier)
             continue
-        admitted.append((place, profile, key))
+        previous = channel.last_figures(key) if isinstance(channel, RemembersEditions) else ""
+        admitted.append((place, profile, key, previous))
     return admitted
 
 
@@ -451,9 +468,10 @@ def _deliver_built(
     be reached), or once the log cannot be written, no further pack is built or attempted: the rest are
     reported "not attempted" at once.
     """
-    waiting = {place: (profile, key) for place, profile, key in admitted}
+    waiting = {place: (profile, key) for place, profile, key, _ in admitted}
     stop_reason = ""
-    with _built_packs([(place, profile) for place, profile, _ in admitted], build, jobs, scheduler) as built:
+    to_build = [(place, profile, previous) for place, profile, _, previous in admitted]
+    with _built_packs(to_build, build, jobs, scheduler) as built:
         for place, pack in built:
             profile, key = waiting.pop(place)
             if isinstance(pack, BuildFailure):

@@ -2,9 +2,11 @@
 
 A batch run (:mod:`.batch`) reads the clients, checks them, builds their packs and gives each finished
 pack to one channel. The run knows nothing of SMTP or files; a channel knows nothing of clients files,
-building or progress bars. Two channels exist:
+building or progress bars. Three channels exist:
 
 - :class:`.smtp.SmtpChannel` sends each pack by SMTP, exactly once, through the send ledger;
+- :class:`.graph.GraphChannel` does the same through Microsoft Graph ``sendMail``, and looks a pack left
+  in doubt up in the sender's mailbox by its Message-ID;
 - :class:`.eml.EmlFolder` is the dry run: it writes each message as an ``.eml`` file and sends nothing.
 
 A channel (:class:`Channel`) is a context manager (it holds what a run needs from the first pack to the
@@ -30,7 +32,7 @@ import json
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .log import ClientLog
@@ -140,4 +142,14 @@ class Channel(Protocol):
 
     def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
         """Deliver ``pack``; never raises for a problem with this one pack."""
+        ...
+
+
+@runtime_checkable
+class RemembersEditions(Protocol):
+    """A channel that knows what each client was last sent (the SMTP channel, from its ledger), so that the
+    next edition can say what moved. A dry run does not: its editions say nothing about changes."""
+
+    def last_figures(self, key: PackKey) -> str:
+        """The headline figures (JSON) of the last pack delivered to ``key``'s client, '' for none."""
         ...

@@ -106,6 +106,15 @@ CREATE TABLE history (
 );
 CREATE INDEX packs_by_client ON packs (client);
 """
+#: The headline figures each pack was sent with (JSON of report.brief.changes.EditionFigures): the next
+#: edition to the same client says what moved. A table of its own, made where missing, so a ledger of
+#: schema 2 made before it keeps working and older imgout versions still read this one.
+_HEADLINES = """
+CREATE TABLE IF NOT EXISTS headlines (
+    pack_key TEXT PRIMARY KEY REFERENCES packs (pack_key),
+    figures  TEXT NOT NULL
+);
+"""
 _TABLES = {"ledger_info", "runs", "packs", "deliveries", "history"}
 
 
@@ -376,7 +385,7 @@ class Ledger:
                     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     db.execute("PRAGMA journal_mode = WAL")
-                    db.executescript(_SCHEMA)
+                    db.executescript(_SCHEMA + _HEADLINES)
                     db.executemany(
                         "INSERT INTO ledger_info (key, value) VALUES (?, ?)",
                         [
@@ -593,11 +602,35 @@ class Ledger:
             packs[pack.pack_key] = replace(pack, recipients=(*pack.recipients, recipient))
         return list(packs.values())
 
-    def claim(self, key: PackKey, message_id: str, run_id: str, *, resend_in_doubt: bool = False) -> Claim:
+    def last_figures(self, key: PackKey) -> str:
+        """The headline figures (JSON) of the last pack sent to ``key``'s client (any case) other than
+        ``key``'s own, or '' when the client has received none (or none recorded with its figures)."""
+        tables = {str(r[0]) for r in self._read("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "headlines" not in tables:
+            return ""
+        rows = self._read(
+            "SELECT p.client, h.figures FROM packs p JOIN headlines h USING (pack_key)"
+            " WHERE p.pack_key != ? AND EXISTS (SELECT 1 FROM deliveries d"
+            " WHERE d.pack_key = p.pack_key AND d.status = 'sent') ORDER BY p.created DESC, p.rowid DESC",
+            (key.digest,),
+        )
+        client = key.client.casefold()
+        return next((str(figures) for name, figures in rows if str(name).casefold() == client), "")
+
+    def claim(
+        self,
+        key: PackKey,
+        message_id: str,
+        run_id: str,
+        *,
+        resend_in_doubt: bool = False,
+        figures: str = "",
+    ) -> Claim:
         """Claim the recipients of ``key`` that are to be sent to now (``sending``), before any SMTP traffic.
 
         ``message_id`` is used for a new pack only: a pack sent before (to other recipients, or failed)
-        keeps its first Message-ID. Nothing is claimed unless the decision is ``send``.
+        keeps its first Message-ID. Nothing is claimed unless the decision is ``send``. ``figures`` (the
+        pack's headline figures as JSON) are recorded with a pack the first time they are given.
         """
         self.begin_run(run_id)
         with self._transaction("written") as db:
@@ -622,6 +655,11 @@ class Ledger:
                         message_id,
                         now,
                     ),
+                )
+            if figures:
+                db.execute(_HEADLINES)
+                db.execute(
+                    "INSERT OR IGNORE INTO headlines (pack_key, figures) VALUES (?, ?)", (key.digest, figures)
                 )
             roles = key.addresses
             for address in addresses:

@@ -15,6 +15,7 @@ from ..report import ClientProfile, build_context
 from ..report.brief.mail import InlineImage
 
 PDF_TYPE = "application/pdf"
+HTML_TYPE = "text/html"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -45,6 +46,9 @@ class Pack:
     provenance: str
     model_version: str
     assumption_hash: str
+    #: The headline figures the send ledger records with the pack (JSON of
+    #: :class:`~xl_addin.report.brief.changes.EditionFigures`): the next edition says what moved.
+    figures: str = ""
     #: Where the builder wrote the files (on the machine that built the pack), or None once detached.
     workbook_path: Path | None = None
     pdf_path: Path | None = None
@@ -62,8 +66,13 @@ def build_pack(
     overrides: str | None = None,
     with_pdf: bool = True,
     pdf_engine: str | None = None,
+    previous: str = "",
 ) -> Pack:
     """Build ``profile``'s pack in ``out_dir``: workbook (.xlsx), PDF brief (optional), HTML and text brief.
+
+    The email is the brief's short layer; the long layer travels as the PDF (or, without a PDF, as the HTML
+    brief). ``previous`` is the client's last sent edition's figures as the send ledger keeps them (JSON,
+    '' for none): the email then says what moved since.
 
     The HTML refers to the charts by ``cid:`` so that the email can carry them inline; their Content-IDs
     are new for every pack (RFC 2045: unique in the world), so no two messages of a batch share one.
@@ -71,6 +80,8 @@ def build_pack(
     ``IMGOUT_PDF_ENGINE``, else auto).
     """
     from ..report.brief import email_brief, email_subject, render_brief, write_pdf
+    from ..report.brief.changes import EditionFigures, edition_figures, what_changed
+    from ..report.brief.render import render_email_text
     from ..report.workbook import write_workbook
 
     context = build_context(profile, assumptions, overrides)
@@ -83,7 +94,13 @@ def build_pack(
     if with_pdf:
         pdf_path = Path(write_pdf(context, out_dir / f"{stem}.pdf", pdf_engine))
         attachments.append(Attachment(pdf_path.name, PDF_TYPE, pdf_path.read_bytes()))
-    mail = email_brief(context)
+        long_layer = pdf_path.name
+    else:  # the long layer still travels: the standalone HTML brief
+        long_layer = f"{stem}.html"
+        attachments.append(Attachment(long_layer, HTML_TYPE, render_brief(context, "html").encode("utf-8")))
+    figures = edition_figures(context, overrides)
+    changed = what_changed(figures, EditionFigures.from_json(previous) if previous else None, context.units)
+    mail = email_brief(context, long_layer=long_layer, workbook=workbook_path.name, changed=changed)
     return Pack(
         client=profile.name,
         slug=profile.slug,
@@ -92,12 +109,13 @@ def build_pack(
         scenario=context.scenario,
         generated=context.generated,
         html=mail.html,
-        text=render_brief(context, "txt"),
+        text=render_email_text(context, changed=changed, long_layer=long_layer, workbook=workbook_path.name),
         images=mail.images,
         attachments=tuple(attachments),
         provenance=context.provenance,
         model_version=context.model_version,
         assumption_hash=context.assumption_hash,
+        figures=figures.to_json(),
         workbook_path=workbook_path,
         pdf_path=pdf_path,
     )
@@ -110,6 +128,7 @@ def build_detached_pack(
     overrides: str | None = None,
     with_pdf: bool = True,
     pdf_engine: str | None = None,
+    previous: str = "",
 ) -> Pack:
     """Build a pack in a temporary folder that is removed afterwards (what batch workers run).
 
@@ -124,5 +143,6 @@ def build_detached_pack(
             overrides=overrides,
             with_pdf=with_pdf,
             pdf_engine=pdf_engine,
+            previous=previous,
         )
     return pack.detached()

@@ -1,9 +1,16 @@
 """Delivery settings: where mail goes, who it comes from, who may receive it, where the ledger and log live.
 
 Read from environment variables, optionally over a settings file (YAML) given by the caller or named by
-``IMGOUT_SETTINGS``. The environment wins over the file. The SMTP password is read only from
-``IMGOUT_SMTP_PASSWORD``: a settings file that contains one is refused, and the password never appears in
+``IMGOUT_SETTINGS``. The environment wins over the file. Secrets (the SMTP password, a Microsoft client
+secret or certificate, a Google service account's key) come from the environment, a file it names, or the
+OS keyring (:mod:`.secrets`), never from the settings file: one there is refused, and no secret appears in
 ``repr()``, output, the log, the ledger or an ``.eml`` file.
+
+Two channels (``IMGOUT_MAIL_CHANNEL``): ``smtp`` (the default) logs in with a password or, with
+``IMGOUT_SMTP_AUTH=xoauth2``, with an OAuth 2.0 token; ``graph`` sends through Microsoft Graph with a
+token. A token comes from one source (:mod:`.oauth`): a command (``IMGOUT_OAUTH_TOKEN_COMMAND``),
+Microsoft 365 client credentials (``IMGOUT_MS_TENANT``, ``IMGOUT_MS_CLIENT_ID``), or a Google service
+account acting as the mailbox ``IMGOUT_SMTP_USER``.
 """
 
 from __future__ import annotations
@@ -21,9 +28,16 @@ from typing import Any
 from ..common.yamlfile import describe, read_yaml_mapping, shorten
 from ..errors import AddressError, SettingsError
 from ..report.profile import text_problem
+from . import secrets
 from .message import check_mailbox
 
 SECURITY_MODES = ("none", "starttls", "ssl")
+AUTH_MODES = ("password", "xoauth2")
+CHANNELS = ("smtp", "graph")
+#: Microsoft Graph's global endpoint; national clouds (and tests) set IMGOUT_GRAPH_URL.
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
+#: Microsoft Entra ID's global sign-in host; national clouds (and tests) set IMGOUT_MS_AUTHORITY.
+MS_AUTHORITY = "https://login.microsoftonline.com"
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 #: Bounds of the numeric settings (inclusive): a typo cannot make a run hang or wait for ever.
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -53,8 +67,25 @@ ENV_VARS: dict[str, str] = {
     "allowed_domains": "IMGOUT_ALLOWED_DOMAINS",
     "ledger": "IMGOUT_LEDGER",
     "log": "IMGOUT_LOG",
+    "smtp_auth": "IMGOUT_SMTP_AUTH",
+    "mail_channel": "IMGOUT_MAIL_CHANNEL",
+    "graph_url": "IMGOUT_GRAPH_URL",
+    "oauth_token_command": "IMGOUT_OAUTH_TOKEN_COMMAND",
+    "ms_tenant": "IMGOUT_MS_TENANT",
+    "ms_client_id": "IMGOUT_MS_CLIENT_ID",
+    "ms_authority": "IMGOUT_MS_AUTHORITY",
+    "ms_certificate_file": "IMGOUT_MS_CERTIFICATE_FILE",
+    "google_key_file": "IMGOUT_GOOGLE_KEY_FILE",
+    "https_cafile": "IMGOUT_HTTPS_CAFILE",
 }
 PASSWORD_VAR = "IMGOUT_SMTP_PASSWORD"
+#: Settings-file keys that would hold a secret: refused, with where the secret goes instead.
+_SECRET_KEYS = {
+    "smtp_password": "smtp-password",
+    "password": "smtp-password",
+    "ms_client_secret": "ms-client-secret",
+    "client_secret": "ms-client-secret",
+}
 SETTINGS_VAR = "IMGOUT_SETTINGS"
 
 
@@ -89,12 +120,45 @@ class DeliverySettings:
     allowed_domains: tuple[str, ...] = ()
     ledger: Path = field(default_factory=lambda: state_dir() / "ledger.sqlite3")
     log: Path = field(default_factory=lambda: state_dir() / "delivery.jsonl")
+    #: How the SMTP channel logs in: None (no AUTH), ``password`` or ``xoauth2`` (a token).
+    smtp_auth: str | None = None
+    #: ``smtp`` or ``graph`` (Microsoft Graph sendMail).
+    mail_channel: str = "smtp"
+    graph_url: str = GRAPH_URL
+    #: Where tokens come from (:mod:`.oauth`): ``command``, ``microsoft``, ``google``, or None.
+    token_source: str | None = None
+    oauth_token_command: str | None = None
+    ms_tenant: str | None = None
+    ms_client_id: str | None = None
+    ms_authority: str = MS_AUTHORITY
+    ms_client_secret: str | None = field(default=None, repr=False)
+    #: PEM text of the app's certificate and private key (from a file or the keyring).
+    ms_certificate: str | None = field(default=None, repr=False)
+    #: JSON text of a Google service account's key (from a file or the keyring).
+    google_key: str | None = field(default=None, repr=False)
+    #: Trusted CAs for HTTPS (Graph, token endpoints) when not the system's (a TLS-inspecting proxy).
+    https_cafile: Path | None = None
+    #: Where each secret in use came from (secret name -> "the environment (...)", "the OS keyring (...)").
+    secret_sources: tuple[tuple[str, str], ...] = ()
 
     def ssl_context(self) -> ssl.SSLContext:
         """A verifying TLS context: the system's trusted CAs, or only ``smtp_cafile`` when set."""
         if self.smtp_cafile is not None:
             return ssl.create_default_context(cafile=str(self.smtp_cafile))
         return ssl.create_default_context()
+
+    def https_context(self) -> ssl.SSLContext:
+        """A verifying TLS context for HTTPS: the system's trusted CAs, or only ``https_cafile`` when set."""
+        if self.https_cafile is not None:
+            return ssl.create_default_context(cafile=str(self.https_cafile))
+        return ssl.create_default_context()
+
+    @property
+    def sender(self) -> str:
+        """The sender's bare address (``IMGOUT_MAIL_FROM`` without its display name)."""
+        from email.utils import parseaddr
+
+        return parseaddr(self.mail_from)[1]
 
     def with_paths(self, ledger: Path | None = None, log: Path | None = None) -> DeliverySettings:
         """The same settings with the ledger and/or log file moved (None keeps the setting's)."""
@@ -106,7 +170,9 @@ def load_settings(
 ) -> DeliverySettings:
     """Delivery settings from a settings file (``settings_file`` or ``$IMGOUT_SETTINGS``) and the environment.
 
-    Environment variables override the file's keys; the password comes only from ``IMGOUT_SMTP_PASSWORD``.
+    Environment variables override the file's keys. Secrets come from the environment, a file it names, or
+    the OS keyring (:mod:`.secrets`), never from the settings file; those the channel needs are read now,
+    so that a missing one is a setting's problem, said before anything is built.
     """
     env = os.environ if env is None else env
     raw: dict[str, tuple[str, Any]] = {}  # key -> (where it came from, value)
@@ -125,19 +191,153 @@ def load_settings(
     values.setdefault("smtp_port", DEFAULT_PORTS[security])
     values.setdefault("ledger", state_dir(env) / "ledger.sqlite3")
     values.setdefault("log", state_dir(env) / "delivery.jsonl")
-    password = env.get(PASSWORD_VAR) or None
-    if password is not None and not values.get("smtp_user"):
+    if env.get(PASSWORD_VAR) and not values.get("smtp_user"):
         raise SettingsError(f"{PASSWORD_VAR} is set but IMGOUT_SMTP_USER is not: set both, or neither")
-    if password is not None and security == "none" and not _is_loopback(values.get("smtp_host", "localhost")):
+    values.update(_credentials(values, env))
+    for key in ("ms_certificate_file", "google_key_file"):  # read into the secrets they name
+        values.pop(key, None)
+    auth = values.get("smtp_auth")
+    sends_secret = auth == "xoauth2" or (auth == "password" and values.get("smtp_password") is not None)
+    if sends_secret and values.get("mail_channel", "smtp") == "smtp" and security == "none":
+        host = values.get("smtp_host", "localhost")
+        if not _is_loopback(host):
+            what = "SMTP password" if auth == "password" else "OAuth token"
+            raise SettingsError(
+                f"Refusing to send the {what} unencrypted to {host}: set IMGOUT_SMTP_SECURITY to starttls or ssl"
+            )
+    return DeliverySettings(**values)
+
+
+def _credentials(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """How the channel logs in, and the secrets it needs (found now: a missing one is a setting's problem)."""
+    channel = values.get("mail_channel", "smtp")
+    auth = values.get("smtp_auth")
+    user = values.get("smtp_user")
+    if channel == "smtp" and auth is None and user:
+        auth = "password"
+    if auth == "xoauth2" and not user:
         raise SettingsError(
-            "Refusing to send the SMTP password unencrypted to "
-            f"{values.get('smtp_host')}: set IMGOUT_SMTP_SECURITY to starttls or ssl"
+            "IMGOUT_SMTP_AUTH=xoauth2 needs IMGOUT_SMTP_USER: the mailbox the token is for (e.g. reports@acme.example)"
         )
-    return DeliverySettings(smtp_password=password, **values)
+    if auth == "password" and not user and channel == "smtp":
+        raise SettingsError("IMGOUT_SMTP_AUTH=password needs IMGOUT_SMTP_USER: the login name")
+    found: dict[str, Any] = {"smtp_auth": auth if channel == "smtp" else None}
+    sources: list[tuple[str, str]] = []
+    if channel == "smtp" and auth == "password":
+        # No password anywhere: no AUTH, as a relay that trusts this host wants.
+        password = secrets.find("smtp-password", env)
+        found["smtp_password"] = password.value
+        sources.append(("smtp-password", password.source))
+    if channel == "graph" or auth == "xoauth2":
+        found.update(_token_source(values, env, channel, sources))
+    found["secret_sources"] = tuple(sources)
+    return found
+
+
+def _token_source(
+    values: dict[str, Any], env: Mapping[str, str], channel: str, sources: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Which one source gives tokens (a command, Microsoft 365, Google) and its secrets."""
+    why = "IMGOUT_MAIL_CHANNEL=graph" if channel == "graph" else "IMGOUT_SMTP_AUTH=xoauth2"
+    files = {
+        var: values[key]
+        for key, var in (
+            ("ms_certificate_file", "IMGOUT_MS_CERTIFICATE_FILE"),
+            ("google_key_file", "IMGOUT_GOOGLE_KEY_FILE"),
+        )
+        if values.get(key) is not None
+    }
+    configured = [
+        name
+        for name, present in (
+            ("command", values.get("oauth_token_command")),
+            ("microsoft", values.get("ms_tenant") or values.get("ms_client_id")),
+            ("google", values.get("google_key_file")),
+        )
+        if present
+    ]
+    if len(configured) > 1:
+        raise SettingsError(
+            f"Two token sources are set ({' and '.join(_SOURCE_SETTINGS[c] for c in configured)}): keep one"
+        )
+    if not configured:
+        google = secrets.find("google-service-account", env, files)
+        if google.value is not None and channel == "smtp":
+            sources.append(("google-service-account", google.source))
+            return {"token_source": "google", "google_key": google.value}
+        raise SettingsError(
+            f"{why} needs a token source: IMGOUT_OAUTH_TOKEN_COMMAND (a command that prints a token), "
+            "IMGOUT_MS_TENANT with IMGOUT_MS_CLIENT_ID (Microsoft 365)"
+            + (", or IMGOUT_GOOGLE_KEY_FILE (Google Workspace)" if channel == "smtp" else "")
+        )
+    source = configured[0]
+    if source == "command":
+        return {"token_source": "command"}
+    if source == "google":
+        if channel == "graph":
+            raise SettingsError(
+                "IMGOUT_MAIL_CHANNEL=graph sends through Microsoft 365; a Google service account "
+                "(IMGOUT_GOOGLE_KEY_FILE) cannot: use the smtp channel with IMGOUT_SMTP_AUTH=xoauth2"
+            )
+        google = secrets.find("google-service-account", env, files)
+        sources.append(("google-service-account", google.source))
+        return {"token_source": "google", "google_key": google.value}
+    return _microsoft_source(values, env, files, sources)
+
+
+def _microsoft_source(
+    values: dict[str, Any], env: Mapping[str, str], files: dict[str, Path], sources: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Microsoft 365 client credentials: the tenant, the app, and its client secret or certificate."""
+    for key, var in (("ms_tenant", "IMGOUT_MS_TENANT"), ("ms_client_id", "IMGOUT_MS_CLIENT_ID")):
+        if not values.get(key):
+            raise SettingsError(
+                f"Microsoft 365 needs both IMGOUT_MS_TENANT and IMGOUT_MS_CLIENT_ID; {var} is not set "
+                "(both are on the app registration's Overview page in the Microsoft Entra admin center)"
+            )
+    client_secret = secrets.find("ms-client-secret", env)
+    sources.append(("ms-client-secret", client_secret.source))
+    certificate = secrets.Found(None, "not set")
+    if (
+        client_secret.value is None
+        or files.get("IMGOUT_MS_CERTIFICATE_FILE")
+        or env.get("IMGOUT_MS_CERTIFICATE_FILE")
+    ):
+        certificate = secrets.find("ms-certificate", env, files)
+        sources.append(("ms-certificate", certificate.source))
+    if client_secret.value is None and certificate.value is None:
+        raise SettingsError(
+            "Microsoft 365 needs the app's client secret (IMGOUT_MS_CLIENT_SECRET, or `imgout secret set "
+            "ms-client-secret`) or its certificate (IMGOUT_MS_CERTIFICATE_FILE, or `imgout secret set "
+            "ms-certificate`); neither is set"
+        )
+    if certificate.value is not None:  # a certificate, when given, is used: it is the stronger credential
+        return {"token_source": "microsoft", "ms_certificate": certificate.value}
+    return {"token_source": "microsoft", "ms_client_secret": client_secret.value}
+
+
+_SOURCE_SETTINGS = {
+    "command": "IMGOUT_OAUTH_TOKEN_COMMAND",
+    "microsoft": "IMGOUT_MS_TENANT/IMGOUT_MS_CLIENT_ID",
+    "google": "IMGOUT_GOOGLE_KEY_FILE",
+}
 
 
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is this machine (127.0.0.0/8, ::1, localhost): plain http:// is allowed there only."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _read_settings_file(path: Path) -> dict[str, Any]:
@@ -146,10 +346,11 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         lambda key, problem: SettingsError(f"Settings file {path}: {f'{key}: ' if key else ''}{problem}"),
     )
     for key in data:
-        if key in ("smtp_password", "password"):
+        if key in _SECRET_KEYS:
+            kind = secrets.SECRETS[_SECRET_KEYS[key]]
             raise SettingsError(
-                f"Settings file {path}: {key}: the password is read only from the environment "
-                f"({PASSWORD_VAR}); remove it from the file"
+                f"Settings file {path}: {key}: {kind.what} is read only from the environment ({kind.env_var}) "
+                f"or the OS keyring (`imgout secret set {kind.name}`); remove it from the file"
             )
         if key not in ENV_VARS:
             raise SettingsError(f"Settings file {path}: {key}: unknown key (allowed: {', '.join(ENV_VARS)})")
@@ -278,6 +479,53 @@ def _sender(key: str, value: Any, text: str, bad: Bad) -> str:
         raise bad(f"one email address, with or without a display name ({exc})") from None
 
 
+def _auth(key: str, value: Any, text: str, bad: Bad) -> str:
+    if text.lower() not in AUTH_MODES:
+        raise bad("one of " + ", ".join(AUTH_MODES))
+    return text.lower()
+
+
+def _channel(key: str, value: Any, text: str, bad: Bad) -> str:
+    if text.lower() not in CHANNELS:
+        raise bad("one of " + ", ".join(CHANNELS))
+    return text.lower()
+
+
+def _https_url(key: str, value: Any, text: str, bad: Bad) -> str:
+    """An https:// URL (http:// only to this machine: a token never crosses a network in clear)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme == "http" and is_loopback_url(text):
+        return text.rstrip("/")
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise bad(
+            "an https:// URL such as https://graph.microsoft.com/v1.0 (http:// only to 127.0.0.1 or ::1)"
+        )
+    return text.rstrip("/")
+
+
+def _command(key: str, value: Any, text: str, bad: Bad) -> str:
+    import shlex
+
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise bad(f"a command line ({exc})") from None
+    if not words:
+        raise bad("a command that prints an access token")
+    return text
+
+
+def _identifier(key: str, value: Any, text: str, bad: Bad) -> str:
+    """A tenant (GUID or domain such as acme.onmicrosoft.com) or an application (client) ID."""
+    if not text or len(text) > 256 or not all(c.isalnum() or c in "-._" for c in text):
+        raise bad(
+            "an ID such as 0a1b2c3d-4e5f-6789-abcd-ef0123456789 (or, for a tenant, acme.onmicrosoft.com)"
+        )
+    return text
+
+
 #: How each setting that is not plain text is read (the rest stay text).
 _CONVERTERS: dict[str, Callable[[str, Any, str, Bad], Any]] = {
     "smtp_host": _host,
@@ -294,6 +542,16 @@ _CONVERTERS: dict[str, Callable[[str, Any, str, Bad], Any]] = {
     "ledger": _path,
     "log": _path,
     "mail_from": _sender,
+    "smtp_auth": _auth,
+    "mail_channel": _channel,
+    "graph_url": _https_url,
+    "ms_authority": _https_url,
+    "oauth_token_command": _command,
+    "ms_tenant": _identifier,
+    "ms_client_id": _identifier,
+    "ms_certificate_file": _path,
+    "google_key_file": _path,
+    "https_cafile": _cafile,
 }
 
 

@@ -22,7 +22,8 @@ not in an hour of retries.
 
 The password is sent as UTF-8 (AUTH PLAIN and LOGIN; any password the server accepts works) and never
 appears in a reason: a failure during login is reported by its kind only, and every reason is scrubbed
-of the password in the forms it travels in.
+of the password in the forms it travels in. With ``IMGOUT_SMTP_AUTH=xoauth2`` the login is SASL XOAUTH2
+with an OAuth 2.0 token instead (:mod:`.oauth`), scrubbed the same way.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from ..errors import LedgerError
+from ..errors import LedgerError, TokenError
 from .channel import Delivered, PackKey
 from .ledger import Ledger, RecipientStatus, decide
 from .log import ClientLog
 from .message import build_message, new_message_id
+from .oauth import Tokens, login_xoauth2
 from .pack import Pack
 from .settings import MAX_WAIT, DeliverySettings
 
@@ -76,6 +78,34 @@ class SendResult:
     unreachable: bool = False
     #: For an unreachable server: what the connections met, and how often in a row.
     cause: str = ""
+
+
+class Sender(Protocol):
+    """What :class:`SmtpChannel` sends through: :class:`Mailer` (SMTP), or :class:`.graph.GraphSender`."""
+
+    @property
+    def server(self) -> str:
+        """Where messages go, for the log: ``host:port``, or Graph's URL."""
+        ...
+
+    @property
+    def payload_sent(self) -> bool:
+        """Whether the last message went out whole (a drop after that leaves it in doubt)."""
+        ...
+
+    def send(
+        self,
+        message: EmailMessage,
+        recipients: Sequence[str],
+        *,
+        on_attempt: Callable[[Attempt], None] | None = None,
+    ) -> SendResult:
+        """Send ``message`` to ``recipients``, retrying what is worth retrying."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the connection."""
+        ...
 
 
 class _LoginFailed(Exception):
@@ -160,12 +190,16 @@ class SmtpChannel:
         self.resend_in_doubt = resend_in_doubt
         self._sleep = sleep
         self._ledger: Ledger | None = None
-        self._mailer: Mailer | None = None
+        self._mailer: Sender | None = None
 
     def __enter__(self) -> SmtpChannel:
         self._ledger = Ledger(self.settings.ledger)
-        self._mailer = Mailer(self.settings, sleep=self._sleep)
+        self._mailer = self._sender()
         return self
+
+    def _sender(self) -> Sender:
+        """What the packs go out through: SMTP here (the Graph channel sends through Graph)."""
+        return Mailer(self.settings, sleep=self._sleep)
 
     def __exit__(self, *exc: object) -> None:
         mailer, ledger, self._mailer, self._ledger = self._mailer, self._ledger, None, None
@@ -176,7 +210,7 @@ class SmtpChannel:
             if ledger is not None:
                 ledger.close()
 
-    def _open(self) -> tuple[Ledger, Mailer]:
+    def _open(self) -> tuple[Ledger, Sender]:
         assert self._ledger is not None and self._mailer is not None, "use SmtpChannel as a context manager"
         return self._ledger, self._mailer
 
@@ -189,13 +223,22 @@ class SmtpChannel:
         decision, _, reason = decide(key, previous, self.resend_in_doubt)
         return _unsendable(decision, reason, previous.message_id, previous.updated)
 
+    def last_figures(self, key: PackKey) -> str:
+        """The headline figures of the last pack the ledger has as sent to ``key``'s client ('' for none)."""
+        ledger, _ = self._open()
+        return ledger.last_figures(key)
+
     def deliver(self, key: PackKey, pack: Pack, log: ClientLog) -> Delivered:
         """Claim the recipients to send to, send, record each one's outcome; each attempt goes to ``log``."""
         ledger, mailer = self._open()
         settings = self.settings
         try:
             claim = ledger.claim(
-                key, new_message_id(settings.mail_from), log.run_id, resend_in_doubt=self.resend_in_doubt
+                key,
+                new_message_id(settings.mail_from),
+                log.run_id,
+                resend_in_doubt=self.resend_in_doubt,
+                figures=pack.figures,
             )
         except LedgerError as exc:  # locked too long, disk full: nothing was sent, and nothing more can be
             log.write("not sent", reason=str(exc))
@@ -209,7 +252,7 @@ class SmtpChannel:
         message = build_message(pack, key.to, key.cc, settings.mail_from, message_id=claim.message_id)
         spelled = {a.lower(): a for a in (*key.to, *key.cc)}
         envelope = [spelled[a] for a in claim.addresses]
-        server = f"{settings.smtp_host}:{settings.smtp_port}"
+        server = mailer.server
 
         def on_attempt(attempt: Attempt) -> None:
             log.write(
@@ -322,6 +365,29 @@ class Mailer:
         self._connection: _SMTP | _SMTPSSL | None = None
         self._unreachable_in_a_row = 0
         self._payload_sent = False
+        self._tokens: Tokens | None = None
+
+    @property
+    def server(self) -> str:
+        """``host:port`` of the SMTP server (for the log)."""
+        return f"{self.settings.smtp_host}:{self.settings.smtp_port}"
+
+    @property
+    def tokens(self) -> Tokens:
+        """The OAuth tokens this mailer logs in with (IMGOUT_SMTP_AUTH=xoauth2), kept for the run."""
+        if self._tokens is None:
+            self._tokens = Tokens(self.settings, "smtp")
+        return self._tokens
+
+    def log_in(self) -> str:
+        """Connect and log in as a send would, and send nothing: "" when that works, else why (one line)."""
+        try:
+            self._connect()
+        except Exception as exc:
+            self._drop()
+            attempt, _, _ = _classify(1, exc, False)
+            return self._scrub(attempt.reason)
+        return ""
 
     def __enter__(self) -> Mailer:
         return self
@@ -412,6 +478,8 @@ class Mailer:
 
     def _scrub(self, text: str) -> str:
         """``text`` without the password, in any of the forms it travels in (plain, base64, AUTH PLAIN)."""
+        if self._tokens is not None:
+            text = self._tokens.scrub(text)
         password, user = self.settings.smtp_password, self.settings.smtp_user or ""
         if not password:
             return text
@@ -454,7 +522,9 @@ class Mailer:
                 connection.ehlo()
                 connection.starttls(context=s.ssl_context())
                 connection.ehlo()
-            if s.smtp_user and s.smtp_password is not None:
+            if s.smtp_auth == "xoauth2":
+                login_xoauth2(connection, s.smtp_user or "", self.tokens)
+            elif s.smtp_user and s.smtp_password is not None:
                 try:
                     connection.login(s.smtp_user, s.smtp_password)
                 except (smtplib.SMTPException, OSError):
@@ -482,6 +552,8 @@ def _reply(code: int, text: bytes | str) -> str:
 def _classify(number: int, exc: BaseException, payload_sent: bool) -> tuple[Attempt, bool, bool]:
     """An exception from one attempt -> (the attempt as logged, whether it will fail for every message,
     whether the server could not be reached at all)."""
+    if isinstance(exc, TokenError):  # no token, or a fresh one refused too: the same for every message
+        return Attempt(number, "permanent", None, str(exc)), True, False
     if isinstance(exc, _LoginFailed):
         reason = f"SMTP login failed ({exc}) for IMGOUT_SMTP_USER; the password is not shown"
         return Attempt(number, "permanent", None, reason), True, False

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import textwrap
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,10 @@ DEMO_NOTES = (
 )
 STATUS_FORMULA = '=IFERROR(IMGOUT_INFO("version"),"Not working yet: follow the steps below")'
 STATUS_NOT_YET = "Not working yet: follow the steps below"
+
+# The IMGOUT sheet's columns (B what, C formula, E and on the results): narrow enough to print one page
+# wide at 8.5 pt or more, every text wrapping inside its column.
+DEMO_WIDTHS = {1: 32.0, 2: 44.0, 3: 2.0, 4: 22.0, 5: 16.0, 6: 16.0, 7: 30.0}
 
 # The inputs block: label, value (None = empty: the function's default), row offset below the title.
 INPUTS: tuple[tuple[str, object], ...] = (
@@ -246,13 +251,32 @@ def _write(path: str) -> None:
 
 
 def _print_setup(sheet: Worksheet) -> None:
-    """Landscape, one page wide, the sheet's name and page numbers in the footer."""
+    """Landscape, one page wide (every sheet is laid out narrow enough to print at 8.5 pt or more: text
+    wraps inside its column), the sheet's name in the header, page numbers in the footer."""
     sheet.set_landscape()
     sheet.set_paper(9)  # A4; Letter users get the same page scaled by their printer driver
     sheet.fit_to_pages(1, 0)
     sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    sheet.set_footer("&L&A&Rpage &P of &N")
+    sheet.set_header("&L&A")
+    sheet.set_footer("&Rpage &P of &N")
     sheet.hide_gridlines(1)  # gridlines on screen, not on paper
+
+
+#: Points of one line of 11 pt text, and characters of it per unit of column width (conservatively few:
+#: a row made too tall shows white space, one too short hides a line under the next row).
+LINE_POINTS, CHARS_PER_WIDTH = 15.0, 1.15
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped at word breaks in a column ``width`` characters wide."""
+    chars = max(int(width * CHARS_PER_WIDTH), 1)
+    return sum(max(len(textwrap.wrap(part, chars)), 1) for part in text.split("\n"))
+
+
+def _fit_row(sheet: Worksheet, row: int, cells: Sequence[tuple[str, float]]) -> None:
+    """A row tall enough for every wrapped text in it (``cells``: text and its column's width)."""
+    lines = max((_lines(text, width) for text, width in cells), default=1)
+    sheet.set_row(row, LINE_POINTS * max(lines, 1))
 
 
 class _Styles:
@@ -261,6 +285,7 @@ class _Styles:
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.bold = wb.add_format({"bold": True})
+        self.bold_wrap = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.head = wb.add_format({"bold": True, "bottom": 1, "valign": "top", "text_wrap": True})
         self.status = wb.add_format(
@@ -274,23 +299,28 @@ class _Styles:
 
 
 def _write_start_sheet(sheet: Worksheet, st: _Styles) -> None:
-    """The set-up steps, the status cell, what #NAME? means and the troubleshooting table."""
+    """The set-up steps, the status cell, what #NAME? means and the troubleshooting table.
+
+    Every text wraps inside its column and every row is as tall as its longest text, so nothing overlaps
+    or is cut at 100 % zoom (a text never runs into the next column's)."""
+    widths = {1: 36.0, 2: 62.0, 3: 52.0}
     sheet.set_column("A:A", 2)
-    sheet.set_column("B:B", 34)
-    sheet.set_column("C:C", 62)
-    sheet.set_column("D:D", 62)
+    for col, width in widths.items():
+        sheet.set_column(col, col, width)
     sheet.write_string(0, 1, "imgout: the medical imaging outsourcing market in Excel", st.title)
-    sheet.write_string(2, 1, "Status (the model version once the functions work)", st.bold)
+    sheet.write_string(2, 1, "Status (the model version once the functions work)", st.bold_wrap)
     sheet.write_formula(2, 2, STATUS_FORMULA, st.status, STATUS_NOT_YET)
-    sheet.write_string(3, 1, "#NAME? in a cell", st.bold)
+    _fit_row(sheet, 2, [("Status (the model version once the functions work)", widths[1])])
+    sheet.write_string(3, 1, "#NAME? in a cell", st.bold_wrap)
     sheet.write_string(3, 2, instructions.NAME_MEANING, st.wrap)
-    sheet.set_row(3, 48)
+    _fit_row(sheet, 3, [(instructions.NAME_MEANING, widths[2])])
     sheet.write_string(5, 1, "Set up on Windows (classic Excel)", st.title)
     row = 6
     for number, step in enumerate(instructions.STEPS, 1):
-        sheet.write_string(row, 1, f"{number}. {step.title}", st.bold)
-        sheet.write_string(row, 2, instructions.plain(step.text), st.wrap)
-        sheet.set_row(row, 15 * (1 + len(step.text) // 80))
+        title, text = f"{number}. {step.title}", instructions.plain(step.text)
+        sheet.write_string(row, 1, title, st.bold_wrap)
+        sheet.write_string(row, 2, text, st.wrap)
+        _fit_row(sheet, row, [(title, widths[1]), (text, widths[2])])
         row += 1
     row += 1
     sheet.write_string(row, 1, "When it does not work", st.title)
@@ -299,20 +329,18 @@ def _write_start_sheet(sheet: Worksheet, st: _Styles) -> None:
         sheet.write_string(row, 1 + column, heading, st.head)
     for trouble in instructions.TROUBLESHOOTING:
         row += 1
-        texts = (trouble.symptom, trouble.cause, trouble.fix)
+        texts = [instructions.plain(t) for t in (trouble.symptom, trouble.cause, trouble.fix)]
         for column, text in enumerate(texts):
-            sheet.write_string(row, 1 + column, instructions.plain(text), st.wrap)
-        sheet.set_row(row, 15 * (1 + max(len(t) // 60 for t in texts)))
+            sheet.write_string(row, 1 + column, text, st.wrap)
+        _fit_row(sheet, row, [(t, widths[1 + c]) for c, t in enumerate(texts)])
     row += 2
-    sheet.write_string(row, 1, "Your own assumptions", st.bold)
+    sheet.write_string(row, 1, "Your own assumptions", st.bold_wrap)
     sheet.write_string(row, 2, ASSUMPTIONS_NOTE, st.wrap)
-    sheet.set_row(row, 30)
-    sheet.write_string(row + 1, 1, "What to look at next", st.bold)
-    sheet.write_string(
-        row + 1,
-        2,
-        f"Sheet {DEMO_SHEET}: every function with its formula; sheet {TABLE_SHEET}: whole tables in one formula.",
-    )
+    _fit_row(sheet, row, [(ASSUMPTIONS_NOTE, widths[2])])
+    next_text = f"Sheet {DEMO_SHEET}: every function with its formula; sheet {TABLE_SHEET}: whole tables in one formula."
+    sheet.write_string(row + 1, 1, "What to look at next", st.bold_wrap)
+    sheet.write_string(row + 1, 2, next_text, st.wrap)
+    _fit_row(sheet, row + 1, [(next_text, widths[2])])
     sheet.print_area(0, 0, row + 1, 3)
 
 
@@ -414,11 +442,8 @@ def _write_demo_sheet(wb: xlsxwriter.Workbook, demo: Worksheet) -> None:
     title = wb.add_format({"bold": True, "font_size": 14})
     wrap = wb.add_format({"text_wrap": False, "font_color": "#404040"})
     demo.set_column("A:A", 2)
-    demo.set_column("B:B", 44)
-    demo.set_column("C:C", 58)
-    demo.set_column("D:D", 2)
-    demo.set_column("E:E", 26)
-    demo.set_column("F:I", 16)
+    for col, width in DEMO_WIDTHS.items():
+        demo.set_column(col, col, width)
     demo.write_string(0, 1, "imgout: the medical imaging outsourcing market in Excel (USD bn)", title)
     for i, line in enumerate(DEMO_NOTES):
         demo.write_string(1 + i, 1, line, wrap)
@@ -434,7 +459,10 @@ def _write_demo_sheet(wb: xlsxwriter.Workbook, demo: Worksheet) -> None:
         "percent": wb.add_format({"num_format": excel_percent_format()}),
         "#,##0": wb.add_format({"num_format": "#,##0"}),
     }
-    code = wb.add_format({"font_name": "Consolas", "font_color": "#1F4E79"})
+    code = wb.add_format(
+        {"font_name": "Consolas", "font_color": "#1F4E79", "text_wrap": True, "valign": "top"}
+    )
+    formats["text"] = wb.add_format({"text_wrap": True, "valign": "top"})
     row += 1
     for example in _examples(inputs):
         row += _write_example(demo, row, example, formats, code)
@@ -466,23 +494,36 @@ def _write_example(
     """
     grid = _grid(example.call())
     height, width = len(grid), len(grid[0])
-    demo.write_string(row, 1, example.description)
+    demo.write_string(row, 1, example.description, formats["text"])
     demo.write_string(row, 2, example.formula, code)
+    texts: dict[int, list[tuple[str, float]]] = {
+        row: [(example.description, DEMO_WIDTHS[1]), (example.formula, DEMO_WIDTHS[2])]
+    }
     first = grid[0][0]
     first_name = example.formats[0] if example.formats else None
     first_format = formats[first_name] if first_name else None
     if height == 1 and width == 1:
         demo.write_formula(row, 4, example.formula, first_format, first)
+        _fit_row(demo, row, texts[row])
         return 1
     demo.write_dynamic_array_formula(
         row, 4, row + height - 1, 4 + width - 1, example.formula, first_format, first
     )
-    # The spilled cells, stored as Excel stores them: plain values beside the anchor formula.
+    # The spilled cells, stored as Excel stores them: plain values beside the anchor formula; a text
+    # longer than its column wraps inside it (it would print cut off past the last column).
     for r in range(height):
         for c in range(width):
+            value = grid[r][c]
+            if isinstance(value, str):
+                texts.setdefault(row + r, []).append((value, DEMO_WIDTHS.get(4 + c, 8.43)))
             if (r, c) != (0, 0):
                 name = example.formats[c] if c < len(example.formats) else None
-                demo.write(row + r, 4 + c, grid[r][c], formats[name] if name and r else None)
+                fmt = formats[name] if name and r else None
+                if isinstance(value, str) and len(value) > DEMO_WIDTHS.get(4 + c, 8.43):
+                    fmt = formats["text"]
+                demo.write(row + r, 4 + c, value, fmt)
+    for r, cells in texts.items():
+        _fit_row(demo, r, cells)
     return height + (1 if height > 1 else 0)
 
 

@@ -103,9 +103,9 @@ ARGUMENT_DOCS: dict[str, str] = {
     "key": "Assumption key, e.g. anchors.horizon_size, cagr, share.APAC, drivers.telemedicine.growth.",
     "field": "What to return: value, label, kind, source, citation, note or key. Empty: value.",
     "reference": "An assumption key, anchor or source id (tbrc, nhs ...). Empty: the market's source.",
-    "source_field": "What to return: citation, title, publisher, date, url or key. Empty: citation.",
+    "source_field": "What to return: citation, title, publisher, date, vintage, base_year, url or key. Empty: citation.",
     "info_field": "version, hash, file, name, calibration, basis, years or units. Empty: the whole table.",
-    "statistic": "median, min, max, count, model, model_ratio, model_rank or in_span. Empty: median.",
+    "statistic": "median, min, max, count, model, model_ratio, model_rank, in_span or excluded. Empty: median.",
 }
 
 _LISTS = ("scenarios", "dimensions", "drivers", "sources", "anchors", "estimates", "assumptions", "functions")
@@ -596,8 +596,19 @@ _STATISTICS = {
     "modelrank": ("model_rank", False),
     "rank": ("model_rank", False),
     "inspan": ("in_span", False),
+    "excluded": ("excluded", False),
 }
-_STATISTIC_NAMES = ("median", "min", "max", "count", "model", "model_ratio", "model_rank", "in_span")
+_STATISTIC_NAMES = (
+    "median",
+    "min",
+    "max",
+    "count",
+    "model",
+    "model_ratio",
+    "model_rank",
+    "in_span",
+    "excluded",
+)
 
 
 @_excel_function()
@@ -700,7 +711,7 @@ def IMGOUT_SOURCE(reference=None, field="citation"):
     return _answer(IMGOUT_SOURCE, _source, reference, field)
 
 
-_SOURCE_FIELDS = ("citation", "title", "publisher", "date", "url", "key")
+_SOURCE_FIELDS = ("citation", "title", "publisher", "date", "vintage", "base_year", "url", "key")
 
 
 def _source(reference: object, field: object) -> Any:
@@ -725,8 +736,13 @@ def _source(reference: object, field: object) -> Any:
     wanted = cell_value(field, "field") or "citation"
     if not isinstance(wanted, str) or wanted.casefold() not in _SOURCE_FIELDS:
         raise InvalidArgument("field", wanted, _SOURCE_FIELDS)
-    source = sources[key]
-    return source.citation() if wanted.casefold() == "citation" else str(getattr(source, wanted.casefold()))
+    source, wanted = sources[key], wanted.casefold()
+    if wanted == "citation":
+        return source.citation()
+    if wanted in ("vintage", "base_year"):  # a year, or words where the page does not say it
+        year = getattr(source, wanted)
+        return "not stated" if year is None else year
+    return str(getattr(source, wanted))
 
 
 @_excel_function(docs={"dimension": ARGUMENT_DOCS["list_name"]})

@@ -12,10 +12,17 @@ per model year, by these rules, first match wins (P_y is a published point, g a 
    else the growth between the first two points);
 5. after the last point L: V(y) = V(y-1) (1 + g(y)) with g(y) = LR + (g0 - LR) w(y-L), where g0 is the
    CAGR whose period ends at or after L (else the growth between the last two points), LR the set's
-   ``long_run_growth`` and w the fade weight of :func:`fade_weight` (the same fade as the model's own path).
+   ``long_run_growth`` (0 when g0 has the other sign: :func:`fade_target`, a fade never reverses a
+   published trend) and w the fade weight of :func:`fade_weight` (the same fade as the model's own path).
 
-A year strictly between the first and last points is ``interpolated``; a year of rule 5 is
-``extrapolated (publisher CAGR, fading)``; any other year not published is ``extrapolated (publisher CAGR)``. The **consensus** of a year is the count, minimum, median and maximum
+A year's word is the one the total takes when it follows the path: ``published``, ``interpolated`` (strictly
+between the first and last points), ``back-cast`` (before the first) or ``extrapolated`` (after the last);
+its status is :func:`~xl_addin.model.status.estimate_status` of that word: ``back-cast (publisher CAGR)``,
+``extrapolated (publisher CAGR)``, ``extrapolated (publisher CAGR, fading)`` for a year of rule 5. The
+consensus median's word is ``consensus median`` where the middle values are published or interpolated
+(a median is published by nobody), else the furthest of theirs from published.
+
+The **consensus** of a year is the count, minimum, median and maximum
 of every estimate's value that year, with where the model's own total sits (its rank, 1 = largest, and its
 ratio to the median).
 """
@@ -28,14 +35,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .assumptions import PublisherEstimate, Source
+from .assumptions import PublishedCagr, PublisherEstimate, Source
 from .status import (
     BACK_CAST,
-    ESTIMATE_EXTRAPOLATED,
-    ESTIMATE_FADING,
+    CONSENSUS_MEDIAN,
     EXTRAPOLATED,
     INTERPOLATED,
     PUBLISHED,
+    estimate_status,
 )
 
 
@@ -59,6 +66,7 @@ class Consensus:
     values equal at two decimals (the precision shown) tie.
     ``model_ratio`` is the model's total over the median. ``in_span`` counts the estimates that are
     published or interpolated that year (the others are extrapolated from a publisher's CAGR).
+    ``excluded`` counts the estimates left out as too old (``consensus_max_age``).
     """
 
     year: int
@@ -70,6 +78,19 @@ class Consensus:
     model_rank: int
     model_ratio: float
     in_span: int
+    #: Estimates left out as older than ``consensus_max_age`` (they are still listed, not counted).
+    excluded: int = 0
+
+
+def fade_target(start: float, long_run_growth: float) -> float:
+    """The growth a path fades to from its last growth ``start``: the long-run rate, or 0 (flat) when the
+    two have opposite signs, so that a fade never reverses a published trend: a declining path levels off
+    instead of turning into growth, a growing one instead of turning into decline.
+
+    >>> fade_target(0.091, 0.045), fade_target(-0.027, 0.045), fade_target(0.0, 0.045)
+    (0.045, 0.0, 0.045)
+    """
+    return 0.0 if start * long_run_growth < 0 else long_run_growth
 
 
 def fade_weight(years_after: int, fade_years: int) -> float:
@@ -168,10 +189,11 @@ def estimate_path(
             if found is None:  # after the last point: the fade, year by year
                 before = values.get(y - 1, e.points[last])
                 weight = fade_weight(y - last, fade_years)
-                found = before * (1 + long_run_growth + (forward - long_run_growth) * weight)
+                target = fade_target(forward, long_run_growth)
+                found = before * (1 + target + (forward - target) * weight)
             value = found
-            status = INTERPOLATED if inside else ESTIMATE_FADING if fading else ESTIMATE_EXTRAPOLATED
             word = INTERPOLATED if inside else (BACK_CAST if y < first else EXTRAPOLATED)
+            status = estimate_status(word, fading=fading)
         values[y] = float(value)
         statuses.append(status)
         words.append(word)
@@ -182,21 +204,32 @@ def estimate_path(
 _DISTANCE = {PUBLISHED: 0, INTERPOLATED: 1, BACK_CAST: 2, EXTRAPOLATED: 2}
 
 
+def median_word(word: str) -> str:
+    """The consensus median's word from the word of the estimate it is: ``consensus median`` for a
+    published or interpolated one (nobody publishes a median), else that word (back-cast, extrapolated)."""
+    return CONSENSUS_MEDIAN if word in (PUBLISHED, INTERPOLATED) else word
+
+
 def median_path(paths: Sequence[EstimatePath], count: int) -> tuple[tuple[float, ...], tuple[str, ...]]:
-    """The median of the paths in each of ``count`` years, and its word: that of the estimate the median
-    is (for an even number, the furthest from published of the two it averages)."""
+    """The median of the paths in each of ``count`` years, and its word (:func:`median_word` of the
+    estimate the median is; for an even number, of the furthest from published of the two it averages)."""
     values, words = [], []
     for i in range(count):
         ranked = sorted((p.values[i], _DISTANCE[p.words[i]], p.words[i]) for p in paths)
         n = len(ranked)
         middle = ranked[(n - 1) // 2 : n // 2 + 1]
         values.append(statistics.median(v for v, _, _ in ranked))
-        words.append(max(middle, key=lambda r: r[1])[2])
+        words.append(median_word(max(middle, key=lambda r: r[1])[2]))
     return tuple(values), tuple(words)
 
 
 def consensus_of(
-    year: int, values: Sequence[float], statuses: Sequence[str], model: float, others: Sequence[float]
+    year: int,
+    values: Sequence[float],
+    statuses: Sequence[str],
+    model: float,
+    others: Sequence[float],
+    excluded: int = 0,
 ) -> Consensus:
     """The consensus of one year's estimates, and where the model's total sits among them: its rank
     among ``others`` (the estimates other than the one the model's path follows), 1 = largest, values
@@ -206,4 +239,74 @@ def consensus_of(
     rank = 1 + sum(round(v, 2) > shown for v in others)
     in_span = sum(s in (PUBLISHED, INTERPOLATED) for s in statuses)
     ratio = model / median if median else math.nan
-    return Consensus(year, len(values), min(values), median, max(values), model, rank, ratio, in_span)
+    return Consensus(
+        year, len(values), min(values), median, max(values), model, rank, ratio, in_span, excluded
+    )
+
+
+#: A publisher this many times above (or below one over it) the median of the others is flagged for units.
+UNITS_RATIO = 10.0
+
+
+def _period_points(e: PublisherEstimate, c: PublishedCagr) -> tuple[int, int] | None:
+    """The two published years a CAGR's period runs between, where both are points: its start (or, with no
+    start, the point before its end, as the path takes it) and its end. None when it does not touch two."""
+    if c.to_year not in e.points:
+        return None
+    if c.from_year is None:
+        before = [p for p in e.years if p < c.to_year]
+        return (before[-1], c.to_year) if before else None
+    return (c.from_year, c.to_year) if c.from_year in e.points else None
+
+
+def cagr_warnings(e: PublisherEstimate) -> list[str]:
+    """One line for each published CAGR its own figures contradict, by the anchors' interval rule: every
+    printed number stands for its value +- half a unit of its last digit, and they agree when some values
+    inside those intervals hold together (the growth between the two figures is inside the CAGR's)."""
+    out = []
+    for c in e.cagrs:
+        found = _period_points(e, c)
+        if found is None:
+            continue
+        a, b = found
+        n = b - a
+        ha, hb = 0.5 * 10.0 ** -e.decimals[a], 0.5 * 10.0 ** -e.decimals[b]
+        hg = 0.5 * 10.0**-c.decimals
+        low = ((e.points[b] - hb) / (e.points[a] + ha)) ** (1 / n) - 1
+        high = ((e.points[b] + hb) / max(e.points[a] - ha, 1e-12)) ** (1 / n) - 1
+        if low <= c.value + hg and high >= c.value - hg:
+            continue
+        implied = _implied(e.points, a, b)
+        shown = max(c.decimals - 2, 0)
+        out.append(
+            f"{e.publisher}: {e.shown(a)} ({a}) -> {e.shown(b)} ({b}) is {implied * 100:.{shown + 1}f} % a year;"
+            f" its CAGR {c.period} says {c.value * 100:.{shown}f} %"
+        )
+    return out
+
+
+def units_warnings(paths: Mapping[str, EstimatePath], years: Sequence[int]) -> list[str]:
+    """One line for each publisher whose figures are more than :data:`UNITS_RATIO` times from the median of
+    the others' values the same year (its furthest figure): a figure typed in another unit than USD bn."""
+    index = {y: i for i, y in enumerate(years)}
+    out = []
+    for key, path in paths.items():
+        e, worst = path.estimate, None
+        for y in e.years:
+            others = [p.values[index[y]] for k, p in paths.items() if k != key]
+            if len(others) < 2:
+                continue
+            ratio = e.points[y] / statistics.median(others)
+            if worst is None or abs(math.log(ratio)) > abs(math.log(worst[1])):
+                worst = (y, ratio)
+        if worst is None or 1 / UNITS_RATIO <= worst[1] <= UNITS_RATIO:
+            continue
+        y, ratio = worst
+        shown = f"{e.points[y]:,.{e.decimals[y]}f}"
+        if ratio > UNITS_RATIO:
+            out.append(f"{e.publisher}: {shown} ({y}) is {ratio:,.0f}x the others' median: USD million?")
+        else:
+            out.append(
+                f"{e.publisher}: {shown} ({y}) is 1/{1 / ratio:,.0f} of the others' median: USD trillion?"
+            )
+    return out

@@ -15,7 +15,8 @@ F ``fade_years``):
 - **The model's own path** (basis = the market's source, the default): V(t) = V_B / (1 + g_back)^(B - t)
   before B; V_B at B; V_N (1 + g_F)^(t - N) from N to H; after H, V(t) = V(t-1) (1 + g(t)) with
   g(t) = LR + (g_F - LR) w(t) and w(t) = max(0, 1 - (t - H) / F) (:meth:`Market.fade_weight`), or
-  g(t) = ``extrapolation_growth`` in every year after H when the set gives one.
+  g(t) = ``extrapolation_growth`` in every year after H when the set gives one. LR is 0 when g_F has the
+  other sign (:func:`~.estimates.fade_target`): a fade never turns a decline into growth.
 - **Another basis** (``basis=consensus`` or an estimate id): the base total B(t) is that path in every
   year (:mod:`.estimates`: the consensus median, or the publisher's path).
 - **Scenarios** keep their growth difference to base: with D_s = g_s - g_F (g_s the scenario's drivers
@@ -47,6 +48,7 @@ from .assumptions import (
     RESERVED_SCENARIO,
     TOTAL_ALIASES,
     AssumptionSet,
+    PublisherEstimate,
     format_overrides,
     load_assumptions,
     member_lookup,
@@ -60,22 +62,25 @@ from .estimates import (
     Consensus,
     Estimate,
     EstimatePath,
+    cagr_warnings,
     consensus_of,
     estimate_path,
+    fade_target,
     fade_weight,
     median_path,
+    units_warnings,
 )
 from .status import (
     BACK_CAST,
+    CONSENSUS_MEDIAN,
     ESTIMATE_FADING,
     EXTRAPOLATED,
-    FADING,
     INTERPOLATED,
     OVERRIDE,
     PROJECTED,
     PUBLISHED,
-    PUBLISHER_CAGR,
     basis_label,
+    estimate_status,
     status_text,
 )
 from .uncertainty import MAX_PATHS, Fan, FanInputs, simulate
@@ -84,7 +89,9 @@ from .uncertainty import MAX_PATHS, Fan, FanInputs, simulate
 #: raised when a formula changes what a number is, not with every release of the package. Every output
 #: carries it with the assumption set's hash, so a figure can be traced to the equations that made it.
 #: 2.0: exact calibration, the long-run fade, bases, driver what-ifs that keep the residual.
-MODEL_VERSION = "2.0"
+#: 2.1: the Monte Carlo band's width from each driver's file width (a what-if moves its centre only), a fade
+#: that never reverses a published trend, the market's own publication as the model's path.
+MODEL_VERSION = "2.1"
 UNITS = "USD bn"
 SEGMENT_DIMENSIONS = ("service", "modality", "end_user")
 
@@ -160,6 +167,8 @@ class Market:
         self.year_list: tuple[int, ...] = tuple(int(y) for y in self.years)
         self._year_index = {y: i for i, y in enumerate(self.year_list)}
         self._estimate_paths: dict[str, EstimatePath] | None = None
+        self._publications: dict[str, bool] = {}
+        self._warnings: tuple[str, ...] | None = None
         self._build_growth()
         self._build_basis()
         self._build_scenario_paths()
@@ -206,7 +215,8 @@ class Market:
             path, words = list(self.own_path()), self.own_words()
             self.fade_start = self.horizon_year
         elif self.basis == CONSENSUS:
-            paths = list(self.estimate_paths().values())
+            excluded = self.consensus_excluded()
+            paths = [p for k, p in self.estimate_paths().items() if k not in excluded]
             path, words = median_path(paths, len(self.year_list))
             self.fade_start = min(p.estimate.years[-1] for p in paths)
         else:
@@ -219,10 +229,11 @@ class Market:
         self._basis_path = np.array(path, dtype=float)
         self._weights = np.array([self.fade_weight(y) if y > self.next_year else 0.0 for y in self.year_list])
 
-    def own_path(self) -> np.ndarray:
+    def own_path(self, growth: float | None = None) -> np.ndarray:
         """The model's own path in every model year, USD bn (the first equation of this module's docstring):
-        what the total is under the default basis, whatever basis this market follows."""
-        cal = self.calibration
+        what the total is under the default basis, whatever basis this market follows. ``growth``: the
+        forecast growth to use (default: this market's, a ``cagr=`` what-if included)."""
+        cal, g = self.calibration, self.forecast_growth if growth is None else growth
         values = np.empty(len(self.year_list))
         for i, y in enumerate(self.year_list):
             if y < self.base_year:
@@ -230,9 +241,9 @@ class Market:
             elif y == self.base_year:
                 values[i] = cal.base_size
             elif y <= self.horizon_year:
-                values[i] = cal.next_size * (1 + self.forecast_growth) ** (y - self.next_year)
+                values[i] = cal.next_size * (1 + g) ** (y - self.next_year)
             else:
-                values[i] = values[i - 1] * (1 + self.post_horizon_growth(y))
+                values[i] = values[i - 1] * (1 + self.post_horizon_growth(y, g))
         return values
 
     def own_words(self) -> tuple[str, ...]:
@@ -257,12 +268,15 @@ class Market:
         """
         return fade_weight(year - self.horizon_year, self.fade_years)
 
-    def post_horizon_growth(self, year: int) -> float:
+    def post_horizon_growth(self, year: int, growth: float | None = None) -> float:
         """The model's own growth in a year after the horizon, base scenario:
-        ``extrapolation_growth`` if the set gives one, else LR + (g_F - LR) w(t)."""
+        ``extrapolation_growth`` if the set gives one, else LR + (g_F - LR) w(t) (``growth``: g_F, default
+        this market's forecast growth)."""
         if self.extrapolation_growth is not None:
             return self.extrapolation_growth
-        return self.long_run_growth + (self.forecast_growth - self.long_run_growth) * self.fade_weight(year)
+        g = self.forecast_growth if growth is None else growth
+        target = fade_target(g, self.long_run_growth)
+        return target + (g - target) * self.fade_weight(year)
 
     def _build_scenario_paths(self) -> None:
         """Each scenario's growth, total in every year and the status of every year."""
@@ -369,7 +383,11 @@ class Market:
 
     def _word(self, i: int, scenario: str) -> str:
         word = self.basis_words[i]
-        if word == PUBLISHED and self.year_list[i] > self.next_year and self._moves(scenario):
+        if (
+            word in (PUBLISHED, CONSENSUS_MEDIAN)
+            and self.year_list[i] > self.next_year
+            and self._moves(scenario)
+        ):
             return PROJECTED
         return word
 
@@ -783,21 +801,17 @@ class Market:
         return min(d.low, g), max(d.high, g)
 
     def fan_inputs(self) -> FanInputs:
-        """What the Monte Carlo simulates from: the base path, its growth, the fade weights and every
-        driver's spread (see :mod:`.uncertainty`)."""
-        drivers = list(self.assumptions.drivers)
-        base = self._totals[RESERVED_SCENARIO]
-        ranges = [self._driver_range(d) for d in drivers]
+        """What the Monte Carlo simulates from: the base path, the fade weights and every driver's spread as
+        the assumption file gives it (its low-high width; a what-if moves the centre, not the width: see
+        :mod:`.uncertainty`)."""
+        drivers = list(self.assumptions.drivers.values())
         return FanInputs(
             years=self.year_list,
-            base_path=base,
-            base_growth=np.concatenate(([0.0], base[1:] / base[:-1] - 1)),
+            base_path=self._totals[RESERVED_SCENARIO],
             weights=self._weights,
             next_year=self.next_year,
-            centre_growth=self.scenario_growth[RESERVED_SCENARIO],
-            driver_growth=np.array([self.base_driver_growth[d] for d in drivers]),
-            driver_low=np.array([low for low, _ in ranges]),
-            driver_high=np.array([high for _, high in ranges]),
+            driver_low=np.array([d.low for d in drivers]),
+            driver_high=np.array([d.high for d in drivers]),
             annual_volatility=self.assumptions.uncertainty.annual_volatility,
         )
 
@@ -837,14 +851,57 @@ class Market:
     # ------------------------------------------------------------------ publishers' estimates
 
     def estimate_paths(self) -> dict[str, EstimatePath]:
-        """Every publisher's estimate as a path over the model's years (computed once, on first use)."""
+        """Every publisher's estimate as a path over the model's years (computed once, on first use).
+
+        One path per publisher: the market's own publication (an estimate of ``market.source`` whose every
+        figure the model's path reproduces at its precision) *is* the model's own calibrated path, in every
+        year (a ``cagr=`` what-if is the model's, not the publisher's: it does not move it); the others
+        follow the rules of :mod:`.estimates`.
+        """
         if self._estimate_paths is None:
             a = self.assumptions
             self._estimate_paths = {
-                k: estimate_path(e, self.year_list, a.long_run_growth, a.fade_years)
+                k: self._publication_path(e)
+                if self.is_publication(k)
+                else estimate_path(e, self.year_list, a.long_run_growth, a.fade_years)
                 for k, e in a.estimates.items()
             }
         return self._estimate_paths
+
+    def is_publication(self, key: str) -> bool:
+        """True for an estimate that is the market's own publication: its source is ``market.source`` and
+        the model's calibrated path reproduces every one of its figures at its precision."""
+        found = self._publications.get(key)
+        if found is None:
+            e = self.assumptions.estimates[key]
+            own = self.own_path(self.calibrated_growth)
+            found = self._publications[key] = e.source == self.assumptions.market.source and all(
+                y in self._year_index
+                and round(own[self._year_index[y]], e.decimals[y]) == round(v, e.decimals[y])
+                for y, v in e.points.items()
+            )
+        return found
+
+    def _publication_path(self, e: PublisherEstimate) -> EstimatePath:
+        """The market's own publication as a path: the model's calibrated path, its words and statuses."""
+        values = tuple(float(v) for v in self.own_path(self.calibrated_growth))
+        words = self.own_words()
+        statuses = tuple(
+            estimate_status(w, fading=y > self.horizon_year and self.extrapolation_growth is None)
+            for y, w in zip(self.year_list, words, strict=True)
+        )
+        return EstimatePath(e, values, statuses, words)
+
+    def warnings(self) -> tuple[str, ...]:
+        """What looks wrong in the set without stopping the model, one line each (the command line prints
+        them on stderr; errors, not warnings, stop a run): a publisher whose figures contradict its own
+        CAGR by the anchors' interval rule, a publisher more than 10x from the median of the others (a
+        figure in USD million?)."""
+        if self._warnings is None:
+            paths = self.estimate_paths()
+            found = [w for e in self.assumptions.estimates.values() for w in cagr_warnings(e)]
+            self._warnings = (*found, *units_warnings(paths, self.year_list))
+        return self._warnings
 
     def estimate_id(self, key: object) -> str:
         """An estimate id, any case ('TechSci') -> the id in the assumption set ('techsci')."""
@@ -857,10 +914,15 @@ class Market:
 
     def _estimate_at(self, key: str, i: int) -> Estimate:
         path = self.estimate_paths()[key]
-        e, y = path.estimate, self.year_list[i]
+        e, y, moved = path.estimate, self.year_list[i], self.assumptions.moved
         status = path.statuses[i]
-        if "fade" in self.assumptions.moved and status == ESTIMATE_FADING:
-            status = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, FADING, OVERRIDE))
+        publication = self.is_publication(key)
+        if (
+            ("fade" in moved and status == ESTIMATE_FADING)
+            or (publication and y < self.base_year and "backcast" in moved)
+            or (publication and y > self.horizon_year and "extrapolation" in moved)
+        ):
+            status = estimate_status(path.words[i], fading=status == ESTIMATE_FADING, moved=True)
         return Estimate(key, e.publisher, y, path.values[i], status, self.assumptions.sources[e.source])
 
     def estimates(self, year: object) -> list[Estimate]:
@@ -892,14 +954,30 @@ class Market:
         if found is None:
             if not self.assumptions.estimates:
                 raise InputError(f"The assumption set {self.assumptions.origin} has no estimates to compare")
-            rows = self.estimates(y)
+            excluded = self.consensus_excluded()
+            rows = [r for r in self.estimates(y) if r.key not in excluded]
             model = self._total_rows[RESERVED_SCENARIO][self._year_index[y]]
             others = [r.value for r in rows if not self.follows(r.key)]
-            found = consensus_of(y, [r.value for r in rows], [r.status for r in rows], model, others)
+            values, statuses = [r.value for r in rows], [r.status for r in rows]
+            found = consensus_of(y, values, statuses, model, others, len(excluded))
             self._consensus_cache[y] = found
         with contextlib.suppress(TypeError):
             self._consensus_cache[year] = found  # type: ignore[index]
         return found
+
+    def consensus_excluded(self) -> tuple[str, ...]:
+        """The estimates the consensus leaves out: with ``consensus_max_age`` N, those whose source's vintage
+        (the year its figures were published) is more than N years before the newest vintage among the
+        estimates' sources. An undated source's age is unknown: it stays in. Off (nothing left out) by
+        default."""
+        a, limit = self.assumptions, self.assumptions.consensus_max_age
+        if limit is None:
+            return ()
+        vintages = {k: a.sources[e.source].vintage for k, e in a.estimates.items()}
+        newest = max((v for v in vintages.values() if v is not None), default=None)
+        if newest is None:
+            return ()
+        return tuple(k for k, v in vintages.items() if v is not None and newest - v > limit)
 
     def follows(self, key: str) -> bool:
         """True for the estimate the model's total follows: the basis, or by default every estimate of the

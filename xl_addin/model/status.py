@@ -12,15 +12,19 @@ split is assumed, then **qualifiers** in parentheses::
 
 Words (:data:`WORDS`): ``back-cast`` (before the first published year), ``published``, ``interpolated``
 (between published years), ``projected`` (a published year on a path that is not the published one),
-``extrapolated`` (after the last published year). Qualifiers, in this order: the scenario when it is not
+``extrapolated`` (after the last published year), ``consensus median`` (the median of the publishers'
+values where it rests on figures they publish or interpolate: a median is published by nobody). Qualifiers, in this order: the scenario when it is not
 base; ``override`` when a per-call override moved the value (every override kind: ``cagr``, ``driver.*``,
 ``share.*``, ``growth.*``, ``backcast_growth``, ``extrapolation_growth``, ``long_run_growth``,
 ``fade_years``); ``basis: <id>`` when the total follows another path than the model's own.
 
-A publisher's estimate has one of :data:`ESTIMATE_STATUSES`: ``published``, ``interpolated`` (between two
-of its published figures), ``extrapolated (publisher CAGR)`` (from one of its figures at its CAGR) or
-``extrapolated (publisher CAGR, fading)`` (after its last figure and its CAGR's period: the growth fades
-from its CAGR to the long-run rate).
+A publisher's estimate has one of :data:`ESTIMATE_STATUSES`, made by :func:`estimate_status` from the
+same word the total takes when it follows that publisher (so ``imgout forecast --set basis=gvr`` and
+``imgout estimates`` say the same word for the same number): ``published``, ``interpolated`` (between two
+of its published figures), ``back-cast (publisher CAGR)`` (before its first figure, from a later figure
+at its CAGR), ``extrapolated (publisher CAGR)`` (after a figure, at its CAGR) or ``extrapolated
+(publisher CAGR, fading)`` (after its last figure and its CAGR's period: the growth fades from its CAGR to
+the long-run rate).
 
 >>> status_text(INTERPOLATED, split=True)
 'interpolated total, assumed split'
@@ -37,7 +41,8 @@ PUBLISHED = "published"
 INTERPOLATED = "interpolated"
 PROJECTED = "projected"
 EXTRAPOLATED = "extrapolated"
-WORDS = (BACK_CAST, PUBLISHED, INTERPOLATED, PROJECTED, EXTRAPOLATED)
+CONSENSUS_MEDIAN = "consensus median"
+WORDS = (BACK_CAST, PUBLISHED, INTERPOLATED, PROJECTED, EXTRAPOLATED, CONSENSUS_MEDIAN)
 
 #: Added to the word of a region or segment value: the total is the year's figure, its split is assumed.
 ASSUMED_SPLIT = "total, assumed split"
@@ -66,9 +71,26 @@ def status_text(word: str, *, split: bool = False, qualifiers: Iterable[str] = (
     return f"{text} ({', '.join(listed)})" if listed else text
 
 
-ESTIMATE_EXTRAPOLATED = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR,))
-ESTIMATE_FADING = status_text(EXTRAPOLATED, qualifiers=(PUBLISHER_CAGR, FADING))
-ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_EXTRAPOLATED, ESTIMATE_FADING)
+def estimate_status(word: str, *, fading: bool = False, moved: bool = False) -> str:
+    """A publisher's value's status from the word the total takes when it follows that publisher: a
+    published or interpolated year is the word alone; a back-cast or extrapolated one is made at the
+    publisher's CAGR (``fading`` after its last figure and its CAGR's period; ``moved``: a long-run or fade
+    override moved it).
+
+    >>> estimate_status(BACK_CAST)
+    'back-cast (publisher CAGR)'
+    >>> estimate_status(EXTRAPOLATED, fading=True)
+    'extrapolated (publisher CAGR, fading)'
+    """
+    if word in (PUBLISHED, INTERPOLATED):
+        return word
+    return status_text(word, qualifiers=(PUBLISHER_CAGR, FADING if fading else "", OVERRIDE if moved else ""))
+
+
+ESTIMATE_BACK_CAST = estimate_status(BACK_CAST)
+ESTIMATE_EXTRAPOLATED = estimate_status(EXTRAPOLATED)
+ESTIMATE_FADING = estimate_status(EXTRAPOLATED, fading=True)
+ESTIMATE_STATUSES = (PUBLISHED, INTERPOLATED, ESTIMATE_BACK_CAST, ESTIMATE_EXTRAPOLATED, ESTIMATE_FADING)
 
 
 #: What each word and qualifier means, in plain text: the legend of the workbook's Notes sheet and of the
@@ -83,6 +105,11 @@ MEANINGS: tuple[tuple[str, str], ...] = (
         "after the last published year: growth fading to the long-run rate (or held at the"
         " extrapolation growth the set gives)",
     ),
+    (
+        CONSENSUS_MEDIAN,
+        "the median of the publishers' values (basis: consensus), resting on figures they publish or"
+        " interpolate; back-cast or extrapolated where the median rests on a publisher's CAGR",
+    ),
     (f"... {ASSUMED_SPLIT}", "a region or segment value: the total's status, split by assumed shares"),
     (
         f"({OVERRIDE})",
@@ -91,7 +118,8 @@ MEANINGS: tuple[tuple[str, str], ...] = (
     ),
     ("(bear), (bull) ...", "a scenario other than base"),
     (f"({basis_label('consensus')})", "the total follows the consensus median (or a publisher's path)"),
-    (ESTIMATE_EXTRAPOLATED, "a publisher's value computed from one of its figures at its CAGR"),
+    (ESTIMATE_BACK_CAST, "a publisher's value before its first figure, from a later figure at its CAGR"),
+    (ESTIMATE_EXTRAPOLATED, "a publisher's value after one of its figures, at its CAGR"),
     (
         ESTIMATE_FADING,
         "a publisher's value after its last figure and its CAGR's period: the growth fades from its CAGR to"

@@ -1,13 +1,18 @@
 """Monte Carlo over driver growths: a fan of P10 / P50 / P90 per year, seeded and vectorised.
 
-Each path draws every driver's growth once from a normal centred on its base growth whose 10th-to-90th
-percentile width is the driver's `high - low` (so the median path is the base path); the drivers
-compounded give the path's growth g_p. A path follows the base path with the difference g_p - g_c (g_c
-the base scenario's growth) added to the base path's own growth b(t), weighted like a scenario's
-difference (w(t): 1 in the forecast years, fading to 0 after the horizon), plus an independent annual
-shock (`annual_volatility`) in every forecast year:
+The band measures the drivers' uncertainty, not the level they are at: each driver's spread is a width in
+growth factors, ln((1 + high) / (1 + low)) from the assumption file's low and high (its P10 and P90), and
+a what-if (``cagr=``, ``driver.telemedicine=``, a basis) moves the centre it is drawn around, never that
+width. So the fan's relative width (P90 / P10 in a year) is the same for every level what-if.
 
-    V_p(t) = V(t) prod_{u=N+1..t} (1 + b(u) + (g_p - g_c) w(u)) / (1 + b(u)) exp(shock_u)
+Each path draws every driver's growth factor once, (1 + g_k) = (1 + c_k) exp(s_k z_k) with c_k the
+driver's current growth, s_k = ln((1 + high_k) / (1 + low_k)) / (2 z_90) and z_k standard normal (so the
+median path is the base path); the drivers compounded give the path's growth factor relative to base,
+X_p = ln((1 + g_p) / (1 + g_c)) = sum_k s_k z_k. A path follows the base path with X_p added to the log of
+its growth in every year, weighted like a scenario's difference (w(t): 1 in the forecast years, fading
+to 0 after the horizon), plus an independent annual shock (`annual_volatility`) in every forecast year:
+
+    V_p(t) = V(t) prod_{u=N+1..t} exp(X_p w(u) + shock_u)
 
 Years up to the next published year are not uncertain here. No Python loop runs per path.
 
@@ -34,18 +39,18 @@ class FanInputs:
     years: tuple[int, ...]
     #: The base scenario's total in every year (the paths keep it up to `next_year`).
     base_path: np.ndarray
-    #: b(t): the base path's growth over the year before (0 in the first year).
-    base_growth: np.ndarray
     #: w(t): how much of a growth difference applies in each year (0 up to `next_year`).
     weights: np.ndarray
     next_year: int
-    #: g_c: the base scenario's forecast growth, the centre of the drawn growths.
-    centre_growth: float
-    #: Each driver's base growth per year (the centre of its draws), low (P10) and high (P90).
-    driver_growth: np.ndarray
+    #: Each driver's low (P10) and high (P90) as the assumption file gives them: only their width is used.
     driver_low: np.ndarray
     driver_high: np.ndarray
     annual_volatility: float
+
+    @property
+    def driver_spread(self) -> np.ndarray:
+        """s_k: each driver's standard deviation in log growth factors, ln((1 + high) / (1 + low)) / (2 z_90)."""
+        return np.asarray(np.log1p(self.driver_high) - np.log1p(self.driver_low)) / (2 * Z90)
 
 
 class Fan(NamedTuple):
@@ -67,17 +72,14 @@ class Fan(NamedTuple):
 def simulate(inputs: FanInputs, paths: int, seed: int) -> Fan:
     """Simulate `paths` totals for every model year; percentiles per year across paths."""
     rng = np.random.default_rng(seed)
-    spread = (inputs.driver_high - inputs.driver_low) / (2 * Z90)
-    growth = inputs.driver_growth + spread * rng.standard_normal((paths, len(inputs.driver_growth)))
-    path_growth = np.expm1(np.log1p(growth).sum(axis=1))
+    spread = inputs.driver_spread
+    relative = (spread * rng.standard_normal((paths, len(spread)))).sum(axis=1)  # X_p
 
     years = np.array(inputs.years)
     forecast = years > inputs.next_year
     n_forecast = int(forecast.sum())
     shocks = rng.normal(0.0, inputs.annual_volatility, (paths, n_forecast))
-    b, w = inputs.base_growth[forecast], inputs.weights[forecast]
-    difference = (path_growth - inputs.centre_growth)[:, None] * w[None, :]
-    steps = np.log1p(b[None, :] + difference) - np.log1p(b)[None, :] + shocks
+    steps = relative[:, None] * inputs.weights[forecast][None, :] + shocks
     values = np.empty((paths, len(years)))
     values[:, ~forecast] = inputs.base_path[~forecast]
     values[:, forecast] = inputs.base_path[forecast][None, :] * np.exp(np.cumsum(steps, axis=1))

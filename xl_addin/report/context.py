@@ -144,7 +144,7 @@ class ReportContext:
     @property
     def edition(self) -> str:
         """Which edition of the numbers this is: the publication's date and the assumption hash,
-        ``2026-03-03 6c31e80ece70`` (the hash alone when the publication has no date)."""
+        ``2026-03-03 8d16e52452c4`` (the hash alone when the publication has no date)."""
         date = self.publication.date.strip()
         return f"{date} {self.assumption_hash}" if date else self.assumption_hash
 

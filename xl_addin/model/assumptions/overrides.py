@@ -7,6 +7,7 @@ changes the set's raw mapping, which is then checked again like a file.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -15,12 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from ...errors import InvalidArgument
-from .schema import AssumptionSet, Member, normalise
+from .rules import SHARE_OVERRIDE
+from .schema import AssumptionSet, Member, Override, normalise
 from .validate import build
 
 OVERRIDE_HELP = (
     "cagr, backcast_growth, extrapolation_growth, long_run_growth, fade_years, share.<member>, "
-    "growth.<member>, driver.<driver>, basis, paths, seed, volatility"
+    "growth.<member>, driver.<driver>, basis, consensus_max_age, paths, seed, volatility"
 )
 PAIRS = "key=value pairs separated by ';'"
 #: Overrides whose value is a name, not a number.
@@ -132,7 +134,99 @@ def with_overrides(
         return assumptions
     section = raw.setdefault("overrides", {})
     section["moved"] = sorted(moved | set(section.get("moved", []) or []))
-    return build(raw, f"{assumptions.origin} with overrides {format_overrides(pairs)}")
+    built = build(raw, f"{assumptions.origin} with overrides {format_overrides(pairs)}")
+    original = assumptions.original or assumptions
+    return dataclasses.replace(
+        built, original=original, overridden=_record(assumptions, original, built, pairs, worked_out or {})
+    )
+
+
+def _record(
+    before: AssumptionSet,
+    original: AssumptionSet,
+    after: AssumptionSet,
+    pairs: Mapping[str, float | str],
+    worked_out: Mapping[str, float],
+) -> tuple[Override, ...]:
+    """What the overrides changed, each (key, value in the set as read, value in force), after those of
+    earlier overrides (a key overridden again keeps its place and its value in the set); an override
+    that gives back the set's value leaves the record."""
+    record = {o.key: o for o in before.overridden}
+    for key in pairs:
+        name = canonical_key(original, key)
+        in_set = record[name].in_set if name in record else override_value(original, name, worked_out)
+        in_force = override_value(after, name, worked_out)
+        unchanged = in_force == in_set or (
+            isinstance(in_force, float) and isinstance(in_set, float) and _same(in_set, in_force)
+        )
+        if unchanged:
+            record.pop(name, None)
+        else:
+            record[name] = Override(name, in_set, in_force)
+    return tuple(record.values())
+
+
+#: The canonical key of each override (the first spelling of :data:`_BY_HEAD`), by normalised head.
+_CANONICAL = {
+    "cagr": "cagr",
+    "forecastgrowth": "cagr",
+    "forecastcagr": "cagr",
+    "growthrate": "cagr",
+    "backcastgrowth": "backcast_growth",
+    "extrapolationgrowth": "extrapolation_growth",
+    "longrungrowth": "long_run_growth",
+    "fadeyears": "fade_years",
+    "basis": "basis",
+    "consensusmaxage": "consensus_max_age",
+    "paths": "paths",
+    "seed": "seed",
+    "volatility": "volatility",
+    "annualvolatility": "volatility",
+}
+
+
+def canonical_key(assumptions: AssumptionSet, key: str) -> str:
+    """An override's key as the record shows it: ``share.APAC`` -> ``share.Asia-Pacific``, ``forecast
+    growth`` -> ``cagr``, ``driver.Telemedicine`` -> ``driver.telemedicine``.
+
+    >>> from xl_addin.model.assumptions import default_assumptions
+    >>> [canonical_key(default_assumptions(), k) for k in ("share.APAC", "Forecast_Growth", "growth.mri")]
+    ['share.Asia-Pacific', 'cagr', 'growth.MRI']
+    """
+    head, _, rest = key.strip().partition(".")
+    if not rest:
+        return _CANONICAL[normalise(head)]
+    if normalise(head) == "driver":
+        return f"driver.{_driver_key(assumptions, rest)}"
+    return f"{normalise(head)}.{_find_member(assumptions, rest)[1]}"
+
+
+def override_value(
+    assumptions: AssumptionSet, key: str, worked_out: Mapping[str, float] | None = None
+) -> float | str | None:
+    """The value a canonical override key (:func:`canonical_key`) has in a set: the set's, else the one
+    the model works out (``worked_out``, as :func:`with_overrides` takes it), else None."""
+    a = assumptions
+    before = Before(a, worked_out or {})
+    head, _, rest = key.partition(".")
+    if rest:
+        if head == "driver":
+            return a.driver_overrides.get(rest, a.drivers[rest].growth)
+        dim, member = _find_member(a, rest)
+        return getattr(_member(a, dim, member), head)
+    values: dict[str, Callable[[], float | str | None]] = {
+        "cagr": lambda: before.value("forecast_growth", "forecast_growth_override"),
+        "backcast_growth": lambda: before.value("backcast_growth"),
+        "extrapolation_growth": lambda: a.extrapolation_growth,
+        "long_run_growth": lambda: a.long_run_growth,
+        "fade_years": lambda: float(a.fade_years),
+        "basis": lambda: a.basis or a.market.source,
+        "consensus_max_age": lambda: None if a.consensus_max_age is None else float(a.consensus_max_age),
+        "paths": lambda: float(a.uncertainty.paths),
+        "seed": lambda: float(a.uncertainty.seed),
+        "volatility": lambda: a.uncertainty.annual_volatility,
+    }
+    return values[head]()
 
 
 @dataclass(frozen=True)
@@ -227,8 +321,8 @@ def _shares(
     current = before.assumptions
     by_dimension: dict[str, dict[str, tuple[str, float]]] = {}
     for key, rest, value in requests:
-        if not 0.0 < value < 1.0:
-            raise InvalidArgument(f"override {key}", value, "a share above 0 and below 1")
+        if SHARE_OVERRIDE.problem(value) is not None:
+            raise InvalidArgument(f"override {key}", value, SHARE_OVERRIDE.allowed)
         dim, member = _find_member(current, rest)
         given = by_dimension.setdefault(dim, {})
         if member in given and given[member][1] != value:
@@ -257,20 +351,26 @@ def _shares(
 
 def _driver_growth(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
     current = before.assumptions
-    wanted = normalise(rest)
+    driver = _driver_key(current, rest)
+    if current.drivers[driver].growth is None:
+        raise InvalidArgument(
+            f"override {key}", rest, "a driver other than the residual (it keeps its calibrated value)"
+        )
+    if _same(current.driver_overrides.get(driver, current.drivers[driver].growth), value):
+        return ""
+    raw.setdefault("overrides", {}).setdefault("drivers", {})[driver] = value
+    return "drivers"
+
+
+def _driver_key(current: AssumptionSet, name: str) -> str:
+    """A driver's key from its key or label, any case."""
+    wanted = normalise(name)
     match = [
         d for d in current.drivers if normalise(d) == wanted or normalise(current.drivers[d].label) == wanted
     ]
     if not match:
-        raise InvalidArgument("driver", rest, list(current.drivers))
-    if current.drivers[match[0]].growth is None:
-        raise InvalidArgument(
-            f"override {key}", rest, "a driver other than the residual (it keeps its calibrated value)"
-        )
-    if _same(current.driver_overrides.get(match[0], current.drivers[match[0]].growth), value):
-        return ""
-    raw.setdefault("overrides", {}).setdefault("drivers", {})[match[0]] = value
-    return "drivers"
+        raise InvalidArgument("driver", name, list(current.drivers))
+    return match[0]
 
 
 def _basis(raw: dict[str, Any], before: Before, key: str, rest: str, value: str) -> str:
@@ -278,6 +378,13 @@ def _basis(raw: dict[str, Any], before: Before, key: str, rest: str, value: str)
     if normalise(value) == normalise(current.basis or current.market.source):
         return ""
     raw.setdefault("overrides", {})["basis"] = value
+    return ""
+
+
+def _consensus_max_age(raw: dict[str, Any], before: Before, key: str, rest: str, value: float) -> str:
+    if not value.is_integer() or value < 0:
+        raise InvalidArgument(f"override {key}", value, "a whole number of years, 0 or more")
+    raw.setdefault("overrides", {})["consensus_max_age"] = int(value)
     return ""
 
 
@@ -327,6 +434,7 @@ _BY_HEAD: dict[tuple[str, bool], Apply] = {
     ("growth", True): _member_growth,
     ("driver", True): _driver_growth,
     ("basis", False): _basis,
+    ("consensusmaxage", False): _consensus_max_age,
     ("paths", False): _whole_number("paths"),
     ("seed", False): _whole_number("seed"),
     ("volatility", False): _volatility,

@@ -116,17 +116,35 @@ def content_hash(raw: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """A publication an assumption comes from."""
+    """A publication an assumption comes from, with its vintage: the year its figures were published
+    (``date``'s year; None when the page is undated) and their base year where the page says it."""
 
     key: str
     title: str
     publisher: str
     date: str
     url: str
+    base_year: int | None = None
+
+    @property
+    def vintage(self) -> int | None:
+        """The year the figures were published: ``date``'s first four digits, None for an undated page.
+
+        >>> Source("gvr", "Report", "Grand View Research", "2020", "", 2019).vintage
+        2020
+        """
+        head = self.date.strip()[:4]
+        return int(head) if len(head) == 4 and head.isdigit() else None
 
     def citation(self) -> str:
-        """One line: publisher, title, date (and URL where known)."""
+        """One line: publisher, title, date, base year where known (and URL where known).
+
+        >>> Source("gvr", "Report", "Grand View Research", "2020", "", 2019).citation()
+        'Grand View Research, Report, 2020 (base year 2019)'
+        """
         text = f"{self.publisher}, {self.title}, {self.date}"
+        if self.base_year is not None:
+            text += f" (base year {self.base_year})"
         return f"{text} ({self.url})" if self.url else text
 
 
@@ -348,6 +366,17 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Override:
+    """One per-call override as applied: its key (``cagr``, ``share.Asia-Pacific``, ``driver.telemedicine``
+    ...), the value in the set it was applied to and the value in force (None: none, e.g. no growth held
+    after the horizon)."""
+
+    key: str
+    in_set: float | str | None
+    in_force: float | str | None
+
+
+@dataclass(frozen=True)
 class AssumptionSet:
     """A validated assumption set; `hash` identifies its content, `origin` where it was read from."""
 
@@ -380,15 +409,27 @@ class AssumptionSet:
     #: What the total follows: the market's source (the model's own calibrated path), ``consensus``
     #: or an estimate id.
     basis: str = ""
+    #: Estimates whose source is more than this many years older than the newest source of the set's
+    #: estimates are left out of the consensus (``consensus_max_age``); None: every estimate counts.
+    consensus_max_age: int | None = None
     #: What per-call overrides moved (``forecast``, ``drivers``, ``backcast``, ``extrapolation``,
     #: ``fade``, ``share.<dimension>``, ``growth.<dimension>``): the statuses of those values say so.
     moved: frozenset[str] = frozenset()
+    #: The set the per-call overrides were applied to (None: no override, this is the set itself).
+    original: AssumptionSet | None = field(default=None, repr=False, compare=False)
+    #: What the per-call overrides changed, in the order given (see :func:`.overrides.with_overrides`).
+    overridden: tuple[Override, ...] = field(default=(), compare=False)
 
     def __hash__(self) -> int:
         return hash(self.hash)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AssumptionSet) and other.hash == self.hash
+
+    @property
+    def set_hash(self) -> str:
+        """The hash of the set as read, before any per-call override: what outputs say they differ from."""
+        return (self.original or self).hash
 
     @property
     def base_year(self) -> int:
@@ -465,8 +506,9 @@ class AssumptionSet:
                 yield Entry(
                     f"drivers.{d.key}.growth", d.label, growth, "assumed", d.source, "per-call override"
                 )
-            else:
-                yield Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, d.note)
+            else:  # the evidence first: its figures with their periods, wherever the driver is listed
+                note = "; ".join(t for t in (d.evidence, d.note) if t)
+                yield Entry(f"drivers.{d.key}.growth", d.label, d.growth, d.kind, d.source, note)
 
     def _estimate_entries(self) -> Iterator[Entry]:
         for e in self.estimates.values():

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from ...common.yamlfile import describe
 from ...errors import AssumptionError
 from ..uncertainty import MAX_PATHS
+from .rules import FADE_YEARS, GROWTH, LONG_RUN_GROWTH, SHARE, VOLATILITY, Bound
 from .schema import (
     ANCHOR_KEYS,
     CONSENSUS,
@@ -47,8 +48,6 @@ from .schema import (
 
 #: Keys every sourced value may carry besides its own.
 SOURCED = ("kind", "source", "note")
-#: The range of any growth rate a file may give (per year, as a fraction).
-GROWTH_LOW, GROWTH_HIGH = -0.5, 1.0
 MARKET_LISTS = ("trends", "forecast_factors", "historic_factors")
 
 
@@ -107,17 +106,36 @@ class _Checker:
             raise self.fail(full, f"{value!r} is above the allowed maximum {high:g}")
         return number
 
+    def bounded(
+        self, node: Mapping[str, Any], name: Any, key: str, bound: Bound, default: Any = ...
+    ) -> float:
+        """A number the rule ``bound`` accepts (see :mod:`.rules`); its refusal is the engine's error."""
+        full = _join(key, str(name))
+        if name not in node:
+            if default is not ...:
+                return float(default)
+            raise self.fail(full, "missing")
+        value = node[name]
+        problem = bound.problem(value)
+        if problem is not None:
+            raise self.fail(full, problem)
+        return float(value)
+
     def required_number(self, node: Mapping[str, Any], name: str, key: str, **kw: Any) -> float:
         value = self.number(node, name, key, **kw)
         assert value is not None
         return value
 
-    def growth(self, node: Mapping[str, Any], name: str, key: str, **kw: Any) -> float | None:
-        """A growth rate per year, as a fraction from -0.5 to 1.0."""
-        return self.number(node, name, key, low=GROWTH_LOW, high=GROWTH_HIGH, **kw)
+    def growth(
+        self, node: Mapping[str, Any], name: str, key: str, *, allow_null: bool = False, default: Any = ...
+    ) -> float | None:
+        """A growth rate per year, as a fraction the rule :data:`.rules.GROWTH` accepts (or null)."""
+        if allow_null and (node.get(name) is None if name in node else default is None):
+            return None
+        return self.bounded(node, name, key, GROWTH, default)
 
-    def required_growth(self, node: Mapping[str, Any], name: str, key: str) -> float:
-        return self.required_number(node, name, key, low=GROWTH_LOW, high=GROWTH_HIGH)
+    def required_growth(self, node: Mapping[str, Any], name: Any, key: str) -> float:
+        return self.bounded(node, name, key, GROWTH)
 
     def integer(
         self, node: Mapping[str, Any], name: str, key: str, low: int, high: int, default: Any = ...
@@ -230,6 +248,7 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
         driver_overrides=overrides.drivers,
         basis=overrides.basis,
         moved=overrides.moved,
+        consensus_max_age=overrides.consensus_max_age,
     )
 
 
@@ -237,18 +256,23 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
 
 
 def check_sources(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Source]:
-    """`sources: {tbrc: {title, publisher, date, url}}`: the publications values cite."""
+    """`sources: {tbrc: {title, publisher, date, url, base_year}}`: the publications values cite; `date`
+    (its year is the figures' vintage) and `base_year` (where the page says it) date them."""
     sources: dict[str, Source] = {}
     for skey, spec in c.section(raw, "sources", "").items():
         key = f"sources.{skey}"
         node = c.mapping(spec, key)
-        c.only_keys(node, key, ("title", "publisher", "date", "url"))
+        c.only_keys(node, key, ("title", "publisher", "date", "url", "base_year"))
+        base_year = None
+        if node.get("base_year") is not None:
+            base_year = c.integer(node, "base_year", key, 1900, 2200)
         sources[str(skey)] = Source(
             str(skey),
             c.text(node, "title", key),
             c.text(node, "publisher", key, ""),
             c.text(node, "date", key, ""),
             c.text(node, "url", key, ""),
+            base_year,
         )
     return sources
 
@@ -376,17 +400,14 @@ def check_fade(c: _Checker, raw: Mapping[str, Any]) -> tuple[float, int]:
     year, and the number of years the fade takes (0: at once)."""
     ext = c.mapping(raw.get("extension", {}), "extension")
     values: list[float] = []
-    for fkey, low, high in (("long_run_growth", -0.2, 0.5), ("fade_years", 0, 100)):
+    for fkey, bound in (("long_run_growth", LONG_RUN_GROWTH), ("fade_years", FADE_YEARS)):
         key = f"extension.{fkey}"
         if fkey not in ext:
             raise c.fail(key, "missing (the long-run fade needs long_run_growth and fade_years)")
         node = c.mapping(ext[fkey], key)
         c.only_keys(node, key, ("value", *SOURCED))
         c.kind_and_source(node, key, "assumed")
-        if fkey == "fade_years":
-            values.append(c.integer(node, "value", key, int(low), int(high)))
-        else:
-            values.append(c.required_number(node, "value", key, low=low, high=high))
+        values.append(c.bounded(node, "value", key, bound))
     return values[0], int(values[1])
 
 
@@ -461,14 +482,9 @@ def _member(c: _Checker, name: Any, spec: Any, key: str, seen: dict[str, str]) -
 
 
 def _positive_share(c: _Checker, node: Mapping[str, Any], name: Any, key: str) -> float:
-    """A share above 0 and at most 1: a member with no market has no growth to show (its CAGR is 0/0)."""
-    share = c.required_number(node, name, key, low=0.0, high=1.0)
-    if share <= 0:
-        raise c.fail(
-            _join(key, str(name)),
-            "0 is not allowed: every member needs a positive share (a member with no market has no growth)",
-        )
-    return share
+    """A share above 0 and at most 1 (:data:`.rules.SHARE`): a member with no market has no growth to show
+    (its CAGR is 0/0)."""
+    return c.bounded(node, name, key, SHARE)
 
 
 def check_drivers(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Driver]:
@@ -547,7 +563,7 @@ def check_uncertainty(c: _Checker, raw: Mapping[str, Any]) -> Uncertainty:
     return Uncertainty(
         c.integer(node, "paths", "uncertainty", 100, MAX_PATHS, default=10_000),
         c.integer(node, "seed", "uncertainty", 0, 2**63 - 1, default=20260303),
-        c.required_number(node, "annual_volatility", "uncertainty", low=0.0, high=0.5, default=0.008),
+        c.bounded(node, "annual_volatility", "uncertainty", VOLATILITY, default=0.008),
         c.text(node, "note", "uncertainty", ""),
     )
 
@@ -773,6 +789,7 @@ class Overrides(NamedTuple):
     drivers: dict[str, float]
     basis: str
     moved: frozenset[str]
+    consensus_max_age: int | None = None
 
 
 def check_overrides(
@@ -782,12 +799,16 @@ def check_overrides(
     estimates: Mapping[str, PublisherEstimate],
     market: MarketDefinition,
 ) -> Overrides:
-    """`overrides: {forecast_growth, drivers, basis, moved}`: a forecast growth in place of the calibrated
-    CAGR (null: none), driver growths in place of the file's (the residual keeps its calibrated value),
-    what the total follows (the market's source, `consensus` or an estimate id), and what per-call
-    overrides moved (written by :func:`.overrides.with_overrides`)."""
+    """`overrides: {forecast_growth, drivers, basis, moved, consensus_max_age}`: a forecast growth in place
+    of the calibrated CAGR (null: none), driver growths in place of the file's (the residual keeps its
+    calibrated value), what the total follows (the market's source, `consensus` or an estimate id), what
+    per-call overrides moved (written by :func:`.overrides.with_overrides`), and the oldest estimate the
+    consensus takes, in years behind the newest (null: every one)."""
     node = c.mapping(raw.get("overrides", {}) or {}, "overrides")
-    c.only_keys(node, "overrides", ("forecast_growth", "drivers", "basis", "moved"))
+    c.only_keys(node, "overrides", ("forecast_growth", "drivers", "basis", "moved", "consensus_max_age"))
+    max_age = None
+    if node.get("consensus_max_age") is not None:
+        max_age = c.integer(node, "consensus_max_age", "overrides", 0, 200)
     forecast = c.growth(node, "forecast_growth", "overrides", allow_null=True, default=None)
     what_ifs: dict[str, float] = {}
     for dk in c.mapping(node.get("drivers", {}) or {}, "overrides.drivers"):
@@ -805,7 +826,7 @@ def check_overrides(
     allowed = (*MOVED_KINDS, *(f"{k}.{d}" for k in ("share", "growth") for d in DIMENSIONS))
     if not isinstance(moved, list) or any(m not in allowed for m in moved):
         raise c.fail("overrides.moved", f"expected a list of {', '.join(allowed)}")
-    return Overrides(forecast, what_ifs, basis, frozenset(moved))
+    return Overrides(forecast, what_ifs, basis, frozenset(moved), max_age)
 
 
 def _basis(

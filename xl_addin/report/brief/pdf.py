@@ -34,7 +34,7 @@ from ...common.formats import UNIT_LABELS, money, percent
 from ...errors import ImgoutError, InvalidArgument, PdfEngineError
 from ..context import ReportContext
 from .browser import BrowserPrinter, PrintJob, find_browser
-from .render import generated_text, print_html
+from .render import client_notes, generated_text, print_html
 
 ENGINE_SETTING = "IMGOUT_PDF_ENGINE"
 ENGINES = ("chromium", "weasyprint")
@@ -44,7 +44,7 @@ CHOICES = ("auto", *ENGINES)
 PAGE_MARGIN = "7mm"
 AUTHOR = "imgout"
 # The footer is drawn in the page margin, outside the stylesheet's reach: the same fonts as brief.css names.
-FOOTER_FONT = "6.5pt Arial, Liberation Sans, Helvetica, Nimbus Sans, sans-serif"
+FOOTER_FONT = "7pt Arial, Liberation Sans, Helvetica, Nimbus Sans, sans-serif"
 
 
 # ------------------------------------------------------------------------------------------ the document
@@ -58,6 +58,8 @@ class PdfMetadata:
     subject: str
     keywords: tuple[str, ...]
     creator: str
+    note_languages: tuple[str, ...] = ()
+    """The language of each paragraph of the analyst's note, in order: each BlockQuote of the tagged PDF."""
 
 
 def pdf_metadata(context: ReportContext) -> PdfMetadata:
@@ -69,7 +71,8 @@ def pdf_metadata(context: ReportContext) -> PdfMetadata:
         f"{percent(h.cagr)} a year ({context.scenario} scenario)"
     )
     keywords = (context.market_name, "market forecast", f"{context.scenario} scenario", context.period)
-    return PdfMetadata(AUTHOR, " ".join(subject.split()), keywords, context.provenance)
+    languages = tuple(n.lang for n in client_notes(context))
+    return PdfMetadata(AUTHOR, " ".join(subject.split()), keywords, context.provenance, languages)
 
 
 def print_document(context: ReportContext, metadata: PdfMetadata | None = None) -> str:
@@ -183,7 +186,16 @@ class WeasyPrintEngine:
         """Lay out and write the PDF, tagged; WeasyPrint reads title and metadata from the document's head."""
         with self._lock:
             html = self._weasyprint.HTML(string=document)
-            return bytes(html.render(font_config=self._fonts, pdf_tags=True).write_pdf(pdf_tags=True))
+            data = bytes(html.render(font_config=self._fonts, pdf_tags=True).write_pdf(pdf_tags=True))
+        if not metadata.note_languages:  # only standard tags, and no note to mark with its language
+            return data
+        import pikepdf
+
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            _mark_structure(pdf, metadata.note_languages)
+            out = io.BytesIO()
+            pdf.save(out)
+        return out.getvalue()
 
     def close(self) -> None:
         """Nothing to release."""
@@ -216,10 +228,108 @@ def _stamped(data: bytes, metadata: PdfMetadata) -> bytes:
             xmp["xmp:CreatorTool"] = metadata.creator
         # Viewers show the title rather than the file name (an accessibility requirement of tagged PDF).
         pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+        if "/StructTreeRoot" in pdf.Root:
+            _mark_structure(pdf, metadata.note_languages)
         out = io.BytesIO()
         # Object streams pack the structure tree's ~600 small objects: 168 KB becomes 90 KB.
         pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
+
+
+#: The structure types of PDF 1.7 (ISO 32000-1, 14.8.4): any other tag needs a RoleMap entry, or
+#: assistive technology and PDF/UA checkers do not know what it is.
+STANDARD_TAGS = frozenset(
+    [
+        "Document",
+        "Part",
+        "Art",
+        "Sect",
+        "Div",
+        "BlockQuote",
+        "Caption",
+        "TOC",
+        "TOCI",
+        "Index",
+        "NonStruct",
+        "Private",
+        "P",
+        "H",
+        "H1",
+        "H2",
+        "H3",
+        "H4",
+        "H5",
+        "H6",
+        "L",
+        "LI",
+        "Lbl",
+        "LBody",
+        "Table",
+        "TR",
+        "TH",
+        "TD",
+        "THead",
+        "TBody",
+        "TFoot",
+        "Span",
+        "Quote",
+        "Note",
+        "Reference",
+        "BibEntry",
+        "Code",
+        "Link",
+        "Annot",
+        "Ruby",
+        "RB",
+        "RT",
+        "RP",
+        "Warichu",
+        "WT",
+        "WP",
+        "Figure",
+        "Formula",
+        "Form",
+    ]
+)
+#: What the non-standard tags browsers write stand for (PDF 2.0 tags among them); others are a Span.
+ROLES = {
+    "Strong": "Span",
+    "Em": "Span",
+    "Mark": "Span",
+    "Sub": "Span",
+    "Sup": "Span",
+    "Title": "H1",
+    "FENote": "Note",
+    "Aside": "Div",
+    "DocumentFragment": "Div",
+}
+
+
+def _mark_structure(pdf: Any, note_languages: Sequence[str]) -> None:
+    """A RoleMap entry for every non-standard tag of the structure tree, and each note paragraph's
+    language on its BlockQuote (Chromium writes the document's language only)."""
+    import pikepdf
+
+    tags: set[str] = set()
+    quotes: list[Any] = []
+    pending = [pdf.Root.StructTreeRoot]
+    while pending:  # document order does not matter for tags; BlockQuotes are collected in order below
+        node = pending.pop()
+        kids = node.get("/K")
+        if "/S" in node:
+            tags.add(str(node.S)[1:])
+        children = list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+        pending.extend(reversed([k for k in children if isinstance(k, pikepdf.Dictionary)]))
+        if node.get("/S") == "/BlockQuote":
+            quotes.append(node)
+    extra = sorted(tags - STANDARD_TAGS)
+    if extra:
+        role_map = pdf.Root.StructTreeRoot.get("/RoleMap") or pikepdf.Dictionary()
+        for tag in extra:
+            role_map[f"/{tag}"] = pikepdf.Name(f"/{ROLES.get(tag, 'Span')}")
+        pdf.Root.StructTreeRoot.RoleMap = role_map
+    for quote, lang in zip(quotes, note_languages, strict=False):
+        quote.Lang = pikepdf.String(lang)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -323,10 +433,11 @@ class PrintedPdf:
 
 
 def print_pdf(context: ReportContext, engine: str | None = None) -> PrintedPdf:
-    """The brief as PDF, with the engine that printed it: one page of A4 or Letter (the profile's paper).
+    """The brief as PDF, with the engine that printed it: two pages of A4 or Letter (the profile's paper).
 
-    The same page as the HTML brief, fitted on one page by the ``@media print`` rules of ``brief.css``;
-    title, author, subject and keywords set, source URLs clickable, tagged with Chromium.
+    The same page as the HTML brief, laid out on two pages by the ``@media print`` rules of ``brief.css``;
+    title, author, subject and keywords set, source URLs clickable, tagged (each note paragraph with its
+    language).
     """
     chosen = pdf_engine(engine)
     metadata = pdf_metadata(context)

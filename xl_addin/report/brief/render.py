@@ -35,15 +35,29 @@ from ...model.estimates import Consensus
 from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
 from .charts import ESTIMATES_PRINT, estimates_scene, figures
-from .drawing import Scene, svg
+from .drawing import svg
 from .takeaways import ScenarioRange, ordinal, publishers, takeaways
 
 TEMPLATES = {"html": "brief.html.j2", "md": "brief.md.j2", "txt": "brief.txt.j2"}
+EMAIL_TEMPLATE = "email.html.j2"
+"""The email body: the brief's short layer (the long layer is the PDF or HTML brief it names)."""
+EMAIL_TEXT_TEMPLATE = "email.txt.j2"
+"""The email's text part: the same short layer in plain text."""
+EMAIL_STYLESHEET = "email.screen.css"
+"""The email's only ``<style>``: dark-mode rules (everything else is inline, so nothing needs it)."""
+EMAIL_COLUMN = 600
+"""The email's widest column, px: Outlook for Windows lays the page out at this width."""
+EMAIL_GUTTER = 16
+"""The email's side padding, px: the chart's column is ``EMAIL_COLUMN - 2 * EMAIL_GUTTER`` at most."""
+MAX_EMAIL_TAKEAWAYS = 3
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+LOGO_HEIGHT = 40
+"""The logo's height in the email, px (its width follows, at most :data:`LOGO_MAX_WIDTH`)."""
+LOGO_MAX_WIDTH = 160
 STYLESHEET = "brief.css"
-"""The brief's look; inlined into ``style`` attributes for email, read as a stylesheet for print."""
+"""The long layer's look: inlined into ``style`` attributes in the HTML brief, read as a stylesheet for print."""
 SCREEN_STYLESHEET = "brief.screen.css"
 """Phone and dark-mode rules (media queries): kept in a ``<style>`` element, since they cannot be inlined."""
-CHART_MODES = ("inline", "cid")
 CONTENT_ID_DOMAIN = "imgout"
 
 
@@ -60,6 +74,51 @@ def plain(value: object) -> str:
     """User text for plain text: control characters and bidi overrides dropped, lines kept."""
     text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\t", " ")
     return _CONTROL.sub("", text)
+
+
+_SCRIPTS = (  # (language, the characters of its script): the script with the most letters decides
+    ("ja", re.compile(r"[\u3040-\u30ff]")),  # kana: Japanese even where Han characters outnumber them
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("en", re.compile(r"[A-Za-z\u00c0-\u024f]")),
+)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One paragraph of the analyst's note with the language it is written in (a BCP 47 tag)."""
+
+    text: str
+    lang: str
+
+
+def note_language(text: str) -> str:
+    """The language of a note's paragraph, from the script most of its letters are in: ``ja`` for kana
+    (Japanese mixes kana with Han characters), ``ko``, ``zh``, ``ar``, ``he``, ``el``, ``ru``, else ``en``.
+
+    A reader's screen reader and the PDF's tagging need it; the script is what can be known from the text
+    alone, so a French note is marked ``en`` (the brief's language) rather than guessed.
+
+    >>> note_language("医用画像のアウトソーシング市場"), note_language("医学影像"), note_language("Board pack")
+    ('ja', 'zh', 'en')
+    """
+    counts = {lang: len(pattern.findall(text)) for lang, pattern in _SCRIPTS}
+    if counts["ja"] and counts["ja"] + counts["zh"] >= max(counts.values()):
+        return "ja"
+    best = max(counts, key=lambda lang: counts[lang])
+    return best if counts[best] else "en"
+
+
+def client_notes(context: ReportContext) -> list[Note]:
+    """The analyst's note to the client as paragraphs (split at blank lines, each on one line), each with
+    its language."""
+    notes = context.client.notes.strip()
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", notes) if p.strip()]
+    return [Note(p, note_language(p)) for p in paragraphs]
 
 
 def markdown_escape(value: object) -> str:
@@ -150,7 +209,7 @@ def _linked(value: object) -> Markup:
     """User text for HTML with its http(s) URLs made links (so a PDF's sources are links too).
 
     Each link carries its host (``data-host``): the printed page shows the host as the link's text
-    instead of the whole URL (brief.css), which keeps the sources of the PDF on its one page.
+    instead of the whole URL (brief.css), which keeps the sources of the PDF short.
     """
 
     def link(m: re.Match[str]) -> str:
@@ -374,9 +433,7 @@ def driver_views(context: ReportContext) -> list[DriverView]:
     ]
 
 
-def _view(
-    context: ReportContext, fmt: str, chart: str, content_ids: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def _view(context: ReportContext, fmt: str) -> dict[str, Any]:
     """Everything the templates show beyond the context itself, shaped (never formatted) here."""
     dims = context.market.assumptions.dimensions
     segments = [
@@ -385,8 +442,8 @@ def _view(
         )
         for d in SEGMENT_DIMENSIONS
     ]
-    notes = context.client.notes.strip()
     key_points = takeaways(context)
+    notes = client_notes(context)
     html = fmt == "html"
     return {
         "c": context,
@@ -410,11 +467,15 @@ def _view(
         "proxies": [d.label for d in context.drivers if d.kind == "assumed" and d.evidence],
         "regions": MemberTable("Region", context.regions, rounding_gaps(context, context.regions)),
         "segments": segments,
-        "notes": [" ".join(p.split()) for p in re.split(r"\n\s*\n", notes) if p.strip()],
+        "notes": [n.text for n in notes],
+        "marked_notes": notes,
+        "consensus": consensus_at(context, context.headline.horizon_year),
         "uncertainty": context.market.assumptions.uncertainty,
         "generated": generated_text(context),
-        "charts": _charts_html(context, chart, content_ids) if html else {},
-        "logo": _logo_uri(context.client.logo) if html and chart == "inline" else "",
+        "charts": _charts_html(context) if html else {},
+        "logo": logo_view(context.client.logo, _logo_uri(context.client.logo))
+        if html and context.client.logo
+        else None,
         # The project's own stylesheets, not user text: Markup, so that quotes and ">" stay CSS.
         "css": Markup(_stylesheet(STYLESHEET)) if html else "",
         "screen_css": Markup(_stylesheet(SCREEN_STYLESHEET)) if html else "",
@@ -429,37 +490,112 @@ def _text_on(colour: str) -> str:
 
 def new_content_ids(names: Sequence[str], domain: str = CONTENT_ID_DOMAIN) -> dict[str, str]:
     """Fresh Content-IDs for the images of one email (RFC 2045 wants them unique in the world):
-    ``{"market-wide": "market-wide.<32 hex digits>@imgout", ...}``, the digits from a random UUID."""
+    ``{"market": "market.<32 hex digits>@imgout", "logo": ...}``, the digits from a random UUID."""
     token = uuid.uuid4().hex
     return {name: f"{name}.{token}@{domain}" for name in names}
 
 
-def image_names(scenes: Mapping[str, Mapping[str, Scene]]) -> list[str]:
-    """Each picture's name, chart and canvas: ``market-wide``, ``market-narrow``, ``estimates-wide`` ..."""
-    return [f"{figure}-{canvas}" for figure, by_canvas in scenes.items() for canvas in by_canvas]
+def _charts_html(context: ReportContext) -> dict[str, dict[str, Markup]]:
+    """Each chart on each canvas as inline SVG (built from escaped parts in .drawing), and the compact
+    publishers' chart that print sets under the market chart."""
+    out = {f: {c: Markup(svg(scene)) for c, scene in by.items()} for f, by in figures(context).items()}
+    if "estimates" in out:
+        out["estimates"]["print"] = Markup(svg(estimates_scene(context, ESTIMATES_PRINT)))
+    return out
 
 
-def _charts_html(
-    context: ReportContext, chart: str, content_ids: Mapping[str, str] | None
-) -> dict[str, dict[str, Markup]]:
-    """Each chart on each canvas as HTML: inline SVG, or an image referring to its Content-ID."""
-    scenes = figures(context)
-    if chart == "inline":  # SVG built from escaped parts in .drawing
-        out = {f: {c: Markup(svg(scene)) for c, scene in by.items()} for f, by in scenes.items()}
-        if "estimates" in out:  # the compact publishers' chart that print sets under the market chart
-            out["estimates"]["print"] = Markup(svg(estimates_scene(context, ESTIMATES_PRINT)))
-        return out
-    ids = content_ids or new_content_ids(image_names(scenes))
-    return {f: {c: _image(scene, ids[f"{f}-{c}"]) for c, scene in by.items()} for f, by in scenes.items()}
+@dataclass(frozen=True)
+class Logo:
+    """The client's logo as an ``<img>`` shows it: where it is (a data URI or ``cid:``) and its size in px."""
+
+    src: str
+    width: int
+    height: int
 
 
-def _image(scene: Scene, content_id: str) -> Markup:
-    canvas = scene.canvas
-    return Markup(
-        f'<img src="cid:{Markup.escape(content_id)}" width="{canvas.width}" height="{canvas.height}"'
-        f' alt="{Markup.escape(scene.description)}" class="chart-image"'
-        f' style="display:block;width:100%;max-width:{canvas.max_width}px;height:auto">'
+def logo_view(path: Path, src: str) -> Logo:
+    """The logo at :data:`LOGO_HEIGHT` px high (its width in proportion, at most :data:`LOGO_MAX_WIDTH`)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        width, height = image.size
+    scale = min(LOGO_HEIGHT / max(1, height), LOGO_MAX_WIDTH / max(1, width))
+    return Logo(src, max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def consensus_at(context: ReportContext, year: int) -> Consensus | None:
+    """The publishers' consensus in `year` (the engine's), or None when the set has no estimates."""
+    return context.market.consensus(year) if context.market.assumptions.estimates else None
+
+
+def focus_names(context: ReportContext) -> list[str]:
+    """The members the client follows, as the engine names them: regions first, then segments."""
+    rows = [*context.regions, *(r for d in SEGMENT_DIMENSIONS for r in context.segments[d])]
+    return [r.member for r in rows if r.focus]
+
+
+def edition_label(context: ReportContext) -> str:
+    """The edition as a person says it: the publication's month, ``Mar 2026`` (its date as given when that
+    is not a date; the assumption hash when there is none)."""
+    date = context.publication.date.strip()
+    if not date:
+        return context.assumption_hash
+    try:
+        day = dt.date.fromisoformat(date[:10])
+    except ValueError:
+        return date
+    return f"{MONTHS[day.month - 1]} {day.year}"  # not strftime("%b"): that follows the process's locale
+
+
+def render_email(
+    context: ReportContext,
+    chart: Markup,
+    *,
+    logo: Logo | None = None,
+    changed: str = "",
+    long_layer: str,
+    workbook: str = "",
+) -> str:
+    """The email body: the short layer of ``templates/email.html.j2``, every style inline.
+
+    `chart` is the one chart's ``<img>``, `logo` the client's logo (by ``cid:``), `changed` the line of
+    what moved since the client's last edition ('' for a first edition), `long_layer` and `workbook` the
+    attachments' file names the email points to for everything else.
+    """
+    view = _email_view(context, "email", changed, long_layer, workbook)
+    view.update(
+        chart=chart,
+        logo=logo,
+        column=EMAIL_COLUMN,
+        gutter=EMAIL_GUTTER,
+        screen_css=Markup(_stylesheet(EMAIL_STYLESHEET)),
     )
+    return render_template(EMAIL_TEMPLATE, "html", view)
+
+
+def render_email_text(
+    context: ReportContext, *, changed: str = "", long_layer: str, workbook: str = ""
+) -> str:
+    """The email's text part: the short layer of ``templates/email.txt.j2`` in 76 columns (see
+    :func:`render_email` for the arguments)."""
+    view = _email_view(context, "txt", changed, long_layer, workbook)
+    return re.sub(r"\n{3,}", "\n\n", render_template(EMAIL_TEXT_TEMPLATE, "txt", view))
+
+
+def _email_view(
+    context: ReportContext, fmt: str, changed: str, long_layer: str, workbook: str
+) -> dict[str, Any]:
+    view = _view(context, fmt)
+    view.update(
+        changed=changed,
+        long_layer=long_layer,
+        workbook=workbook,
+        focus=focus_names(context),
+        edition_label=edition_label(context),
+        short_takeaways=view["takeaways"][:MAX_EMAIL_TAKEAWAYS],
+        notes=view["marked_notes"],
+    )
+    return view
 
 
 def _logo_uri(path: Path | None) -> str:
@@ -472,7 +608,10 @@ def _logo_uri(path: Path | None) -> str:
 @functools.cache
 def _stylesheet(name: str, templates: Path | None = None) -> str:
     text = ((templates or templates_dir()) / name).read_text(encoding="utf-8")
-    if name == SCREEN_STYLESHEET:  # sent as is in every email: without comments, on as few lines as it takes
+    if name in (
+        SCREEN_STYLESHEET,
+        EMAIL_STYLESHEET,
+    ):  # sent as is in every email: without comments, on as few lines as it takes
         text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     return text
@@ -489,28 +628,17 @@ def _inliner() -> Any:
 # ------------------------------------------------------------------------------------------ rendering
 
 
-def render_brief(
-    context: ReportContext,
-    fmt: str,
-    *,
-    chart: str = "inline",
-    templates: Path | None = None,
-    content_ids: Mapping[str, str] | None = None,
-) -> str:
-    """The brief as text in one format: ``html``, ``md`` or ``txt``.
+def render_brief(context: ReportContext, fmt: str, *, templates: Path | None = None) -> str:
+    """The brief as text in one format: ``html``, ``md`` or ``txt`` (the long layer, in full).
 
-    For HTML, ``chart="inline"`` embeds the chart as SVG (a standalone file; also what the PDF prints) and
-    ``chart="cid"`` refers to images by Content-ID (``content_ids``: one per canvas, see
-    :func:`new_content_ids`; :func:`~xl_addin.report.brief.mail.email_brief` gives the HTML with the PNGs
-    to attach under them). Either way the CSS of ``brief.css`` is inlined into ``style`` attributes, and
-    one ``<style>`` element stays: the phone and dark-mode rules of ``brief.screen.css``, for the clients
-    that honour media queries. No script, no link.
+    The HTML is the standalone brief: its charts inline as SVG, the CSS of ``brief.css`` inlined into
+    ``style`` attributes, and one ``<style>`` element with the phone and dark-mode rules of
+    ``brief.screen.css``; no script, no link. The email's body is the short layer
+    (:func:`render_email`).
     """
     if fmt not in TEMPLATES:
         raise InvalidArgument("brief format", fmt, tuple(TEMPLATES))
-    if chart not in CHART_MODES:
-        raise InvalidArgument("chart", chart, CHART_MODES)
-    text = _render(context, fmt, chart, templates, content_ids)
+    text = _render(context, fmt, templates)
     if fmt == "html":
         return str(_inliner().inline(text))
     return re.sub(r"\n{3,}", "\n\n", text)  # blank lines left by skipped blocks
@@ -520,20 +648,14 @@ def print_html(context: ReportContext) -> str:
     """The HTML brief for printing: the chart inline as SVG and the CSS left in its ``<style>`` element.
 
     A printer (WeasyPrint, a browser) reads the stylesheet there, including the ``@media print`` rules
-    that fit the brief on one page; inlining, which email needs, would drop them.
+    that set the brief on two pages; inlining would drop them.
     """
-    return _render(context, "html", "inline", None, None)
+    return _render(context, "html", None)
 
 
-def _render(
-    context: ReportContext,
-    fmt: str,
-    chart: str,
-    templates: Path | None,
-    content_ids: Mapping[str, str] | None,
-) -> str:
+def _render(context: ReportContext, fmt: str, templates: Path | None) -> str:
     """A brief template rendered; a broken template is an error naming its file and line."""
-    return render_template(TEMPLATES[fmt], fmt, _view(context, fmt, chart, content_ids), templates)
+    return render_template(TEMPLATES[fmt], fmt, _view(context, fmt), templates)
 
 
 def render_template(name: str, fmt: str, variables: Mapping[str, Any], templates: Path | None = None) -> str:

@@ -11,6 +11,7 @@ stores the engine's result, so viewers and ``pandas.read_excel`` see numbers.
     >>> write_workbook(context, Path("acme.xlsx"))  # doctest: +SKIP
 """
 
-from .write import workbook_path, write_workbook
+from .book import InputCell
+from .write import input_cells, workbook_path, write_workbook
 
-__all__ = ["workbook_path", "write_workbook"]
+__all__ = ["InputCell", "input_cells", "workbook_path", "write_workbook"]

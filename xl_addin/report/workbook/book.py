@@ -30,6 +30,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ...common.formats import UNIT_LABELS, excel_money_format, excel_percent_format, in_units
 from ...errors import LayoutError, WorkbookError
+from ...model.assumptions import Bound
 from ..context import ReportContext
 from ..layout import SheetLayout
 from .formulas import Formula, base_captioned, caption_value, joined
@@ -39,7 +40,7 @@ from .formulas import Formula, base_captioned, caption_value, joined
 CLASSIC_FUNCTIONS = frozenset(
     {
         "ABS", "AND", "COUNT", "IF", "IFERROR", "INDEX", "ISNUMBER", "LEN", "MATCH", "MAX", "MEDIAN",
-        "MID", "MIN", "OR", "ROUND", "ROWS", "SUM", "SUMPRODUCT",
+        "MID", "MIN", "OR", "ROUND", "ROWS", "SEARCH", "SUM", "SUMPRODUCT",
     }
 )  # fmt: skip
 _FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
@@ -101,7 +102,6 @@ LINE_POINTS = 13.0  # one line of wrapped 10 pt text
 CHART_SIZE = (480, 288)  # XlsxWriter's default chart size in pixels
 LABEL_WIDTH = 26  # the label column of a time-across sheet, in characters
 YEAR_WIDTH = 7.5  # a year column: "#,##0.00" money and percentages at 10 pt
-VERTICAL_CHAR_POINTS = 5.2  # the length of a character of 10 pt text, on average
 TITLE_LINE = 130  # characters of a description line under a title (fits a landscape page's width)
 CUSTOM_PROPERTY_LIMIT = 255  # characters Excel keeps in a custom document property
 SERIES_COLOURS = ("#A5A5A5", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#7030A0", "#C00000", "#264478")
@@ -134,6 +134,34 @@ class Placed:
     ref: str
     value: Any
     kind: str
+
+
+@dataclass(frozen=True)
+class InputCell:
+    """A cell a user types in (Inputs), with the engine's rule for it (:mod:`~xl_addin.model.assumptions.rules`).
+
+    ``key`` is the per-call override it stands for (``cagr``, ``share.Asia-Pacific``) or, where there is
+    none, the assumption file's key (``scenarios.bull.drivers.telemedicine``): what the engine's error
+    names. ``path`` is the file's key the value would have, for a value the file holds. ``optional``: a
+    blank means "none" (an override); ``in_set`` is the set's value (None: none); ``used`` the cell of the
+    value in force (the input itself where there is no override column).
+    """
+
+    ref: str
+    key: str
+    path: str
+    bound: Bound
+    optional: bool
+    in_set: float | None
+    used: str
+    value: float | None = None
+    in_force: float | None = None
+
+    @property
+    def where(self) -> str:
+        """The cell as a reader finds it: ``Inputs!D25``."""
+        sheet, coordinate = self.ref.rsplit("!", 1)
+        return f"{sheet.strip(chr(39))}!{coordinate.replace('$', '')}"
 
 
 class Cells:
@@ -268,6 +296,8 @@ class Book:
             s.name: self.workbook.add_worksheet(s.name, worksheet_class=ClassicFormulaSheet) for s in layout
         }
         self.pages: dict[str, Page] = {s.name: Page() for s in layout}
+        self.inputs: list[InputCell] = []
+        """Every cell a user types a number in, with the engine's rule for it (see :meth:`typed`)."""
         self._later: list[tuple[str, Callable[[], None]]] = []
 
     # ------------------------------------------------------------------ formats
@@ -421,13 +451,12 @@ class Book:
             page.heights[row] = height
             ws.set_row(row, height)
 
-    def tall_row(self, ws: Worksheet, row: int, longest: str) -> None:
-        """A row of text turned to read bottom to top (a year's column is too narrow for a word across),
-        made tall enough for the longest text it holds."""
-        height = min(len(longest) * VERTICAL_CHAR_POINTS + 8, 400)
-        if height > self.pages[ws.name].height(row):
-            self.pages[ws.name].heights[row] = height
-            ws.set_row(row, height)
+    def helper_row(self, ws: Worksheet, row: int) -> None:
+        """A row other rows calculate from that a reader need not read (the words a status is made of, a
+        status in full where a code is shown, a difference a check reads): grouped and hidden (Excel's +
+        beside the rows shows it), so it takes no room on screen or on paper."""
+        ws.set_row(row, None, None, {"level": 1, "hidden": True})
+        self.pages[ws.name].heights[row] = 0.0
 
     def columns(self, ws: Worksheet, widths: Mapping[int, float]) -> None:
         """Column widths in characters, remembered for printing; set these before writing wrapped text."""
@@ -549,6 +578,36 @@ class Book:
     def define(self, name: str, ref: str) -> None:
         """An Excel defined name (``BaseSize``) for a cell or range; formulas use it by name."""
         self.workbook.define_name(name, f"={ref}")
+
+    def typed(
+        self,
+        ws: Worksheet,
+        row: int,
+        col: int,
+        bound: Bound,
+        key: str,
+        *,
+        path: str = "",
+        optional: bool = True,
+        in_set: float | None = None,
+        used: str = "",
+        value: float | None = None,
+        in_force: float | None = None,
+    ) -> InputCell:
+        """Register an input cell with the engine's rule for it and give it that rule's data validation:
+        the Checks sheet checks it and the Overrides sheet lists it (see :class:`InputCell`)."""
+        ref = cell(ws.name, row, col)
+        in_force = value if in_force is None else in_force
+        typed = InputCell(ref, key, path or key, bound, optional, in_set, used or ref, value, in_force)
+        self.inputs.append(typed)
+        self.validate_rule(ws, row, col, row, bound)
+        return typed
+
+    def validate_rule(self, ws: Worksheet, first_row: int, col: int, last_row: int, bound: Bound) -> None:
+        """Data validation from the engine's rule for a kind of value (an exact limit the rule refuses,
+        a share of 0 or 1 for instance, is left to the Checks sheet)."""
+        self.validate(ws, first_row, col, last_row, bound.low, bound.high, bound.what.removeprefix("a "),
+                      whole=bound.whole)  # fmt: skip
 
     def validate(
         self,
@@ -694,7 +753,11 @@ class Book:
         ws.set_h_pagebreaks(_page_breaks(page, printable_height / scale))
         # Header and footer codes start with '&': the provenance has none and starts with a word (digits right
         # after a code would be read as a font size). No size code either: Gnumeric prints it as text.
-        ws.set_footer(f"&L{self.context.provenance}&R&P / &N", {"margin": HEADER_INCHES})
+        # A header or footer cannot hold a formula: the footer says what the pack was made from, the
+        # Cover's provenance line (a formula) whether the inputs still match it. The header names the sheet.
+        ws.set_header("&L&A", {"margin": HEADER_INCHES})
+        made = f"{self.context.provenance} as made (the Cover says whether the inputs still match)"
+        ws.set_footer(f"&L{made}&R&P / &N", {"margin": HEADER_INCHES})
         self.protect(ws)
 
     def close(self) -> None:

@@ -28,16 +28,21 @@ from typing import NamedTuple
 
 from ...common.formats import in_units
 from ...model import Market
-from ...model.assumptions import RESERVED_SCENARIO
+from ...model.assumptions import RESERVED_SCENARIO, Bound
 from ...model.status import (
     ASSUMED_SPLIT,
     BACK_CAST,
+    CONSENSUS_MEDIAN,
     EXTRAPOLATED,
     INTERPOLATED,
     OVERRIDE,
     PROJECTED,
     PUBLISHED,
+    WORDS,
 )
+
+STATUS_CODE_LENGTH = 3
+"""Letters of a status word its code keeps: BAC, PUB, INT, PRO, EXT tell the words apart."""
 
 
 class Formula(NamedTuple):
@@ -71,12 +76,18 @@ def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
     )
 
 
+def _target(growth: str) -> str:
+    """The growth a fade goes to from ``growth``: the long-run rate, 0 when they have opposite signs.
+    Mirrors ``estimates.fade_target``."""
+    return f"IF(({growth})*LongRunGrowth<0,0,LongRunGrowth)"
+
+
 def post_horizon_growth(market: Market, year: int, weight_ref: str) -> Formula:
     """The model's own growth after the horizon: the extrapolation growth if one is given, else
     LR + (g_F - LR) w(t). Mirrors ``Market.post_horizon_growth``."""
     return Formula(
         f"=IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
-        f"LongRunGrowth+(ForecastGrowth-LongRunGrowth)*{weight_ref})",
+        f"{_target('ForecastGrowth')}+(ForecastGrowth-{_target('ForecastGrowth')})*{weight_ref})",
         market.post_horizon_growth(year),
     )
 
@@ -90,6 +101,21 @@ def own_path(year_ref: str, before_ref: str, growth_ref: str, value: float) -> F
         f"=IF({y}<=HorizonYear,UnitFactor*IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
         f"IF({y}=BaseYear,BaseSize,NextSize*(1+ForecastGrowth)^({y}-NextYear))),"
         f"{before_ref}*(1+{growth_ref}))",
+        value,
+    )
+
+
+def publication_path(year_ref: str, before_ref: str, value: float) -> Formula:
+    """The market's own publication's row of the estimates, USD bn: the model's own path at the calibrated
+    growth (one path per publisher; a typed forecast growth is a what-if on the model, not the
+    publisher's). Mirrors ``Market._publication_path``."""
+    y = year_ref
+    weight = f"IF({y}-HorizonYear<=0,1,IF(FadeYears<=0,0,MAX(0,1-({y}-HorizonYear)/FadeYears)))"
+    return Formula(
+        f"=IF({y}<=HorizonYear,IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
+        f"IF({y}=BaseYear,BaseSize,NextSize*(1+CalibratedGrowth)^({y}-NextYear))),"
+        f"{before_ref}*(1+IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
+        f"{_target('CalibratedGrowth')}+(CalibratedGrowth-{_target('CalibratedGrowth')})*{weight})))",
         value,
     )
 
@@ -257,28 +283,59 @@ def own_word(market: Market, year: int, year_ref: str) -> Formula:
     )
 
 
-def qualifiers(
-    market: Market, year: int, year_ref: str, scenario: str, split: tuple[str, str] | None = None
-) -> Formula:
-    """The qualifiers of the selected scenario's total in a year, each after ", ": the scenario, override,
-    the basis. Mirrors ``Market._qualifiers``; with ``split`` (a dimension and a member, for the stored
-    result) a region or segment value, whose override also comes from the dimension's typed shares and
-    changed relative growths (``Market._split_status``)."""
-    y = year_ref
+def _inside(market: Market, year: int, scenario: str, split: tuple[str, str] | None) -> str:
+    """What a status says in parentheses (the engine's), for the stored results."""
     if split is None:
         status = market.status(year, scenario)
-        moved = ""
     else:
         dimension, member = split
         region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
         status = market.status(year, scenario, region, segment)
-        moved = f",SplitShareMoved_{dimension}=1,AND(SplitGrowthMoved_{dimension}=1,{y}<>BaseYear)"
-    inside = status[status.index("(") + 1 : -1] if status.endswith(")") else ""
+    return status[status.index("(") + 1 : -1] if status.endswith(")") else ""
+
+
+def moved(
+    market: Market,
+    year: int,
+    year_ref: str,
+    scenario: str,
+    split: tuple[str, str] | None = None,
+    total_ref: str = "",
+) -> Formula:
+    """1 if an override moved the selected scenario's total in a year (the forecast growth or a driver
+    after the next year, the back-cast, extrapolation or fade in their years), else 0; with ``split`` (a
+    dimension and a member) a region or segment value, moved also by the dimension's typed shares and
+    changed relative growths, or where its total moved (``total_ref``: the total's row in this column).
+    Mirrors ``Market._qualifiers`` and ``Market._split_status``."""
+    y = year_ref
+    if split is None:
+        condition = (
+            f"AND({y}>NextYear,ForecastMoved+DriversMoved>0),AND({y}<BaseYear,BackcastMoved=1),"
+            f"AND({y}>HorizonYear,ExtrapolationMoved=1),AND({y}>FadeFrom,FadeMoved=1)"
+        )
+    else:
+        d = split[0]
+        condition = f"{total_ref}=1,SplitShareMoved_{d}=1,AND(SplitGrowthMoved_{d}=1,{y}<>BaseYear)"
+    value = OVERRIDE in _inside(market, year, scenario, split).split(", ")
+    return Formula(f"=IF(OR({condition}),1,0)", int(value))
+
+
+def qualifiers(
+    market: Market,
+    year: int,
+    year_ref: str,
+    scenario: str,
+    moved_ref: str,
+    split: tuple[str, str] | None = None,
+) -> Formula:
+    """The qualifiers of the selected scenario's total in a year, each after ", ": the scenario, override
+    (``moved_ref``: :func:`moved` in this column), the basis. Mirrors ``Market._qualifiers``; ``split`` (a
+    dimension and a member) gives the stored result of a region or segment value."""
+    y = year_ref
+    inside = _inside(market, year, scenario, split)
     return Formula(
         f'=IF(AND(Scenario<>"{RESERVED_SCENARIO}",{y}>NextYear),", "&Scenario,"")'
-        f"&IF(OR(AND({y}>NextYear,ForecastMoved+DriversMoved>0),AND({y}<BaseYear,BackcastMoved=1),"
-        f"AND({y}>HorizonYear,ExtrapolationMoved=1),AND({y}>FadeFrom,FadeMoved=1){moved}),"
-        f'", {OVERRIDE}","")&IF(Basis<>DefaultBasis,", basis: "&Basis,"")',
+        f'&IF({moved_ref}=1,", {OVERRIDE}","")&IF(Basis<>DefaultBasis,", basis: "&Basis,"")',
         ", " + inside if inside else "",
     )
 
@@ -299,9 +356,17 @@ def status(
         region, segment = (member, None) if dimension == "region" else (None, f"{dimension}:{member}")
         value, assumed = market.status(year, scenario, region, segment), f'&" {ASSUMED_SPLIT}"'
     return Formula(
-        f'=IF(AND({word}="{PUBLISHED}",{y}>NextYear,Moves=1),"{PROJECTED}",{word}){assumed}'
-        f'&IF({quals}="",""," ("&MID({quals},LEN(", ")+1,LEN({quals}))&")")',
+        f'={status_word(y, word)}{assumed}&IF({quals}="",""," ("&MID({quals},LEN(", ")+1,LEN({quals}))&")")',
         value,
+    )
+
+
+def status_word(year_ref: str, word_ref: str) -> str:
+    """The word a status starts with, as an expression: the basis path's word, except that published (or
+    a consensus median) becomes projected in a year after the next year on a path that moved."""
+    return (
+        f'IF(AND(OR({word_ref}="{PUBLISHED}",{word_ref}="{CONSENSUS_MEDIAN}"),{year_ref}>NextYear,Moves=1),'
+        f'"{PROJECTED}",{word_ref})'
     )
 
 
@@ -521,13 +586,108 @@ def check_shares_used(value_ref: str, dimension: str, passed: bool) -> Formula:
     )
 
 
-def check_between(value_ref: str, *, low: str, high: str, passed: bool) -> Formula:
-    """1 if a value lies from ``low`` to ``high`` or is blank (none given), else 0 (also 0 if the value is
-    an error)."""
+def typed_value(ref: str, value: float | None) -> Formula:
+    """What an input cell holds, blank as blank (a plain ``=ref`` shows a blank as 0)."""
+    return Formula(f'=IF(LEN({ref})=0,"",{ref})', "" if value is None else value)
+
+
+def check_rule(value_ref: str, bound: Bound, *, optional: bool, passed: bool) -> Formula:
+    """1 if a typed value (``value_ref``: :func:`typed_value`) is one the engine's rule accepts, else 0;
+    a blank passes where it means "none". The limits are the rule's named cells (``GrowthLow``)."""
+    v, low, high = value_ref, f"{bound.name}Low", f"{bound.name}High"
+    tests = [f"{v}>{low}" if bound.above_low else f"{v}>={low}"]
+    tests.append(f"{v}<{high}" if bound.below_high else f"{v}<={high}")
+    if bound.whole:
+        tests.append(f"{v}=ROUND({v},0)")
+    core = f"IF(ISNUMBER({v}),IF(AND({','.join(tests)}),1,0),0)"
+    return Formula(f"=IF(LEN({v})=0,{int(optional)},{core})", int(passed))
+
+
+def engine_says(
+    value_ref: str, result_ref: str, bound: Bound, *, key_ref: str, optional: bool, value: str
+) -> Formula:
+    """What the engine would say of a typed value the rule refuses, in its words after the key it names
+    (``key_ref``, a cell: ``extension.long_run_growth.value: 0.7 is above the allowed maximum 0.5``;
+    blank when it passes).
+
+    Mirrors :meth:`~xl_addin.model.assumptions.Bound.problem`, one branch per way a value is refused.
+    """
+    v, low, high = value_ref, f"{bound.name}Low", f"{bound.name}High"
+
+    def said(kind: str) -> str:
+        before, after = bound.reason_parts()[kind]
+        return "&".join(
+            [*([text_literal(before)] if before else []), v, *([text_literal(after)] if after else [])]
+        )
+
+    inner = said("at limit") if bound.above_low or bound.below_high else '""'
+    if bound.whole:  # one message for either side of the range
+        inner = f"IF(OR({v}<{low},{v}>{high}),{said('low')},IF({v}<>ROUND({v},0),{said('fraction')},{inner}))"
+    else:
+        inner = f"IF({v}<{low},{said('low')},IF({v}>{high},{said('high')},{inner}))"
+    words = f"IF(ISNUMBER({v}),{inner},{said('text')})"
+    if not optional:  # a blank passes where it means "none"; elsewhere the engine says it is missing
+        words = f'IF(LEN({v})=0,"missing",{words})'
+    return Formula(f'=IF({result_ref}=1,"",{key_ref}&": "&{words})', value)
+
+
+def outside_band(base: str, low: str, high: str, value: int) -> Formula:
+    """How many years the live base lies outside the stored P10-P90 (beyond the check tolerance)."""
     return Formula(
-        f"=IFERROR(IF(ISNUMBER({value_ref}),IF(AND({value_ref}>={low},{value_ref}<={high}),1,0),1),0)",
-        int(passed),
+        f"=SUMPRODUCT(({base}<{low}*(1-CheckTolerance))+({base}>{high}*(1+CheckTolerance)))", value
     )
+
+
+def differs(typed_ref: str, in_set_ref: str, value: bool) -> Formula:
+    """1 if something is typed and it is not the set's value, else 0 (blank: the set's value is used)."""
+    return Formula(f"=IF(LEN({typed_ref})=0,0,IF({typed_ref}={in_set_ref},0,1))", int(value))
+
+
+def running_list(before_ref: str, differs_ref: str, key: str, value: str) -> Formula:
+    """The keys that differ so far: the row above's list, and this row's key if it differs."""
+    name = text_literal(key)
+    if not before_ref:
+        return Formula(f'=IF({differs_ref}=1,{name},"")', value)
+    return Formula(f'={before_ref}&IF({differs_ref}=1,IF(LEN({before_ref})=0,"",", ")&{name},"")', value)
+
+
+def provenance(count_ref: str, list_ref: str, set_hash: str, differ: Sequence[str]) -> Formula:
+    """Whether the workbook still matches the set it was made from: ``Inputs match assumption set
+    6c31e80ece70`` or ``3 inputs differ from set 6c31e80ece70: cagr, share.Asia-Pacific, ...``."""
+    same = f"Inputs match assumption set {set_hash}"
+    n = len(differ)
+    value = (
+        same
+        if n == 0
+        else f"{n} input{'s' if n != 1 else ''} differ{'' if n != 1 else 's'} from set {set_hash}: {', '.join(differ)}"
+    )
+    return Formula(
+        f'=IF({count_ref}=0,{text_literal(same)},{count_ref}&IF({count_ref}=1," input differs",'
+        f'" inputs differ")&{text_literal(f" from set {set_hash}: ")}&{list_ref})',
+        value,
+    )
+
+
+def status_code(refs: tuple[str, str], status_ref: str, status: str) -> Formula:
+    """A status as a code a year's column holds across (``INT*``): its word's code (the legend's
+    ``StatusWords`` and ``StatusCodes``, :func:`status_codes`) and ``*`` where an override moved it.
+    ``refs``: the year and the basis path's word of this column (see :func:`status_word`)."""
+    word = next(w for w in WORDS if status.startswith(w))  # "consensus median" is two words
+    code = status_codes()[word] + ("*" if OVERRIDE in status else "")
+    return Formula(
+        f"=INDEX(StatusCodes,MATCH({status_word(*refs)},StatusWords,0))"
+        f'&IF(ISNUMBER(SEARCH("{OVERRIDE}",{status_ref})),"*","")',
+        code,
+    )
+
+
+def status_codes() -> dict[str, str]:
+    """Each status word's code: its first letters, which tell the words apart.
+
+    >>> status_codes()
+    {'back-cast': 'BAC', 'published': 'PUB', 'interpolated': 'INT', 'projected': 'PRO', 'extrapolated': 'EXT', 'consensus median': 'CON'}
+    """
+    return {w: w[:STATUS_CODE_LENGTH].upper() for w in WORDS}
 
 
 def check_listed(value_ref: str, *, names: str, passed: bool) -> Formula:
@@ -572,7 +732,7 @@ def estimate_value(year_ref: str, refs: tuple[str, ...], spans: tuple[str, str],
     return Formula(
         f'=IF({rule}="published",{figure},IF({rule}="grown",{pa}*(1+{g})^({y}-{a}),'
         f'IF({rule}="between",{pa}*({pb}/{pa})^(({y}-{a})/({b}-{a})),'
-        f"{before}*(1+LongRunGrowth+({g}-LongRunGrowth)*{weight}))))",
+        f"{before}*(1+{_target(g)}+({g}-{_target(g)})*{weight}))))",
         value,
     )
 
@@ -589,10 +749,11 @@ def followed_flag(id_ref: str, source: str, market_source: str, value: bool) -> 
     return Formula(f"=IF(Basis=DefaultBasis,{own},IF({id_ref}=Basis,1,0))", int(value))
 
 
-def model_rank(shown: str, followed: str, model_ref: str, value: int) -> Formula:
-    """The model's rank among the estimates it does not follow, 1 = largest, values equal at the
-    precision shown tied (``shown``: the paths rounded, cell by cell). Mirrors ``estimates.consensus_of``."""
-    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed}))", value)
+def model_rank(shown: str, followed: str, kept: str, model_ref: str, value: int) -> Formula:
+    """The model's rank among the estimates it does not follow and the consensus takes (``kept``: 1 for
+    each, 0 for one ``consensus_max_age`` leaves out), 1 = largest, values equal at the precision shown
+    tied (``shown``: the paths rounded, cell by cell). Mirrors ``Market.consensus``."""
+    return Formula(f"=1+SUMPRODUCT(({shown}>ROUND({model_ref},ShownDecimals))*(1-{followed})*{kept})", value)
 
 
 def model_ratio(model_ref: str, median_ref: str, value: float) -> Formula:
@@ -626,4 +787,7 @@ def basis_fade_start(value: int) -> Formula:
 def median_word(words: str, values: str, median_ref: str, value: str) -> Formula:
     """The consensus median's word: the word of the estimate it is (an odd number of estimates).
     Mirrors ``estimates.median_path``."""
-    return Formula(f"=INDEX({words},MATCH({median_ref},{values},0),1)", value)
+    found = f"INDEX({words},MATCH({median_ref},{values},0),1)"
+    return Formula(
+        f'=IF(OR({found}="{PUBLISHED}",{found}="{INTERPOLATED}"),"{CONSENSUS_MEDIAN}",{found})', value
+    )

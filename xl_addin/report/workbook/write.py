@@ -4,13 +4,14 @@ filled in the order its needs allow, and the file replaced atomically."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from ...common.atomic import atomic_path
 from ...errors import InputError, os_error
 from ..context import ReportContext
-from ..layout import TEMPLATE, render_layout
-from .book import Book
+from ..layout import TEMPLATE, SheetLayout, render_layout
+from .book import Book, InputCell
 from .sheets import SHEETS, check_kinds, fill_order
 
 
@@ -41,19 +42,30 @@ def write_workbook(context: ReportContext, path: Path) -> Path:
     check_kinds(layout, TEMPLATE, complete=True)
     try:
         with atomic_path(path) as temp:
-            book = Book(context, layout, temp)
-            for sheet in fill_order(layout):
-                kind = SHEETS[sheet.kind]
-                book.cells.filling(kind.kind, kind.needs)
-                ws = book.sheets[sheet.name]
-                kind.write(book, ws, sheet)
-            for kind_name, write in book.pending():
-                kind = SHEETS[kind_name]
-                book.cells.filling(kind.kind, (*kind.needs, *kind.shows))
-                write()
+            book = _filled(context, layout, temp)
             for ws in book.sheets.values():
                 book.print_setup(ws)
             book.close()
     except OSError as exc:
         raise os_error(f"Cannot write {path}", exc) from None
     return path
+
+
+def _filled(context: ReportContext, layout: Sequence[SheetLayout], path: Path) -> Book:
+    """A book with every sheet filled, in the order their needs allow (nothing written to ``path`` yet)."""
+    book = Book(context, layout, path)
+    for sheet in fill_order(layout):
+        kind = SHEETS[sheet.kind]
+        book.cells.filling(kind.kind, kind.needs)
+        kind.write(book, book.sheets[sheet.name], sheet)
+    for kind_name, write in book.pending():
+        kind = SHEETS[kind_name]
+        book.cells.filling(kind.kind, (*kind.needs, *kind.shows))
+        write()
+    return book
+
+
+def input_cells(context: ReportContext) -> tuple[InputCell, ...]:
+    """Every input cell of the context's workbook with the engine's rule for it (nothing is written)."""
+    layout = render_layout(context, TEMPLATE)
+    return tuple(_filled(context, layout, Path(os.devnull)).inputs)

@@ -64,8 +64,8 @@ def _dimension(book: Book, ws: Worksheet, sheet: SheetLayout, row: int, timeline
     _statuses(book, ws, key, rows[0].member, total_row + 2)
     _summary(book, ws, key, rows, blocks)
     book.keep(ws, blocks.share_top - 1, blocks.share_top + n - 1)
-    book.keep(ws, blocks.value_top - 1, total_row + 3)
-    return _chart(book, ws, sheet, key, n, blocks, timeline, total_row + 5)
+    book.keep(ws, blocks.value_top - 1, total_row + 5)
+    return _chart(book, ws, sheet, key, n, blocks, timeline, total_row + 7)
 
 
 def _member(book: Book, ws: Worksheet, key: str, member: str, i: int, blocks: _Blocks) -> None:
@@ -109,6 +109,7 @@ def _total(book: Book, ws: Worksheet, key: str, members: list[str], blocks: _Blo
         book.formula(ws, total_row + 1, j, gap, book.fmt(italic=True, num_format="0.0E+0"))
         sums[y], gaps[y] = float(column.value), float(gap.value)
     book.put_row(("members gap", key), ws, total_row + 1, gaps)
+    book.helper_row(ws, total_row + 1)  # the Checks sheet reads it and says whether it is 0
     return total_row
 
 
@@ -116,23 +117,28 @@ def _statuses(book: Book, ws: Worksheet, key: str, member: str, row: int) -> Non
     """The status every member of the dimension shares in each year, in the engine's words (``interpolated
     total, assumed split (bull, override)``), with the qualifiers it is made of."""
     m, s = book.market, book.scenario
-    ws.write_string(row, 0, "Qualifiers", book.fmt(font_color="#7F7F7F"))
-    ws.write_string(row + 1, 0, f"Status of each {key.replace('_', ' ')}")
-    vertical = book.fmt(rotation=90, align="center", valign="bottom")
-    grey = book.fmt(rotation=90, align="center", valign="bottom", font_color="#7F7F7F")
-    longest = quals = ""
+    label = key.replace("_", " ")
+    moved_row, qualifier_row, status_row, code_row = range(row, row + 4)
+    grey = book.fmt(font_color="#7F7F7F")
+    ws.write_string(moved_row, 0, "Moved by an override (1)", grey)
+    ws.write_string(qualifier_row, 0, "Qualifiers", grey)
+    ws.write_string(status_row, 0, f"Status of each {label}")
+    ws.write_string(code_row, 0, f"Status code of each {label} (legend on Forecast)")
     for y in book.years:
         j = book.year_col(y)
         y_ref = book.year_ref(ws, y)
-        qualifiers = formulas.qualifiers(m, y, y_ref, s, (key, member))
-        book.formula(ws, row, j, qualifiers, grey)
+        total_moved, _ = book.at(("moved row",), y)
+        moved = formulas.moved(m, y, y_ref, s, (key, member), total_moved)
+        book.formula(ws, moved_row, j, moved, grey)
+        qualifiers = formulas.qualifiers(m, y, y_ref, s, here(moved_row, j), (key, member))
+        book.formula(ws, qualifier_row, j, qualifiers, grey)
         word_ref, _ = book.at(("path", "word"), y)
-        status = formulas.status(m, y, (y_ref, word_ref, here(row, j)), s, (key, member))
-        book.formula(ws, row + 1, j, status, vertical)
-        longest = max(longest, str(status.value), key=len)
-        quals = max(quals, str(qualifiers.value), key=len)
-    book.tall_row(ws, row, quals or "x")
-    book.tall_row(ws, row + 1, longest)
+        status = formulas.status(m, y, (y_ref, word_ref, here(qualifier_row, j)), s, (key, member))
+        book.formula(ws, status_row, j, status)
+        code = formulas.status_code((y_ref, word_ref), here(status_row, j), str(status.value))
+        book.formula(ws, code_row, j, code, book.fmt(align="center"))
+    for helper in (moved_row, qualifier_row, status_row):
+        book.helper_row(ws, helper)
 
 
 def _summary(book: Book, ws: Worksheet, key: str, rows: tuple[MemberRow, ...], blocks: _Blocks) -> None:

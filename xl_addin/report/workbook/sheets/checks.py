@@ -2,10 +2,13 @@
 master check that the Cover and the Inputs sheet show.
 
 Each row is a check: the value it looks at, the limit, and a result (1 passes, 0 fails, shown as
-``pass`` / ``FAIL``), with the sheet to look at and what to do when it fails. The tolerances are cells at
-the top (no number is spelled in a formula). A workbook fresh from imgout passes every check; an edit
-that breaks one (shares that no longer add to 100 %, a scenario typed that does not exist, an override
-beyond what the engine accepts) turns the master check to ``CHECK: n of N checks fail``.
+``pass`` / ``FAIL``), with the sheet to look at and what to do when it fails. The tolerances and the
+engine's limits are cells at the bottom (no number is spelled in a formula). Every input cell has its own
+check, generated from the engine's rule for it (:mod:`xl_addin.model.assumptions.rules`, registered by
+:meth:`Book.typed`): it names the cell and the key and, when it fails, says by formula what the engine
+would say of the value (a pasted value or text such as "10 %", which data validation does not stop, is
+caught the same way). A workbook fresh from imgout passes every check; an edit that breaks one turns the
+master check to ``CHECK: n of N checks fail``.
 """
 
 from __future__ import annotations
@@ -16,16 +19,25 @@ from typing import NamedTuple
 
 from xlsxwriter.worksheet import Worksheet
 
-from ....model.assumptions import SHARE_TOLERANCE
+from ....model.assumptions import BOUNDS, SHARE_TOLERANCE
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book, Placed, cell, here, span
+from ..book import Book, InputCell, Placed, cell, here, span
 
-NEEDS = ("inputs", "forecast", "scenarios", "breakdown", "drivers", "sources", "matrix")
+NEEDS = (
+    "inputs",
+    "forecast",
+    "scenarios",
+    "breakdown",
+    "drivers",
+    "sources",
+    "matrix",
+    "uncertainty",
+    "estimates",
+)
 
-WIDTHS = {0: 52, 1: 13, 2: 18, 3: 8, 4: 16, 5: 44}
+WIDTHS = {0: 52, 1: 13, 2: 30, 3: 8, 4: 16, 5: 32}
 TOLERANCE = 1e-9  # relative to the total: what the LibreOffice and Gnumeric tests hold the formulas to
-GROWTH = (-0.5, 1.0)  # what the assumption set accepts for a growth rate
 RESULT_FORMAT = '[=1]"pass";[=0]"FAIL";General'
 SHARE_LIMIT = f"100% ± {SHARE_TOLERANCE:g}"
 PERCENT = "0.0000%"
@@ -40,7 +52,7 @@ class Check(NamedTuple):
     limit: str
     result: Callable[[str], formulas.Formula]
     sheet: str
-    remedy: str
+    remedy: str | Callable[..., formulas.Formula]
     number_format: str = "0.0E+0"
 
 
@@ -60,15 +72,19 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     for check in checks:
         book.paragraph(ws, row, 0, check.text)
         book.formula(ws, row, 1, check.value, book.fmt(num_format=check.number_format))
-        ws.write_string(row, 2, check.limit)
+        book.paragraph(ws, row, 2, check.limit)
         result = check.result(here(row, 1))
         book.formula(ws, row, 3, result, result_fmt)
         passed += int(result.value)
         ws.write_string(row, 4, check.sheet)
-        book.paragraph(ws, row, 5, check.remedy)
+        if isinstance(check.remedy, str):
+            book.paragraph(ws, row, 5, check.remedy)
+        else:  # the engine's words for the value, by formula
+            says = check.remedy(here(row, 1), here(row, 3), key_ref=here(row, 2))
+            book.formula(ws, row, 5, says, book.wrap_fmt())
         row += 1
     last = row - 1
-    headers = ("Check", "Value", "Limit", "Result", "Where", "If it fails")
+    headers = ("Check", "Value", "Limit or key", "Result", "Where", "If it fails (the engine's words)")
     book.table(ws, top, 0, headers, len(checks), "Checks")
     results = span(ws.name, first, 3, last, 3)
     book.define("CheckResults", results)
@@ -111,8 +127,16 @@ def _tolerances(book: Book, ws: Worksheet, row: int) -> int:
             SHARE_TOLERANCE,
             "0E+0",
         ),
-        ("GrowthLow", "Lowest growth rate the engine accepts", GROWTH[0], "0%"),
-        ("GrowthHigh", "Highest growth rate the engine accepts", GROWTH[1], "0%"),
+        *(
+            (
+                f"{b.name}{end}",
+                f"{word} {b.what.removeprefix('a ')} the engine accepts ({b.allowed})",
+                limit,
+                "0" if b.whole else "0%",
+            )
+            for b in BOUNDS
+            for end, word, limit in (("Low", "Lowest", b.low), ("High", "Highest", b.high))
+        ),
     ):
         ws.write_string(row, 0, text)
         ws.write_number(row, 1, value, book.fmt(num_format=numfmt))
@@ -180,25 +204,41 @@ def _input_checks(book: Book) -> list[Check]:
                     f"correct the row of {region} in the joint table",
                 )
             )
-    for name in ("ForecastGrowth", "BackcastGrowth", "ExtrapolationGrowth", "LongRunGrowth"):
-        rate = book.cells.get(("rate", name))
-        checks.append(
-            Check(
-                f"{name} is a growth rate the engine accepts",
-                formulas.Formula(f"={name}", rate.value),
-                f"{GROWTH[0]:.0%} to {GROWTH[1]:.0%}",
-                partial(
-                    formulas.check_between,
-                    low="GrowthLow",
-                    high="GrowthHigh",
-                    passed=not isinstance(rate.value, float) or GROWTH[0] <= rate.value <= GROWTH[1],
-                ),
-                sheet_of["inputs"],
-                "type a rate from -50 % to 100 %",
-                "0.000%",
-            )
+    checks.append(
+        Check(
+            "The basis chosen on Inputs is the market's own path, consensus or a publisher's id",
+            formulas.Formula("=Basis", m.basis),
+            "listed on Market estimates",
+            partial(formulas.check_listed, names="BasisIds", passed=True),
+            inputs,
+            "pick a basis from the list on Inputs: the engine refuses any other (unknown basis)",
+            "@",
         )
-    return checks
+    )
+    return checks + [_rule_check(typed, inputs) for typed in book.inputs]
+
+
+def _rule_check(typed: InputCell, sheet: str) -> Check:
+    """An input cell's check, from the engine's rule for it: it names the cell and the key, and says, when
+    it fails, what the engine would say."""
+    bound = typed.bound
+    problem = None if typed.value is None else bound.problem(typed.value)
+    blank_ok = typed.optional or typed.value is not None
+    passed = problem is None and blank_ok
+    return Check(
+        f"{typed.where}: {bound.allowed}" + (", or blank" if typed.optional else ""),
+        formulas.typed_value(typed.ref, typed.value),
+        typed.path,
+        partial(formulas.check_rule, bound=bound, optional=typed.optional, passed=passed),
+        sheet,
+        partial(
+            formulas.engine_says,
+            bound=bound,
+            optional=typed.optional,
+            value="" if passed else f"{typed.path}: {problem or 'missing'}",
+        ),
+        "0" if bound.whole else "0.00%",
+    )
 
 
 def _output_checks(book: Book) -> list[Check]:
@@ -245,7 +285,7 @@ def _output_checks(book: Book) -> list[Check]:
                     for s in book.layout
                     if s.kind == "breakdown" and key in s.spec.get("dimensions", ())
                 ),
-                "the shares used on Inputs do not add to 100 %",
+                "the shares used are not 100 %, or an input check above fails (fix it first)",
             )
         )
     for dim in (
@@ -268,9 +308,24 @@ def _output_checks(book: Book) -> list[Check]:
                         passed=abs(gap.value) <= TOLERANCE * largest_total,
                     ),
                     sheet_of["matrix"],
-                    "a joint table row or the shares used on Inputs do not add to 100 %",
+                    "a joint row or the shares used are not 100 %, or an input check fails",
                 )
             )
+    if book.cells.has(("fan band",)):
+        band = book.cells.get(("fan band",))
+        low, high, base = band.ref.split("|")
+        checks.append(
+            Check(
+                "The live base stays inside the stored Monte Carlo P10-P90 (years outside)",
+                formulas.outside_band(base, low, high, band.value),
+                "0",
+                partial(formulas.check_near, target="0", tolerance="0", passed=band.value == 0),
+                sheet_of["uncertainty"],
+                "the band was computed for the set the workbook was made from: rebuild it with imgout"
+                " (imgout workbook --set ...) to compute the band for these inputs",
+                "0",
+            )
+        )
     for key, anchor in a.anchors.items():
         residual = book.cells.get(("calibration residual", key))
         interval = book.cells.ref(("interval", key))

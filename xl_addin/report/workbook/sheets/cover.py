@@ -10,7 +10,7 @@ from .. import formulas
 from ..book import Book, here
 
 NEEDS = ("forecast", "scenarios")
-SHOWS = ("checks",)
+SHOWS = ("checks", "overrides")
 
 WIDTHS = {0: 3, 1: 60, 2: 10, 3: 10, 4: 16}
 VALUE = 4
@@ -44,6 +44,15 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
             book.link(ws, check_row, 2, ("master check",), book.fmt(bold=True))
 
     book.later(show)
+    row += 1
+    ws.write_string(row, 1, "Inputs against the assumption set", book.fmt(bold=True))
+    provenance_row = row
+
+    def show_provenance() -> None:
+        if book.cells.has(("provenance",)):  # a layout without an Overrides sheet shows none
+            book.link(ws, provenance_row, 2, ("provenance",), book.fmt(bold=True))
+
+    book.later(show_provenance)
     row = _headline(book, ws, sheet, row + 2)
     ws.write_string(row + 1, 1, "About this workbook", book.fmt(bold=True))
     book.paragraph(ws, row + 2, 1, book.text(sheet, "note"), italic=True)

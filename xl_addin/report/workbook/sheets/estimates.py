@@ -9,6 +9,9 @@ growth fading from the publisher's CAGR to the long-run rate. Which rule a year 
 figures, depends on which years are published: that is written in the working rows under each path
 (rebuild the workbook to add a figure or a CAGR); the values, CAGRs, long-run rate and fade are live.
 
+One path per publisher: the market's own publication's row is the model's own path at the calibrated
+growth (the Inputs sheet's sizes and growths), not a second path through the same figures.
+
 The consensus of a year is the count, minimum, median and maximum of the paths; where the model's own
 base total sits among them (its rank, 1 = largest, and its ratio to the median) is written once every
 sheet is filled. The ``Basis`` chosen on Inputs makes the base total follow the consensus median or a
@@ -254,8 +257,9 @@ def _bases(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) 
     m = book.market
     ws.write_string(row, 0, "Bases the total can follow", book.heading_fmt())
     row += 1
-    for col, text in enumerate(("Basis id", "Last figure", "Followed", "Path")):
+    for col, text in enumerate(("Basis id", "Last figure", "Followed", "Path", "In consensus")):
         ws.write_string(row, col, text, book.header_fmt())
+    excluded = m.consensus_excluded()
     row += 1
     top = row
     for key, path in paths.items():
@@ -265,20 +269,24 @@ def _bases(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) 
         flag = formulas.followed_flag(here(row, 0), e.source, m.assumptions.market.source, m.follows(key))
         book.formula(ws, row, 2, flag, book.fmt(num_format="0"))
         ws.write_string(row, 3, e.publisher)
+        # consensus_max_age leaves old estimates out (decided by their sources' vintages when the pack is made)
+        ws.write_number(row, 4, 0 if key in excluded else 1, book.fmt(num_format="0"))
         row += 1
     ws.write_string(row, 0, CONSENSUS)
-    fade_start = min(p.estimate.years[-1] for p in paths.values())
+    fade_start = min(p.estimate.years[-1] for k, p in paths.items() if k not in excluded)
+    kept = [top + n for n, k in enumerate(paths) if k not in excluded]
     book.formula(
         ws,
         row,
         1,
-        formulas.Formula(f"=MIN({here(top, 1)}:{here(row - 1, 1)})", fade_start),
+        formulas.Formula(f"=MIN({_cells(top, row - 1, kept, 1)})", fade_start),
         book.fmt(num_format="0"),
     )
     ws.write_string(row, 3, "the median of the publishers' paths")
     book.define("BasisIds", span(ws.name, top, 0, row, 0))
     book.define("BasisLastFigures", span(ws.name, top, 1, row, 1))
     book.cells.put(("followed flags",), span(ws.name, top, 2, row - 1, 2).split("!", 1)[1], None)
+    book.cells.put(("consensus flags",), span(ws.name, top, 4, row - 1, 4).split("!", 1)[1], None)
     book.keep(ws, top - 2, row)
     return row + 2
 
@@ -317,9 +325,12 @@ def _paths(
                 here(r, j - 1),
             )
             value = path.values[index[y]]
-            estimate = formulas.estimate_value(
-                book.year_ref(ws, y), refs, (pub_span, book.timeline_span(ws)), value
-            )
+            if m.is_publication(key):  # one path per publisher: the market's own is the model's
+                estimate = formulas.publication_path(book.year_ref(ws, y), here(r, j - 1), value)
+            else:
+                estimate = formulas.estimate_value(
+                    book.year_ref(ws, y), refs, (pub_span, book.timeline_span(ws)), value
+                )
             book.formula(ws, r, j, estimate, book.fmt(num_format="0.00"))
             pick = plan[y].growth
             growth = formulas.picked(growths, here(work + 3, j), listed[pick - 1] if pick else 0.0)
@@ -333,6 +344,8 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
     m = book.market
     index = {y: i for i, y in enumerate(m.year_list)}
     last = path_top + len(paths) - 1
+    excluded = m.consensus_excluded()
+    kept = [path_top + n for n, key in enumerate(paths) if key not in excluded]
     rows = {
         "median": ("Consensus: median", "MEDIAN", "0.00"),
         "count": ("Consensus: publishers", "COUNT", "0"),
@@ -345,7 +358,7 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
         ws.write_string(r, 0, label, book.fmt(bold=key == "median"))
         for y in book.years:
             j = book.year_col(y)
-            values = [p.values[index[y]] for p in paths.values()]
+            values = [p.values[index[y]] for k, p in paths.items() if k not in excluded]
             value = {
                 "count": len(values),
                 "min": min(values),
@@ -356,7 +369,7 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
                 ws,
                 r,
                 j,
-                formulas.Formula(f"={function}({here(path_top, j)}:{here(last, j)})", value[key]),
+                formulas.Formula(f"={function}({_cells(path_top, last, kept, j)})", value[key]),
                 book.fmt(num_format=numfmt, bold=key == "median"),
             )
     book.cells.put(("basis block",), f"{quote_sheetname(ws.name)}!{path_top}:{top}", None)
@@ -364,7 +377,7 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
     ws.write_string(row, 0, "Consensus range (maximum - minimum)")
     for y in book.years:
         j = book.year_col(y)
-        values = [p.values[index[y]] for p in paths.values()]
+        values = [p.values[index[y]] for k, p in paths.items() if k not in excluded]
         rng = formulas.difference(here(row - 1, j), here(row - 2, j), max(values) - min(values))
         book.formula(ws, row, j, rng, book.fmt(num_format="0.00"))
     book.keep(ws, top, row)
@@ -372,11 +385,20 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
     return row + 5
 
 
+def _cells(top: int, last: int, kept: list[int], col: int) -> str:
+    """The path cells of one year the consensus takes: the whole column of paths, or (some left out by
+    ``consensus_max_age``) the kept ones, listed."""
+    if len(kept) == last - top + 1:
+        return f"{here(top, col)}:{here(last, col)}"
+    return ",".join(here(r, col) for r in kept)
+
+
 def _model_rows(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[str, EstimatePath]) -> None:
     """The model's base total beside the consensus: its value, rank among the other publishers and ratio
     to the median; written once every sheet is filled (the Scenarios sheet reads this one)."""
     m = book.market
     flags = book.cells.get(("followed flags",)).ref
+    kept = book.cells.get(("consensus flags",)).ref
     ws.write_string(row, 0, f"Model: base total, {book.unit_label}", book.fmt(bold=True))
     ws.write_string(row + 1, 0, "Model: rank among the others (1 = largest)")
     ws.write_string(row + 2, 0, "Model: ratio to the median")
@@ -389,7 +411,7 @@ def _model_rows(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[
             book.show(ws, row, j, base_ref, base, book.fmt(bold=True, num_format=book.money))
             top = book.cells.get(("rounded rows",)).value
             column = f"{here(top, j)}:{here(top + len(paths) - 1, j)}"
-            rank = formulas.model_rank(column, flags, here(row, j), consensus.model_rank)
+            rank = formulas.model_rank(column, flags, kept, here(row, j), consensus.model_rank)
             book.formula(ws, row + 1, j, rank, book.fmt(num_format="0"))
             median_ref = here(path_top + len(paths), j)
             ratio = formulas.model_ratio(here(row, j), median_ref, consensus.model_ratio)
@@ -434,24 +456,27 @@ def _words(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]) 
     ws.write_string(
         row, 0, "Words of each path (the status of the total when it follows the path)", book.fmt(bold=True)
     )
+    book.helper_row(ws, row)
     row += 1
     top = row
     grey = book.fmt(font_color=STORED_FONT, font_size=10)
-    vertical = book.fmt(font_color=STORED_FONT, rotation=90, align="center", valign="bottom")
+    vertical = book.fmt(font_color=STORED_FONT)
     for path in paths.values():
         ws.write_string(row, 0, f"{path.estimate.publisher}: word", grey)
-        book.tall_row(ws, row, "interpolated")
+        book.helper_row(ws, row)  # the words statuses are made of when the total follows the path
         for y in book.years:
             ws.write_string(row, book.year_col(y), path.words[index[y]], vertical)
         row += 1
     ws.write_string(row, 0, "Consensus median: word", grey)
-    book.tall_row(ws, row, "interpolated")
-    words_of_median = m.basis_words if m.basis == CONSENSUS else median_words(paths, m.year_list)
+    book.helper_row(ws, row)
+    excluded = m.consensus_excluded()
+    kept = {k: p for k, p in paths.items() if k not in excluded}
+    words_of_median = m.basis_words if m.basis == CONSENSUS else median_words(kept, m.year_list)
     path_top = book.cells.get(("estimate rows",)).value
     for y in book.years:
         j = book.year_col(y)
         word = words_of_median[index[y]]
-        if len(paths) % 2:
+        if len(kept) % 2:
             median_ref = here(path_top + len(paths), j)
             values = f"{here(path_top, j)}:{here(path_top + len(paths) - 1, j)}"
             book.formula(

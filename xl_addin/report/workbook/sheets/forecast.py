@@ -25,14 +25,16 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     row = book.timeline(ws, row)
     first, last = book.year_col(book.years[0]), book.year_col(book.years[-1])
     book.define("Timeline", span(ws.name, timeline, first, timeline, last))
-    total_row, growth_row, word_row, qualifier_row, status_row = range(row, row + 5)
+    total_row, growth_row, word_row, moved_row, qualifier_row, status_row, code_row = range(row, row + 7)
     ws.write_string(total_row, 0, f"Market size, {book.unit_label}", book.fmt(bold=True))
     ws.write_string(growth_row, 0, "Growth over the year before")
     ws.write_string(word_row, 0, "Word of the base path", book.fmt(font_color="#7F7F7F"))
+    ws.write_string(moved_row, 0, "Moved by an override (1)", book.fmt(font_color="#7F7F7F"))
     ws.write_string(qualifier_row, 0, "Qualifiers", book.fmt(font_color="#7F7F7F"))
+    moved: dict[int, float] = {}
     ws.write_string(status_row, 0, "Status")
+    ws.write_string(code_row, 0, "Status code (legend below)")
     values: dict[int, float] = {}
-    longest = 0
     for y in book.years:
         j = book.year_col(y)
         y_ref = book.year_ref(ws, y)
@@ -46,21 +48,26 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
             book.formula(ws, growth_row, j, growth, book.fmt(num_format=book.pct))
         word_ref, _ = book.at(("path", "word"), y)
         word = m.basis_words[m.year_list.index(y)]
-        vertical = book.fmt(font_color="#7F7F7F", rotation=90, align="center", valign="bottom")
-        book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), vertical)
-        qualifiers = formulas.qualifiers(m, y, y_ref, s)
-        book.formula(ws, qualifier_row, j, qualifiers, vertical)
-        book.tall_row(ws, word_row, "interpolated")
-        book.tall_row(ws, qualifier_row, str(qualifiers.value) or "x")
+        grey = book.fmt(font_color="#7F7F7F")
+        book.formula(ws, word_row, j, formulas.Formula(f"={word_ref}", word), grey)
+        moved_by = formulas.moved(m, y, y_ref, s)
+        book.formula(ws, moved_row, j, moved_by, grey)
+        moved[y] = float(moved_by.value)
+        qualifiers = formulas.qualifiers(m, y, y_ref, s, here(moved_row, j))
+        book.formula(ws, qualifier_row, j, qualifiers, grey)
         status = formulas.status(m, y, (y_ref, here(word_row, j), here(qualifier_row, j)), s)
-        book.formula(ws, status_row, j, status, book.fmt(rotation=90, align="center", valign="bottom"))
-        longest = max(longest, len(str(status.value)))
-    # Statuses read bottom to top: a year's column is too narrow for "extrapolated (bull)" across.
-    book.tall_row(ws, status_row, "x" * longest)
+        book.formula(ws, status_row, j, status)
+        code = formulas.status_code((y_ref, here(word_row, j)), here(status_row, j), str(status.value))
+        book.formula(ws, code_row, j, code, book.fmt(align="center"))
+    # A year's column is too narrow for "extrapolated (bull, override)" across: the statuses in full are
+    # grouped under their code, which the legend explains.
+    for helper in (word_row, moved_row, qualifier_row, status_row):
+        book.helper_row(ws, helper)
+    book.put_row(("moved row",), ws, moved_row, moved)
     book.put_row(("total row",), ws, total_row, values)
     book.define("ForecastTotals", span(ws.name, total_row, first, total_row, last))
-    book.keep(ws, timeline, status_row)
-    row = status_row + 2
+    book.keep(ws, timeline, code_row + 1)
+    row = _legend(book, ws, code_row + 1)
     chart_title = book.captioned(book.chart_title(sheet))
     book.formula(ws, row, 0, chart_title, book.fmt(bold=True))
     chart = book.chart({"type": "column"})
@@ -86,3 +93,26 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         f" {money(m.forecast(m.horizon_year, scenario=s), book.units, with_unit=True)} in {m.horizon_year}.",
         (1.6, 1.2),
     )
+
+
+def _legend(book: Book, ws: Worksheet, row: int) -> int:
+    """What the status codes mean: one printed line, and the words and codes every code row reads
+    (``StatusWords``, ``StatusCodes``) in rows grouped under it; the row after them."""
+    codes = formulas.status_codes()
+    listed = ", ".join(f"{code} {word}" for word, code in codes.items())
+    ws.write_string(
+        row,
+        0,
+        f"Status codes: {listed}; * an override moved the value. The statuses in full: the rows grouped"
+        " above the code row (+).",
+        book.fmt(italic=True, font_color="#595959"),
+    )
+    top = row + 1
+    for i, (word, code) in enumerate(codes.items()):
+        ws.write_string(top + i, 0, word)
+        ws.write_string(top + i, 1, code)
+        book.helper_row(ws, top + i)
+    last = top + len(codes) - 1
+    book.define("StatusWords", span(ws.name, top, 0, last, 0))
+    book.define("StatusCodes", span(ws.name, top, 1, last, 1))
+    return last + 2

@@ -1,10 +1,12 @@
 """Inputs: every assumption with its value, kind and source; the scenario selector; the master check.
 
-Input cells (blue on light yellow, the only unlocked cells) are only inputs: where a user may override a
-value the model works out (forecast growth, back-cast and extrapolation growth, a member's share, a
-scenario's driver growth), the calculated default sits in one column, the override in the next (blank
-until a number is typed) and the value used in a third, a formula. Typing an override therefore never
-destroys a formula, and clearing it brings the default back.
+Input cells (blue on light yellow, the only unlocked cells) are only inputs, one per parameter: where the
+set gives a value or the model works one out (a growth rate, a member's share, a driver's growth), that
+value sits read-only in one column, the override in the next (blank until a number is typed) and the
+value used in a third, a formula. Typing an override therefore never destroys a formula, clearing it
+brings the set's value back, and every override is seen (the Overrides sheet compares each input with
+the set). Each input is registered with the engine's rule for it (:meth:`Book.typed`), from which its
+data validation and its check on the Checks sheet are made.
 
 Every other sheet's formulas read this one, through defined names (``BaseSize``, ``ForecastGrowth``,
 ``Share_region`` ...) and registered cells (shares, driver growths, scenario driver growths, anchors,
@@ -21,7 +23,15 @@ from typing import NamedTuple
 from xlsxwriter.worksheet import Worksheet
 
 from ....common.formats import UNIT_LABELS, excel_money_format, excel_percent_format, in_units
-from ....model.assumptions import RESERVED_SCENARIO
+from ....model.assumptions import (
+    FADE_YEARS,
+    GROWTH,
+    LONG_RUN_GROWTH,
+    RESERVED_SCENARIO,
+    SHARE,
+    SHARE_OVERRIDE,
+    Bound,
+)
 from ...layout import SheetLayout
 from .. import formulas
 from ..book import Book, cell, here, span
@@ -29,10 +39,7 @@ from ..book import Book, cell, here, span
 NEEDS: tuple[str, ...] = ()
 SHOWS = ("checks",)
 
-WIDTHS = {0: 28, 1: 28, 2: 11, 3: 11, 4: 11, 5: 10, 6: 20, 7: 30, 8: 10}
-SHARE_MAX = 0.9999  # a share override must be below 1 (the engine refuses 1: nothing left to the others)
-GROWTH_RANGE = (-0.5, 1.0)  # what the assumption set allows for a growth rate
-FADE_YEARS_MAX = 100
+WIDTHS = {0: 26, 1: 26, 2: 11, 3: 11, 4: 11, 5: 10, 6: 17, 7: 26, 8: 10}
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
@@ -93,6 +100,7 @@ def _selector_and_years(book: Book, ws: Worksheet, row: int) -> int:
         "the scenario every output sheet shows (and names in its title)",
     )
     row += 1
+    book.cells.put(("basis",), cell(ws.name, row, 1), m.basis)
     _selector(
         book,
         ws,
@@ -194,6 +202,9 @@ class Rate(NamedTuple):
     source: str
     note: str
     number_format: str = "0.000%"
+    override_key: str = ""
+    path: str = ""
+    bound: Bound = GROWTH
 
 
 def _growth_rates(book: Book, ws: Worksheet, row: int) -> int:
@@ -210,9 +221,9 @@ def _growth_rates(book: Book, ws: Worksheet, row: int) -> int:
         if isinstance(r.default, tuple):
             book.formula(ws, row, 2, formulas.follows(*r.default), book.follow_fmt(r.number_format))
         elif r.default is None:
-            ws.write_blank(row, 2, None, book.input_fmt(r.number_format))
+            ws.write_blank(row, 2, None, book.follow_fmt(r.number_format))
         else:
-            ws.write_number(row, 2, r.default, book.input_fmt(r.number_format))
+            ws.write_number(row, 2, r.default, book.follow_fmt(r.number_format))
         if r.override is None:
             ws.write_blank(row, 3, None, book.input_fmt(r.number_format))
         else:
@@ -232,13 +243,21 @@ def _growth_rates(book: Book, ws: Worksheet, row: int) -> int:
         )
         book.paragraph(ws, row, 6, r.source)
         book.paragraph(ws, row, 7, _note(r.note))
-        low, high = (0, FADE_YEARS_MAX) if r.name == "FadeYears" else GROWTH_RANGE
-        what = "number of years" if r.name == "FadeYears" else "growth rate"
-        for col in (2, 3):
-            if not isinstance(r.default, tuple) or col == 3:
-                book.validate(ws, row, col, row, low, high, what, whole=r.name == "FadeYears")
+        in_set = r.default[1] if isinstance(r.default, tuple) else r.default
+        book.typed(
+            ws,
+            row,
+            3,
+            r.bound,
+            r.override_key,
+            path=r.path,
+            in_set=in_set,
+            used=cell(ws.name, row, 4),
+            value=r.override,
+            in_force=r.used,
+        )
         row += 1
-    headers = ("Key", "Assumption", "Default", "Override", "Used", "Kind", "Source", "Note")
+    headers = ("Key", "Assumption", "In set", "Override", "Used", "Kind", "Source", "Note")
     book.table(ws, top, 0, headers, len(rates), "Inputs_growth")
     return row + 1
 
@@ -247,16 +266,14 @@ def _rates(book: Book) -> list[Rate]:
     """The rows of the growth-rates table, from the set and the per-call overrides it was made with."""
     m = book.market
     a = m.assumptions
-    moved = a.moved
+    original = a.original or a  # the set as read: per-call overrides go in the Override column
+    typed = {o.key: o.in_force for o in a.overridden}
     extension = a.raw.get("extension", {})
 
     def text_of(key: str) -> tuple[str, str]:
         item = extension.get(key, {})
         return _source_text(book, str(item.get("source", ""))), str(item.get("note", ""))
 
-    backcast_given = a.backcast_growth if "backcast" not in moved else None
-    extrapolation = a.extrapolation_growth
-    fade = "fade" in moved
     return [
         Rate(
             "forecast_growth",
@@ -267,47 +284,64 @@ def _rates(book: Book) -> list[Rate]:
             m.forecast_growth,
             _source_text(book, a.anchors["forecast_cagr"].source),
             "the calibrated CAGR unless overridden",
+            override_key="cagr",
+            path="overrides.forecast_growth",
         ),
         Rate(
             "extension.backcast_growth",
             "BackcastGrowth",
             "back-cast growth per year (before the base year)",
-            backcast_given
-            if backcast_given is not None
+            original.backcast_growth
+            if original.backcast_growth is not None
             else ("HistoricGrowth", m.calibration.historic_growth),
-            a.backcast_growth if "backcast" in moved else None,
+            _number(typed.get("backcast_growth")),
             m.backcast_growth,
             *text_of("backcast_growth"),
+            override_key="backcast_growth",
+            path="extension.backcast_growth.value",
         ),
         Rate(
             "extension.extrapolation_growth",
             "ExtrapolationGrowth",
             "growth held after the horizon (blank: the long-run fade)",
-            extrapolation if "extrapolation" not in moved else None,
-            extrapolation if "extrapolation" in moved else None,
-            extrapolation,
+            original.extrapolation_growth,
+            _number(typed.get("extrapolation_growth")),
+            a.extrapolation_growth,
             *text_of("extrapolation_growth"),
+            override_key="extrapolation_growth",
+            path="extension.extrapolation_growth.value",
         ),
         Rate(
             "extension.long_run_growth",
             "LongRunGrowth",
             "long-run growth every path fades to",
-            a.long_run_growth,
-            a.long_run_growth if fade else None,
+            original.long_run_growth,
+            _number(typed.get("long_run_growth")),
             a.long_run_growth,
             *text_of("long_run_growth"),
+            override_key="long_run_growth",
+            path="extension.long_run_growth.value",
+            bound=LONG_RUN_GROWTH,
         ),
         Rate(
             "extension.fade_years",
             "FadeYears",
             "years the growth takes to fade to the long-run rate",
-            float(a.fade_years),
-            float(a.fade_years) if fade else None,
+            float(original.fade_years),
+            _number(typed.get("fade_years")),
             float(a.fade_years),
             *text_of("fade_years"),
             "0",
+            override_key="fade_years",
+            path="extension.fade_years.value",
+            bound=FADE_YEARS,
         ),
     ]
+
+
+def _number(value: float | str | None) -> float | None:
+    """A recorded override's value in force as a number (None: none)."""
+    return float(value) if isinstance(value, int | float) else None
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -324,12 +358,19 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
     row += 1
     first = row
     share_fmt = book.input_fmt(book.input_pct)
+    in_set = book.follow_fmt(book.input_pct)
     used = {mb.name: m.share(m.base_year, f"{key}:{mb.name}") for mb in dim.members}
-    for member in dim.members:
+    original = (m.assumptions.original or m.assumptions).dimensions[key]  # the set as read
+    typed = {o.key: o.in_force for o in m.assumptions.overridden}
+    for member, as_read in zip(dim.members, original.members, strict=True):
         ws.write_string(row, 0, member.name)
         book.paragraph(ws, row, 1, f"{member.kind}: {_source_text(book, member.source)}")
-        ws.write_number(row, 2, member.share, share_fmt)
-        ws.write_blank(row, 3, None, share_fmt)
+        ws.write_number(row, 2, as_read.share, in_set)
+        override_value = typed.get(f"share.{member.name}")
+        if isinstance(override_value, float):
+            ws.write_number(row, 3, override_value, share_fmt)
+        else:
+            ws.write_blank(row, 3, None, share_fmt)
         default, override = here(row, 2), here(row, 3)
         book.formula(
             ws,
@@ -338,23 +379,44 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
             formulas.share_used(key, default, override, used[member.name]),
             book.fmt(num_format=book.input_pct),
         )
+        book.typed(
+            ws,
+            row,
+            3,
+            SHARE_OVERRIDE,
+            f"share.{member.name}",
+            in_set=as_read.share,
+            used=cell(ws.name, row, 4),
+            value=override_value if isinstance(override_value, float) else None,
+            in_force=used[member.name],
+        )
         book.formula(
             ws,
             row,
             5,
-            formulas.share_to_rescale(default, override, member.share),
+            formulas.share_to_rescale(
+                default, override, 0.0 if isinstance(override_value, float) else as_read.share
+            ),
             book.fmt(num_format=book.input_pct),
         )
         ws.write_number(row, 6, member.growth, share_fmt)
+        book.typed(
+            ws,
+            row,
+            6,
+            GROWTH,
+            f"growth.{member.name}",
+            path=f"dimensions.{key}.members.{member.name}.growth",
+            optional=False,
+            in_set=as_read.growth,
+            value=member.growth,
+        )
         book.paragraph(ws, row, 7, _note(member.note))
-        ws.write_number(row, 8, member.growth, book.fmt(num_format=book.input_pct, font_color="#7F7F7F"))
+        ws.write_number(row, 8, as_read.growth, book.fmt(num_format=book.input_pct, font_color="#7F7F7F"))
         book.cells.put(("share", key, member.name), cell(ws.name, row, 4), used[member.name])
         book.cells.put(("relative growth", key, member.name), cell(ws.name, row, 6), member.growth)
         row += 1
     last = row - 1
-    book.validate(ws, first, 2, last, 0.0, 1.0, "share")
-    book.validate(ws, first, 3, last, 0.0, SHARE_MAX, "share")
-    book.validate(ws, first, 6, last, *GROWTH_RANGE, "relative growth")
     headers = (
         label.capitalize(),
         "Kind and source",
@@ -378,10 +440,14 @@ def _split(book: Book, ws: Worksheet, row: int, key: str) -> int:
         book.define(f"{name}_{key}", span(ws.name, first, col, last, col))
     ws.write_string(row, 0, "Total (must be 100%)", book.fmt(italic=True))
     totals = {
-        2: [mb.share for mb in dim.members],
-        3: [],
+        2: [mb.share for mb in original.members],
+        3: [
+            v
+            for k, v in typed.items()
+            if k.startswith("share.") and isinstance(v, float) and k.removeprefix("share.") in dim.names
+        ],
         4: list(used.values()),
-        5: [mb.share for mb in dim.members],
+        5: [mb.share for mb in original.members if f"share.{mb.name}" not in typed],
     }
     for col, values in totals.items():
         total = formulas.range_sum(span(ws.name, first, col, last, col).split("!")[1], values)
@@ -444,12 +510,12 @@ def _joint(book: Book, ws: Worksheet, row: int, seg_dim: str) -> int:
         for name, col in cols.items():
             ws.write_number(row, col, shares[name], share_fmt)
             book.cells.put(("joint", seg_dim, region, name), cell(ws.name, row, col), shares[name])
+            path = f"joint.region/{seg_dim}.rows.{region}.{name}"
+            book.typed(ws, row, col, SHARE, path, optional=False, in_set=shares[name], value=shares[name])
         total = formulas.range_sum(f"{here(row, 2)}:{here(row, total_col - 1)}", shares.values())
         book.formula(ws, row, total_col, total, book.fmt(num_format=book.input_pct))
         book.cells.put(("joint total", seg_dim, region), cell(ws.name, row, total_col), total.value)
         row += 1
-    for col in cols.values():
-        book.validate(ws, top + 1, col, row - 1, 0.0, 1.0, "share")
     headers = ("Region", "Basis", *members, "Total (must be 100%)")
     book.table(ws, top, 0, headers, len(rows), f"Inputs_joint_{seg_dim}")
     return row + 1
@@ -475,8 +541,8 @@ def _drivers(book: Book, ws: Worksheet, row: int) -> int:
         rows[d.key] = row
         ws.write_string(row, 0, d.key)
         book.paragraph(ws, row, 1, f"{d.label} ({d.factor})")
-        ws.write_number(row, 5, d.low, rate)
-        ws.write_number(row, 6, d.high, rate)
+        ws.write_number(row, 5, d.low, book.follow_fmt(book.input_pct))
+        ws.write_number(row, 6, d.high, book.follow_fmt(book.input_pct))
         book.paragraph(ws, row, 7, _note(f"{d.kind}; {_source_text(book, d.source)}: {d.evidence or d.note}"))
         book.cells.put(
             ("driver", d.key, "set"),
@@ -492,15 +558,26 @@ def _drivers(book: Book, ws: Worksheet, row: int) -> int:
     for d in drivers.values():
         r = rows[d.key]
         if d.growth is not None:
-            ws.write_number(r, 2, d.growth, rate)
+            ws.write_number(r, 2, d.growth, book.follow_fmt(book.input_pct))
             whatif = a.driver_overrides.get(d.key)
             if whatif is None:
                 ws.write_blank(r, 3, None, rate)
             else:
                 ws.write_number(r, 3, whatif, rate)
-            book.validate(ws, r, 3, r, *GROWTH_RANGE, "growth rate")
             used = formulas.chosen(here(r, 2), here(r, 3), m.base_driver_growth[d.key])
             book.formula(ws, r, 4, used, pct)
+            book.typed(
+                ws,
+                r,
+                3,
+                GROWTH,
+                f"driver.{d.key}",
+                path=f"overrides.drivers.{d.key}",
+                in_set=d.growth,
+                used=cell(ws.name, r, 4),
+                value=whatif,
+                in_force=m.base_driver_growth[d.key],
+            )
         else:
             others = [
                 book.cells.ref(("driver", k, "set")) for k, o in drivers.items() if o.growth is not None
@@ -508,8 +585,6 @@ def _drivers(book: Book, ws: Worksheet, row: int) -> int:
             residual = formulas.residual_growth(m, d.key, others)
             book.formula(ws, r, 2, residual, book.follow_fmt(book.input_pct))
             book.formula(ws, r, 4, formulas.follows(here(r, 2), m.residual_growth), pct)
-    for col in (2, 5, 6):
-        book.validate(ws, top + 1, col, row - 1, *GROWTH_RANGE, "growth rate")
     headers = (
         "Key",
         "Driver (factor)",
@@ -553,12 +628,16 @@ def _scenario_drivers(book: Book, ws: Worksheet, row: int) -> int:
             if d.key in spec.drivers:
                 ws.write_number(row, j, spec.drivers[d.key], rate)
             else:
-                ws.write_blank(row, j, None, rate)
+                ws.write_blank(
+                    row, j, None, rate if d.growth is not None else book.follow_fmt(book.input_pct)
+                )
             typed[(s, d.key)] = here(row, j)
+            if d.growth is not None:  # the residual is not a scenario's to set
+                path = f"scenarios.{s}.drivers.{d.key}"
+                book.typed(
+                    ws, row, j, GROWTH, path, in_set=spec.drivers.get(d.key), value=spec.drivers.get(d.key)
+                )
         row += 1
-    if custom:
-        for j in range(2, 2 + len(custom)):
-            book.validate(ws, top + 1, j, row - 1, *GROWTH_RANGE, "growth rate")
     book.table(ws, top, 0, ("Key", "Driver", *custom), len(a.drivers), "Inputs_scenario_set")
     row += 1
     ws.write_string(row, 0, "Driver growths each scenario uses", book.heading_fmt())

@@ -220,7 +220,7 @@ def _paths(book: Book, ws: Worksheet, row: int) -> None:
         basis = formulas.basis_path(here(r["own"], j), book.column_of(("basis block",), y), base_values[y])
         book.formula(ws, r["base"], j, basis, money_fmt)
         word = formulas.own_word(m, y, y_ref)
-        vertical = book.fmt(rotation=90, align="center", valign="bottom")
+        vertical = book.fmt(font_color="#7F7F7F")
         book.formula(ws, r["own word"], j, formulas.Formula(word.text, own_words[i]), vertical)
         basis_word = formulas.basis_word(
             here(r["own word"], j), book.column_of(("basis words",), y), base_words[i]
@@ -237,8 +237,8 @@ def _paths(book: Book, ws: Worksheet, row: int) -> None:
             formulas.scenario_weight(y_ref, weight_ref, w),
             book.fmt(num_format="0.00"),
         )
-    for key in ("own word", "word"):
-        book.tall_row(ws, r[key], "interpolated")
+    for key in ("own word", "word"):  # the words the statuses are made of (Forecast shows them)
+        book.helper_row(ws, r[key])
     for key in PATH_ROWS:
         book.put_row(("path", key), ws, r[key], {})
     book.keep(ws, row - 1, r["word"])

@@ -12,7 +12,8 @@ from ....common.formats import money
 from ....model.assumptions import RESERVED_SCENARIO
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import STORED_FONT, Book, here
+from ..book import STORED_FONT, Book, here, span
+from .checks import TOLERANCE
 
 NEEDS = ("scenarios",)
 
@@ -41,14 +42,34 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         book.formula(ws, row + 3, j, width, book.fmt(num_format=book.money))
         base_ref, base = book.at(("scenario row", RESERVED_SCENARIO), fan.year)
         book.show(ws, row + 4, j, base_ref, base, book.fmt(bold=True, num_format=book.money))
+    years = [f.year for f in c.fan if f.year in book.years]
+    if years:  # the band and the live base over the years the fan covers: the stale-band check reads them
+        inside = {f.year: (book.in_units(f.p10), book.in_units(f.p90)) for f in c.fan if f.year in years}
+        base = {y: book.at(("scenario row", RESERVED_SCENARIO), y)[1] for y in years}
+        outside = sum(
+            not (lo * (1 - TOLERANCE) <= base[y] <= hi * (1 + TOLERANCE)) for y, (lo, hi) in inside.items()
+        )
+        first_col, last_col = book.year_col(min(years)), book.year_col(max(years))
+        book.cells.put(
+            ("fan band",),
+            "|".join(span(ws.name, r, first_col, r, last_col) for r in (row, row + 2, row + 4)),
+            outside,
+        )
     row += 5
     book.keep(ws, timeline, row - 1)
     ws.write_string(
-        row + 1,
+        row,
         0,
         "P10, P50 and P90 are stored Monte Carlo values, not formulas: they do not move when an input"
         " changes. Rebuild the workbook with imgout to refresh them.",
         book.fmt(bold=True, italic=True),
+    )
+    ws.write_string(
+        row + 1,
+        0,
+        f"The band was computed for assumption set {c.assumption_hash} as the workbook was made, not for"
+        " later edits: the Checks sheet says when the live base leaves it.",
+        book.fmt(italic=True),
     )
     _fan_chart(book, ws, sheet, timeline, first, row + 3)
 
