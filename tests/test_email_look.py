@@ -130,6 +130,7 @@ def test_a_5000_character_japanese_note_keeps_the_html_part_under_gmails_clip(tm
     assert len(encoded.encode("ascii")) < 102_000
 
 
+@pytest.mark.slow  # prints the PDF with a real browser
 def test_the_demo_message_weighs_at_most_350_kb_and_its_text_part_fits_76_columns(tmp_path: Path) -> None:
     """The demo's pack (workbook, two-page PDF, one chart PNG): its message as transmitted."""
     from xl_addin.report.brief.pdf import find_browser
