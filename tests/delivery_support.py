@@ -198,6 +198,32 @@ def start_imgout(*args: str, env: Mapping[str, str], cwd: Path | None = None) ->
     )
 
 
+#: ``imgout`` as a process on another machine sharing the ledger file: its host name is ``sys.argv[1]``.
+_ON_HOST = """
+import socket, sys
+host = sys.argv.pop(1)
+socket.gethostname = lambda: host
+from xl_addin.cli import main
+main()
+"""
+
+
+def start_imgout_on_host(
+    host: str, *args: str, env: Mapping[str, str], cwd: Path | None = None
+) -> subprocess.Popen[str]:
+    """Start ``imgout ARGS`` as if on the machine ``host`` (its host name is all the ledger sees of it),
+    sharing this machine's files: a second host that mounts the same ledger."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _ON_HOST, host, *args],
+        env=process_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        preexec_fn=_default_interrupt,
+    )
+
+
 def _default_interrupt() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 

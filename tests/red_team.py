@@ -78,17 +78,47 @@ class Case:
     expected: str
     run: Callable[[], Observed]
     held: Callable[[Observed], bool]
+    #: Whether the case starts real processes, servers or a browser (pytest marks it slow).
+    slow: bool = False
+
+    @property
+    def label(self) -> str:
+        """``[family] name``: how pytest and the table name the case."""
+        return f"[{self.family}] {self.name}"
 
 
 CASES: list[Case] = []
+#: Families whose every case runs real processes, an SMTP server or a browser.
+SLOW_FAMILIES = {
+    "SMTP",
+    "crashes and concurrency",
+    "send ledger",
+    "full disk",
+    "secrets",
+    "deadlines",
+    "privacy",
+}
 
 
-def case(family: str, name: str, expected: str, held: Callable[[Observed], bool]) -> Callable[..., Any]:
+def case(
+    family: str, name: str, expected: str, held: Callable[[Observed], bool], *, slow: bool | None = None
+) -> Callable[..., Any]:
     def register(run: Callable[[], Observed]) -> Callable[[], Observed]:
-        CASES.append(Case(family, name, expected, run, held))
+        CASES.append(
+            Case(family, name, expected, run, held, family in SLOW_FAMILIES if slow is None else slow)
+        )
         return run
 
     return register
+
+
+def held_by(c: Case) -> tuple[Observed, bool]:
+    """Run one case: what happened and whether it held (an exception in the case itself does not hold)."""
+    try:
+        observed = c.run()
+        return observed, bool(c.held(observed))
+    except Exception:
+        return Observed(None, err=traceback.format_exc().splitlines()[-1]), False
 
 
 def clean(o: Observed) -> bool:
@@ -307,6 +337,7 @@ def _cli_cases() -> None:
         "--scheduler 'not a url!!'",
         "exit 2 at once, one line",
         lambda o: one_line(o, 2, "Invalid Dask scheduler address") and o.facts["seconds"] < 15,
+        slow=True,
     )(lambda: child("batch", "c.yaml", "--scheduler", "not a url!!"))
     case("command line", "--scheduler with --jobs 2", "exit 2, one line", exits(2, "not both"))(
         lambda: imgout("batch", "c.yaml", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9")
@@ -433,9 +464,13 @@ def _yaml_cases() -> None:
                     return child(*args)  # in a child process with a memory limit
                 return imgout(*args)
 
-            case("YAML files", f"{kind} file: {what}", "exit 2, one line naming the file", exits(2, said))(
-                run
-            )
+            case(
+                "YAML files",
+                f"{kind} file: {what}",
+                "exit 2, one line naming the file",
+                exits(2, said),
+                slow=what == "an alias bomb",
+            )(run)
         for special, said in (("/dev/zero", "is not a regular file"), ("fifo", "is not a regular file")):
 
             def run_special(
@@ -453,6 +488,7 @@ def _yaml_cases() -> None:
                 f"{kind} file: {special}",
                 "exit 2 at once (never read, never hangs)",
                 exits(2, said),
+                slow=True,
             )(run_special)
 
 
@@ -468,8 +504,20 @@ def _good_clients() -> Path:
 # ------------------------------------------------------------------------------------------ clients and profiles
 
 
+def _profile_files() -> None:
+    """The logos the profile cases name (written when a case runs: WORK is set by then)."""
+    write("profiles/notes.png", "not an image")
+    png("profiles/inside.png")
+    if not (WORK / "outside.png").exists():
+        png("outside.png")
+    link = WORK / "profiles" / "link.png"
+    if not link.is_symlink():
+        link.symlink_to(WORK / "outside.png")
+
+
 def _profile_cases() -> None:
     def batch_of(entries: list[dict[str, Any]], name: str = "c.yaml") -> Observed:
+        _profile_files()
         path = clients_file(f"profiles/{name}", entries)
         return imgout(
             "batch",
@@ -521,16 +569,9 @@ def _profile_cases() -> None:
                 lambda o: o.code == 1 and "refused: Invalid To address" in o.err and clean(o),
             )(lambda value=value: batch_of([{"name": "A", "to": [value]}], "inject.yaml"))
             continue
-        write("profiles/notes.png", "not an image")
         case("clients and profiles", f"{key}: {str(value)[:30]!r}", "exit 2, one line", exits(2, said or ""))(
             lambda key=key, value=value: batch_of([{"name": "A", "to": ["a@x.example"], key: value}])
         )
-    png("profiles/inside.png")
-    (WORK / "outside.png").unlink(missing_ok=True)
-    png("outside.png")
-    link = WORK / "profiles" / "link.png"
-    if not link.is_symlink():
-        link.symlink_to(WORK / "outside.png")
     case(
         "clients and profiles",
         "logo: a link inside the folder that leads out",
@@ -539,6 +580,7 @@ def _profile_cases() -> None:
     )(lambda: batch_of([{"name": "A", "to": ["a@x.example"], "logo": "link.png"}]))
 
     def relative_logo() -> Observed:
+        _profile_files()
         clients_file("profiles/logo.yaml", [{"name": "Logo Co", "to": ["a@x.example"], "logo": "inside.png"}])
         return imgout(
             "batch",
@@ -627,7 +669,6 @@ def _settings_cases() -> None:
                 "batch", str(_good_clients()), "--no-pdf", "--dry-run", "eml", env={variable: value}
             )
         )
-    write("settings/ca.pem", "not a certificate\n")
     case(
         "settings",
         "IMGOUT_SMTP_CAFILE: a text file",
@@ -639,7 +680,7 @@ def _settings_cases() -> None:
             str(_good_clients()),
             "--dry-run",
             "eml",
-            env={"IMGOUT_SMTP_CAFILE": str(WORK / "settings/ca.pem")},
+            env={"IMGOUT_SMTP_CAFILE": str(write("settings/ca.pem", "not a certificate\n"))},
         )
     )
     case(
@@ -807,11 +848,14 @@ def _excel_cases() -> None:
         def run(path: str = path) -> Observed:
             if path == "bomb":
                 path = str(write("yaml/excel-bomb.yaml", bomb("note")))
+            excel("IMGOUT_INFO")  # loads the functions
+            functions = sys.modules["xl_addin.excel.functions"]
             with environment({"IMGOUT_ASSUMPTIONS": path}):
-                sys.modules.get("xl_addin.excel.functions") and sys.modules[
-                    "xl_addin.excel.functions"
-                ].clear_cache()
-                return excel("IMGOUT_FORECAST", 2030.0)
+                functions.clear_cache()
+                try:
+                    return excel("IMGOUT_FORECAST", 2030.0)
+                finally:
+                    functions.clear_cache()  # the next case answers from the default again
 
         case("Excel functions", label, "#N/A one line, at once", cell_error(said))(run)
 
@@ -921,7 +965,9 @@ def _smtp_cases() -> None:
         "a server slower than IMGOUT_SMTP_TIMEOUT",
         "in doubt, says 'timed out', never 'in doubt: in doubt'",
         lambda o: (
-            "in doubt: timed out (see IMGOUT_SMTP_TIMEOUT)" in o.err
+            "in doubt: timed out: no complete answer to the message (end of DATA) within 1 s "
+            "(see IMGOUT_SMTP_TIMEOUT)"
+            in o.err
             and "in doubt: in doubt" not in o.err
             and o.facts["messages"] == 1
         ),
@@ -1467,6 +1513,427 @@ def _full_disk(command: str) -> Observed:
     return done
 
 
+# ------------------------------------------------------------------------------------------ round three: issue 20
+
+
+def _cron(name: str, runs: list[tuple[str, tuple[str, ...]]]) -> Observed:
+    """Overlapping cron runs against a server that confirms each message after 2 s: the first run waits 1 s
+    (so its packs end in doubt while it is alive), the later ones 10 s; each starts once the one before
+    it is sending. Messages per client, whatever each run was told."""
+    folder = fresh(name)
+    clients = clients_file(f"smtp/{name}/clients.yaml", support.client_entries(6))
+    with smtp(data_delay=2) as server:
+        started = []
+        for number, (host, options) in enumerate(runs):
+            env = delivery_env(server, folder, IMGOUT_SMTP_TIMEOUT="10" if number else "1")
+            args = ("batch", str(clients), "--no-pdf", *options)
+            started.append(
+                support.start_imgout_on_host(host, *args, env=env, cwd=WORK)
+                if host
+                else _spawn(list(args), env)
+            )
+            _wait(lambda n=number: len(server.messages) > n)
+        outputs = [run.communicate(timeout=300) for run in started]
+        copies = sorted(per_client(server).values())
+    return Observed(
+        max(r.returncode for r in started),
+        "".join(o for o, _ in outputs),
+        "".join(e for _, e in outputs),
+        {"copies": copies},
+    )
+
+
+def _lease_cases() -> None:
+    for name, runs in [
+        ("batch, then batch --resend-in-doubt, one host", [("", ()), ("", ("--resend-in-doubt",))]),
+        (
+            "three runs with --jobs 2 (one with --resend-in-doubt), one host",
+            [("", ()), ("", ("--resend-in-doubt", "--jobs", "2")), ("", ("--jobs", "2"))],
+        ),
+        (
+            "two hosts sharing the ledger, the second with --resend-in-doubt",
+            [
+                ("mail-1", ()),
+                ("mail-2", ("--resend-in-doubt",)),
+                ("mail-2", ("--resend-in-doubt", "--jobs", "2")),
+            ],
+        ),
+    ]:
+        case(
+            "crashes and concurrency",
+            f"cron overlap against a slow server: {name}",
+            "every client exactly one message; a live run's packs in doubt left to it",
+            lambda o: o.facts.get("copies") == [1] * 6 and "Traceback" not in o.err,
+        )(lambda name=name, runs=runs: _cron(f"cron-{len(runs)}-{runs[-1][0] or 'here'}", runs))
+    case(
+        "send ledger",
+        "resolve --delivered on a pack the server refused with 550",
+        "exit 2, one line: only a recipient in doubt can be resolved as delivered",
+        exits(2, "only a recipient in doubt can be resolved as delivered"),
+    )(_resolve_refused)
+
+
+def _resolve_refused() -> Observed:
+    folder = fresh("resolve-refused")
+    clients = clients_file("smtp/resolve-refused/clients.yaml", support.client_entries(1))
+    with smtp(reject_permanently=["cfo1@acme.example"]) as server:
+        env = delivery_env(server, folder)
+        imgout("batch", str(clients), "--no-pdf", env=env)
+        return imgout("ledger", "resolve", "Client 01 Radiology", "--delivered", env=env)
+
+
+def _deadline_cases() -> None:
+    from tests.hostile_smtp import HostileSMTPServer, Trick
+
+    tricks: list[tuple[Trick, str]] = [
+        ("tarpit greeting", "no complete answer to the greeting within 2 s"),
+        ("endless continuation", "the server's answer to EHLO went beyond 64 KiB"),
+        ("trickling reply", "no complete answer to the message (end of DATA) within 2 s"),
+    ]
+    for trick, said in tricks:
+
+        def run(trick: Trick = trick) -> Observed:
+            from xl_addin.delivery.ledger import Ledger
+
+            folder = fresh(f"hostile-{trick.replace(' ', '-')}")
+            clients = clients_file(f"smtp/hostile-{trick}/clients.yaml", support.client_entries(2))
+            with HostileSMTPServer(trick) as server:
+                env = {
+                    "IMGOUT_SMTP_HOST": "127.0.0.1",
+                    "IMGOUT_SMTP_PORT": str(server.port),
+                    "IMGOUT_SMTP_HELO": "localhost",
+                    "IMGOUT_MAIL_FROM": support.SENDER,
+                    "IMGOUT_SMTP_TIMEOUT": "2",
+                    "IMGOUT_SMTP_RETRIES": "0",
+                    "IMGOUT_LEDGER": str(folder / "ledger.sqlite3"),
+                    "IMGOUT_LOG": str(folder / "delivery.jsonl"),
+                }
+                done = child("batch", str(clients), "--no-pdf", env=env, timeout=120)
+            with Ledger(folder / "ledger.sqlite3") as ledger:
+                done.facts["statuses"] = [p.status for p in ledger.packs()]
+            return done
+
+        case(
+            "deadlines",
+            f"IMGOUT_SMTP_TIMEOUT=2 against a {trick}",
+            "ends within 30 s under 1 GiB, one line a client, failed or in doubt (never in progress)",
+            lambda o, said=said: (
+                o.code == 1
+                and o.facts.get("seconds", 1e9) < 30
+                and said in o.err
+                and len(o.err.splitlines()) == 3
+                and "in progress" not in o.facts.get("statuses", ["in progress"])
+                and clean(o)
+            ),
+        )(run)
+
+
+FOLDER_WORDS = ("CONFIDENTIAL", "Falcon")
+
+
+def _private_folder() -> Observed:
+    from tests.readable import everything_readable
+
+    folder = WORK / "privacy" / "Clients - CONFIDENTIAL" / "Project Falcon"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "acme-discount-scenario.yaml"
+    path.write_text("name: discount scenario\n", encoding="utf-8")
+    out = WORK / "privacy" / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    runs = [
+        imgout("brief", "--client", "Acme", "--assumptions", str(path), "--format", "all", "--out", str(out)),
+        imgout("workbook", "--client", "Acme", "--assumptions", str(path), "--out", str(out / "acme.xlsx")),
+        imgout("batch", str(_good_clients()), "--assumptions", str(path), "--dry-run", str(out / "eml")),
+    ]
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    leaks = [
+        f.name
+        for f in files
+        if any(w in everything_readable(f.name, f.read_bytes(), WORK / "privacy") for w in FOLDER_WORDS)
+    ]
+    return Observed(
+        max(r.code or 0 for r in runs),
+        "".join(r.out for r in runs),
+        "".join(r.err for r in runs),
+        {"kinds": sorted({f.suffix for f in files}), "leaks": leaks},
+    )
+
+
+def _css_footer(engine: str) -> Observed:
+    name = 'x"\r}html::after{content:url(file:canary)} set.yaml'
+    path = write(f"privacy/{engine}/{name}", "name: hostile\n")
+    out = WORK / "privacy" / engine / "out"
+    done = imgout(
+        "brief",
+        "--client",
+        "Acme",
+        "--assumptions",
+        str(path),
+        "--format",
+        "pdf",
+        "--pdf-engine",
+        engine,
+        "--out",
+        str(out),
+    )
+    pdf = next(out.glob("*.pdf"), None)
+    text = ""
+    if pdf is not None:
+        text = subprocess.run(
+            ["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=False
+        ).stdout
+    flat = " ".join(text.split())
+    done.facts = {
+        "footer": 'x" }html::after{content:url(file:canary)} set.yaml' in flat and "page 1 of" in flat
+    }
+    return done
+
+
+def _source_url(url: str, title: str = "A report") -> Path:
+    source = {"title": title, "publisher": "Someone", "date": "2026", "url": url}
+    return write(
+        f"injection/{abs(hash((url, title)))}.yaml", yaml.safe_dump({"sources": {"someone": source}})
+    )
+
+
+def _title_link() -> Observed:
+    path = _source_url("https://example.com/report", "See https://evil.example/phish")
+    out = WORK / "injection" / "title-link"
+    done = imgout(
+        "brief", "--client", "Acme", "--assumptions", str(path), "--format", "html", "--out", str(out)
+    )
+    html = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.html"))
+    done.facts = {
+        "own link": 'href="https://example.com/report"' in html,
+        "title link": 'href="https://evil.example' in html,
+    }
+    return done
+
+
+def _privacy_cases() -> None:
+    case(
+        "privacy",
+        "assumption file under 'Clients - CONFIDENTIAL/Project Falcon/': brief, workbook, .eml",
+        "no folder name in HTML, Markdown, text, PDF, workbook or .eml",
+        lambda o: (
+            o.code == 0
+            and o.facts.get("leaks") == []
+            and set(o.facts.get("kinds", [])) >= {".html", ".md", ".txt", ".pdf", ".xlsx", ".eml"}
+        ),
+    )(_private_folder)
+    for engine in ("chromium", "weasyprint"):
+        case(
+            "privacy",
+            f"assumption file named with CR, a quote and url(file:...): {engine} PDF footer",
+            "the name printed as text in the footer, the footer whole",
+            lambda o: o.code == 0 and o.facts.get("footer") is True,
+        )(lambda engine=engine: _css_footer(engine))
+    for url in ('https://example.com/report"', "https://example.com/<script>", "https://example.com/a b"):
+        case(
+            "injection",
+            f"source url {url!r}",
+            "exit 2 at load, one line naming the key",
+            exits(2, "sources.someone.url", "is not a web address"),
+        )(lambda url=url: imgout("forecast", "2030", "--assumptions", str(_source_url(url))))
+    case(
+        "injection",
+        "a URL in a source's title",
+        "text in the brief; only the source's own URL is a link",
+        lambda o: o.code == 0 and o.facts == {"own link": True, "title link": False},
+    )(_title_link)
+
+
+def _estimates_file(name: str, points: str, ident: str = "acme") -> Path:
+    return write(
+        f"small/{name}.yaml",
+        f"estimates:\n  {ident}:\n    publisher: Acme\n    source: tbrc\n    points: {{{points}}}\n",
+    )
+
+
+def _many_publishers() -> Path:
+    lines = ["estimates:"]
+    for i in range(10_000):
+        lines += [f"  p{i}:", "    publisher: P", "    source: tbrc", "    points: {2025: 10.0, 2030: 20.0}"]
+    return write("small/many.yaml", "\n".join(lines) + "\n")
+
+
+def _cell_cases() -> None:
+    case("Excel functions", "IMGOUT_FORECAST(a date cell)", "the year's figure", number)(
+        lambda: excel("IMGOUT_FORECAST", xh.excel_date(2030, 6, 30))
+    )
+    for label, value, said in [
+        ("a dict", {"a": 1}, "a dict"),
+        ("an object", object(), "Invalid region"),
+        ("a 3-D list", [[["Asia-Pacific"]]], "more than two dimensions"),
+        ("a set", {"APAC"}, "a set"),
+    ]:
+
+        def call(value: Any = value) -> Observed:
+            from xl_addin import udfs
+
+            sys.modules["xl_addin.excel.functions"].USER_CONFIG = "/nonexistent/xlwings.conf"
+            return Observed(None, facts={"value": udfs.IMGOUT_FORECAST(2030.0, value)})
+
+        case(
+            "Excel functions",
+            f"IMGOUT_FORECAST(2030, {label}) from Python",
+            "#N/A one line",
+            cell_error(said),
+        )(call)
+    case(
+        "Excel functions",
+        "five grid calls of 100,000 distinct bad region names",
+        "the process grows less than 60 MB",
+        lambda o: o.code == 0 and float(o.out.split()[0]) < 60,
+        slow=True,
+    )(_bad_names)
+    case(
+        "Excel functions",
+        "a FIFO as the xlwings user config, then =IMGOUT_FORECAST(2030)",
+        "the figure at once (the FIFO is not read)",
+        number,
+    )(_fifo_config)
+    case(
+        "Excel functions",
+        "imgout excel --check with a FIFO as the xlwings user config",
+        "ends at once, says 'a FIFO'",
+        lambda o: o.code == 1 and "(a FIFO)" in o.out + o.err and o.facts.get("seconds", 1e9) < 30,
+        slow=True,
+    )(_fifo_check)
+
+
+def _bad_names() -> Observed:
+    script = (
+        "import gc, logging, psutil\n"
+        "logging.disable(logging.CRITICAL)\n"
+        "from xl_addin.excel import functions\n"
+        "functions.USER_CONFIG = '/nonexistent/xlwings.conf'\n"
+        "import xl_addin.udfs as udfs\n"
+        "udfs.IMGOUT_FORECAST(2030.0, [['North America'], ['Mars']])\n"
+        "gc.collect(); before = psutil.Process().memory_info().rss\n"
+        "for call in range(5):\n"
+        "    udfs.IMGOUT_FORECAST(2030.0, [[f'bad-{call}-{i}'] for i in range(100_000)]); gc.collect()\n"
+        "print((psutil.Process().memory_info().rss - before) / 2**20)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=900, cwd=ROOT
+    )
+    return Observed(done.returncode, done.stdout or "1e9", done.stderr)
+
+
+def _fifo_config() -> Observed:
+    fifo = WORK / "excel-fifo" / "xlwings.conf"
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    excel("IMGOUT_INFO")  # loads the functions
+    functions = sys.modules["xl_addin.excel.functions"]
+    functions.clear_cache()
+    functions.USER_CONFIG = str(fifo)
+    try:
+        value = functions.IMGOUT_FORECAST(2030.0)
+    finally:
+        functions.USER_CONFIG = "/nonexistent/xlwings.conf"
+        functions.clear_cache()
+    return Observed(None, out=repr(value), facts={"value": value})
+
+
+def _fifo_check() -> Observed:
+    home = WORK / "excel-fifo-home"
+    (home / ".xlwings").mkdir(parents=True, exist_ok=True)
+    if not (home / ".xlwings" / "xlwings.conf").exists():
+        os.mkfifo(home / ".xlwings" / "xlwings.conf")
+    return child("excel", "--check", env={"HOME": str(home)}, timeout=60)
+
+
+def _small_cases() -> None:
+    for label, points, expected, held in [
+        (
+            "superscript digits as a year",
+            "2025: 10.0, '²⁰³⁰': 20.0",
+            "exit 2, one line",
+            exits(2, "expected a year"),
+        ),
+        ("fullwidth digits as a year", "2025: 10.0, '２０３０': 20.0", "read as 2030", ok("Acme")),
+        (
+            "a point of 1e308",
+            "2025: 10.0, 2030: 1.0e+308",
+            "exit 2, one line, no RuntimeWarning",
+            lambda o: one_line(o, 2, "beyond any market size") and "Warning" not in o.err,
+        ),
+    ]:
+        case("YAML files", f"estimates: {label}", expected, held)(
+            lambda label=label, points=points: imgout(
+                "estimates", "--assumptions", str(_estimates_file(label.replace(" ", "-"), points))
+            )
+        )
+    body = "{publisher: Acme, source: tbrc, points: {2025: 10.0, 2030: 20.0}}"
+    for label, key in [
+        ("10,000 characters", f"? {'a' * 10_000}\n  : {body}"),  # an explicit key: YAML limits plain ones
+        ("ESC and bidi controls", f'"ac\\e[31mme\\u202e": {body}'),
+    ]:
+        case(
+            "YAML files",
+            f"estimates: a publisher id of {label}",
+            "exit 2, one line, escaped",
+            exits(2, "at most 64"),
+        )(
+            lambda label=label, key=key: imgout(
+                "estimates",
+                "--assumptions",
+                str(write(f"small/id-{len(label)}.yaml", f"estimates:\n  {key}\n")),
+            )
+        )
+    case("YAML files", "10,000 publishers", "exit 2 at once, one line", exits(2, "at most 100"))(
+        lambda: imgout("estimates", "--assumptions", str(_many_publishers()))
+    )
+    case(
+        "settings",
+        "the SMTP password pasted into IMGOUT_SMTP_PORT",
+        "exit 2, one line, the password not shown",
+        lambda o: one_line(o, 2, "IMGOUT_SMTP_PORT", "not shown") and PASSWORD not in o.out + o.err,
+    )(lambda: imgout("batch", str(_good_clients()), "--no-pdf", env={"IMGOUT_SMTP_PORT": PASSWORD}))
+    case(
+        "command line",
+        "imgout doctor with a browser that cannot start",
+        "exit 1: says PDF briefs fail, never that the browser prints them",
+        lambda o: o.code == 1 and "PDF briefs fail" in o.out and "printed by Chromium" not in o.out,
+        slow=True,
+    )(_doctor_broken_browser)
+
+
+def _doctor_broken_browser() -> Observed:
+    browser = write("doctor/chromium", "#!/bin/sh\nexit 1\n")
+    browser.chmod(0o755)
+    return child("doctor", env={"IMGOUT_BROWSER": str(browser)}, timeout=120, memory=None)
+
+
+def _signal_cases() -> None:
+    def run() -> Observed:
+        from tests.signal_moments import EXPECTED, moments
+
+        found = moments(WORK / "signals", count=12, seed=7, latest=4.0)
+        wrong = [
+            f"{m.command} {m.signal.name} at {m.after} s: {m.code}"
+            for m in found
+            if m.code not in (None, EXPECTED[m.signal])
+        ]
+        broken = [f"{m.command}: {', '.join(m.broken)}" for m in found if m.broken]
+        signalled = sum(m.code is not None for m in found)
+        return Observed(
+            None,
+            err="; ".join(wrong + broken),
+            facts={"signalled": signalled, "wrong": len(wrong) + len(broken)},
+        )
+
+    case(
+        "crashes and concurrency",
+        "SIGINT/SIGTERM at 12 random moments of brief --format all, demo, batch --dry-run",
+        "130 / 143 every time (never -2, -15, -11 or 0), files whole or absent",
+        lambda o: o.facts.get("wrong") == 0 and o.facts.get("signalled", 0) >= 6,
+    )(run)
+
+
 # ------------------------------------------------------------------------------------------ the run
 
 
@@ -1481,32 +1948,47 @@ FAMILIES = {
     "ledger": _ledger_cases,
     "secrets": _secret_cases,
     "disk": _disk_cases,
+    "leases": _lease_cases,
+    "deadlines": _deadline_cases,
+    "privacy": _privacy_cases,
+    "cells": _cell_cases,
+    "small": _small_cases,
+    "signals": _signal_cases,
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def register(only: list[str] | None = None) -> list[Case]:
+    """Register the cases of every family (or of ``only``), once; the list of cases, in order."""
+    if not CASES:
+        for key, add in FAMILIES.items():
+            if not only or key in only:
+                add()
+    return CASES
+
+
+def begin(work: Path | None = None) -> Path:
+    """Where the cases write from now on (``work``, or a fresh temporary folder); quiets the server's log."""
     import logging
 
     logging.getLogger("mail.log").setLevel(logging.CRITICAL)  # the server's own log of refused TLS
+    global WORK
+    WORK = work or Path(tempfile.mkdtemp(prefix="imgout-red-team-"))
+    WORK.mkdir(parents=True, exist_ok=True)
+    return WORK
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(FAMILIES), action="append", help="run only these families")
     parser.add_argument("--json", type=Path, help="also write every row as JSON to this file")
     options = parser.parse_args(argv)
-    global WORK
-    WORK = Path(tempfile.mkdtemp(prefix="imgout-red-team-"))
-    for key, register in FAMILIES.items():
-        if not options.only or key in options.only:
-            register()
+    begin()
+    register(options.only)
     rows = []
     started = time.monotonic()
     try:
         for number, c in enumerate(CASES, start=1):
-            try:
-                observed = c.run()
-                held = bool(c.held(observed))
-            except Exception:
-                observed = Observed(None, err=traceback.format_exc().splitlines()[-1])
-                held = False
+            observed, held = held_by(c)
             rows.append((number, c, observed, held))
             mark = "held" if held else "FAILED"
             print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import re
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ from xl_addin.cli import main
 from xl_addin.common.formats import money, percent, ratio
 from xl_addin.common.resources import templates_dir
 from xl_addin.errors import BriefTemplateError
-from xl_addin.model import InvalidArgument, default_market, market_for
+from xl_addin.model import InvalidArgument, default_market, headline_with_consensus, market_for
 from xl_addin.model.market import SEGMENT_DIMENSIONS
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import (
@@ -238,9 +239,11 @@ def test_every_table_figure_is_the_engines_figure(briefs, fmt):
 def test_headline_scenarios_and_range_are_the_engines(briefs, fmt):
     m = default_market()
     text = flat_text(fmt, briefs[fmt])
+    c = m.consensus(2030)
+    beside = f"basis: tbrc; {c.count} publishers' median {money(c.median)}, range {money(c.minimum)}-{money(c.maximum)}"
     assert (
-        f"market is USD {money(m.forecast(2030))} bn in 2030, growing {percent(m.cagr(2026, 2030))} a year "
-        f"from 2026 to 2030 (base scenario), from USD {money(m.forecast(2025))} bn in the base year 2025."
+        f"market is USD {money(m.forecast(2030))} bn in 2030 ({beside}), growing {percent(m.cagr(2026, 2030))} a "
+        f"year from 2026 to 2030 (base scenario), from USD {money(m.forecast(2025))} bn in the base year 2025."
     ) in text
     assert f"P10 {money(m.fan(2030, 10))}, P50 {money(m.fan(2030, 50))}, P90 {money(m.fan(2030, 90))}" in text
     assert f"imgout {__version__} (model {m.version}), assumptions {m.assumption_hash}" in text
@@ -262,8 +265,8 @@ def test_text_formats_carry_the_chart_as_a_table_of_the_engines_values(briefs, f
         line = next(
             line
             for line in lines_of(fmt, briefs[fmt])
-            if line.split()[:1] == [str(year)] and len(line.split()) > 5
-        )
+            if line.split()[:1] == [str(year)] and len(line.split()) > 5 and NUMBER.match(line.split()[1])
+        )  # a row of the table, not a wrapped sentence that starts with the year
         assert [t for t in line.split() if NUMBER.match(t)][1:6] == expected, year
         assert m.status(year) in line
 
@@ -406,7 +409,7 @@ def test_a_typo_in_a_shared_partial_names_the_partial(context, tmp_path):
         partial.read_text(encoding="utf-8").replace("h.base_year", "h.base_yaer"), encoding="utf-8"
     )
     for fmt in ("md", "txt"):
-        with pytest.raises(BriefTemplateError, match=r"_headline\.j2:2: .*base_yaer"):
+        with pytest.raises(BriefTemplateError, match=r"_headline\.j2:3: .*base_yaer"):
             render_brief(context, fmt, templates=folder)
 
 
@@ -730,7 +733,8 @@ def test_the_chart_labels_the_horizon_values_and_the_published_figures(bull_ct_c
             assert f"{s} {money(m.forecast(2030, scenario=s))}" in bold, (canvas.name, s)
         assert {money(m.forecast(2025)), money(m.forecast(2026))} <= bold  # published, labelled
         assert not any(money(m.forecast(2035, scenario=s)) in " ".join(texts) for s in m.scenario_names)
-        assert "extrapolated" in texts and "published" in texts
+        assert "extrapolated" in texts and "published (tbrc)" in texts
+        assert "publishers, lowest-highest" in texts and "P10-P90, driver Monte Carlo" in texts
         circles = [c for c in svg.iter(f"{ns}circle") if c.get("fill") == "#FFFFFF" and c.get("r") == "3.6"]
         assert len(circles) == 4  # 2025, 2026 and 2030 on the base path, and the legend's swatch
         strokes = {line.get("stroke") for line in svg.iter(f"{ns}polyline")}
@@ -754,7 +758,7 @@ def test_the_html_starts_with_a_preheader_of_the_headline_numbers(context):
     parser.feed("<body" + page.split("<body", 1)[1])
     first = "".join(parser.text).strip()
     assert first.startswith(
-        f"USD {money(m.forecast(2030))} bn in 2030, {percent(m.cagr(2026, 2030))} a year 2026-2030 (base scenario); "
+        f"2030: {headline_with_consensus(m, 2030)}. {percent(m.cagr(2026, 2030))} a year 2026-2030 (base scenario); "
         f"across scenarios {money(m.forecast(2030, scenario='bear'))} to {money(m.forecast(2030, scenario='bull'))}."
     ), first[:200]
     assert re.search(r'<div class="preheader" style="[^"]*display: ?none', page)
@@ -811,17 +815,105 @@ def test_a_model_set_to_the_consensus_says_so_and_ranks_among_every_publisher():
     assert "(basis: consensus)" in text  # the engine's status words
 
 
-def test_under_another_basis_the_headline_growth_is_the_path_shown_and_the_bridge_says_whose_it_is():
+def test_under_another_basis_the_headline_growth_is_the_path_shown_and_the_bridge_multiplies_back_to_it():
     """basis=consensus: the total follows the consensus median, so the headline's growth is that path's
-    CAGR; the growth bridge still multiplies the drivers to the model's own rate and says so."""
+    CAGR, and the growth bridge multiplies back to it: the drivers are the model's, the price-and-mix
+    residual is re-solved, and the sentence says so."""
     m = market_for(None, "basis=consensus")
     context = build_context(load_profile(None, name="Acme"), overrides="basis=consensus")
     shown = m.cagr(2026, 2030)
     assert context.headline.cagr == shown
+    assert context.headline.bridge_growth == pytest.approx(shown, rel=1e-12)
     assert percent(shown) != percent(m.scenario_growth["base"])
+    factors = " x ".join(f"{b.factor} {percent(b.growth)}" for b in m.bridge())
     text = flat_text("txt", render_brief(context, "txt"))
     assert f"{percent(shown)} a year, 2026-2030" in text
     assert (
-        f"gives {percent(m.scenario_growth['base'])} a year: the drivers' growth, while the total follows "
-        f"the basis consensus at {percent(shown)} a year."
+        f"Growth bridge (base): {factors} gives {percent(shown)} a year, the growth of the path the total "
+        "follows (set to the consensus median) 2026-2030: the price-and-mix residual is re-solved to close the "
+        f"bridge ({percent(default_market().bridge()[2].growth)} calibrated to The Business Research Company)."
     ) in text
+
+
+# ------------------------------------------------------------------------------------------ one story per basis
+
+BASES = ("consensus", *default_market().assumptions.estimates)
+
+
+@pytest.fixture(scope="module", params=BASES)
+def basis_brief(request):
+    """A brief whose total follows one basis: the market, the context and the brief in each format."""
+    basis = request.param
+    context = build_context(load_profile(None, name="Acme"), overrides=f"basis={basis}")
+    texts = {fmt: flat_text(fmt, render_brief(context, fmt)) for fmt in ("html", "md", "txt")}
+    return basis, market_for(None, f"basis={basis}"), context, texts
+
+
+def test_under_every_basis_the_headline_has_the_consensus_beside_it_naming_that_basis(basis_brief):
+    basis, m, context, texts = basis_brief
+    c = m.consensus(2030)
+    beside = f"basis: {basis}; {c.count} publishers' median {money(c.median)}, range {money(c.minimum)}-{money(c.maximum)}"
+    assert context.headline.line.beside == beside
+    for fmt, text in texts.items():
+        # The first paragraph, then the tile (its label, then what stands beside the figure).
+        assert f"is USD {money(m.forecast(2030))} bn in 2030 ({beside}), growing" in text, fmt
+        assert re.search(r"market in 2030, base scenario\W*" + re.escape(beside), text), fmt
+    html = render_brief(context, "html")
+    assert f"2030: {headline_with_consensus(m, 2030)}." in html.split("<body", 1)[1][:2000]  # the preheader
+
+
+def test_under_every_basis_the_method_bridge_and_scenarios_describe_the_path_followed(basis_brief):
+    basis, m, _, texts = basis_brief
+    own = default_market()
+    shown = m.cagr(2026, 2030)
+    bridge = m.bridge()
+    assert math.prod(1 + b.growth for b in bridge) - 1 == pytest.approx(shown, rel=1e-12)
+    factors = " x ".join(f"{b.factor} {percent(b.growth)}" for b in bridge)
+    for fmt, text in texts.items():
+        text = text.replace("×", "x")
+        if basis == "tbrc":
+            assert "The model is calibrated to the five figures published by The Business Research" in text
+            assert f"Growth bridge (base): {factors} gives {percent(shown)} a year." in text
+            assert "pinned to the published figures" in text
+            continue
+        assert "The model is calibrated" not in text and "pinned to the published figures" not in text, fmt
+        assert (
+            f"Growth bridge (base): {factors} gives {percent(shown)} a year, the growth of the path" in text
+        )
+        assert f"re-solved to close the bridge ({percent(own.bridge()[2].growth)} calibrated to The" in text
+        if basis == "consensus":
+            assert (
+                "The total follows the consensus: in every year the median of the 5 publishers' paths" in text
+            )
+            assert "follows the median of the 5 publishers' paths; the price-and-mix residual closes" in text
+        else:
+            e = m.assumptions.estimates[basis]
+            points = ", ".join(f"{y}: USD {e.shown(y)} bn" for y in e.years)
+            assert f"The total follows {e.publisher}'s published figures ({points}" in text, fmt
+            assert f"follows {e.publisher}'s published figures; the price-and-mix residual closes" in text
+
+
+def test_under_every_basis_the_chart_circles_the_followed_paths_figures_and_draws_the_publishers_band(
+    basis_brief,
+):
+    """Circled and labelled: the published figures of the path followed (none for the consensus median);
+    the publishers' lowest-highest is a band of its own beside the Monte Carlo's, and the legend names both."""
+    from xl_addin.report.brief.charts import PUBLISHERS_FILL, chart_svg
+
+    basis, m, context, _ = basis_brief
+    points = [] if basis == "consensus" else list(m.assumptions.estimates[basis].points.items())
+    for canvas in CANVASES:
+        svg = ET.fromstring(chart_svg(context, canvas))
+        ns = "{http://www.w3.org/2000/svg}"
+        texts = [t.text for t in svg.iter(f"{ns}text")]
+        bold = {t.text for t in svg.iter(f"{ns}text") if t.get("font-weight") == "bold"}
+        circles = [c for c in svg.iter(f"{ns}circle") if c.get("fill") == "#FFFFFF" and c.get("r") == "3.6"]
+        shown = [(y, v) for y, v in points if 2020 <= y <= 2035]
+        assert len(circles) == len(shown) + (1 if shown else 0), canvas.name  # and the legend's swatch
+        assert {money(v) for y, v in shown if y != 2030} <= bold
+        if basis != "tbrc":
+            assert not {"18.08", "19.68"} & bold  # the default publisher's points are not this path's
+        assert "P10-P90, driver Monte Carlo" in texts and "publishers, lowest-highest" in texts
+        assert any(p.get("fill") == PUBLISHERS_FILL for p in svg.iter(f"{ns}polygon"))
+        published = [t for t in texts if t and t.startswith("published")]
+        assert published == ([f"published ({basis})"] if shown else [])

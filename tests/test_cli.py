@@ -12,7 +12,8 @@ import pytest
 
 from tests.rich_tables import header, rows
 from xl_addin.cli import edition_labels, main
-from xl_addin.model import default_market, market_for
+from xl_addin.common.formats import money
+from xl_addin.model import default_market, headline_with_consensus, market_for
 from xl_addin.model.assumptions import with_overrides
 
 pytestmark = pytest.mark.tables  # the commands print rich tables: CI runs these again at COLUMNS=60
@@ -48,6 +49,43 @@ def test_forecast_json_carries_value_units_status_scenario_and_provenance(
     assert payload["scenario"] == "base"
     assert payload["region"] == "Asia-Pacific" and payload["segment"] == "CT"
     assert payload["assumption_hash"] == market.assumption_hash
+
+
+def test_forecast_of_the_total_has_the_consensus_beside_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """The headline line, as every face prints it: the figure, the basis it follows, the publishers'
+    median and range of that year; under basis=consensus the same line names that basis."""
+    code, out, _ = run(capsys, "forecast", "2030")
+    assert code == 0
+    assert out.splitlines() == [
+        "2030 global (base): USD 27.88 bn [published]",
+        "USD 27.88 bn (basis: tbrc); 5 publishers' median 11.55, range 10.70-27.88",
+    ]
+    _, out, _ = run(capsys, "forecast", "2030", "--scenario", "bull", "--set", "basis=consensus")
+    m = market_for(None, "basis=consensus")
+    c = m.consensus(2030)
+    assert out.splitlines()[1] == (
+        f"USD {money(m.forecast(2030, scenario='bull'))} bn (bull scenario, basis: consensus); 5 publishers' "
+        f"median {money(c.median)}, range {money(c.minimum)}-{money(c.maximum)}"
+    )
+    _, out, _ = run(capsys, "forecast", "2030", "--set", "basis=consensus", "--json")
+    payload = json.loads(out)
+    assert payload["basis"] == "consensus"
+    assert payload["headline"] == headline_with_consensus(m, 2030)
+    assert payload["consensus"] == {
+        "count": 5,
+        "median": c.median,
+        "minimum": c.minimum,
+        "maximum": c.maximum,
+    }
+    assert payload["value"] == c.median  # the total is the median it is compared with
+
+
+def test_forecast_of_a_region_or_segment_has_no_consensus_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Publishers estimate the whole market: a region's figure is not set beside their consensus."""
+    _, out, _ = run(capsys, "forecast", "2030", "--region", "APAC")
+    assert len(out.splitlines()) == 1 and "publishers" not in out
+    _, out, _ = run(capsys, "forecast", "2030", "--segment", "CT", "--json")
+    assert {"headline", "consensus", "basis"}.isdisjoint(json.loads(out))
 
 
 def test_series_cagr_and_breakdown_in_json(capsys: pytest.CaptureFixture[str]) -> None:

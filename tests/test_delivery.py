@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import html as html_lib
 import re
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -33,7 +34,7 @@ from xl_addin.delivery.message import (
 from xl_addin.delivery.pack import Pack, build_pack
 from xl_addin.delivery.settings import DeliverySettings, SettingsError, load_settings, state_dir
 from xl_addin.delivery.smtp import Attempt, Mailer
-from xl_addin.model import market_for
+from xl_addin.model import headline_with_consensus, market_for
 from xl_addin.report import build_context
 from xl_addin.report.brief import email_subject, render_brief
 from xl_addin.report.brief.mail import MAX_SUBJECT
@@ -325,7 +326,10 @@ def test_an_in_doubt_reason_is_never_a_stale_one(tmp_path: Path) -> None:
         lost = "connection lost after the whole message was sent, before the server confirmed it"
         ledger.finish(_key(), "run1", {"cfo@acme.example": ("in doubt", lost)}, 1)
         [recipient] = ledger.lookup(_key()).recipients  # type: ignore[union-attr]
-        assert (recipient.state, recipient.why) == ("in doubt", lost)
+        assert (recipient.state, recipient.reason) == ("in doubt", lost)
+        # While run1 lives the pack is still its own (its lease), whatever another run is asked to do.
+        assert recipient.why.startswith(lost) and "which sent it, is still running" in recipient.why
+        assert recipient.leased
     # Resent (asked), and that run is killed too: the reason is now that one's, not the first one's.
     claim_and_die(path, _key(), resend_in_doubt=True)
     with Ledger(path) as ledger:
@@ -626,10 +630,14 @@ def test_the_inbox_preview_shows_the_headline_numbers_first(bull_pack: Pack) -> 
     html = msg.get_body(("html",))
     assert html is not None
     body = re.sub(r"<[^>]+>", " ", html.get_content().split("<body", 1)[1].split(">", 1)[1])
-    first = " ".join(body.split())
-    horizon = money(market.forecast(market.horizon_year, scenario="bull"), "mn")
-    growth = percent(market.cagr(market.next_year, market.horizon_year, scenario="bull"))
-    assert first.startswith(f"USD {horizon} mn in {market.horizon_year}, {growth} a year"), first[:120]
+    first = " ".join(html_lib.unescape(body).split())
+    year = market.horizon_year
+    line = headline_with_consensus(market, year, "bull", "mn")  # the figure with the consensus beside it
+    assert line.startswith(
+        f"USD {money(market.forecast(year, scenario='bull'), 'mn')} mn (bull scenario, basis:"
+    )
+    growth = percent(market.cagr(market.next_year, year, scenario="bull"))
+    assert first.startswith(f"{year}: {line}. {growth} a year"), first[:160]
 
 
 def test_the_takeaways_in_the_message_are_the_engines(bull_pack: Pack) -> None:
@@ -673,3 +681,43 @@ def test_the_text_and_html_parts_travel_readable_as_quoted_printable(bull_pack: 
         encoded = str(part.get_payload())
         assert all(len(line) <= 78 for line in encoded.splitlines())  # long lines are soft-broken
         assert "Acme Radiology" in encoded  # readable as it travels, not base64
+
+
+@pytest.mark.slow
+def test_under_the_consensus_basis_the_email_and_its_pdf_tell_that_path(tmp_path: Path) -> None:
+    """basis=consensus: the email's first text (its preheader) is the headline with the consensus beside it
+    naming that basis, and its bottom line (HTML and text part) says the same; the attached PDF read back
+    carries the consensus method and the bridge re-solved to that path's growth, and the workbook's Cover
+    stores the same line."""
+    import io
+    import subprocess
+
+    import openpyxl
+
+    from xl_addin.common.formats import percent
+
+    m = market_for(None, "basis=consensus")
+    profile = load_profile(None, name="Acme Radiology", to=["cfo@acme.example"])
+    pack = build_pack(profile, tmp_path, overrides="basis=consensus", with_pdf=True)
+    msg = build_message(pack, ["cfo@acme.example"], sender=SENDER)
+    line = headline_with_consensus(m, 2030)
+    html = html_lib.unescape(msg.get_body(("html",)).get_content())
+    assert '<div class="preheader"' in html and f"2030: {line}." in html
+    beside = line.split(" (", 1)[1].replace(")", "", 1)  # basis: consensus; 5 publishers' median ...
+    text = " ".join(msg.get_body(("plain",)).get_content().split())
+    for body in (text, " ".join(re.sub(r"<[^>]+>", " ", html).split())):
+        assert f"in 2030, base scenario, {percent(m.cagr(2026, 2030))} a year 2026-2030; {beside}" in body
+    method = "The total follows the consensus: in every year the median of the 5 publishers' paths"
+    bridge = f"gives {percent(m.cagr(2026, 2030))} a year, the growth of the path the total follows"
+    attached = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
+    pdf = tmp_path / "received.pdf"
+    pdf.write_bytes(next(v for k, v in attached.items() if k.endswith(".pdf")))
+    printed = subprocess.run(
+        ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    squeezed = "".join(printed.split())
+    for expected in (method, bridge, line.split("; ", 1)[1]):
+        assert "".join(expected.split()) in squeezed, expected
+    workbook = io.BytesIO(next(v for k, v in attached.items() if k.endswith(".xlsx")))
+    cover = openpyxl.load_workbook(workbook, data_only=True)["Cover"]
+    assert line in [c.value for c in cover["B"]]

@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 
 from tests.libreoffice import found_or_skip
-from xl_addin.common.formats import money
-from xl_addin.model import default_market
+from tests.test_email_look import DEMO_MESSAGE_BYTES
+from xl_addin.model import default_market, headline_with_consensus
 
 
 @pytest.mark.slow  # a real imgout process
@@ -29,7 +29,8 @@ def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert str(out.resolve()) in result.stdout
-    assert f"USD {money(default_market().forecast(2030))} bn in 2030" in result.stdout
+    # The headline with the publishers' consensus beside it, as every face prints it.
+    assert f"market in 2030: {headline_with_consensus(default_market(), 2030)}; CAGR" in result.stdout
     suffixes = sorted(p.suffix for p in out.iterdir())
     assert suffixes == [".eml", ".html", ".md", ".pdf", ".txt", ".xlsx"]
     for path in out.iterdir():
@@ -37,8 +38,9 @@ def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: 
         assert path.stat().st_size > 1000
 
     eml = next(out.glob("*.eml"))
-    # Workbook, two-page PDF and one chart PNG: under the 500 KB spam scanners skip unscanned, with room.
-    assert eml.stat().st_size <= 350_000
+    # Workbook, two-page PDF and one chart PNG: under the 500 KB spam scanners skip unscanned, with room
+    # (the bound and why it is not issue 18's 350 KB: tests/test_email_look.py).
+    assert eml.stat().st_size <= DEMO_MESSAGE_BYTES
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert "Demo Radiology Partners" in message["Subject"] and len(message["Subject"]) <= 60
     # SpamAssassin's local rules (no network tests) find nothing to count against it: no hidden text, a

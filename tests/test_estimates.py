@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -14,6 +15,7 @@ from xl_addin.model import (
     Market,
     assumptions_from_text,
     default_market,
+    headline_line,
     market_for,
     with_overrides,
 )
@@ -294,7 +296,15 @@ def test_under_another_basis_splits_drivers_and_scenarios_are_unchanged(market: 
     assert techsci.status(2031, "bear") == "projected (bear, basis: techsci)"
     assert techsci.share(2030, "APAC") == market.share(2030, "APAC")
     assert techsci.scenario_growth == market.scenario_growth
-    assert techsci.bridge("bull") == market.bridge("bull")
+    # The drivers are the model's; only the price-and-mix residual is re-solved, so the bridge multiplies
+    # back to the growth of the path the total follows (the model's own keeps its calibrated residual).
+    for s in ("bear", "base", "bull"):
+        moved, own = techsci.bridge(s), market.bridge(s)
+        assert moved[:2] == own[:2]
+        assert math.prod(1 + f.growth for f in moved) - 1 == pytest.approx(
+            techsci.cagr(2026, 2030, scenario=s)
+        )
+        assert moved[2].growth == techsci.bridge_residual(s) != market.bridge_residual(s)
     # Scenarios keep their growth difference to base in every forecast year.
     for year in range(2027, 2031):
         for s in ("bear", "bull"):
@@ -465,3 +475,22 @@ def test_consensus_max_age_leaves_out_estimates_older_than_the_newest_by_more_th
     if left_out:
         following = market_for(None, f"consensus_max_age={max_age}; basis=consensus")
         assert following.forecast(2030) == c.median
+
+
+def test_the_headline_line_names_figure_scenario_basis_and_the_consensus_of_that_year() -> None:
+    """One line, built once, for every face: the figure in the pack's units, the scenario when it is not
+    base, the basis the total follows, then the publishers' count, median and range of the same year."""
+    m = market_for(None, "basis=TechSci")
+    c = m.consensus(2028)
+    line = headline_line(m, 2028, "bull", "mn")
+    assert line.figure == f"USD {m.forecast(2028, scenario='bull') * 1000:,.0f} mn"
+    assert (line.scenario, line.basis) == ("bull scenario", "basis: techsci")
+    assert line.consensus == (
+        f"5 publishers' median {c.median * 1000:,.0f}, range {c.minimum * 1000:,.0f}-{c.maximum * 1000:,.0f}"
+    )
+    assert str(line) == line.text == f"{line.figure} (bull scenario, basis: techsci); {line.consensus}"
+    assert line.beside == f"basis: techsci; {line.consensus}"
+    # A set without publishers' estimates: the figure and its basis alone.
+    bare = Market(dataclasses.replace(m.assumptions, estimates={}, basis=None))
+    assert headline_line(bare, 2030).text == "USD 27.88 bn (basis: tbrc)"
+    assert headline_line(bare, 2030).beside == "basis: tbrc"

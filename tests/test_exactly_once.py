@@ -29,6 +29,7 @@ from tests.delivery_support import (
     run_imgout,
     settings_for,
     start_imgout,
+    start_imgout_on_host,
     write_clients_file,
 )
 from tests.smtp_server import LocalSMTPServer
@@ -89,6 +90,54 @@ def test_two_runs_at_once_on_one_ledger_send_each_pack_once(
     rerun = run_imgout("batch", str(clients), "--no-pdf", env=env)
     assert rerun.returncode == 0, rerun.stderr
     assert len(server.messages) == 20
+
+
+#: Overlapping cron runs: (host, extra options) of each; "" is this machine.
+CRON_OVERLAPS = {
+    "one host, the second run with --resend-in-doubt": [
+        ("", ()),
+        ("", ("--resend-in-doubt",)),
+    ],
+    "one host, three runs, --jobs 2": [
+        ("", ()),
+        ("", ("--resend-in-doubt", "--jobs", "2")),
+        ("", ("--jobs", "2")),
+    ],
+    "two hosts sharing the ledger": [
+        ("mail-1", ()),
+        ("mail-2", ("--resend-in-doubt",)),
+        ("mail-2", ("--resend-in-doubt", "--jobs", "2")),
+    ],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overlap", sorted(CRON_OVERLAPS))
+def test_overlapping_cron_runs_against_a_slow_server_send_each_client_exactly_one_message(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, overlap: str
+) -> None:
+    # The server takes 2 s to confirm each message and the first run waits 1 s: each of its packs ends
+    # "in doubt" although it arrived, while that run is still alive and sending the next ones. Runs
+    # started meanwhile (patient ones: they wait 10 s) must leave those packs to the first run, even
+    # with --resend-in-doubt, on this machine or on another one sharing the ledger.
+    server = make_server("none", data_delay=2)
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(8))
+    runs = []
+    for number, (host, options) in enumerate(CRON_OVERLAPS[overlap]):
+        env = delivery_env(server, tmp_path, IMGOUT_SMTP_TIMEOUT="10" if number else "1")
+        args = ("batch", str(clients), "--no-pdf", *options)
+        runs.append(start_imgout_on_host(host, *args, env=env) if host else start_imgout(*args, env=env))
+        # The next cron run starts once this one is sending.
+        _wait_for(lambda n=number: len(server.messages) > n, what="a message of the run before")
+    outputs = [run.communicate(timeout=300) for run in runs]
+
+    copies = {client: len(messages) for client, messages in received_by_client(server).items()}
+    assert copies == {e["name"]: 1 for e in client_entries(8)}, outputs
+    for run, (_, err) in zip(runs, outputs, strict=True):
+        assert run.returncode in (0, 1) and "Traceback" not in err and "internal error" not in err, err
+    # What the later runs said of the first run's packs in doubt: still that run's, whatever the flags.
+    later = "".join(err for _, err in outputs[1:])
+    assert "is still running: nobody sends it again before that run has ended" in later, later
 
 
 def test_a_live_runs_claim_is_in_progress_and_never_resent_even_when_asked(
@@ -289,6 +338,27 @@ def test_a_cc_refused_once_stays_open_and_the_rerun_sends_to_that_cc_only(
     assert third[1].message["Cc"] == "strategy3@acme.example"  # the headers still name every recipient
 
     assert [r.status for r in _run(clients, settings).results] == ["already sent"] * 3
+
+
+def test_resolve_delivered_refuses_a_pack_the_server_rejected_it_only_settles_packs_in_doubt(
+    make_server: Callable[..., LocalSMTPServer], tmp_path: Path, cached_packs: PackCache
+) -> None:
+    server = make_server("none", reject_permanently=["cfo1@acme.example"])
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(1))
+    settings = settings_for(server, tmp_path)
+    assert [r.status for r in _run(clients, settings).results] == ["failed"]
+
+    env = delivery_env(server, tmp_path)
+    refused = run_imgout("ledger", "resolve", "Client 01 Radiology", "--delivered", env=env)
+    assert refused.returncode == 2
+    [line] = refused.stderr.splitlines()
+    assert "cfo1@acme.example is failed (refused by the server" in line or "550" in line, line
+    assert "only a recipient in doubt can be resolved as delivered" in line
+    with Ledger(settings.ledger) as ledger:
+        assert ledger.packs()[0].status == "failed"  # unchanged: the next run sends it again
+
+    server.reject_permanently.clear()
+    assert [r.status for r in _run(clients, settings).results] == ["sent"]
 
 
 def test_a_new_recipient_gets_the_pack_and_nobody_else_gets_it_again(

@@ -216,3 +216,18 @@ def _cells(sheet: Any) -> dict[str, Any]:
         for c in row
         if c.value is not None
     }
+
+
+def test_start_here_shows_the_headline_with_the_publishers_consensus_beside_it() -> None:
+    """The committed workbook's Start here example: the engine's headline line as its stored result, from a
+    formula that asks the functions for it (so it follows the user's assumption file)."""
+    from xl_addin.model import default_market, headline_with_consensus
+
+    formulas, values = openpyxl.load_workbook(WORKBOOK), openpyxl.load_workbook(WORKBOOK, data_only=True)
+    start = formulas["Start here"]
+    row = next(c.row for c in start["B"] if str(c.value or "").startswith("Example: the 2030 headline"))
+    assert (
+        start.cell(row, 3).value
+        == '=IFERROR(IMGOUT_INFO("headline"),"Not working yet: follow the steps below")'
+    )
+    assert values["Start here"].cell(row, 3).value == headline_with_consensus(default_market(), 2030)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from xl_addin.common.formats import money
-from xl_addin.model import Market, assumptions_from_text, default_assumptions, with_overrides
+from xl_addin.model import AssumptionError, Market, assumptions_from_text, default_assumptions, with_overrides
 
 pytestmark = pytest.mark.slow  # hundreds of generated assumption sets (hypothesis)
 
@@ -172,3 +172,39 @@ def test_the_monte_carlo_band_measures_uncertainty_not_the_level(what_if: str) -
     ratio = market.fan(2030, 90) / market.fan(2030, 10)
     assert abs(ratio / DEFAULT_FAN_RATIO - 1) <= FAN_BAND
     assert round(DEFAULT_FAN_RATIO, 2) == 1.42
+
+
+BASIS_KEYS = ("consensus", *DEFAULT.estimates)
+
+
+@settings(CI, max_examples=120)
+@given(
+    st.sampled_from(BASIS_KEYS),
+    st.one_of(
+        st.floats(-0.08, 0.25).map(lambda g: f"cagr={g:.4f}"),
+        st.tuples(st.sampled_from(DRIVERS), st.floats(-0.05, 0.12)).map(
+            lambda d: f"driver.{d[0]}={d[1]:.4f}"
+        ),
+        st.just(""),
+    ),
+    st.sampled_from(["bear", "base", "bull"]),
+)
+def test_under_any_basis_and_level_what_if_the_bridge_multiplies_back_to_the_followed_paths_growth(
+    basis: str, what_if: str, scenario: str
+) -> None:
+    """Whatever the total follows and whatever level what-if moves it, the growth bridge of every scenario
+    multiplies back to the CAGR of that scenario's path over the forecast period: the drivers are the
+    model's (a driver what-if among them), and only the price-and-mix residual is re-solved."""
+    overrides = ";".join(x for x in (f"basis={basis}", what_if) if x)
+    if what_if.startswith("cagr=") and basis != DEFAULT.market.source:
+        with pytest.raises(AssumptionError, match="cannot apply"):  # cagr= sets only the model's own path
+            with_overrides(DEFAULT, overrides)
+        return
+    market = Market(with_overrides(DEFAULT, overrides))
+    own = Market(with_overrides(DEFAULT, what_if or None))
+    bridge = market.bridge(scenario)
+    product = math.prod(1 + f.growth for f in bridge) - 1
+    assert abs(product - market.cagr(2026, 2030, scenario=scenario)) <= 1e-12
+    assert [f.drivers for f in bridge[:2]] == [f.drivers for f in own.bridge(scenario)[:2]]
+    if basis == DEFAULT.market.source:  # the model's own path keeps its calibrated residual
+        assert market.bridge_residual(scenario) == own.bridge_residual(scenario)

@@ -1,24 +1,45 @@
-"""The red-team script (tests/red_team.py) runs every hostile case and every one holds."""
+"""The red team (tests/red_team.py): every hostile case holds, each one its own test named by its case.
+
+``pytest tests/test_red_team.py -k 'tarpit'`` runs one case; a failure names the case, what was expected
+and what happened. Cases that start real processes, an SMTP server or a browser are marked slow.
+"""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests import red_team
+
+CASES = red_team.register()
 
 
-@pytest.mark.slow
-def test_every_hostile_case_of_the_red_team_holds() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.red_team"], cwd=ROOT, capture_output=True, text=True, timeout=1800
-    )
-    summary = re.search(r"red team: (\d+) of (\d+) cases held", done.stdout)
-    assert summary is not None, done.stdout[-3000:] + done.stderr[-3000:]
-    held, total = int(summary[1]), int(summary[2])
-    assert total >= 150
-    assert held == total and done.returncode == 0, done.stdout[-6000:]
+def _ids(cases: list[red_team.Case]) -> list[str]:
+    seen: Counter[str] = Counter()
+    ids = []
+    for c in cases:
+        seen[c.label] += 1
+        ids.append(c.label if seen[c.label] == 1 else f"{c.label} #{seen[c.label]}")
+    return ids
+
+
+@pytest.fixture(scope="module")
+def red_team_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return red_team.begin(tmp_path_factory.mktemp("red-team"))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=[pytest.mark.slow] if c.slow else []) for c in CASES],
+    ids=_ids(CASES),
+)
+def test_the_hostile_case_holds(case: red_team.Case, red_team_work: Path) -> None:
+    observed, held = red_team.held_by(case)
+    assert held, f"{case.label}: expected {case.expected}; observed {observed.summary()}"
+
+
+def test_the_red_team_is_large_and_every_case_is_named_once() -> None:
+    assert len(CASES) >= 244
+    assert len(set(_ids(CASES))) == len(CASES)

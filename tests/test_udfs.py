@@ -21,7 +21,7 @@ import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
 from tests import xlwings_harness as xh
-from xl_addin.model import Market, market_for
+from xl_addin.model import Market, headline_with_consensus, market_for
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOK = ROOT / "workbooks" / "IMGOUT.xlsm"
@@ -236,7 +236,11 @@ def test_share_fan_assumption_source_list_info(udfs: types.ModuleType) -> None:
     assert (
         excel(udfs, "IMGOUT_INFO", "basis") == "tbrc (the calibrated path of The Business Research Company)"
     )
+    # The headline line every face prints: the engine's, built once (xl_addin.model.headline).
+    headline = "USD 27.88 bn (basis: tbrc); 5 publishers' median 11.55, range 10.70-27.88"
+    assert excel(udfs, "IMGOUT_INFO", "headline") == headline == headline_with_consensus(m, 2030)
     info = dict((row[0], row[1]) for row in excel(udfs, "IMGOUT_INFO")[1:])
+    assert info["headline"] == headline
     assert info["assumption file"] == "embedded default"
     assert info["calibration"] == "5 of 5 published figures reproduced"
     assert sum(k.startswith("anchor: ") for k in info) == 5

@@ -325,7 +325,7 @@ def test_a_fresh_workbook_passes_every_check_and_shows_it_on_cover_and_inputs(wo
         "The scenario chosen on Inputs is one of the workbook's scenarios",
         "Shares by region used (after overrides) add to 100 % and none is negative",
         "Joint table region/service: the mix within North America adds to 100 %",
-        "The growth bridge multiplies back to the selected scenario's growth",
+        "The growth bridge multiplies back to the growth of the path the total follows",
         "Members by modality add to the Forecast total in every year (largest difference)",
         "Regions by service: the table adds to the total",
         "The calibrated path reproduces the published market size 2030",
@@ -595,6 +595,18 @@ DECLINING = (
 )
 
 
+# ------------------------------------------------------------------ the headline with the consensus beside it
+
+
+def cover_line(path: Path) -> str:
+    """The Cover's headline line (the cell under "Beside it: the publishers' consensus"), as stored."""
+    cover = openpyxl.load_workbook(path, data_only=True)["Cover"]
+    label = next(
+        c for c in cover["B"] if str(c.value or "").startswith("Beside it: the publishers' consensus")
+    )
+    return str(cover.cell(label.row + 1, 2).value)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
 def test_a_declining_path_levels_off_in_the_workbook_as_in_the_engine(engine, tmp_path):
@@ -636,3 +648,56 @@ def test_a_pack_that_leaves_old_estimates_out_of_the_consensus_recalculates_to_t
     statuses = time_rows(fresh, sheet_of(context, "forecast"))["Status"]
     assert {statuses[y] for y in (2025, 2026, 2030)} == {"consensus median (basis: consensus)"}
     assert all(statuses[y] == market.status(y) for y in statuses)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["Gnumeric", "LibreOffice"])
+def test_the_covers_headline_has_the_consensus_beside_it_and_follows_an_edited_basis(engine, tmp_path):
+    """A pack in USD mn, bull: the Cover stores the engine's line; a recalculation gives it back; pick the
+    consensus as basis and bear on Inputs, and the recalculated line is the engine's for that basis."""
+    from xl_addin.model import headline_with_consensus
+
+    context = build_context(load_profile(None, name="Acme Imaging", units="mn"), scenario="bull")
+    path = write_workbook(context, tmp_path / "acme.xlsx")
+    assert cover_line(path) == headline_with_consensus(market_for(None), 2030, "bull", "mn")
+    assert cover_line(path).startswith(
+        "USD 31,890 mn (bull scenario, basis: tbrc); 5 publishers' median 11,546, range 10,698-27,880"
+    )
+    fresh = recalculate(engine, path, tmp_path / engine)
+    assert cover_line(fresh) == cover_line(path)
+    cover = openpyxl.load_workbook(path)["Cover"]
+    formula = next(c.value for c in cover["B"] if str(c.value or "").startswith('="USD "'))
+    numbers = {t.value for t in Tokenizer(formula).items if t.subtype == Token.NUMBER}
+    assert numbers <= {"0", "1"}, formula  # decimals and units come from named cells, not typed in
+
+    book = openpyxl.load_workbook(path)
+    for name, value in (("Basis", "consensus"), ("Scenario", "bear")):
+        sheet, coordinate = named_cell(book, name)
+        book[sheet][coordinate] = value
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    fresh = recalculate(engine, edited, tmp_path / f"{engine}-edited")
+    consensus = market_for(None, "basis=consensus")
+    expected = headline_with_consensus(consensus, 2030, "bear", "mn")
+    assert cover_line(fresh) == expected
+    assert "(bear scenario, basis: consensus)" in expected
+    # The bridge's residual is re-solved for the consensus path: the bridge still reconciles, to that path
+    # (the one check that fails is the stored Monte Carlo band's, computed for the set's own path).
+    values = openpyxl.load_workbook(fresh, data_only=True)
+    checks = list(values[sheet_of(context, "checks")].iter_rows(values_only=True))
+    assert [r[0] for r in checks if len(r) > 3 and r[3] == 0] == [
+        "The live base stays inside the stored Monte Carlo P10-P90 (years outside)"
+    ]
+    bridge_check = "The growth bridge multiplies back to the growth of the path the total follows"
+    assert [r[3] for r in checks if r[0] == bridge_check] == [1]
+    drivers = openpyxl.load_workbook(fresh, data_only=True)["Drivers"]
+    bridged = checks_value(drivers, "market growth")
+    assert bridged == pytest.approx(consensus.cagr(2026, 2030, scenario="bear"), rel=1e-9)
+    price = checks_value(drivers, "price")
+    assert price == pytest.approx(consensus.bridge("bear")[2].growth, rel=1e-9)
+    scenarios = openpyxl.load_workbook(fresh, data_only=True)[sheet_of(context, "scenarios")]
+    base = next(r for r in scenarios.iter_rows(values_only=True) if r[0] == "base")
+    assert (
+        base[5]
+        == "follows the median of the publishers' paths (Basis on Inputs); the bridge's residual is re-solved"
+    )

@@ -1,5 +1,21 @@
-"""`python -m xl_addin ...` is the `imgout` command (for machines where the script is not on PATH)."""
+"""The ``imgout`` command (console script, and ``python -m xl_addin`` where the script is not on PATH).
 
-from .cli import main
+Signals are answered before the command's modules are imported (:mod:`.signals`).
+"""
 
-main()
+from .signals import run_command
+
+
+def main() -> None:
+    """Run ``imgout`` with the arguments of this process."""
+
+    def run() -> None:
+        from .cli import main as command
+
+        command()
+
+    run_command(run)
+
+
+if __name__ == "__main__":
+    main()

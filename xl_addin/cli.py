@@ -22,7 +22,8 @@ import click
 from . import __version__
 from .common.formats import money, percent
 from .errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
-from .model import UNITS, Consensus, Entry, Market, market_for
+from .model import UNITS, Consensus, Entry, Market, headline_with_consensus, market_for
+from .signals import INTERRUPTED, TERMINATED, Terminated, raise_terminated
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,8 +34,6 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (DeliveryError, 1),  # delivery cannot go on safely
     (ImgoutError, 1),
 )
-INTERRUPTED = 130
-TERMINATED = 143
 
 
 def exit_code(error: BaseException) -> int:
@@ -200,14 +199,31 @@ def forecast(
     overrides: Sequence[str],
     as_json: bool,
 ) -> None:
-    """Market size in YEAR (USD bn), optionally for one region and one segment."""
+    """Market size in YEAR (USD bn), optionally for one region and one segment; for the whole market, the
+    publishers' consensus of that year beside it."""
     market = open_market(assumptions, overrides)
     point = market.point(year, region, segment, scenario)
+    whole = point.region is None and point.segment is None
+    beside = headline_with_consensus(market, point.year, point.scenario) if whole else None
     if as_json:
-        echo_json({**point._asdict(), "units": "USD bn", **provenance(market)})
+        extra: dict[str, object] = {}
+        if beside is not None:
+            extra["basis"] = market.basis
+            extra["headline"] = beside
+            if market.assumptions.estimates:
+                c = market.consensus(point.year)
+                extra["consensus"] = {
+                    "count": c.count,
+                    "median": c.median,
+                    "minimum": c.minimum,
+                    "maximum": c.maximum,
+                }
+        echo_json({**point._asdict(), "units": "USD bn", **extra, **provenance(market)})
         return
     scope = " / ".join(x for x in (point.region, point.segment) if x) or "global"
     click.echo(f"{point.year} {scope} ({point.scenario}): USD {money(point.value)} bn [{point.status}]")
+    if beside is not None:
+        click.echo(beside)
 
 
 @app.command()
@@ -645,7 +661,7 @@ def workbook(
     path = write_workbook(context, workbook_path(context, out))
     h = context.headline
     click.echo(
-        f"Wrote {path} (scenario {context.scenario}: USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"Wrote {path} (scenario {context.scenario}, {h.horizon_year}: {h.line.text}; "
         f"CAGR {percent(h.cagr)} {context.period}; {context.provenance})"
     )
 
@@ -814,7 +830,7 @@ def demo(
     written = [pack.workbook_path, *briefs.values(), pack.pdf_path, eml]
     h = context.headline
     click.echo(
-        f"{client}: {context.market_name} USD {money(h.horizon_value)} bn in {h.horizon_year}, "
+        f"{client}: {context.market_name} in {h.horizon_year}: {h.line.text}; "
         f"CAGR {percent(h.cagr)} {context.period} ({context.provenance})"
     )
     click.echo(f"Pack written to {out.resolve()}:")
@@ -867,8 +883,19 @@ def doctor(mail: bool, settings_file: Path | None) -> None:
     if not any(check.works for check in checks):
         click.echo("No PDF engine works here: install Chrome, Edge or Chromium (or set IMGOUT_BROWSER).")
         sys.exit(1)
-    engine = pdf_engine(choice)
     source = f"{ENGINE_SETTING}={choice}" if os.environ.get(ENGINE_SETTING) else "the default, auto"
+    try:
+        engine = pdf_engine(choice)
+    except ImgoutError as exc:
+        click.echo(f"PDF briefs fail with {source}: {exc}; --pdf-engine chooses another")
+        sys.exit(1)
+    failed = next((c for c in checks if c.name == engine.name and not c.works), None)
+    if failed is not None:  # found, but it did not print the test page: say so, never that it prints
+        click.echo(
+            f"PDF briefs fail with {source}: it picks {engine.name}, which did not print the test page "
+            f"({failed.detail}); --pdf-engine or {ENGINE_SETTING} chooses another"
+        )
+        sys.exit(1)
     click.echo(f"PDF briefs are printed by {engine.description} ({source}; --pdf-engine chooses).")
     if engine.notice:
         click.echo(engine.notice)
@@ -1340,14 +1367,6 @@ def ledger_resolve(
 # ------------------------------------------------------------------------------------------ entry point
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a service manager or cron stopping the run): unwinds like Ctrl-C, exits 143."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated()
-
-
 def _quiet_unraisable(unraisable: Any) -> None:
     """Errors Python can only ignore (a half-written zip's destructor on a full disk) are not shown: the
     command has already said what failed, once, in one line."""
@@ -1375,7 +1394,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.unraisablehook = _quiet_unraisable
     previous = None
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         _run(argv)
     finally:

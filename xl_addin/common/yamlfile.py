@@ -61,11 +61,13 @@ def max_bytes(env: dict[str, str] | None = None) -> int:
     return int(raw)
 
 
-def read_user_file(path: str | Path, error: ErrorFactory, limit: int | None = None) -> bytes:
+def read_user_file(
+    path: str | Path, error: ErrorFactory, limit: int | None = None, expected: str = "a YAML file"
+) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (default :func:`max_bytes`); a user error else.
 
     The file is opened without blocking (a FIFO with no writer does not hang) and checked to be a regular
-    file before anything is read from it.
+    file before anything is read from it; ``expected`` names what it should be, in the errors.
     """
     limit = max_bytes() if limit is None else limit
     try:
@@ -73,15 +75,15 @@ def read_user_file(path: str | Path, error: ErrorFactory, limit: int | None = No
     except FileNotFoundError:
         raise error("", "file not found") from None
     except IsADirectoryError:
-        raise error("", "is a folder, expected a YAML file") from None
+        raise error("", f"is a folder, expected {expected}") from None
     except OSError as exc:
         raise error("", f"cannot be read ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise error("", "is a folder, expected a YAML file")
+            raise error("", f"is a folder, expected {expected}")
         if not stat.S_ISREG(info.st_mode):
-            raise error("", f"is not a regular file ({_file_kind(info.st_mode)}), expected a YAML file")
+            raise error("", f"is not a regular file ({_file_kind(info.st_mode)}), expected {expected}")
         if info.st_size > limit:
             raise error("", _too_big(info.st_size, limit))
         chunks: list[bytes] = []

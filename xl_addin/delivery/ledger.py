@@ -12,7 +12,9 @@ a heartbeat every few seconds) is a row of ``runs``. A claim whose run is alive 
 nobody else touches it; only a claim whose run is gone (the process no longer exists, the machine
 rebooted, or, for a run on another machine, no heartbeat for :data:`LEASE_SECONDS`) is "in doubt".
 An in-doubt pack is sent again only when asked (``resend_in_doubt``) or after an operator resolved it
-(:meth:`Ledger.resolve`: delivered, or to be sent again; recorded with who and when).
+(:meth:`Ledger.resolve`: delivered, or to be sent again; recorded with who and when). The lease outlives
+the answer: a pack recorded in doubt by a run that is still alive stays that run's, and no other run
+sends it again, flag or not, until that run has ended (a slow server may still be delivering it).
 
 The ledger knows itself: it is created (atomically) with SQLite's application id, a schema version and
 an identity row; an existing file that is empty, damaged, of another application or another schema is
@@ -211,7 +213,8 @@ class Recipient:
     resolved_by: str | None
     resolved_at: str | None
     owner: Owner | None
-    #: Whether the claiming run is alive (meaningful while ``status`` is ``sending``).
+    #: Whether the run that claimed it is alive (meaningful while ``status`` is ``sending`` or ``in doubt``:
+    #: the pack is still that run's).
     owner_alive: bool
 
     @property
@@ -222,11 +225,21 @@ class Recipient:
         return self.status
 
     @property
+    def leased(self) -> bool:
+        """Whether a live run still owns the recipient (sending it, or it recorded it in doubt)."""
+        return self.status in ("sending", "in doubt") and self.owner_alive
+
+    @property
     def why(self) -> str:
         """Why the recipient is in its state, in one phrase."""
+        who = self.owner.describe() if self.owner else f"run {self.run_id}"
         if self.status == "sending":
-            who = self.owner.describe() if self.owner else f"run {self.run_id}"
             return f"{who} is sending it now" if self.owner_alive else f"{who} stopped while sending it"
+        if self.status == "in doubt" and self.owner_alive:
+            return (
+                f"{self.reason}; {who}, which sent it, is still running: nobody sends it again before "
+                "that run has ended"
+            )
         return self.reason
 
 
@@ -292,13 +305,15 @@ class Claim:
 
 
 def decide(
-    key: PackKey, pack: PackRecord | None, resend_in_doubt: bool
+    key: PackKey, pack: PackRecord | None, resend_in_doubt: bool, since: float | None = None
 ) -> tuple[Literal["send", "already sent", "in doubt", "in progress"], tuple[str, ...], str]:
     """What to do with ``key``'s recipients given the ledger's ``pack``: (decision, addresses to send, why).
 
     Recipients that have the pack are skipped; a recipient a live run is sending to makes the whole pack
     "in progress" (nothing is sent beside that run); one in doubt holds the pack back unless
-    ``resend_in_doubt``; the others (new, or failed before) are sent to.
+    ``resend_in_doubt`` and the run that recorded it had ended before ``since`` (when the asking run
+    began: the flag resends what was in doubt then, never a pack a live run still owned; one owner per
+    pack, whatever the flags); the others (new, or failed before) are sent to.
     """
     wanted = list(key.addresses)
     rows = {r.address: r for r in pack.recipients} if pack else {}
@@ -306,13 +321,26 @@ def decide(
     if live:
         return "in progress", (), live[0].why
     doubtful = [rows[a] for a in wanted if a in rows and rows[a].state == "in doubt"]
-    if doubtful and not resend_in_doubt:
+    owned_since = [r for r in doubtful if not r.leased and since is not None and _owned_after(r, since)]
+    if doubtful and (not resend_in_doubt or owned_since or any(r.leased for r in doubtful)):
         reasons = list(dict.fromkeys(r.why for r in doubtful if r.why))
+        if resend_in_doubt and owned_since and not any(r.leased for r in doubtful):
+            owner = owned_since[0].owner
+            who = owner.describe() if owner else "another run"
+            reasons.append(
+                f"{who} still owned it when this run began, so --resend-in-doubt leaves it to the next run"
+            )
         return "in doubt", (), "; ".join(reasons)
     to_send = tuple(a for a in wanted if a not in rows or rows[a].state != "sent")
     if not to_send:
         return "already sent", (), ""
     return "send", to_send, ""
+
+
+def _owned_after(recipient: Recipient, since: float) -> bool:
+    """Whether the run that left ``recipient`` in doubt was still alive at ``since`` (its last heartbeat,
+    refreshed when it ends, is later): it was that run's pack when the asking run began."""
+    return recipient.owner is not None and recipient.owner.heartbeat >= since
 
 
 # ------------------------------------------------------------------------------------------ the file
@@ -329,6 +357,8 @@ class Ledger:
     def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = Path(path)
         self.machine = Machine.here()
+        #: When this ledger was opened (a run's start): ``resend_in_doubt`` resends what was in doubt then.
+        self.opened = time.time()
         self._run: Owner | None = None
         self._beat: _Heartbeat | None = None
         if not self.path.exists() and not self.path.is_symlink():
@@ -594,7 +624,7 @@ class Ledger:
             if pack is None:
                 pack = packs[str(row[0])] = _pack(self.path, row[:9])
             recipient = _recipient(self.path, row[9:], owners)
-            if recipient.status == "sending":
+            if recipient.status in ("sending", "in doubt"):
                 if recipient.run_id not in alive:
                     owner = owners.get(recipient.run_id)
                     alive[recipient.run_id] = owner is not None and owner.alive(self.machine)
@@ -635,7 +665,7 @@ class Ledger:
         self.begin_run(run_id)
         with self._transaction("written") as db:
             previous = self.lookup(key)
-            decision, addresses, reason = decide(key, previous, resend_in_doubt)
+            decision, addresses, reason = decide(key, previous, resend_in_doubt, self.opened)
             if previous is not None:
                 message_id = previous.message_id
             if decision != "send":
@@ -707,7 +737,7 @@ class Ledger:
         by = by or operator()
         with self._transaction("written") as db:
             target = self._pack_to_resolve(client, pack)
-            open_ = self._recipients_to_resolve(target, addresses)
+            open_ = self._recipients_to_resolve(target, addresses, delivered)
             now = _now()
             status = "sent" if delivered else "failed"
             event = "resolved: delivered" if delivered else "resolved: send again"
@@ -724,8 +754,11 @@ class Ledger:
                 )
         return target, [r.address for r in open_]
 
-    def _recipients_to_resolve(self, target: PackRecord, addresses: Sequence[str]) -> list[Recipient]:
-        """The recipients of ``target`` (those in ``addresses``, if given) without the pack, none in progress."""
+    def _recipients_to_resolve(
+        self, target: PackRecord, addresses: Sequence[str], delivered: bool
+    ) -> list[Recipient]:
+        """The recipients of ``target`` (those in ``addresses``, if given) without the pack, none in progress;
+        for ``delivered``, only those in doubt: a recipient the server refused did not get it."""
         chosen = {a.lower() for a in addresses}
         unknown = chosen - {r.address for r in target.recipients}
         if unknown:
@@ -744,6 +777,16 @@ class Ledger:
                 f"Send ledger {self.path}: pack {target.pack_id} of {target.client} has nothing to resolve "
                 "(every recipient named has it)"
             )
+        if delivered:
+            failed = [r for r in open_ if r.state != "in doubt"]
+            if failed and (chosen or len(failed) == len(open_)):
+                r = failed[0]
+                raise InputError(
+                    f"Send ledger {self.path}: pack {target.pack_id} of {target.client}: {r.address} is "
+                    f"{r.state} ({r.reason[:160] or 'not sent'}), not in doubt, so it did not arrive; only a "
+                    "recipient in doubt can be resolved as delivered (the next run sends a failed one again)"
+                )
+            open_ = [r for r in open_ if r.state == "in doubt"]
         return open_
 
     def _pack_to_resolve(self, client: str, pack: str | None) -> PackRecord:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 import ssl
 import stat
 from collections.abc import Callable, Mapping
@@ -381,13 +382,19 @@ def _convert(key: str, where: str, value: Any) -> Any:
     text = str(value).strip() if not isinstance(value, list) else ",".join(map(str, value))
 
     def bad(allowed: str) -> SettingsError:
-        return SettingsError(f"Invalid setting {where}: {shorten(text)!r} (expected {allowed})")
+        shown = repr(shorten(text))
+        if key in _NUMBERS and not _NUMBER_LIKE.fullmatch(text) and not (text.isalpha() and len(text) <= 20):
+            # Neither a mistyped number nor a word ("smtp"): perhaps the password pasted one line off.
+            shown = f"{len(text)} characters of text (not shown: it could be a secret pasted here)"
+        return SettingsError(f"Invalid setting {where}: {shown} (expected {allowed})")
 
     convert = _CONVERTERS.get(key)
     return text if convert is None else convert(key, value, text, bad)
 
 
 Bad = Callable[[str], SettingsError]
+#: What a mistyped number looks like (shown in its error); any other text in a number setting is not shown.
+_NUMBER_LIKE = re.compile(r"[0-9 .,+\-eE]{0,24}|nan|inf|-inf", re.IGNORECASE)
 
 
 def _security(key: str, value: Any, text: str, bad: Bad) -> str:
@@ -561,3 +568,7 @@ def _looks_like_domain(domain: str) -> bool:
         label and len(label) <= 63 and label.replace("-", "").isalnum() and not label.startswith("-")
         for label in labels
     )
+
+
+#: The settings that are numbers: a value there that looks nothing like one is not echoed in its error.
+_NUMBERS = frozenset(k for k, convert in _CONVERTERS.items() if convert in (_whole_number, _seconds))

@@ -43,6 +43,7 @@ from typing import Any, Literal, Protocol
 
 from ..errors import LedgerError, TokenError
 from .channel import Delivered, PackKey
+from .conversation import DeadlineExceeded, Deadlines, ReplyTooLong
 from .ledger import Ledger, RecipientStatus, decide
 from .log import ClientLog
 from .message import build_message, new_message_id
@@ -160,11 +161,11 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-class _SMTP(_PayloadTracking, smtplib.SMTP):
+class _SMTP(_PayloadTracking, Deadlines, smtplib.SMTP):
     pass
 
 
-class _SMTPSSL(_PayloadTracking, smtplib.SMTP_SSL):
+class _SMTPSSL(_PayloadTracking, Deadlines, smtplib.SMTP_SSL):
     pass
 
 
@@ -220,7 +221,7 @@ class SmtpChannel:
         previous = ledger.lookup(key)
         if previous is None:
             return None
-        decision, _, reason = decide(key, previous, self.resend_in_doubt)
+        decision, _, reason = decide(key, previous, self.resend_in_doubt, ledger.opened)
         return _unsendable(decision, reason, previous.message_id, previous.updated)
 
     def last_figures(self, key: PackKey) -> str:
@@ -610,6 +611,8 @@ def _classify(number: int, exc: BaseException, payload_sent: bool) -> tuple[Atte
 def _lost(exc: BaseException) -> str:
     """What happened to the connection, in words: a timeout is a timeout, whatever smtplib wrapped it in."""
     cause = exc.__context__ if isinstance(exc, smtplib.SMTPServerDisconnected) else exc
+    if isinstance(exc, DeadlineExceeded | ReplyTooLong):
+        return f"{exc} (see IMGOUT_SMTP_TIMEOUT)" if isinstance(exc, DeadlineExceeded) else str(exc)
     if isinstance(exc, TimeoutError) or isinstance(cause, TimeoutError):
         return "timed out (see IMGOUT_SMTP_TIMEOUT)"
     if isinstance(exc, smtplib.SMTPServerDisconnected):

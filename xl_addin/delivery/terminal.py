@@ -109,7 +109,7 @@ def recipient_json(r: Recipient) -> dict[str, Any]:
             "pid": owner.pid,
             "began": owner.began,
             "ended": owner.ended,
-            "alive": r.owner_alive if r.status == "sending" else None,
+            "alive": r.owner_alive if r.status in ("sending", "in doubt") else None,
         },
     }
 

@@ -105,6 +105,35 @@ def cell_value(value: object, argument: str) -> object:
     return value
 
 
+#: What one cell can hand over: a number, a text, TRUE/FALSE, an empty cell, a date (xlwings: a datetime).
+_CELL_TYPES = (str, int, float, type(None), _dt.date)
+
+
+def argument_problem(argument: str, value: object) -> InputError | None:
+    """Why ``value`` is not something Excel can pass (a cell value, or a range: rows of cell values, at
+    most two dimensions), as the error the cell shows; None when it is. xlwings never hands over a dict,
+    a set or a 3-D list, but Python callers (and xlwings Lite) can."""
+    if isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, list | tuple):
+                for cell in item:
+                    if isinstance(cell, list | tuple):
+                        return invalid(
+                            argument, "a range of more than two dimensions", "a value or a range of cells"
+                        )
+                    if not isinstance(cell, _CELL_TYPES):
+                        return _not_a_cell(argument, cell)
+            elif not isinstance(item, _CELL_TYPES):
+                return _not_a_cell(argument, item)
+        return None
+    return None if isinstance(value, _CELL_TYPES) else _not_a_cell(argument, value)
+
+
+def _not_a_cell(argument: str, value: object) -> InputError:
+    kind = type(value).__name__
+    return invalid(argument, f"a {kind} ({describe(value)})", "a number, a text, a date or a range of cells")
+
+
 def flatten(value: Iterable[Any]) -> list[Any]:
     """The cells of a range (nested lists or tuples), row by row."""
     out: list[Any] = []

@@ -15,12 +15,14 @@ import hashlib
 import importlib
 import importlib.metadata
 import os
+import stat
 import struct
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..common.yamlfile import read_user_file
 from ..errors import ImgoutError, InputError
 
 PINNED_XLWINGS = "0.37.8"
@@ -54,11 +56,25 @@ def user_config_path() -> Path:
     return Path.home() / ".xlwings" / "xlwings.conf"
 
 
+#: The largest xlwings config file read (a real one is a few hundred bytes).
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def read_config(path: Path) -> tuple[dict[str, str], int]:
-    """The ``"KEY","VALUE"`` lines of an xlwings config file (keys upper-cased) and its count of empty lines."""
+    """The ``"KEY","VALUE"`` lines of an xlwings config file (keys upper-cased) and its count of empty lines.
+
+    Only a regular file is read, without ever blocking (a FIFO or a device there is an ImgoutError that
+    says so), and at most :data:`MAX_CONFIG_BYTES` of it.
+    """
+    data = read_user_file(
+        path,
+        lambda key, problem: ImgoutError(f"The xlwings config file {path} {problem}"),
+        MAX_CONFIG_BYTES,
+        "an xlwings config file",
+    )
     settings: dict[str, str] = {}
     empty = 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in data.decode("utf-8", errors="replace").splitlines():
         if not line.strip():
             empty += 1
             continue
@@ -69,9 +85,15 @@ def read_config(path: Path) -> tuple[dict[str, str], int]:
 
 def run() -> list[Finding]:
     """Every check, in the order a user would fix them."""
-    findings = [_python(), _xlwings(), Finding("imgout version", __version__)]
-    findings += _user_config()
-    findings.append(_functions())
+    config = _user_config()
+    if _unreadable_config():
+        # xlwings reads its user config when imported: with a FIFO there, importing it waits for ever.
+        why = "not imported: xlwings reads its user config on import and would wait on it"
+        findings = [_python(), Finding("xlwings version", why, None), Finding("imgout version", __version__)]
+        findings += config
+        findings.append(Finding("functions (xl_addin.udfs)", f"{why} (they import xlwings)", None))
+    else:
+        findings = [_python(), _xlwings(), Finding("imgout version", __version__), *config, _functions()]
     findings.append(_assumptions())
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         findings += [_dll(), _addin()]
@@ -111,18 +133,26 @@ def _xlwings() -> Finding:
     return Finding("xlwings version", version)
 
 
+def _unreadable_config() -> bool:
+    """Whether the user config exists but is not a regular file (a FIFO, a device, a folder)."""
+    try:
+        return not stat.S_ISREG(os.stat(user_config_path()).st_mode)
+    except OSError:
+        return False
+
+
 def _user_config() -> list[Finding]:
     path = user_config_path()
-    if not path.is_file():
+    if not path.exists():
         return [
             Finding("xlwings user config", f"{path}: none (run: xlwings config create --force)", None),
             Finding("interpreter Excel starts", "pythonw from the PATH (no user config)", None),
         ]
     try:
         settings, empty = read_config(path)
-    except OSError as exc:
-        problem = ImgoutError(f"Cannot read the xlwings user config {path}: {exc.strerror or exc}")
-        return [Finding("xlwings user config", str(path), False, problem)]
+    except ImgoutError as unreadable:
+        found = str(unreadable).removeprefix("The xlwings config file ")
+        return [Finding("xlwings user config", found, False, unreadable)]
     findings = [Finding("xlwings user config", str(path))]
     if empty:
         problem = ImgoutError(
@@ -167,8 +197,11 @@ def _assumption_path() -> tuple[str | None, str]:
     if os.environ.get(ENV_VAR):
         return os.environ[ENV_VAR], f"{ENV_VAR} environment variable"
     path = user_config_path()
-    if path.is_file():
-        value = read_config(path)[0].get(ENV_VAR)
+    if path.exists():
+        try:
+            value = read_config(path)[0].get(ENV_VAR)
+        except ImgoutError:  # said once, by the user config's own check
+            value = None
         if value:
             return os.path.expandvars(value), f"{ENV_VAR} in {path}"
     return None, f"{ENV_VAR} not set"

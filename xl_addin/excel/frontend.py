@@ -68,6 +68,8 @@ DEMO_NOTES = (
 )
 STATUS_FORMULA = '=IFERROR(IMGOUT_INFO("version"),"Not working yet: follow the steps below")'
 STATUS_NOT_YET = "Not working yet: follow the steps below"
+#: The example on Start here: the headline figure with the publishers' consensus beside it, the engine's line.
+HEADLINE_FORMULA = '=IFERROR(IMGOUT_INFO("headline"),"Not working yet: follow the steps below")'
 
 # The IMGOUT sheet's columns (B what, C formula, E and on the results): narrow enough to print one page
 # wide at 8.5 pt or more, every text wrapping inside its column.
@@ -102,6 +104,11 @@ def _examples(inputs: dict[str, object]) -> list[Example]:
     return [
         Example(
             "Market size 2030, USD bn", "=IMGOUT_FORECAST(2030)", lambda: u.IMGOUT_FORECAST(2030), [money]
+        ),
+        Example(
+            "The 2030 headline with the publishers' consensus beside it",
+            '=IMGOUT_INFO("headline")',
+            lambda: u.IMGOUT_INFO("headline"),
         ),
         Example(
             "From the inputs above (empty cells are defaults)",
@@ -311,11 +318,16 @@ def _write_start_sheet(sheet: Worksheet, st: _Styles) -> None:
     sheet.write_string(2, 1, "Status (the model version once the functions work)", st.bold_wrap)
     sheet.write_formula(2, 2, STATUS_FORMULA, st.status, STATUS_NOT_YET)
     _fit_row(sheet, 2, [("Status (the model version once the functions work)", widths[1])])
-    sheet.write_string(3, 1, "#NAME? in a cell", st.bold_wrap)
-    sheet.write_string(3, 2, instructions.NAME_MEANING, st.wrap)
-    _fit_row(sheet, 3, [(instructions.NAME_MEANING, widths[2])])
-    sheet.write_string(5, 1, "Set up on Windows (classic Excel)", st.title)
-    row = 6
+    example = "Example: the 2030 headline, the publishers beside it"
+    headline = functions.IMGOUT_INFO("headline")
+    sheet.write_string(3, 1, example, st.bold_wrap)
+    sheet.write_formula(3, 2, HEADLINE_FORMULA, st.wrap, headline)
+    _fit_row(sheet, 3, [(example, widths[1]), (headline, widths[2])])
+    sheet.write_string(4, 1, "#NAME? in a cell", st.bold_wrap)
+    sheet.write_string(4, 2, instructions.NAME_MEANING, st.wrap)
+    _fit_row(sheet, 4, [(instructions.NAME_MEANING, widths[2])])
+    sheet.write_string(6, 1, "Set up on Windows (classic Excel)", st.title)
+    row = 7
     for number, step in enumerate(instructions.STEPS, 1):
         title, text = f"{number}. {step.title}", instructions.plain(step.text)
         sheet.write_string(row, 1, title, st.bold_wrap)

@@ -39,15 +39,27 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
 
 from ..errors import ImgoutError, InputError, InvalidArgument
-from ..model import Entry, Market, market_for
+from ..model import Entry, Market, headline_with_consensus, market_for
 from ..model.assumptions import DIMENSIONS, normalise, resolve_dimension
 from . import grid
-from .arguments import Options, cell_value, describe, fit_cell, flatten, invalid, options_of, year_of
+from .arguments import (
+    Options,
+    argument_problem,
+    cell_value,
+    describe,
+    fit_cell,
+    flatten,
+    invalid,
+    options_of,
+    year_of,
+)
+from .check import read_config
 
 __all__ = [
     "ARGUMENT_DOCS",
@@ -104,7 +116,10 @@ ARGUMENT_DOCS: dict[str, str] = {
     "field": "What to return: value, label, kind, source, citation, note or key. Empty: value.",
     "reference": "An assumption key, anchor or source id (tbrc, nhs ...). Empty: the market's source.",
     "source_field": "What to return: citation, title, publisher, date, vintage, base_year, url or key. Empty: citation.",
-    "info_field": "version, hash, file, name, calibration, basis, years or units. Empty: the whole table.",
+    "info_field": (
+        "version, hash, file, name, calibration, basis, headline (with the publishers' consensus beside it),"
+        " years or units. Empty: the whole table."
+    ),
     "statistic": "median, min, max, count, model, model_ratio, model_rank, in_span or excluded. Empty: median.",
 }
 
@@ -122,16 +137,11 @@ def _user_setting() -> str:
         return ""
     stamp = (st.st_mtime_ns, st.st_size)
     if _setting_cache.get("stamp") != stamp:
-        value = ""
-        try:
-            with open(USER_CONFIG, encoding="utf-8") as file:
-                for line in file:
-                    parts = [p.strip('"') for p in line.strip().split(",", 1)]
-                    if len(parts) == 2 and parts[0].strip().upper() == ENV_VAR:
-                        value = os.path.expandvars(parts[1].strip().strip('"'))
-        except (OSError, UnicodeDecodeError):
+        try:  # a regular file only, read without blocking: a FIFO there must not hang every recalculation
+            value = read_config(Path(USER_CONFIG))[0].get(ENV_VAR, "")
+        except ImgoutError:
             value = ""
-        _setting_cache.update(stamp=stamp, value=value)
+        _setting_cache.update(stamp=stamp, value=os.path.expandvars(value) if value else "")
     return str(_setting_cache["value"])
 
 
@@ -159,6 +169,10 @@ class _State:
     stamp: tuple[str, int, int] | None = None
     market: Market | None = None
     checked: float = -1e9
+    #: How many answers were cached since the caches were last emptied (bounded by MAX_ANSWERS), and how
+    #: many of them are errors (bounded by MAX_ERRORS).
+    kept: int = 0
+    errors: int = 0
 
 
 _state = _State()
@@ -189,6 +203,7 @@ def _forget_answers() -> None:
     _results.clear()
     for cache in _cached.values():
         cache.cache_clear()
+    _state.kept = _state.errors = 0
 
 
 def cached_answers() -> dict[str, int]:
@@ -270,16 +285,21 @@ def _computed(function: Callable[..., Any], compute: Callable[..., Any], argumen
 
 
 def _cache_for(function: Callable[..., Any], compute: Callable[..., Any]) -> Any:
-    """``compute`` behind a C cache keyed by the arguments and their types."""
+    """``compute`` behind a C cache keyed by the arguments and their types (only misses run this code)."""
 
     def answer(*arguments: Any) -> Any:
         if tuple in map(type, arguments):  # typed cell by cell, in _results; never in the C cache
             key = answer_key(function, arguments)
             found = _results.get(key, _MISS)
             if found is _MISS:
-                found = _results[key] = _computed(function, compute, arguments)
+                found = _computed(function, compute, arguments)
+                if _may_keep(found):
+                    _results[key] = found
             raise _Uncached(found)
-        return _computed(function, compute, arguments)
+        found = _computed(function, compute, arguments)
+        if not _may_keep(found):
+            raise _Uncached(found)
+        return found
 
     _computes[compute] = function.__name__
     cache = _cached[compute] = functools.lru_cache(maxsize=None, typed=True)(answer)
@@ -303,6 +323,12 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
     except _Uncached as uncached:
         found = uncached.answer
     except TypeError:  # a range argument (a list) cannot be a key: a grid call, else answered uncached
+        odd = next(
+            filter(None, (argument_problem(n, a) for n, a in zip(_names(function), arguments, strict=False))),
+            None,
+        )
+        if odd is not None:  # a dict, a set, a 3-D list: one line, never a recursion into the grid
+            return ERROR_PREFIX + fit_cell(str(odd))
         if function.__name__ in _GRID_CALLS:
             return _grid(function, compute, arguments)
         try:
@@ -315,6 +341,29 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
 
 
 _MISS = object()
+#: The most answers kept, and of them errors (100,000 distinct bad names must not grow Excel's Python by
+#: hundreds of MB): beyond them the cache starts afresh, or the error is answered and not kept.
+MAX_ANSWERS = 200_000
+MAX_ERRORS = 10_000
+
+
+def _may_keep(answer: Any) -> bool:
+    """Whether to cache ``answer``: always, until :data:`MAX_ANSWERS` are kept (then every cache is emptied
+    and starts afresh); an error only while fewer than :data:`MAX_ERRORS` are kept."""
+    if _state.kept >= MAX_ANSWERS:
+        _forget_answers()
+    if isinstance(answer, str) and answer.startswith(ERROR_PREFIX):
+        if _state.errors >= MAX_ERRORS:
+            return False
+        _state.errors += 1
+    _state.kept += 1
+    return True
+
+
+@functools.cache
+def _names(function: Callable[..., Any]) -> tuple[str, ...]:
+    """The argument names of an Excel function, as its errors name them."""
+    return tuple(inspect.signature(function).parameters)
 
 
 def _grid(function: Callable[..., Any], compute: Callable[..., Any], arguments: tuple[Any, ...]) -> Any:
@@ -823,6 +872,8 @@ def _info(field: object) -> Any:
         "units": ("units", "USD bn; shares and growth as fractions"),
         "calibration": ("calibration", f"{reproduced} of {len(residuals)} published figures reproduced"),
         "basis": ("basis", _basis_text(market)),
+        # The line every face prints where the headline stands (xl_addin.model.headline).
+        "headline": ("headline", headline_with_consensus(market, market.horizon_year)),
     }
     field = cell_value(field, "field")
     if field is not None:

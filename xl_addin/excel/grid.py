@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import ImgoutError, InputError
 from ..model import Market
-from .arguments import Options, cell_value, describe, year_of
+from .arguments import Options, argument_problem, cell_value, describe, year_of
 
 # A table larger than this is refused: each cell is a call, and Excel's grid is no place for millions.
 MAX_CELLS = 100_000
@@ -77,7 +77,14 @@ def spread(name: str, value: object) -> Spread:
     items: list[Any] = value  # type: ignore[assignment]
     if not items:
         raise InputError(f"Invalid {name}: an empty range (expected a value or a row/column of cells)")
+    problem = argument_problem(name, items)
+    if problem is not None:
+        raise problem
     if not isinstance(items[0], list):
+        if any(isinstance(item, list | tuple) for item in items):
+            raise InputError(
+                f"Invalid {name}: rows of different lengths (expected a row, a column or a block)"
+            )
         return Spread(name, [items])
     width = len(items[0])
     if not width or any(not isinstance(row, list) or len(row) != width for row in items):

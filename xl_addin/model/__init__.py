@@ -24,6 +24,7 @@ from .assumptions import (
     with_overrides,
 )
 from .estimates import Consensus, Estimate
+from .headline import HeadlineLine, headline_line, headline_with_consensus
 from .market import (
     MODEL_VERSION,
     UNITS,
@@ -50,6 +51,7 @@ __all__ = [
     "Entry",
     "Estimate",
     "Fan",
+    "HeadlineLine",
     "ImgoutError",
     "InvalidArgument",
     "Market",
@@ -63,6 +65,8 @@ __all__ = [
     "assumptions_from_text",
     "default_assumptions",
     "default_market",
+    "headline_line",
+    "headline_with_consensus",
     "load_assumptions",
     "market_for",
     "parse_overrides",

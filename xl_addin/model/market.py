@@ -26,6 +26,10 @@ F ``fade_years``):
 - **Driver what-ifs** (``driver.telemedicine=0.05``) change the driver in base and, by the same amount,
   in every scenario that sets it; the price-and-mix residual keeps its calibrated value, so every
   scenario's growth moves in the driver's direction.
+- **The growth bridge**: (1 + g) = prod(1 + driver growth) over the factors volume, penetration and price,
+  g the CAGR N-H of the scenario's path. On the model's own path the price-and-mix residual is calibrated
+  (it closes the base bridge to g_F); under another basis it is re-solved per scenario,
+  r_s = (1 + CAGR_s) / prod(1 + other drivers) - 1, so the bridge describes the path followed.
 - **Splits**: a member's value is the total times its share, share_m(t) = s_m (1+d_m)^(t-B) / sum_k
   s_k (1+d_k)^(t-B).
 """
@@ -193,6 +197,8 @@ class Market:
         self.extrapolation_growth: float | None = a.extrapolation_growth
         self.long_run_growth, self.fade_years = a.long_run_growth, a.fade_years
         given = {k: d.growth for k, d in a.drivers.items() if d.growth is not None}
+        #: The driver the file leaves null: the price-and-mix residual that closes the growth bridge.
+        self.residual_driver = next(k for k, d in a.drivers.items() if d.growth is None)
         # The residual makes the bridge of the file's drivers multiply back to the forecast growth; a
         # driver what-if leaves it there, so the what-if moves the forecast.
         self.residual_growth = (1 + self.forecast_growth) / math.prod(1 + g for g in given.values()) - 1
@@ -768,8 +774,16 @@ class Market:
         ]
 
     def bridge(self, scenario: object = RESERVED_SCENARIO) -> list[BridgeFactor]:
-        """The growth bridge: (1+g) = (1+volume)(1+penetration)(1+price), each from its drivers."""
-        growths = self.driver_growths(self.scenario(scenario))
+        """The growth bridge: (1+g) = (1+volume)(1+penetration)(1+price), each from its drivers, where g is
+        the growth of the path the scenario's total follows over the forecast period.
+
+        On the model's own path the price-and-mix residual keeps its calibrated value (the drivers
+        multiply back to the forecast growth, or to a scenario's); under another basis it is re-solved,
+        :meth:`bridge_residual`, so the bridge multiplies back to the CAGR of the path actually followed.
+        """
+        s = self.scenario(scenario)
+        growths = self.driver_growths(s)
+        growths[self.residual_driver] = self.bridge_residual(s)
         factors = []
         for factor in ("volume", "penetration", "price"):
             members = tuple(
@@ -777,6 +791,17 @@ class Market:
             )
             factors.append(BridgeFactor(factor, math.prod(1 + g for _, g in members) - 1, members))
         return factors
+
+    def bridge_residual(self, scenario: object = RESERVED_SCENARIO) -> float:
+        """The price-and-mix residual of a scenario's growth bridge: its calibrated value on the model's own
+        path; under another basis, (1 + CAGR N-H of the scenario's path) / the other drivers compounded - 1,
+        so that the bridge describes the path the total follows."""
+        s = self.scenario(scenario)
+        growths = self.driver_growths(s)
+        if self.basis == self.default_basis:
+            return growths[self.residual_driver]
+        others = math.prod(1 + g for k, g in growths.items() if k != self.residual_driver)
+        return (1 + self.cagr(self.next_year, self.horizon_year, scenario=s)) / others - 1
 
     def tornado(self) -> list[TornadoBar]:
         """The horizon-year base value with each driver at its low and its high, widest swing first.

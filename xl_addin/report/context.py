@@ -14,16 +14,17 @@ the engine's, for the same assumptions. Nothing here formats or writes files.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
 from ..errors import InvalidArgument
-from ..model import Market, market_for
-from ..model.assumptions import Source
+from ..model import HeadlineLine, Market, headline_line, market_for
+from ..model.assumptions import CONSENSUS, Source
 from ..model.market import SEGMENT_DIMENSIONS, BridgeFactor, Point, TornadoBar
-from .profile import ClientProfile
+from .profile import ClientProfile, printable
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,44 @@ class Headline:
     historic_growth: float
     #: CAGR of the shown path over the published forecast period (under a basis, the path it follows).
     cagr: float
-    #: What the scenario's drivers multiply to a year (the growth bridge); equals `cagr` on the model's
-    #: own path, differs where the total follows another basis.
+    #: What the growth bridge multiplies to a year: `cagr`, whatever the basis (``Market.bridge``).
     bridge_growth: float
+    #: The horizon figure with its basis and the publishers' consensus beside it, the one line every face
+    #: prints where the headline stands (``model.headline``).
+    line: HeadlineLine
+
+
+@dataclass(frozen=True)
+class BasisStory:
+    """What the total follows, told the same way by every text and chart: the method, the bridge, the
+    scenarios' descriptions and the chart's marked points describe this path."""
+
+    kind: str
+    """``calibrated`` (the model's own path, calibrated to its publication), ``publisher`` (another
+    publisher's path) or ``consensus`` (the median of every publisher's path)."""
+    key: str
+    """The basis id, as ``basis=`` takes it: ``tbrc``, ``techsci``, ``consensus``."""
+    publisher: str
+    """Whose figures the path goes through (empty for the consensus: a median is no one's figure)."""
+    followed: str
+    """How the total is set, in a clause: ``calibrated to The Business Research Company``."""
+    points: tuple[tuple[int, float], ...]
+    """The published figures the path goes through, (year, USD bn): what the chart circles."""
+    count: int
+    """How many publishers' paths the consensus is the median of (0 when the set has none)."""
+    cagrs: tuple[tuple[int | None, int, float], ...]
+    """A followed publisher's published CAGRs, (from, to, value)."""
+    residual: float
+    """The price-and-mix residual of the shown scenario's bridge (re-solved under another basis)."""
+    calibrated_residual: float
+    """The residual on the model's own path: what it is when the total is calibrated."""
+    base_description: str
+    """What the base scenario assumes, in the words of the scenario table."""
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the bridge's residual was re-solved for another path than the model's own."""
+        return self.kind != "calibrated"
 
 
 @dataclass(frozen=True)
@@ -108,8 +144,16 @@ class ReportContext:
     trends: tuple[str, ...]
     forecast_factors: tuple[str, ...]
     historic_factors: tuple[str, ...]
-    published_sizes: tuple[tuple[int, float], ...] = ()
-    """The market sizes the publication printed, (year, USD bn) at its precision: what charts circle."""
+    basis: BasisStory
+    """What the total follows, for every text and chart that describes the path."""
+    publishers_range: tuple[tuple[int, float, float], ...] = ()
+    """The publishers' minimum and maximum, (year, USD bn, USD bn), over the shown years (the consensus'
+    spread: a band of its own in the chart, apart from the Monte Carlo's)."""
+
+    @property
+    def published_sizes(self) -> tuple[tuple[int, float], ...]:
+        """The published figures the followed path goes through, (year, USD bn): what charts circle."""
+        return self.basis.points
 
     @property
     def model_version(self) -> str:
@@ -123,8 +167,10 @@ class ReportContext:
 
     @property
     def assumption_origin(self) -> str:
-        """Where the assumptions were read from."""
-        return self.market.assumptions.origin
+        """The assumption set as a client's outputs name it: its file name, never its folder (the full
+        path stays in the operator's CLI output and logs), with control characters shown as escapes;
+        the content hash beside it (:attr:`provenance`) says which version of that file."""
+        return printable(" ".join(self.market.assumptions.label.split()))[:200]
 
     @property
     def scenario_names(self) -> tuple[str, ...]:
@@ -197,7 +243,7 @@ def build_context(
     fan = market.uncertainty()
     definition = market.assumptions.market
     h = market.calibration
-    growth = market.scenario_growth[chosen]
+    bridge = tuple(market.bridge(chosen))
     headline = Headline(
         market.base_year,
         market.forecast(market.base_year, scenario=chosen),
@@ -207,7 +253,8 @@ def build_context(
         market.forecast(market.horizon_year, scenario=chosen),
         h.historic_growth,
         market.cagr(market.next_year, market.horizon_year, scenario=chosen),
-        growth,
+        math.prod(1 + b.growth for b in bridge) - 1,
+        headline_line(market, market.horizon_year, chosen, profile.units),
     )
     drivers = tuple(
         DriverRow(
@@ -237,7 +284,7 @@ def build_context(
         regions=rows("region", focus_regions),
         segments={d: rows(d, focus_segments) for d in SEGMENT_DIMENSIONS},
         drivers=drivers,
-        bridge=tuple(market.bridge(chosen)),
+        bridge=bridge,
         fan=tuple(
             FanRow(y, float(fan.p10[i]), float(fan.p50[i]), float(fan.p90[i]))
             for i, y in enumerate(market.year_list)
@@ -250,11 +297,68 @@ def build_context(
         trends=definition.trends,
         forecast_factors=definition.forecast_factors,
         historic_factors=definition.historic_factors,
-        published_sizes=tuple(
-            (a.year, a.value)
-            for a in market.assumptions.anchors.values()
-            if a.year is not None and a.kind == "published" and a.units == "USD bn"
+        basis=basis_story(market, chosen),
+        publishers_range=tuple(
+            (y, market.consensus(y).minimum, market.consensus(y).maximum) for y in range(first, last + 1)
+        )
+        if market.assumptions.estimates
+        else (),
+    )
+
+
+def basis_story(market: Market, scenario: str) -> BasisStory:
+    """What the total follows under the market's basis, and what the texts that describe it need."""
+    a = market.assumptions
+    count, residual = len(a.estimates), market.bridge_residual(scenario)
+    calibrated = market.driver_growths(scenario)[market.residual_driver]
+    resolved = "the price-and-mix residual closes the bridge to that path's growth"
+    if market.basis == market.default_basis:
+        publisher = a.publication.publisher
+        return BasisStory(
+            kind="calibrated",
+            key=market.basis,
+            publisher=publisher,
+            followed=f"calibrated to {publisher}",
+            points=tuple(
+                (x.year, x.value)
+                for x in a.anchors.values()
+                if x.year is not None and x.kind == "published" and x.units == "USD bn"
+            ),
+            cagrs=(),
+            base_description="pinned to the published figures: the drivers multiply back to the published CAGR"
+            if not market.overridden
+            else "the calibrated path with this run's what-if: the drivers multiply back to its growth",
+            count=count,
+            residual=residual,
+            calibrated_residual=calibrated,
+        )
+    if market.basis == CONSENSUS:
+        return BasisStory(
+            kind="consensus",
+            key=CONSENSUS,
+            publisher="",
+            followed="set to the consensus median",
+            points=(),
+            cagrs=(),
+            base_description=f"follows the median of the {count} publishers' paths; {resolved}",
+            count=count,
+            residual=residual,
+            calibrated_residual=calibrated,
+        )
+    e = a.estimates[market.basis]
+    return BasisStory(
+        kind="publisher",
+        key=market.basis,
+        publisher=e.publisher,
+        followed=f"set to follow {e.publisher}",
+        points=tuple(
+            (y, v) for y, v in sorted(e.points.items()) if market.first_year <= y <= market.last_year
         ),
+        cagrs=tuple((c.from_year, c.to_year, c.value) for c in e.cagrs),
+        base_description=f"follows {e.publisher}'s published figures; {resolved}",
+        count=count,
+        residual=residual,
+        calibrated_residual=calibrated,
     )
 
 

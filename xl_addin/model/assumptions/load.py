@@ -46,7 +46,8 @@ def load_assumptions(path: str | Path | None = None) -> AssumptionSet:
         return default_assumptions()
     where = str(path)
     user = read_yaml_mapping(path, lambda key, problem: AssumptionError(where, key, problem))
-    return _from_mapping(user, where)
+    # A client reads the file's name, never the folder it sits in (a folder name can be confidential).
+    return _from_mapping(user, where, Path(path).name)
 
 
 def assumptions_from_text(text: str, where: str = "<text>") -> AssumptionSet:
@@ -58,12 +59,12 @@ def assumptions_from_text(text: str, where: str = "<text>") -> AssumptionSet:
     return _from_mapping(_parse_yaml(text, where), where)
 
 
-def _from_mapping(user: dict[str, Any], where: str) -> AssumptionSet:
+def _from_mapping(user: dict[str, Any], where: str, label: str | None = None) -> AssumptionSet:
     if user.get("replace") is True:
         merged = user
     else:
         merged = merge(copy.deepcopy(dict(default_assumptions().raw)), user, where)
-    return build(merged, where)
+    return build(merged, where, label)
 
 
 def _parse_yaml(text: str, where: str) -> dict[str, Any]:

@@ -134,7 +134,12 @@ def with_overrides(
         return assumptions
     section = raw.setdefault("overrides", {})
     section["moved"] = sorted(moved | set(section.get("moved", []) or []))
-    built = build(raw, f"{assumptions.origin} with overrides {format_overrides(pairs)}")
+    settings = format_overrides(pairs)
+    built = build(
+        raw,
+        f"{assumptions.origin} with overrides {settings}",
+        f"{assumptions.label} with overrides {settings}",
+    )
     original = assumptions.original or assumptions
     return dataclasses.replace(
         built, original=original, overridden=_record(assumptions, original, built, pairs, worked_out or {})

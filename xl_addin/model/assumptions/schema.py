@@ -110,8 +110,20 @@ def content_hash(raw: Mapping[str, Any]) -> str:
     >>> content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
     True
     """
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    try:
+        text = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    except TypeError:  # keys of mixed types ({2025: ..., "2030": ...}) do not sort: as texts they do
+        text = json.dumps(_text_keys(raw), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _text_keys(value: Any) -> Any:
+    """``value`` with every mapping's keys as text (what JSON makes of them anyway)."""
+    if isinstance(value, Mapping):
+        return {str(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -378,11 +390,13 @@ class Override:
 
 @dataclass(frozen=True)
 class AssumptionSet:
-    """A validated assumption set; `hash` identifies its content, `origin` where it was read from."""
+    """A validated assumption set; `hash` identifies its content, `origin` where it was read from
+    (a full path: for the operator), `label` how a client's outputs name it (the file name alone)."""
 
     name: str
     description: str
     origin: str
+    label: str
     hash: str
     first_year: int
     last_year: int

@@ -205,8 +205,11 @@ class _Checker:
         return kind, self.source(node, key)
 
 
-def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
-    """Validate a merged raw mapping and turn it into an :class:`AssumptionSet`."""
+def build(raw: Mapping[str, Any], where: str, label: str | None = None) -> AssumptionSet:
+    """Validate a merged raw mapping and turn it into an :class:`AssumptionSet`.
+
+    ``where`` names it in errors and local output (a file's full path); ``label`` is what a client may
+    read (a file's name, never its folder; default ``where``)."""
     c = _Checker(where)
     c.only_keys(raw, "", TOP_LEVEL_KEYS)
     c.sources = check_sources(c, raw)
@@ -227,6 +230,7 @@ def build(raw: Mapping[str, Any], where: str) -> AssumptionSet:
         name=c.text(raw, "name", "", "unnamed"),
         description=c.text(raw, "description", "", ""),
         origin=where,
+        label=where if label is None else label,
         hash=content_hash(canonical),
         first_year=first_year,
         last_year=last_year,
@@ -266,15 +270,29 @@ def check_sources(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Source]:
         base_year = None
         if node.get("base_year") is not None:
             base_year = c.integer(node, "base_year", key, 1900, 2200)
+        url = c.text(node, "url", key, "").strip()
+        if url and (len(url) > 2000 or not _WEB_ADDRESS.fullmatch(url)):
+            raise c.fail(
+                f"{key}.url",
+                f"{url[:80]!r} is not a web address (expected http:// or https:// and a host, "
+                "without spaces, quotes or angle brackets)",
+            )
         sources[str(skey)] = Source(
             str(skey),
             c.text(node, "title", key),
             c.text(node, "publisher", key, ""),
             c.text(node, "date", key, ""),
-            c.text(node, "url", key, ""),
+            url,
             base_year,
         )
     return sources
+
+
+#: A source's web address: http(s), a host, then only the characters RFC 3986 allows in a URL, less the
+#: quote (it becomes a link in the brief and the workbook: nothing in it may end an attribute or a tag).
+_WEB_ADDRESS = re.compile(
+    r"https?://[A-Za-z0-9][A-Za-z0-9.\-]*(?::\d{1,5})?(?:[/?#][A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]*)?"
+)
 
 
 def check_market(c: _Checker, raw: Mapping[str, Any], anchors: Mapping[str, Anchor]) -> MarketDefinition:
@@ -630,7 +648,11 @@ def _lookup(dimension: Dimension) -> dict[str, str]:
 
 
 ESTIMATE_KEYS = ("publisher", "source", "points", "cagr", "scope", "decimals", "kind", "note")
-ESTIMATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+ESTIMATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
+#: The most publishers one set may carry (every one is a path, a table row and a chart line in a brief).
+MAX_ESTIMATES = 100
+#: The largest market size a point may give, USD bn (world GDP is about 110,000).
+MAX_MARKET_SIZE = 1_000_000.0
 
 
 def check_estimates(
@@ -644,10 +666,21 @@ def check_estimates(
     """
     estimates: dict[str, PublisherEstimate] = {}
     seen: dict[str, str] = {}
-    for ekey, spec in c.mapping(raw.get("estimates", {}) or {}, "estimates").items():
-        ident, key = str(ekey), f"estimates.{ekey}"
+    given = c.mapping(raw.get("estimates", {}) or {}, "estimates")
+    if len(given) > MAX_ESTIMATES:
+        raise c.fail(
+            "estimates", f"{len(given):,} publishers (at most {MAX_ESTIMATES} in one assumption set)"
+        )
+    for ekey, spec in given.items():
+        ident = str(ekey)
         if not ESTIMATE_ID.fullmatch(ident):
-            raise c.fail(key, "an estimate id is letters, digits, '-' and '_' (e.g. techsci)")
+            # Quoted with escapes and cut: the id may hold terminal controls or run to thousands of characters.
+            shown = repr(ident[:40]) + ("..." if len(ident) > 40 else "")
+            raise c.fail(
+                f"estimates.{shown}",
+                "an estimate id is at most 64 letters, digits, '-' and '_' (e.g. techsci)",
+            )
+        key = f"estimates.{ident}"
         norm = normalise(ident)
         if norm == CONSENSUS:
             raise c.fail(key, f"{CONSENSUS!r} is reserved: it is the median of the estimates")
@@ -685,7 +718,9 @@ def _estimate(
 
 
 def _year_key(c: _Checker, year: Any, key: str, first_year: int, last_year: int) -> int:
-    if isinstance(year, str) and year.strip().isdigit():
+    # Decimal digits of any script are a year ("２０３０" is 2030); superscripts ("²⁰³⁰") are not digits
+    # int() reads, so they fall through to the error below.
+    if isinstance(year, str) and year.strip().isdecimal() and len(year.strip()) <= 6:
         year = int(year)
     if isinstance(year, bool) or not isinstance(year, int):
         raise c.fail(key, f"expected a year, got {describe(year)}")
@@ -707,6 +742,10 @@ def _estimate_points(
         value = c.required_number(given, year, f"{key}.points")
         if value <= 0:
             raise c.fail(pkey, f"a market size must be positive, got {value:g}")
+        if value > MAX_MARKET_SIZE:
+            raise c.fail(
+                pkey, f"{value:g} USD bn is beyond any market size (at most {MAX_MARKET_SIZE:,.0f} USD bn)"
+            )
         if y in points:
             raise c.fail(pkey, f"{y} is given twice")
         points[y] = value

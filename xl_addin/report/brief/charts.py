@@ -29,6 +29,9 @@ SCENARIO_COLOURS = {"bear": "#C2410C", "bull": "#047857", "base": "#4B5563"}
 OTHER_COLOURS = ("#7C3AED", "#B45309", "#0E7490", "#BE185D")
 GRID, AXIS, AXIS_TEXT, ZONE, INK = "#E5E7EB", "#9CA3AF", "#4B5563", "#F3F4F6", "#111827"
 PUBLISHER = "#374151"
+PUBLISHERS_FILL, PUBLISHERS_EDGE = "#F6F1E7", "#A8A29E"
+"""The publishers' spread: a pale sand fill with thin stone-grey edges, apart from the Monte Carlo band and
+from the scenarios' coloured lines. The edges are solid: dashed, they cost the PDF 7 KB (every dash a path)."""
 EXTRAPOLATED_FADE = 0.55
 """How much lighter (mixed with white) a value is drawn where it is extrapolated."""
 SWATCH = 18.0
@@ -129,6 +132,7 @@ def _scale(context: ReportContext, canvas: Canvas, bottom: float) -> _Scale:
     highest = max(
         max(in_units(v, units) for _, row in context.scenario_table for v in row.values()),
         max(in_units(f.p90, units) for f in context.fan),
+        max((in_units(high, units) for _, _, high in context.publishers_range), default=0.0),
     )
     step = nice_step(highest)
     return _Scale(
@@ -191,7 +195,9 @@ def _paths(context: ReportContext, scale: _Scale) -> list[Shape]:
     fan = {f.year: f for f in context.fan}
     years = [yr for yr, _ in context.scenario_table if yr in fan]
     band = _band_colour(context)
-    out: list[Shape] = [
+    spread = _publishers_band(context, scale)
+    out: list[Shape] = spread[:1]
+    out += [
         Area(
             (
                 *((scale.x(yr), scale.y(fan[yr].p90)) for yr in span),
@@ -205,11 +211,27 @@ def _paths(context: ReportContext, scale: _Scale) -> list[Shape]:
         )
         if len(span) > 1
     ]
+    out += spread[1:]  # the spread's edges over the Monte Carlo band, so both read where they overlap
     colours = _colours(context)
     for s in sorted(context.scenario_names, key=lambda s: s == context.scenario):
         out += _scenario_path(context, scale, s, colours[s])
     out.append(Stroke(((scale.left, scale.bottom), (scale.right, scale.bottom)), AXIS, 1))
     return out
+
+
+def _publishers_band(context: ReportContext, scale: _Scale) -> list[Shape]:
+    """The publishers' lowest to highest estimate in every shown year: a pale fill (drawn under the Monte
+    Carlo band) and its thin grey edges (drawn over it), so the two bands read apart; the legend names both."""
+    spread = [r for r in context.publishers_range if scale.first <= r[0] <= scale.last]
+    if len(spread) < 2:
+        return []
+    low = tuple((scale.x(y), scale.y(lo)) for y, lo, _ in spread)
+    high = tuple((scale.x(y), scale.y(hi)) for y, _, hi in spread)
+    return [
+        Area((*high, *reversed(low)), PUBLISHERS_FILL),
+        Stroke(high, PUBLISHERS_EDGE, 1.0),
+        Stroke(low, PUBLISHERS_EDGE, 1.0),
+    ]
 
 
 def _scenario_path(context: ReportContext, scale: _Scale, scenario: str, colour: str) -> list[Shape]:
@@ -247,7 +269,9 @@ def _marks(context: ReportContext, scale: _Scale, canvas: Canvas) -> list[Shape]
             dots.append(Circle(scale.x(horizon), scale.y(horizon_row[s]), 2.6, colours[s]))
             text = f"{s} {money(horizon_row[s], context.units)}"
             labels.append(Text(scale.x(horizon) + 7, y, text, colours[s], bold=True, halo=True))
-    taken: list[tuple[float, float, float, float]] = []  # boxes of the published labels placed so far
+    # Boxes of the labels placed so far: the scenarios' at the horizon, then each published figure's.
+    taken = [_box(label, canvas) for label in labels if isinstance(label, Text)]
+    published_labels = 0
     for year, value in context.published_sizes:
         if not scale.first <= year <= scale.last:
             continue
@@ -256,19 +280,28 @@ def _marks(context: ReportContext, scale: _Scale, canvas: Canvas) -> list[Shape]
         if year == horizon:
             continue
         text = money(value, context.units)
-        width, half = canvas.text_width(text), canvas.font / 2
-        if not taken:
-            label = Text(x - 6, y - canvas.font * 0.7, text, INK, "end", bold=True, halo=True)
-            box = (x - 6 - width, label.y - half, x - 6, label.y + half)
+        if not published_labels:
+            tries = [Text(x - 6, y - canvas.font * 0.7, text, INK, "end", bold=True, halo=True)]
         else:
-            label = Text(x, y - canvas.font * 1.1, text, INK, "middle", bold=True, halo=True)
-            box = (x - width / 2, label.y - half, x + width / 2, label.y + half)
-            if any(_overlap(box, other) for other in taken):
-                label = dataclasses.replace(label, y=y + canvas.font * 1.2)
-                box = (box[0], label.y - half, box[2], label.y + half)
-        taken.append(box)
+            tries = [Text(x, y - canvas.font * 1.1, text, INK, "middle", bold=True, halo=True)]
+        tries += [
+            dataclasses.replace(tries[0], y=y + canvas.font * 1.2),
+            Text(x - 6, y, text, INK, "end", bold=True, halo=True),
+            Text(x + 6, y, text, INK, "start", bold=True, halo=True),
+            *(dataclasses.replace(tries[0], y=y - canvas.font * k) for k in (2.3, 3.5)),
+        ]
+        label = next((t for t in tries if not any(_overlap(_box(t, canvas), o) for o in taken)), tries[0])
+        taken.append(_box(label, canvas))
         labels.append(label)
+        published_labels += 1
     return dots + labels
+
+
+def _box(label: Text, canvas: Canvas) -> tuple[float, float, float, float]:
+    """Where a label's text lies, with a little room around it: (left, top, right, bottom)."""
+    width, half = canvas.text_width(label.text) + 4, canvas.font / 2 + 3
+    left = {"start": label.x, "middle": label.x - width / 2, "end": label.x - width}[label.anchor]
+    return (left - 2, label.y - half, left + width - 2, label.y + half)
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
@@ -287,13 +320,17 @@ def _spread(positions: Sequence[float], gap: float, low: float, high: float) -> 
 
 
 def _legend_entries(context: ReportContext) -> list[tuple[str, str, str]]:
-    """(label, colour, kind): the chosen scenario, the others, the published figures, the band."""
+    """(label, colour, kind): the chosen scenario, the others, the published figures of the path the total
+    follows (none under the consensus: a median is no one's figure), the two bands."""
     colours = _colours(context)
     ordered = sorted(context.scenario_names, key=lambda s: s != context.scenario)
+    published = [(f"published ({context.basis.key})", INK, "open")] if context.basis.points else []
+    spread = [("publishers, lowest-highest", PUBLISHERS_EDGE, "range")] if context.publishers_range else []
     return [
         *((s, colours[s], "line" if s == context.scenario else "dashed") for s in ordered),
-        ("published", INK, "open"),
+        *published,
         ("P10-P90, driver Monte Carlo", _band_colour(context), "band"),
+        *spread,
     ]
 
 
@@ -322,6 +359,10 @@ def _legend(
         for label, colour, kind in row:
             if kind == "band":
                 out.append(Box(x, y - 5, x + SWATCH, y + 5, colour))
+            elif kind == "range":
+                out.append(Box(x, y - 5, x + SWATCH, y + 5, PUBLISHERS_FILL))
+                out.append(Stroke(((x, y - 5), (x + SWATCH, y - 5)), colour, 1.0))
+                out.append(Stroke(((x, y + 5), (x + SWATCH, y + 5)), colour, 1.0))
             elif kind in ("open", "dot"):
                 out.append(Circle(x + SWATCH / 2, y, 3.6, colour, open=kind == "open"))
             else:
@@ -342,7 +383,14 @@ def chart_description(context: ReportContext) -> str:
     published = ", ".join(f"{y} {money(v, units)}" for y, v in context.published_sizes if first <= y <= last)
     text = f"Market size by year, {UNIT_LABELS[units]}, {first}-{last}, by scenario. {horizon}: {described}."
     if published:
-        text += f" Published: {published}."
+        text += f" Published by {context.basis.publisher}, the path the total follows: {published}."
+    elif context.basis.kind == "consensus":
+        text += " The total follows the median of the publishers' paths, which no one publishes."
+    if context.publishers_range:
+        y, low, high = next(
+            (r for r in context.publishers_range if r[0] == horizon), context.publishers_range[-1]
+        )
+        text += f" Publishers' spread in {y}: {money(low, units)} to {money(high, units)}."
     if last > horizon:
         text += f" Years after {horizon} are extrapolated."
     return text

@@ -84,7 +84,7 @@ def print_document(context: ReportContext, metadata: PdfMetadata | None = None) 
     Chromium :func:`_stamped` does).
     """
     metadata = metadata or pdf_metadata(context)
-    footer = _css_string(
+    footer = css_string(
         f"{context.provenance} ({context.assumption_origin}) · generated {generated_text(context)}"
         f" · figures in {UNIT_LABELS[context.units]}, growth a year"
     )
@@ -106,10 +106,15 @@ def print_document(context: ReportContext, metadata: PdfMetadata | None = None) 
     return print_html(context).replace("</head>", f"{head}<style>{page}</style>\n</head>", 1)
 
 
-def _css_string(text: str) -> str:
-    """Text as a CSS string literal, safe inside a ``<style>`` element (no ``</style>`` can end it)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-    return '"' + escaped.replace("<", "\\3c ").replace(">", "\\3e ") + '"'
+#: Characters a CSS string may hold as they are; every other one is written as a CSS escape.
+_CSS_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()%+#@=/")
+
+
+def css_string(text: str) -> str:
+    """Text as a CSS string literal that nothing in it can end: quotes, backslashes, CR/LF/FF (which end a
+    CSS string), ``<`` (``</style>``), braces and every control or non-ASCII character are written as
+    hex escapes (``\\d ``), so ``"\\r html::after{content:url(file:...)}`` stays text in the footer."""
+    return '"' + "".join(ch if ch in _CSS_PLAIN else f"\\{ord(ch):x} " for ch in text) + '"'
 
 
 # ------------------------------------------------------------------------------------------ the engines

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import html as html_lib
 import re
 import unicodedata
 import uuid
@@ -31,6 +30,7 @@ from markupsafe import Markup
 from ...common.formats import UNIT_FACTORS, UNIT_LABELS, money, percent, ratio
 from ...common.resources import templates_dir
 from ...errors import BriefTemplateError, InvalidArgument
+from ...model.assumptions import Source
 from ...model.estimates import Consensus
 from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
@@ -202,22 +202,24 @@ def _wrap(value: object, width: int = 78, indent: str = "") -> list[str]:
     return lines
 
 
-_LINK = re.compile(r"https?://[^\s<>\"')]+")
-
-
 def _linked(value: object) -> Markup:
-    """User text for HTML with its http(s) URLs made links (so a PDF's sources are links too).
+    """A source's citation for HTML with its own URL as the only link (so a PDF's sources are links too);
+    any other value is escaped text, never a link (a URL in a title or a note stays text).
 
-    Each link carries its host (``data-host``): the printed page shows the host as the link's text
-    instead of the whole URL (brief.css), which keeps the sources of the PDF short.
+    The URL was checked when the assumptions were read (http/https, nothing that ends an attribute) and is
+    escaped for the attribute all the same. The link carries its host (``data-host``): the printed page
+    shows the host as the link's text instead of the whole URL (brief.css), which keeps the sources of the
+    PDF short.
     """
-
-    def link(m: re.Match[str]) -> str:
-        host = urlsplit(html_lib.unescape(m.group(0))).hostname or ""
-        host = host.removeprefix("www.")
-        return f'<a href="{m.group(0)}" data-host="{Markup.escape(host)}"><span class="url">{m.group(0)}</span></a>'
-
-    return Markup(_LINK.sub(link, str(Markup.escape(plain(value)))))
+    if not isinstance(value, Source):
+        return Markup.escape(plain(value))
+    text = Markup.escape(plain(f"{value.publisher}, {value.title}, {value.date}"))
+    if not value.url.startswith(("https://", "http://")):
+        return text
+    url = Markup.escape(value.url)
+    host = (urlsplit(value.url).hostname or "").removeprefix("www.")
+    link = f'<a href="{url}" data-host="{Markup.escape(host)}"><span class="url">{url}</span></a>'
+    return Markup(f"{text} ({link})")
 
 
 @functools.cache
@@ -335,12 +337,7 @@ def estimates_view(context: ReportContext) -> EstimatesView | None:
     h = context.headline
     base, horizon = m.consensus(h.base_year), m.consensus(h.horizon_year)
     ranked = publishers(context, h.base_year).ranked
-    if m.basis == m.default_basis:
-        followed = f"calibrated to {context.publication.publisher}"
-    elif m.basis == "consensus":
-        followed = "set to the consensus median"
-    else:
-        followed = f"set to follow {m.assumptions.estimates[m.basis].publisher}"
+    followed = context.basis.followed
     stated = [(e.publisher, e.scope) for e in m.assumptions.estimates.values() if e.scope != "not stated"]
     silent = tuple(e.publisher for e in m.assumptions.estimates.values() if e.scope == "not stated")
     return EstimatesView(
@@ -405,9 +402,7 @@ def scenario_rows(context: ReportContext) -> list[ScenarioRow]:
         ScenarioRow(
             s,
             defined[s].label if s in defined else s,
-            defined[s].description
-            if s in defined
-            else "pinned to the published figures: the drivers multiply back to the published CAGR",
+            defined[s].description if s in defined else context.basis.base_description,
             market.cagr(market.next_year, horizon, scenario=s),
             market.forecast(horizon, scenario=s),
             s == context.scenario,
@@ -418,13 +413,23 @@ def scenario_rows(context: ReportContext) -> list[ScenarioRow]:
 
 def driver_views(context: ReportContext) -> list[DriverView]:
     """Every driver with its growth per scenario, its figure and the number of its source."""
+    m = context.market
     citations = {s.key: f"{n}, {s.publisher}" for n, s in enumerate(context.sources, 1)}
-    notes = {k: d.note for k, d in context.market.assumptions.drivers.items()}
+    notes = {k: d.note for k, d in m.assumptions.drivers.items()}
+    if context.basis.resolved:  # the residual the bridge uses is re-solved for the path followed
+        notes[m.residual_driver] = (
+            f"residual, re-solved so that the bridge multiplies back to the growth of the path the total "
+            f"follows ({context.basis.followed}); {percent(context.basis.calibrated_residual)} calibrated to "
+            f"{context.publication.publisher}"
+        )
     return [
         DriverView(
             d.label,
             d.factor,
-            tuple(d.scenario_growth[s] for s in context.scenario_names),
+            tuple(
+                m.bridge_residual(s) if d.key == m.residual_driver else d.scenario_growth[s]
+                for s in context.scenario_names
+            ),
             d.evidence or notes[d.key] or "assumption",
             d.kind,
             citations.get(d.source, d.source),
@@ -469,7 +474,6 @@ def _view(context: ReportContext, fmt: str) -> dict[str, Any]:
         "segments": segments,
         "notes": [n.text for n in notes],
         "marked_notes": notes,
-        "consensus": consensus_at(context, context.headline.horizon_year),
         "uncertainty": context.market.assumptions.uncertainty,
         "generated": generated_text(context),
         "charts": _charts_html(context) if html else {},
@@ -521,11 +525,6 @@ def logo_view(path: Path, src: str) -> Logo:
         width, height = image.size
     scale = min(LOGO_HEIGHT / max(1, height), LOGO_MAX_WIDTH / max(1, width))
     return Logo(src, max(1, round(width * scale)), max(1, round(height * scale)))
-
-
-def consensus_at(context: ReportContext, year: int) -> Consensus | None:
-    """The publishers' consensus in `year` (the engine's), or None when the set has no estimates."""
-    return context.market.consensus(year) if context.market.assumptions.estimates else None
 
 
 def focus_names(context: ReportContext) -> list[str]:

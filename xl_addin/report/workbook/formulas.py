@@ -23,12 +23,12 @@ functions that give a value by year take the year from a cell of the timeline (`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from ...common.formats import in_units
-from ...model import Market
-from ...model.assumptions import RESERVED_SCENARIO, Bound
+from ...common.formats import MONEY_DECIMALS, in_units
+from ...model import Market, headline_with_consensus
+from ...model.assumptions import CONSENSUS, RESERVED_SCENARIO, Bound
 from ...model.status import (
     ASSUMED_SPLIT,
     BACK_CAST,
@@ -64,6 +64,34 @@ def text_literal(text: str) -> str:
 def joined(prefix: str, ref: str, value: str) -> Formula:
     """A text followed by another cell's text: a title that names the selected scenario."""
     return Formula(f"={text_literal(prefix)}&{ref}", prefix + value)
+
+
+def headline_line(
+    market: Market, year: int, scenario: str, units: str, value_ref: str, consensus: Mapping[str, str]
+) -> Formula:
+    """The headline figure with its basis and the publishers' consensus beside it, as text. Mirrors
+    ``model.headline.headline_line``: ``USD 27.88 bn (basis: tbrc); 5 publishers' median 11.55, range
+    10.70-27.88``; ``value_ref`` holds the figure in the workbook's units, ``consensus`` the cells of the
+    year's ``count``, ``median``, ``min`` and ``max`` (USD bn, times ``UnitFactor``).
+
+    Numbers are written by FIXED, which takes its decimals as a number and writes the reader's own decimal
+    mark (a format string in TEXT would be read in the reader's locale and garble in a German Excel): two
+    decimals in USD bn (``ShownDecimals``, the decimals the Market estimates sheet shows), none in USD mn.
+    """
+    decimals = "ShownDecimals" if MONEY_DECIMALS[units] else "0"
+
+    def money(ref: str) -> str:
+        return f"FIXED({ref},{decimals})"
+
+    def scaled(ref: str) -> str:
+        return money(f"{ref}*UnitFactor")
+
+    text = (
+        f'="USD "&{money(value_ref)}&" {units} ("&IF(Scenario="{RESERVED_SCENARIO}","",Scenario&" scenario, ")'
+        f'&"basis: "&Basis&"); "&{consensus["count"]}&" publishers\' median "&{scaled(consensus["median"])}'
+        f'&", range "&{scaled(consensus["min"])}&"-"&{scaled(consensus["max"])}'
+    )
+    return Formula(text, headline_with_consensus(market, year, scenario, units))
 
 
 def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
@@ -196,6 +224,38 @@ def compounded(refs: Sequence[str], value: float) -> Formula:
     if not refs:
         return Formula("=0", value)
     return Formula("=" + "*".join(f"(1+{r})" for r in refs) + "-1", value)
+
+
+def bridge_closing_factor(own: Formula, path_growth_ref: str, other_factor_refs: Sequence[str]) -> Formula:
+    """The bridge factor that holds the price-and-mix residual. Mirrors ``Market.bridge_residual``: on the
+    model's own path (``Basis`` is ``DefaultBasis``) its drivers compounded (``own``); under another basis
+    re-solved, (1 + the followed path's growth) / the other factors compounded - 1, so that the bridge
+    multiplies back to the growth of the path the total follows."""
+    others = "*".join(f"(1+{r})" for r in other_factor_refs) or "1"
+    return Formula(f"=IF(Basis=DefaultBasis,{own.text[1:]},(1+{path_growth_ref})/({others})-1)", own.value)
+
+
+#: What base follows, by kind of basis (``BasisStory.base_description`` says it in the brief's words).
+BASE_FOLLOWS = {
+    "calibrated": "the published figures' path (forecast growth on Inputs)",
+    "consensus": "follows the median of the publishers' paths (Basis on Inputs); the bridge's residual is re-solved",
+    "publisher": "follows the published figures of {basis} (Basis on Inputs); the bridge's residual is re-solved",
+}
+
+
+def base_description(market: Market) -> Formula:
+    """What the base scenario follows, by the ``Basis`` chosen on Inputs: the model's own path, the
+    consensus median or a publisher's path."""
+    own, consensus = (text_literal(BASE_FOLLOWS[k]) for k in ("calibrated", "consensus"))
+    before, after = BASE_FOLLOWS["publisher"].split("{basis}")
+    publisher = f"{text_literal(before)}&Basis&{text_literal(after)}"
+    if market.basis == market.default_basis:
+        value = BASE_FOLLOWS["calibrated"]
+    elif market.basis == CONSENSUS:
+        value = BASE_FOLLOWS["consensus"]
+    else:
+        value = BASE_FOLLOWS["publisher"].format(basis=market.basis)
+    return Formula(f'=IF(Basis=DefaultBasis,{own},IF(Basis="{CONSENSUS}",{consensus},{publisher}))', value)
 
 
 def scenario_growth(market: Market, scenario: str, driver_refs: Sequence[str]) -> Formula:

@@ -248,17 +248,17 @@ def _output_checks(book: Book) -> list[Check]:
     sheet_of = {s.kind: s.name for s in book.layout}
     checks: list[Check] = []
     bridge = book.cells.get(("bridge growth",))
-    selected = m.scenario_growth[c.scenario]
+    path = book.cells.get(("path growth",))
     checks.append(
         Check(
-            "The growth bridge multiplies back to the selected scenario's growth",
-            formulas.Formula(f"={bridge.ref}-SelectedGrowth", bridge.value - selected),
+            "The growth bridge multiplies back to the growth of the path the total follows",
+            formulas.Formula(f"={bridge.ref}-{path.ref}", bridge.value - path.value),
             f"0 ± {TOLERANCE:g}",
             partial(
                 formulas.check_near,
                 target="0",
                 tolerance="CheckTolerance",
-                passed=abs(bridge.value - selected) <= TOLERANCE,
+                passed=abs(bridge.value - path.value) <= TOLERANCE,
             ),
             sheet_of["drivers"],
             "a driver or scenario growth on Inputs is not a number",

@@ -9,8 +9,8 @@ from ...layout import SheetLayout
 from .. import formulas
 from ..book import Book, here
 
-NEEDS = ("forecast", "scenarios")
-SHOWS = ("checks", "overrides")
+NEEDS = ("inputs", "forecast", "scenarios")
+SHOWS = ("checks", "overrides", "estimates")
 
 WIDTHS = {0: 3, 1: 60, 2: 10, 3: 10, 4: 16}
 VALUE = 4
@@ -53,7 +53,28 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
             book.link(ws, provenance_row, 2, ("provenance",), book.fmt(bold=True))
 
     book.later(show_provenance)
-    row = _headline(book, ws, sheet, row + 2)
+    row, horizon_ref = _headline(book, ws, sheet, row + 2)
+    if c.market.assumptions.estimates:
+        ws.write_string(
+            row + 1,
+            1,
+            f"Beside it: the publishers' consensus, {c.headline.horizon_year}",
+            book.fmt(bold=True),
+        )
+        line_row = row + 2
+
+        def beside() -> None:  # the consensus rows are on Market estimates, filled after the Cover
+            consensus = {
+                k: book.at(("consensus", k), c.headline.horizon_year)[0]
+                for k in ("count", "median", "min", "max")
+            }
+            line = formulas.headline_line(
+                book.market, c.headline.horizon_year, book.scenario, book.units, horizon_ref, consensus
+            )
+            book.formula(ws, line_row, 1, line, book.fmt(bold=True))
+
+        book.later(beside)
+        row += 3
     ws.write_string(row + 1, 1, "About this workbook", book.fmt(bold=True))
     book.paragraph(ws, row + 2, 1, book.text(sheet, "note"), italic=True)
     if c.client.logo is not None:
@@ -63,9 +84,11 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     ws.activate()
 
 
-def _headline(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> int:
+def _headline(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> tuple[int, str]:
     """The layout's headline items: a year's market size (looked up on Forecast) or a CAGR between two
-    years, each beside the year or years it is for, so no formula spells a year."""
+    years, each beside the year or years it is for, so no formula spells a year. Returns the next row and
+    the cell of the horizon year's market size (the consensus line sets the publishers' beside it)."""
+    horizon_ref = ""
     big_money = book.fmt(bold=True, font_size=14, num_format=book.money)
     big_pct = book.fmt(bold=True, font_size=14, num_format=book.pct)
     label, year_fmt = book.fmt(bold=True), book.fmt(num_format="0", align="left")
@@ -81,6 +104,8 @@ def _headline(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> int:
             year = int(item["year"])
             ws.write_number(row, 2, year, year_fmt)
             book.formula(ws, row, VALUE, formulas.in_year(span, here(row, 2), totals[year]), big_money)
+            if year == book.market.horizon_year:
+                horizon_ref = here(row, VALUE)
         else:
             start, end = (int(v) for v in item["cagr"])
             ws.write_number(row, 2, start, year_fmt)
@@ -93,4 +118,4 @@ def _headline(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> int:
         ws.set_row(row, 20)
         book.pages[ws.name].heights[row] = 20
         row += 1
-    return row
+    return row, horizon_ref

@@ -9,7 +9,7 @@ from ...layout import SheetLayout
 from .. import formulas
 from ..book import Book, cell, here
 
-NEEDS = ("inputs", "scenarios")
+NEEDS = ("inputs", "forecast", "scenarios")
 
 WIDTHS = {0: 34, 1: 13, 2: 13, 3: 14, 4: 14, 5: 13, 6: 13, 7: 13}
 
@@ -50,32 +50,57 @@ def _selected_drivers(book: Book, ws: Worksheet, row: int) -> tuple[int, dict[st
 
 
 def _bridge(book: Book, ws: Worksheet, row: int, selected: dict[str, str]) -> int:
-    """The growth bridge: each factor from its drivers, and the factors compounded to the market growth."""
-    c = book.context
-    drivers = book.market.assumptions.drivers
+    """The growth of the path the total follows over the forecast period, then the growth bridge: each
+    factor from its drivers, the one holding the price-and-mix residual re-solved under another basis
+    (``Market.bridge``), and the factors compounded back to that growth."""
+    c, m = book.context, book.market
+    drivers = m.assumptions.drivers
+    path_growth = _path_growth(book, ws, row)
+    row += 2
     ws.write_string(row, 0, "Growth bridge: (1+g) = (1+volume)(1+penetration)(1+price)", book.heading_fmt())
     row += 1
     top = row
     row += 1
-    factor_cells = []
+    first = row
+    closing = next(i for i, f in enumerate(c.bridge) if m.residual_driver in dict(f.drivers))
+    factor_cells = [here(first + i, 1) for i in range(len(c.bridge))]
     product = 1.0
-    for factor in c.bridge:
+    for i, factor in enumerate(c.bridge):
         ws.write_string(row, 0, factor.factor)
         keys = [k for k, _ in factor.drivers]
         compounded = formulas.compounded([selected[k] for k in keys], factor.growth)
+        if i == closing:
+            others = [ref for j, ref in enumerate(factor_cells) if j != closing]
+            compounded = formulas.bridge_closing_factor(compounded, path_growth, others)
         book.formula(ws, row, 1, compounded, book.fmt(num_format="0.00%"))
-        ws.write_string(row, 2, ", ".join(drivers[k].label for k in keys))
-        factor_cells.append(here(row, 1))
+        label = ", ".join(drivers[k].label for k in keys)
+        if i == closing:
+            label += " (the residual: re-solved to close the bridge when Basis is not the default)"
+        ws.write_string(row, 2, label)
         product *= 1 + factor.growth
         row += 1
     ws.write_string(row, 0, "market growth", book.fmt(bold=True))
     market_growth = formulas.compounded(factor_cells, product - 1)
     book.formula(ws, row, 1, market_growth, book.fmt(bold=True, num_format="0.00%", top=1))
     book.cells.put(("bridge growth",), cell(ws.name, row, 1), market_growth.value)
-    ws.write_string(row, 2, "equals the selected scenario's growth per year (Scenarios sheet; see Checks)")
+    ws.write_string(row, 2, "equals the growth of the path the total follows, above (see Checks)")
     row += 1
     book.table(ws, top, 0, ("Factor", "Growth per year", "Drivers"), len(c.bridge) + 1, "Bridge")
     return row + 1
+
+
+def _path_growth(book: Book, ws: Worksheet, row: int) -> str:
+    """The selected scenario's CAGR over the forecast period on the Forecast sheet (the path the total
+    follows, whatever the basis); returns its cell."""
+    m, c = book.market, book.context
+    ws.write_string(row, 0, f"Growth of the path the total follows, {c.period}", book.fmt(bold=True))
+    span = book.row_span(("total row",))
+    start = formulas.in_year(span, "NextYear", 0.0).text[1:]
+    end = formulas.in_year(span, "HorizonYear", 0.0).text[1:]
+    growth = formulas.forecast_cagr(start, end, m.cagr(m.next_year, m.horizon_year, scenario=c.scenario))
+    book.formula(ws, row, 1, growth, book.fmt(bold=True, num_format="0.00%"))
+    book.cells.put(("path growth",), cell(ws.name, row, 1), growth.value)
+    return here(row, 1)
 
 
 def _tornado(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> None:

@@ -356,6 +356,7 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
     for n, (key, (label, function, numfmt)) in enumerate(rows.items()):
         r = row + n
         ws.write_string(r, 0, label, book.fmt(bold=key == "median"))
+        stored: dict[int, float] = {}
         for y in book.years:
             j = book.year_col(y)
             values = [p.values[index[y]] for k, p in paths.items() if k not in excluded]
@@ -365,6 +366,7 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
                 "median": statistics.median(values),
                 "max": max(values),
             }
+            stored[y] = value[key]
             book.formula(
                 ws,
                 r,
@@ -372,6 +374,7 @@ def _consensus(book: Book, ws: Worksheet, row: int, path_top: int, paths: dict[s
                 formulas.Formula(f"={function}({_cells(path_top, last, kept, j)})", value[key]),
                 book.fmt(num_format=numfmt, bold=key == "median"),
             )
+        book.put_row(("consensus", key), ws, r, stored)  # the Cover sets them beside the headline
     book.cells.put(("basis block",), f"{quote_sheetname(ws.name)}!{path_top}:{top}", None)
     row += len(rows)
     ws.write_string(row, 0, "Consensus range (maximum - minimum)")

@@ -78,12 +78,10 @@ def _growths(book: Book, ws: Worksheet, row: int, rows: dict[str, int]) -> None:
         cagr = formulas.scenario_cagr(m, start, here(row, 3), s)
         book.formula(ws, row, 4, cagr, book.fmt(num_format=book.pct))
         spec = m.assumptions.scenarios.get(s)
-        description = (
-            spec.description
-            if spec is not None
-            else "the published figures' path (forecast growth on Inputs)"
-        )
-        ws.write_string(row, 5, description if text == s else f"{text}: {description}")
+        if spec is not None:
+            ws.write_string(row, 5, spec.description if text == s else f"{text}: {spec.description}")
+        else:  # base: what it follows depends on Basis on Inputs
+            book.formula(ws, row, 5, formulas.base_description(m))
         row += 1
     book.table(ws, top, 0, headers, len(names), "Scenarios_growth")
     book.define("ScenarioNames", span(ws.name, first, 0, row - 1, 0))

@@ -1,0 +1,82 @@
+"""How the ``imgout`` process answers SIGINT and SIGTERM: exit 130 and 143, from its first moment to its last.
+
+Python's own answers depend on the moment: during the imports a Ctrl-C ends the process with -2 and a
+SIGTERM with -15 (no handler yet), and once a command has finished, a signal in the interpreter's teardown
+ends it with -2, -15 or 0. :func:`run_command` installs the handlers before anything is imported; while
+the command runs a signal unwinds it (``KeyboardInterrupt``, :class:`Terminated`), so every file being
+written is finished or removed; once it has finished, a signal ends the process at once with its code.
+
+This module imports nothing of imgout: it must be in place before the (slow) rest is imported.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+INTERRUPTED = 130
+TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager or cron stopping the run): unwinds like Ctrl-C, exits 143."""
+
+
+def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    """The SIGTERM handler while a command runs: unwind as Ctrl-C does."""
+    raise Terminated()
+
+
+def _exit_now(signum: int, frame: FrameType | None) -> None:
+    """The handler once the command has finished: nothing is left to unwind, so exit with the signal's code."""
+    _flush()
+    os._exit(TERMINATED if signum == signal.SIGTERM else INTERRUPTED)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+
+
+def run_command(run: Callable[[], None]) -> None:
+    """Run ``run`` (which imports and runs the command) and exit with its code; SIGINT exits 130 and
+    SIGTERM 143 whenever they come, during the imports or the teardown too."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, raise_terminated)
+    code: int | str | None = 0
+    try:
+        run()
+    except SystemExit as exc:
+        code = exc.code
+    except Terminated:  # before the command could answer it (during the imports)
+        print("imgout: terminated", file=sys.stderr)
+        code = TERMINATED
+    except KeyboardInterrupt:
+        print("imgout: interrupted", file=sys.stderr)
+        code = INTERRUPTED
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, _exit_now)
+            signal.signal(signal.SIGTERM, _exit_now)
+    # Everything has unwound: files are finished or removed. What is left is the interpreter's teardown,
+    # which puts back the default handlers (a signal then ends the process with -2 or -15) and, with the
+    # PDF browser's connection cut in the middle of a call, can crash (-11). So the exit handlers (the
+    # browser's close among them) run here, under the handlers above, and the process ends itself.
+    if not main_thread:
+        sys.exit(code)
+    if code is None or isinstance(code, str):
+        if code:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    atexit._run_exitfuncs()
+    _flush()
+    os._exit(code)
