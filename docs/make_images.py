@@ -11,7 +11,7 @@ Excel itself does not run here, so each picture is the artefact as a real render
 - ``brief.png``: the top of the PDF brief written by ``imgout brief`` (printed by headless Chromium),
   rendered by poppler's ``pdftoppm``;
 - ``email.png``: the email's body (the brief's short layer) on a 375 px phone, laid out by headless Chromium
-  (``tests/chromium.py``).
+  (``tests/support/chromium.py``).
 
 Needs ``soffice`` and ``pdftoppm`` (Debian ``libreoffice-calc-nogui``, ``poppler-utils``: ``.ci/run``
 installs both) and a Chromium-family browser or WeasyPrint for the PDF.
@@ -135,8 +135,8 @@ def imgout(*args: str, cwd: Path) -> None:
 def email_picture(path: Path, work: Path) -> None:
     """The email's body on a 375 px phone, the whole page, as its reader scrolls through it."""
     sys.path.insert(0, str(ROOT))
-    from tests.chromium import Browser
-    from tests.look_at_email import email_file
+    from tests.support.chromium import Browser
+    from tests.support.look_at_email import email_file
     from xl_addin.report import build_context, load_profile
     from xl_addin.report.brief import email_brief
 

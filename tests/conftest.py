@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests import xlwings_harness as xh
-from tests.delivery_support import PackCache
-from tests.memory_keyring import MemoryKeyring
-from tests.smtp_server import LocalSMTPServer, smtp_servers
+from tests.support import xlwings_harness as xh
+from tests.support.delivery_support import PackCache
+from tests.support.memory_keyring import MemoryKeyring
+from tests.support.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin.delivery import batch
 
 # ---------------------------------------------------------------------------------------------- lanes

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     NO_WAIT,
     PASSWORD,
     SENDER,
@@ -29,7 +29,7 @@ from tests.delivery_support import (
     settings_for,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin import cli
 from xl_addin.common.formats import money
 from xl_addin.delivery import batch

@@ -3,14 +3,14 @@
     python -m pytest tests/test_bench_workbook.py --benchmark-enable
 
 Targets: one client workbook in at most 0.3 s in-process; 100 in at most 20 s on 2 cores
-(`python tests/bench_workbooks.py`).
+(`python tests/benchmarks/bench_workbooks.py`).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.bench_workbooks import build_many
+from tests.benchmarks.bench_workbooks import build_many
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.workbook import write_workbook
 

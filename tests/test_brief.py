@@ -20,8 +20,8 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
-from tests.another_publication import ANOTHER_PUBLICATION
-from tests.look_at_briefs import write_logo
+from tests.support.another_publication import ANOTHER_PUBLICATION
+from tests.support.look_at_briefs import write_logo
 from xl_addin import __version__
 from xl_addin.cli import main
 from xl_addin.common.formats import money, percent, ratio

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests import xlwings_harness as xh
+from tests.support import xlwings_harness as xh
 
 pytestmark = pytest.mark.usefixtures("fresh")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     client_entries,
     delivery_env,
     imgout_command,
@@ -32,7 +32,7 @@ from tests.delivery_support import (
     run_imgout,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin import cli
 from xl_addin.delivery.ledger import Ledger
 from xl_addin.errors import DeliveryError, ImgoutError, InputError, OutputError, os_error

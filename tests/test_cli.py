@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rich_tables import header, rows
+from tests.support.rich_tables import header, rows
 from xl_addin.cli import edition_labels, main
 from xl_addin.common.formats import money
 from xl_addin.model import default_market, headline_with_consensus, market_for

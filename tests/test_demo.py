@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.libreoffice import found_or_skip
+from tests.support.libreoffice import found_or_skip
 from tests.test_email_look import DEMO_MESSAGE_BYTES
 from xl_addin.model import default_market, headline_with_consensus
 

@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     LEDGER_DAMAGE,
     NO_WAIT,
     PackCache,
@@ -32,7 +32,7 @@ from tests.delivery_support import (
     start_imgout_on_host,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import channel_for, load_clients, run_batch
 from xl_addin.delivery.ledger import LEASE_SECONDS, Ledger, Machine, Owner

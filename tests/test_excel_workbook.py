@@ -22,9 +22,9 @@ import xlwings
 from oletools.olevba import VBA_Parser, decompress_stream
 from openpyxl.worksheet.formula import ArrayFormula
 
-from tests.docs_site import DOCS
-from tests.docs_site import hooks as docs_hooks
-from tests.libreoffice import require_soffice
+from tests.support.docs_site import DOCS
+from tests.support.docs_site import hooks as docs_hooks
+from tests.support.libreoffice import require_soffice
 from xl_addin.excel import frontend, instructions, vbaproject
 
 ROOT = Path(__file__).resolve().parents[1]

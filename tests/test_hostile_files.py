@@ -25,8 +25,8 @@ import psutil
 import pytest
 from PIL import Image
 
-from tests import xlwings_harness as xh
-from tests.delivery_support import process_env, run_imgout, write_clients_file
+from tests.support import xlwings_harness as xh
+from tests.support.delivery_support import process_env, run_imgout, write_clients_file
 from xl_addin.common.yamlfile import parse_yaml_mapping, read_yaml_mapping
 from xl_addin.delivery.batch import load_clients
 from xl_addin.delivery.settings import load_settings

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     PASSWORD,
     USER,
     client_entries,
@@ -25,7 +25,7 @@ from tests.delivery_support import (
     settings_for,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.delivery.smtp import Mailer
 
 pytestmark = pytest.mark.slow  # real SMTP servers and imgout processes

@@ -1,6 +1,6 @@
 """Grid calls: one formula with range arguments spills the table a finance user lays out by hand.
 
-Every call goes through tests/xlwings_harness.py: xlwings' own ``XLPython.CallUDF`` -> ``call_udf`` ->
+Every call goes through tests/support/xlwings_harness.py: xlwings' own ``XLPython.CallUDF`` -> ``call_udf`` ->
 ``conversion.read`` (with each argument's registered options, here ``ndim="natural"``) -> the function ->
 ``conversion.write``. A reference to cells (``C4:L4``) is an ``xh.ExcelRange``, read through xlwings'
 Windows Range class; an array constant or a computed array (``{2021,2022}``, ``SEQUENCE(1,10,2021)``) is
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests import xlwings_harness as xh
+from tests.support import xlwings_harness as xh
 from xl_addin.model import Market, market_for
 
 MISSING = xh.MISSING

@@ -1,4 +1,4 @@
-"""The Excel functions as Windows Excel sees them, proved on Linux through tests/xlwings_harness.py.
+"""The Excel functions as Windows Excel sees them, proved on Linux through tests/support/xlwings_harness.py.
 
 Registration metadata and the VBA come from xlwings' own code (``xlwings.udfs.xlfunc``/``import_udfs``);
 every value goes through xlwings' conversion layer (``XLPython.CallUDF`` -> ``call_udf`` ->
@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
-from tests import xlwings_harness as xh
+from tests.support import xlwings_harness as xh
 from xl_addin.model import Market, headline_with_consensus, market_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from openpyxl.utils.cell import coordinate_to_tuple
 
-from tests.another_publication import ANOTHER_PUBLICATION
-from tests.libreoffice import (
+from tests.support.another_publication import ANOTHER_PUBLICATION
+from tests.support.libreoffice import (
     cell_values,
     compare_stored_with_recalculated,
     formula_cells,

@@ -1,6 +1,6 @@
 """Keeps the performance table (docs/performance.md) true: every benchmark against its target, scaled to this machine.
 
-Run: python tests/bench_check.py [--only NAME ...] [--slack 1.5]   (CI runs it after the tests)
+Run: python tests/benchmarks/bench_check.py [--only NAME ...] [--slack 1.5]   (CI runs it after the tests)
 
 Each check measures one figure of that table and compares it with its target as a ratio to a
 yardstick measured in the same run, so a slower machine gets a proportionally larger budget and a noisy one
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make `tests.` and `xl_addin` importable from the checkout
     sys.path.insert(0, str(ROOT))
 
@@ -106,7 +106,7 @@ def check_warm_udf(scale: float) -> Result:
     stay cheap. Measured with the year as Excel sends it (2030.0) and as Python callers write it (2030,
     an int: a type the key must keep apart); the worse of the two counts. Calls are timed as statements
     (no lambda around them) in CPU time of this process, so a busy machine's other work is not counted."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     # The module as Excel imports it (the decorators bound), as the other UDF checks load it.
     udfs = harness.load_udf_module("xl_addin.udfs", defined_in=["xl_addin.excel.functions"])
@@ -202,10 +202,10 @@ def check_estimates_cold_start(scale: float) -> Result:
 
 def check_udf_call_path(scale: float) -> Result:
     """One IMGOUT_FORECAST through xlwings' conversion layer at most 1.5x a trivial UDF on the same path."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     harness.load_udf_module("xl_addin.udfs")
-    harness.load_udf_module("tests.bench_udfs")
+    harness.load_udf_module("tests.benchmarks.bench_udfs")
     from xlwings.com_server import XLPython
 
     server = XLPython()
@@ -215,7 +215,7 @@ def check_udf_call_path(scale: float) -> Result:
         return server.CallUDF("xl_addin.udfs", "IMGOUT_FORECAST", args, None, None)
 
     def baseline() -> Any:
-        return server.CallUDF("tests.bench_udfs", "BASELINE", args, None, None)
+        return server.CallUDF("tests.benchmarks.bench_udfs", "BASELINE", args, None, None)
 
     forecast()
     ratios = [best(forecast, number=2000) / best(baseline, number=2000) for _ in range(3)]
@@ -224,10 +224,10 @@ def check_udf_call_path(scale: float) -> Result:
 
 def _excel_server() -> Any:
     """xlwings' COM server class, with the UDF modules loaded the way Excel loads them (pywin32 stubbed)."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     harness.load_udf_module("xl_addin.udfs")
-    harness.load_udf_module("tests.bench_udfs")
+    harness.load_udf_module("tests.benchmarks.bench_udfs")
     from xlwings.com_server import XLPython
 
     return XLPython()
@@ -258,7 +258,7 @@ def check_recalculation(scale: float) -> Result:
 
 def check_series(scale: float) -> Result:
     """IMGOUT_SERIES(2020, 2040) through xlwings' conversion layer in at most 200 us."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     server = _excel_server()
     args = (2020.0, 2040.0, *([harness.MISSING] * 4))
@@ -276,7 +276,7 @@ def check_series(scale: float) -> Result:
 def check_grid(scale: float) -> Result:
     """One grid call for 10 years x 8 regions costs less Python time than the 80 single cells (its point is
     the round trips, 1 against 80; held here at most 1x the singles)."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     server = _excel_server()
     from xl_addin import udfs
@@ -328,7 +328,7 @@ def check_html_brief(scale: float) -> Result:
 
 def check_pdf_brief(scale: float) -> Result:
     """The PDF brief with Chromium, warm, in at most 0.2 CPU-s over the process tree (the browser's too)."""
-    from tests.process_cpu import tree_cpu
+    from tests.support.process_cpu import tree_cpu
     from xl_addin.report import build_context, load_profile
     from xl_addin.report.brief.pdf import close_engines, pdf_bytes
 

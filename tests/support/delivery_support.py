@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BuildFailure
 from xl_addin.delivery.channel import PackKey
