@@ -46,8 +46,8 @@ from tests.support import delivery_support as support  # noqa: E402
 from tests.support import xlwings_harness as xh  # noqa: E402
 from tests.support.smtp_server import LocalSMTPServer  # noqa: E402
 
-PASSWORD = "Zebra-7781-secret!"
-UNICODE_PASSWORD = "Pässwörd-ñ-秘密-7781"
+PASSWORD = "Zebra-zq7x-secret!"
+UNICODE_PASSWORD = "Pässwörd-ñ-秘密-zq7x"
 USER = "mailer@imgout.example"
 MEMORY_LIMIT = 1024 * 2**20
 

@@ -24,7 +24,7 @@ from xl_addin.report.profile import ClientProfile
 SENDER = "briefs@imgout.example"
 USER = "mailer@imgout.example"
 # Distinctive, so that a search of every output for it cannot match anything by accident.
-PASSWORD = "Zebra-7781-secret!"
+PASSWORD = "Zebra-zq7x-secret!"
 
 
 def delivery_env(server: LocalSMTPServer, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -59,9 +59,36 @@ def whole(path: Path) -> bool:
     return bool(data.strip())
 
 
+def _start(which: str, work: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        imgout_command(*commands(work)[which]),
+        env=process_env({"IMGOUT_LOG": str(work / "log.jsonl")}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        cwd=work,
+    )
+
+
+def durations(folder: Path) -> dict[str, float]:
+    """How long each command takes here, run once unsignalled: the moments are drawn within it, so a fast
+    machine does not see most of them fall after the command has ended."""
+    taken = {}
+    (folder / "timing").mkdir(parents=True, exist_ok=True)
+    for which in sorted(commands(folder / "timing")):
+        work = folder / "timing" / which.replace(" ", "_")
+        work.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        _start(which, work).wait(timeout=120)
+        taken[which] = time.monotonic() - started
+    return taken
+
+
 def moments(folder: Path, count: int, seed: int = 20, latest: float = 8.0) -> list[Moment]:
-    """``count`` runs, each of a command and a signal drawn at random, signalled ``after`` seconds."""
+    """``count`` runs, each of a command and a signal drawn at random, signalled ``after`` seconds: a
+    moment within the command's own duration here (see :func:`durations`), at most ``latest``."""
     draw = random.Random(seed)
+    taken = durations(folder)
     found = []
     for number in range(count):
         work = folder / f"run-{number}"
@@ -69,15 +96,8 @@ def moments(folder: Path, count: int, seed: int = 20, latest: float = 8.0) -> li
         work.mkdir(parents=True)
         which = draw.choice(sorted(commands(work)))
         signum = draw.choice(sorted(EXPECTED))
-        after = draw.uniform(0.0, latest)
-        process = subprocess.Popen(
-            imgout_command(*commands(work)[which]),
-            env=process_env({"IMGOUT_LOG": str(work / "log.jsonl")}),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-            cwd=work,
-        )
+        after = draw.uniform(0.0, 1.0) * min(latest, 0.95 * taken[which])
+        process = _start(which, work)
         time.sleep(after)
         finished = process.poll() is not None
         if not finished:
