@@ -11,7 +11,7 @@ Excel itself does not run here, so each picture is the artefact as a real render
 - ``brief.png``: the top of the PDF brief written by ``imgout brief`` (printed by headless Chromium),
   rendered by poppler's ``pdftoppm``;
 - ``email.png``: the email's body (the brief's short layer) on a 375 px phone, laid out by headless Chromium
-  (``tests/chromium.py``).
+  (``tests/support/chromium.py``).
 
 Needs ``soffice`` and ``pdftoppm`` (Debian ``libreoffice-calc-nogui``, ``poppler-utils``: ``.ci/run``
 installs both) and a Chromium-family browser or WeasyPrint for the PDF.
@@ -19,6 +19,8 @@ installs both) and a Chromium-family browser or WeasyPrint for the PDF.
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 import sys
 import tempfile
@@ -88,6 +90,32 @@ def page_with(pdf: Path, text: str) -> int:
     raise SystemExit(f"no page of {pdf} says {text!r}")
 
 
+def cell_box(pdf: Path, page: int, dpi: int) -> tuple[int, int, int, int]:
+    """Where the IMGOUT sheet's title, inputs and first two formulas with their answers are on ``page``, in
+    pixels at ``dpi``: from the words' boxes (poppler's ``pdftotext -bbox``), so a changed layout is followed."""
+    listing = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    words = [
+        (float(x0), float(y0), float(x1), float(y1), html.unescape(text))
+        for x0, y0, x1, y1, text in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', listing
+        )
+    ]
+    top = min(y0 for _, y0, _, _, text in words if text == "imgout:")
+    third_row = min(y0 for x0, y0, _, _, text in words if text == "CT" and x0 < 60)  # the third formula
+    shown = [w for w in words if top <= w[1] < third_row]
+    left, right = min(w[0] for w in shown), max(w[2] for w in shown)
+    scale = dpi / 72  # points to pixels
+    return (
+        int((left - 6) * scale),
+        int((top - 2) * scale),
+        int((right + 6) * scale),
+        int((third_row - 1) * scale),
+    )
+
+
 def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
     """Two images on white with a thin grey rule between them."""
     out = Image.new("RGB", (left.width + right.width + 20, max(left.height, right.height)), "white")
@@ -107,8 +135,8 @@ def imgout(*args: str, cwd: Path) -> None:
 def email_picture(path: Path, work: Path) -> None:
     """The email's body on a 375 px phone, the whole page, as its reader scrolls through it."""
     sys.path.insert(0, str(ROOT))
-    from tests.chromium import Browser
-    from tests.look_at_email import email_file
+    from tests.support.chromium import Browser
+    from tests.support.look_at_email import email_file
     from xl_addin.report import build_context, load_profile
     from xl_addin.report.brief import email_brief
 
@@ -135,19 +163,14 @@ def main(out: Path) -> None:
         pdf = to_pdf(front, work, recalculate=False)
         page = page_with(pdf, "Market size 2030, USD bn")
         sheet = page_png(pdf, page, 300, work)
-        scale = (
-            300 / 72
-        )  # points to pixels: the title, the inputs and the first two formulas with their answers
-        sheet.crop((int(36 * scale), int(36 * scale), int(345 * scale), int(145.2 * scale))).save(
-            out / "cell.png"
-        )
+        sheet.crop(cell_box(pdf, page, 300)).save(out / "cell.png")
 
         imgout("workbook", "--client", "Acme Imaging", "--out", str(work), cwd=work)
         pdf = to_pdf(work / "Acme-Imaging.xlsx", work, recalculate=True)
         cover = page_png(pdf, 1, 90, work)
         forecast = page_png(pdf, page_with(pdf, "Market size, USD bn: base scenario"), 90, work)
         left = cover.crop((30, 40, int(cover.width * 0.72), int(cover.height * 0.70)))
-        right = forecast.crop((30, 40, int(forecast.width * 0.82), int(forecast.height * 0.62)))
+        right = forecast.crop((30, 40, int(forecast.width * 0.82), int(forecast.height * 0.66)))
         side_by_side(left, right).save(out / "workbook.png")
 
         imgout("brief", "--client", "Acme Imaging", "--format", "pdf", "--out", str(work), cwd=work)

@@ -10,11 +10,33 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests import xlwings_harness as xh
-from tests.delivery_support import PackCache
-from tests.memory_keyring import MemoryKeyring
-from tests.smtp_server import LocalSMTPServer, smtp_servers
+from tests.support import xlwings_harness as xh
+from tests.support.delivery_support import PackCache
+from tests.support.memory_keyring import MemoryKeyring
+from tests.support.smtp_server import LocalSMTPServer, smtp_servers
 from xl_addin.delivery import batch
+
+# ---------------------------------------------------------------------------------------------- lanes
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that starts a real SMTP server (the ``make_server`` fixture) is slow: the fast lane,
+    ``pytest -m "not slow"``, leaves it to the full run, without each such test having to say so."""
+    for item in items:
+        if "make_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+# ---------------------------------------------------------------------------------------------- terminal
+
+
+@pytest.fixture(autouse=True)
+def not_a_forced_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output captured by a test is not a terminal, whatever the environment says: a CI that sets
+    FORCE_COLOR (or TTY_COMPATIBLE) would make rich write escape codes and wrap at COLUMNS. A test that
+    wants a terminal sets these itself."""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 # ---------------------------------------------------------------------------------------------- Excel

@@ -4,7 +4,7 @@
     python -m tests.red_team --only smtp
 
 Entry points: the command line (every command), the Excel functions (through xlwings' own conversion
-layer, tests/xlwings_harness.py), every YAML file (assumptions, profile, clients, settings), the SMTP
+layer, tests/support/xlwings_harness.py), every YAML file (assumptions, profile, clients, settings), the SMTP
 path (a real aiosmtpd server on 127.0.0.1), crashes (``kill -9`` of real processes), concurrency (two
 runs on one ledger), the send ledger itself, secrets, and files that cannot be written (a real full
 tmpfs when it can be mounted). A case is a row: what was done, what must happen, what happened.
@@ -42,9 +42,9 @@ if str(ROOT) not in sys.path:
 import yaml  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tests import delivery_support as support  # noqa: E402
-from tests import xlwings_harness as xh  # noqa: E402
-from tests.smtp_server import LocalSMTPServer  # noqa: E402
+from tests.support import delivery_support as support  # noqa: E402
+from tests.support import xlwings_harness as xh  # noqa: E402
+from tests.support.smtp_server import LocalSMTPServer  # noqa: E402
 
 PASSWORD = "Zebra-zq7x-secret!"
 UNICODE_PASSWORD = "Pässwörd-ñ-秘密-zq7x"
@@ -1583,7 +1583,7 @@ def _resolve_refused() -> Observed:
 
 
 def _deadline_cases() -> None:
-    from tests.hostile_smtp import HostileSMTPServer, Trick
+    from tests.support.hostile_smtp import HostileSMTPServer, Trick
 
     tricks: list[tuple[Trick, str]] = [
         ("tarpit greeting", "no complete answer to the greeting within 2 s"),
@@ -1632,7 +1632,7 @@ FOLDER_WORDS = ("CONFIDENTIAL", "Falcon")
 
 
 def _private_folder() -> Observed:
-    from tests.readable import everything_readable
+    from tests.support.readable import everything_readable
 
     folder = WORK / "privacy" / "Clients - CONFIDENTIAL" / "Project Falcon"
     folder.mkdir(parents=True, exist_ok=True)
@@ -1910,7 +1910,7 @@ def _doctor_broken_browser() -> Observed:
 
 def _signal_cases() -> None:
     def run() -> Observed:
-        from tests.signal_moments import EXPECTED, moments
+        from tests.support.signal_moments import EXPECTED, moments
 
         found = moments(WORK / "signals", count=12, seed=7, latest=4.0)
         wrong = [

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     NO_WAIT,
     PASSWORD,
     SENDER,
@@ -29,7 +29,7 @@ from tests.delivery_support import (
     settings_for,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin import cli
 from xl_addin.common.formats import money
 from xl_addin.delivery import batch
@@ -538,6 +538,7 @@ def test_a_dask_cluster_builds_the_packs_and_sending_stays_exactly_once(
     assert sorted(len(v) for v in received_by_client(server).values()) == [1, 1, 1, 1]
 
 
+@pytest.mark.slow  # a Dask client tries a real address
 def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     with (
         pytest.raises(batch.SchedulerError, match="Cannot reach the Dask scheduler"),

@@ -1,5 +1,5 @@
 """Speed of the brief (run with --benchmark-enable): HTML at most 50 ms warm; a PDF at most 0.2 CPU-s with
-Chromium (measured over the process tree, in extra_info; ``tests/bench_pdf.py`` prints it)."""
+Chromium (measured over the process tree, in extra_info; ``tests/benchmarks/bench_pdf.py`` prints it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from tests.process_cpu import tree_cpu
+from tests.support.process_cpu import tree_cpu
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import email_brief, pdf_bytes, render_brief
 from xl_addin.report.brief.charts import chart_png
@@ -47,6 +47,7 @@ def test_bench_email_chart_png(benchmark, context):
     assert benchmark(draw).startswith(b"\x89PNG")
 
 
+@pytest.mark.slow  # prints real PDFs with each engine
 @pytest.mark.parametrize("engine", ENGINES)
 def test_bench_pdf_brief(benchmark, context, engine):
     """Wall time per PDF in a warm process; the CPU over the process tree (the browser's helpers included)

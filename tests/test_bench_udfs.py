@@ -9,7 +9,7 @@ once as a plain test (it still checks the answers). The targets of issue 3 are c
 benchmarks are enabled, never in a normal run:
 
 - the Python side of one call through xlwings' conversion layer (``XLPython.CallUDF`` as the COM server
-  runs it) at most 1.5x the same call of a trivial function registered the same way (tests/bench_udfs.py);
+  runs it) at most 1.5x the same call of a trivial function registered the same way (tests/benchmarks/bench_udfs.py);
 - 10,000 cells with distinct arguments recalculated in at most 50 ms of engine time (the functions called
   without COM and conversion);
 - IMGOUT_SERIES 2020-2040 at most 200 us, through the conversion layer.
@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests import xlwings_harness as xh
+from tests.support import xlwings_harness as xh
 from xl_addin.model import market_for
 
 M = xh.MISSING
@@ -34,7 +34,7 @@ M = xh.MISSING
 @pytest.fixture(scope="module")
 def udfs() -> types.ModuleType:
     module = xh.load_udf_module("xl_addin.udfs", defined_in=["xl_addin.excel.functions"])
-    xh.load_udf_module("tests.bench_udfs")
+    xh.load_udf_module("tests.benchmarks.bench_udfs")
     return module
 
 
@@ -64,7 +64,7 @@ ARGS = (2030.0, "APAC", "CT", "bull", M)
 
 
 def test_bench_call_path_trivial_function(benchmark: Any, udfs: types.ModuleType) -> None:
-    call = _com_call("tests.bench_udfs", "BASELINE", ARGS)
+    call = _com_call("tests.benchmarks.bench_udfs", "BASELINE", ARGS)
     assert benchmark(call) == 27.88
 
 
@@ -73,7 +73,7 @@ def test_bench_call_path_forecast(benchmark: Any, udfs: types.ModuleType) -> Non
     assert call() == market_for(None).forecast(2030, "Asia-Pacific", "CT", "bull")
     benchmark(call)
     if _enabled(benchmark):
-        baseline = _com_call("tests.bench_udfs", "BASELINE", ARGS)
+        baseline = _com_call("tests.benchmarks.bench_udfs", "BASELINE", ARGS)
         # Interleaved best-of runs, so that a busy machine slows both alike.
         ratios = []
         for _ in range(3):

@@ -20,8 +20,8 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
-from tests.another_publication import ANOTHER_PUBLICATION
-from tests.look_at_briefs import write_logo
+from tests.support.another_publication import ANOTHER_PUBLICATION
+from tests.support.look_at_briefs import write_logo
 from xl_addin import __version__
 from xl_addin.cli import main
 from xl_addin.common.formats import money, percent, ratio
@@ -52,7 +52,14 @@ HOSTILE_NAMES = {
 NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
 #: Both PDF engines print the same HTML; every PDF test reads back each one's PDF.
 PDF_ENGINES = ("chromium", "weasyprint")
-FORMATS_READ_BACK = ["html", "md", "txt", *(f"pdf-{engine}" for engine in PDF_ENGINES)]
+#: The engines as test parameters: printing a real PDF is slow (left to the full run, not the fast lane).
+PDF_ENGINE_PARAMS = [pytest.param(engine, marks=pytest.mark.slow) for engine in PDF_ENGINES]
+FORMATS_READ_BACK = [
+    "html",
+    "md",
+    "txt",
+    *(pytest.param(f"pdf-{engine}", marks=pytest.mark.slow) for engine in PDF_ENGINES),
+]
 BRAND = "#1F4E79"  # the default profile's brand colour
 
 
@@ -193,13 +200,15 @@ def context():
 
 @pytest.fixture(scope="module")
 def briefs(context, tmp_path_factory) -> dict[str, str]:
-    """The brief in every format, the PDF as its extracted text."""
-    rendered = {fmt: render_brief(context, fmt) for fmt in ("html", "md", "txt")}
-    for engine in PDF_ENGINES:
-        rendered[f"pdf-{engine}"] = pdf_text(
-            pdf_bytes(context, engine), tmp_path_factory.mktemp(engine), columns=True
-        )
-    return rendered
+    """The brief in every format, the PDF as its extracted text (each PDF printed when first asked for)."""
+
+    class Briefs(dict[str, str]):
+        def __missing__(self, fmt: str) -> str:
+            engine = fmt.removeprefix("pdf-")
+            self[fmt] = pdf_text(pdf_bytes(context, engine), tmp_path_factory.mktemp(engine), columns=True)
+            return self[fmt]
+
+    return Briefs({fmt: render_brief(context, fmt) for fmt in ("html", "md", "txt")})
 
 
 # ------------------------------------------------------------------------------------------ the numbers
@@ -344,7 +353,7 @@ def _fonts(pdf: Path) -> list[str]:
     return listing.splitlines()[2:]
 
 
-@pytest.mark.parametrize("engine", PDF_ENGINES)
+@pytest.mark.parametrize("engine", PDF_ENGINE_PARAMS)
 @pytest.mark.parametrize("kind", ["markup", "chinese", "arabic", "greek", "unbroken"])
 def test_hostile_client_names_render_in_the_pdf(kind, engine, tmp_path):
     name = HOSTILE_NAMES[kind]
@@ -486,7 +495,7 @@ def test_an_unknown_format_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("engine", PDF_ENGINES)
+@pytest.mark.parametrize("engine", PDF_ENGINE_PARAMS)
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_the_pdf_brief_is_two_pages_that_still_say_everything_the_html_brief_says(paper, engine, tmp_path):
     """An ordinary client with a logo and a short note, on A4 and on Letter (the shorter page)."""
@@ -527,7 +536,7 @@ def test_the_pdf_brief_is_two_pages_that_still_say_everything_the_html_brief_say
     assert {s.url for s in context.sources if s.url} <= set(links.split())
 
 
-@pytest.mark.parametrize("engine", PDF_ENGINES)
+@pytest.mark.parametrize("engine", PDF_ENGINE_PARAMS)
 def test_the_pdf_is_on_the_profiles_paper(engine, tmp_path):
     context = build_context(load_profile(None, name="Letter Co", paper="letter"))
     path = write_pdf(context, tmp_path / "letter.pdf", engine)
@@ -539,6 +548,7 @@ def test_the_pdf_is_on_the_profiles_paper(engine, tmp_path):
 # ------------------------------------------------------------------------------------------ the command
 
 
+@pytest.mark.slow  # --format all prints the PDF with a real browser
 def test_imgout_brief_writes_every_format(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         main(

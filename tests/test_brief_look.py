@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium import chromium_path
-from tests.look_at_briefs import MIN_CHART_TEXT, SCREENS, look_at_briefs
+from tests.support.chromium import chromium_path
+from tests.support.look_at_briefs import MIN_CHART_TEXT, SCREENS, look_at_briefs
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed")
 
@@ -26,7 +26,7 @@ def look(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.mark.slow
 def test_on_phones_and_desktop_nothing_scrolls_sideways_the_chart_reads_and_the_headline_comes_first(look):
-    # Every check of tests/look_at_briefs.py: no horizontal overflow at 320, 375 and 1280 px; chart text at
+    # Every check of tests/support/look_at_briefs.py: no horizontal overflow at 320, 375 and 1280 px; chart text at
     # least 11 CSS px at 375 and 1280; the headline figure on a phone's first screen; tiles stacked on a
     # phone and side by side on a desktop; body text at least 14 px on a phone; chart and tables drawn.
     assert look.problems == []

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests import xlwings_harness as xh
+from tests.support import xlwings_harness as xh
 
 pytestmark = pytest.mark.usefixtures("fresh")
 
@@ -126,7 +126,7 @@ def test_100000_distinct_bad_names_five_times_keep_the_process_memory_bounded() 
             assert all(row[0].startswith("#N/A Invalid region") for row in answer)
             del answer
             gc.collect()
-        print((psutil.Process().memory_info().rss - before) / 2**20, len(functions._results))
+        print((psutil.Process().memory_info().rss - before) / 2**20, sum(functions.cached_answers().values()))
         """
     )
     done = subprocess.run(

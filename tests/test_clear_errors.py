@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     client_entries,
     delivery_env,
     imgout_command,
@@ -32,7 +32,7 @@ from tests.delivery_support import (
     run_imgout,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin import cli
 from xl_addin.delivery.ledger import Ledger
 from xl_addin.errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
@@ -195,6 +195,7 @@ def test_a_ledger_on_a_full_disk_is_one_line_and_nothing_is_sent(
 # ------------------------------------------------------------------------------------------ odd input
 
 
+@pytest.mark.slow  # real imgout processes
 @pytest.mark.parametrize(
     ("args", "code", "said"),
     [
@@ -229,6 +230,7 @@ def test_odd_input_is_one_line_with_the_tables_exit_code(
     assert said in _one_line(done, code)
 
 
+@pytest.mark.slow  # real imgout processes
 @pytest.mark.parametrize("command", ["workbook", "brief", "excel", "demo", "send"])
 def test_a_300_character_file_name_is_one_line_exit_2(tmp_path: Path, command: str) -> None:
     name = "n" * 300
@@ -244,6 +246,7 @@ def test_a_300_character_file_name_is_one_line_exit_2(tmp_path: Path, command: s
     assert os.listdir(tmp_path) in ([], ["log"])
 
 
+@pytest.mark.slow  # real imgout processes
 def test_a_5000_digit_number_in_any_yaml_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("uncertainty:\n  seed: " + "7" * 5000 + "\n")
     done = run_imgout("forecast", "2030", "--assumptions", "a.yaml", env={}, cwd=tmp_path)
@@ -255,6 +258,7 @@ def test_a_5000_digit_number_in_any_yaml_file_is_one_line(tmp_path: Path) -> Non
 # ------------------------------------------------------------------------------------------ nothing left behind
 
 
+@pytest.mark.slow  # real imgout processes
 def test_a_temporary_file_of_a_workbook_killed_with_kill_9_is_cleaned_by_the_next_run(tmp_path: Path) -> None:
     target = tmp_path / "acme.xlsx"
     killed = subprocess.run(

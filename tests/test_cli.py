@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import textwrap
@@ -11,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from xl_addin.cli import main
+from tests.support.rich_tables import header, rows
+from xl_addin.cli import edition_labels, main
 from xl_addin.common.formats import money
 from xl_addin.model import default_market, headline_with_consensus, market_for
 from xl_addin.model.assumptions import with_overrides
+
+pytestmark = pytest.mark.tables  # the commands print rich tables: CI runs these again at COLUMNS=60
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -124,8 +126,9 @@ def test_assumptions_show_says_what_each_value_left_null_stands_for(
     code, out, _ = run(capsys, "assumptions", "show")
     assert code == 0
     # Null extrapolation growth is the long-run fade, not a calibrated value.
-    assert re.search(r"extension\.extrapolation_growth +│ +fade +│", out)
-    assert re.search(r"extension\.backcast_growth +│ +calibrated +│", out)
+    cells = {row[0]: row[1:] for row in rows(out)}
+    assert cells["extension.extrapolation_growth"][0] == "fade"
+    assert cells["extension.backcast_growth"][0] == "calibrated"
     assert (
         "  extension.extrapolation_growth: after 2030 growth fades to extension.long_run_growth over "
         "extension.fade_years\n" in out
@@ -146,7 +149,7 @@ def test_assumptions_show_says_what_each_value_left_null_stands_for(
     default.write_text("{}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # short names: the diff's columns are named after the files
     code, out, _ = run(capsys, "assumptions", "diff", default.name, held.name)
-    assert re.search(r"extension\.extrapolation_growth +│ +fade +│ +0\.05 +│", out)
+    assert ["extension.extrapolation_growth", "fade", "0.05"] in rows(out)
 
 
 def test_a_user_file_extends_the_default_and_diff_shows_the_effect(
@@ -351,7 +354,35 @@ def test_diff_aligns_two_editions_by_calendar_year(
     code, out, _ = run(
         capsys, "assumptions", "diff", str(tmp_path / "2026.yaml"), str(tmp_path / "2027.yaml")
     )
-    assert "Market by calendar year, USD bn" in out and "│ 2031 │         30.29 │ extrapolated │" in out
+    assert "Market by calendar year, USD bn" in out
+    assert header(out, 1) == ["year", "2026.yaml", "status", "2027.yaml", "status", "change"]
+    assert ["2031", "30.29", "extrapolated", "30.42", "published", "0.4%"] in rows(out)
+
+
+@pytest.mark.parametrize("width", ["60", "80", "200"])
+def test_the_diffs_columns_are_named_after_the_files_whole_on_any_terminal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: str
+) -> None:
+    """Headers were the whole paths, cut to their first characters; now the names, never cut to '…'."""
+    deep = tmp_path.joinpath(*["a-long-folder-name"] * 6)
+    deep.mkdir(parents=True)
+    (deep / "2026.yaml").write_text("{}\n", encoding="utf-8")
+    (deep / "2027.yaml").write_text(EDITION_2027, encoding="utf-8")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich treats the output as a terminal this wide
+    monkeypatch.setenv("COLUMNS", width)
+    code, out, _ = run(capsys, "assumptions", "diff", str(deep / "2026.yaml"), str(deep / "2027.yaml"))
+    assert code == 0 and "…" not in out
+    assert header(out, 0) == ["assumption", "2026.yaml", "2027.yaml"]
+    assert header(out, 1) == ["year", "2026.yaml", "status", "2027.yaml", "status", "change"]
+
+
+def test_two_files_of_one_name_are_told_apart_by_their_folders() -> None:
+    assert edition_labels(Path("/x/2026/set.yaml"), Path("/x/2027/set.yaml")) == (
+        "2026/set.yaml",
+        "2027/set.yaml",
+    )
+    assert edition_labels(Path("set.yaml"), Path("old/set.yaml")) == ("set.yaml", "old/set.yaml")
+    assert edition_labels(Path("/x/a.yaml"), Path("/y/b.yaml")) == ("a.yaml", "b.yaml")
 
 
 def market_for_file(path: Path):  # type: ignore[no-untyped-def]

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.delivery_support import client_entries, write_clients_file
-from tests.readable import everything_readable
+from tests.support.delivery_support import client_entries, write_clients_file
+from tests.support.readable import everything_readable
 from xl_addin.cli import main
 
 FOLDER_WORDS = ("CONFIDENTIAL", "Falcon")

@@ -1,6 +1,6 @@
 """Corporate mail: SMTP AUTH XOAUTH2 and the Microsoft Graph channel, with tokens from a command, Microsoft 365
-(MSAL) or a Google service account, against stand-ins on 127.0.0.1 (tests/cloud_server.py and the aiosmtpd
-server of tests/smtp_server.py). Nothing here reaches Microsoft or Google: the stand-ins answer as their
+(MSAL) or a Google service account, against stand-ins on 127.0.0.1 (tests/support/cloud_server.py and the aiosmtpd
+server of tests/support/smtp_server.py). Nothing here reaches Microsoft or Google: the stand-ins answer as their
 published APIs do, and check what they are sent the way those do (signatures of client assertions and
 service-account JWTs included).
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.cloud_server import (
+from tests.support.cloud_server import (
     CloudServer,
     EntraApp,
     app_certificate,
@@ -25,7 +25,7 @@ from tests.cloud_server import (
     token_command,
     token_file,
 )
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     SENDER,
     USER,
     PackCache,
@@ -36,7 +36,7 @@ from tests.delivery_support import (
     start_imgout,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.delivery.batch import BatchReport, channel_for, load_clients, pack_key, run_batch
 from xl_addin.delivery.graph import LOOKUP_ACTOR, GraphSender
 from xl_addin.delivery.ledger import Ledger
@@ -644,7 +644,7 @@ def test_a_cc_added_later_gets_the_pack_through_graph_and_nobody_else_gets_it_ag
 def test_graph_goes_through_the_https_proxy_the_environment_names_and_the_proxy_never_sees_the_token(
     cloud_tls: CloudServer, tmp_path: Path, cached_packs: PackCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.cloud_server import ConnectProxy
+    from tests.support.cloud_server import ConnectProxy
 
     proxy = ConnectProxy()
     try:

@@ -1,6 +1,6 @@
 """Email delivery pieces: settings, address checks, the MIME message, the .eml file, the ledger, SMTP sending.
 
-Sending is tested against a real SMTP server on 127.0.0.1 (tests/smtp_server.py), reading back what arrived.
+Sending is tested against a real SMTP server on 127.0.0.1 (tests/support/smtp_server.py), reading back what arrived.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.delivery_support import PASSWORD, SENDER, USER, claim_and_die, settings_for
-from tests.smtp_server import LocalSMTPServer
+from tests.support.delivery_support import PASSWORD, SENDER, USER, claim_and_die, settings_for
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.common.formats import money, percent
 from xl_addin.delivery.channel import PackKey
 from xl_addin.delivery.eml import write_eml

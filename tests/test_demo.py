@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 
-from tests.libreoffice import found_or_skip
+from tests.support.libreoffice import found_or_skip
 from tests.test_email_look import DEMO_MESSAGE_BYTES
 from xl_addin.model import default_market, headline_with_consensus
 
 
+@pytest.mark.slow  # a real imgout process
 def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: Path) -> None:
     out = tmp_path / "pack"
     result = subprocess.run(
@@ -58,6 +60,7 @@ def test_the_demo_builds_workbook_briefs_pdf_and_email_and_says_where(tmp_path: 
     assert "Inputs" in book.sheetnames
 
 
+@pytest.mark.slow  # a real imgout process
 def test_the_demo_refuses_an_unwritable_folder_with_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from tests.docs_site import DOCS, ROOT, build, hooks, page_text
+from tests.support.docs_site import DOCS, ROOT, build, hooks, page_text
 from xl_addin import cli
 from xl_addin.excel import functions, instructions
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from tests.chromium import chromium_path
-from tests.look_at_briefs import clients
-from tests.look_at_email import MAX_HEIGHT_375, WIDTHS, look_at_emails
+from tests.support.chromium import chromium_path
+from tests.support.look_at_briefs import clients
+from tests.support.look_at_email import MAX_HEIGHT_375, WIDTHS, look_at_emails
 from xl_addin.common.formats import money
 from xl_addin.delivery.message import build_message
 from xl_addin.delivery.pack import build_pack
@@ -114,7 +114,7 @@ def test_the_preheader_is_in_the_body_text_colour() -> None:
 
 
 def test_the_logo_travels_inline_with_a_width_no_wider_than_the_column(tmp_path: Path) -> None:
-    from tests.look_at_briefs import write_logo
+    from tests.support.look_at_briefs import write_logo
 
     profile = load_profile(None, name="Logo Co", logo=str(write_logo(tmp_path / "logo.png")))
     mail = email_brief(build_context(profile), long_layer="a.pdf")
@@ -140,6 +140,7 @@ def test_a_5000_character_japanese_note_keeps_the_html_part_under_gmails_clip(tm
 DEMO_MESSAGE_BYTES = 375_000
 
 
+@pytest.mark.slow  # prints the PDF with a real browser
 def test_the_demo_message_weighs_at_most_375_kb_and_its_text_part_fits_76_columns(tmp_path: Path) -> None:
     """The demo's pack (workbook, two-page PDF, one chart PNG): its message as transmitted."""
     from xl_addin.report.brief.pdf import find_browser

@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     LEDGER_DAMAGE,
     NO_WAIT,
     PackCache,
@@ -32,12 +32,14 @@ from tests.delivery_support import (
     start_imgout_on_host,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import channel_for, load_clients, run_batch
 from xl_addin.delivery.ledger import LEASE_SECONDS, Ledger, Machine, Owner
 from xl_addin.delivery.settings import DeliverySettings
 from xl_addin.model import market_for
+
+pytestmark = pytest.mark.slow  # real imgout processes, kill -9, a real SMTP server
 
 
 def _run(clients: Path, settings: DeliverySettings, **options: Any) -> batch.BatchReport:
@@ -185,6 +187,7 @@ def test_a_lease_on_another_machine_lives_as_long_as_its_heartbeat() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.tables
 def test_kill_9_while_sending_leaves_the_pack_in_doubt_and_an_operator_resolves_it(
     make_server: Callable[..., LocalSMTPServer], tmp_path: Path
 ) -> None:

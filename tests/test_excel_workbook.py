@@ -22,9 +22,9 @@ import xlwings
 from oletools.olevba import VBA_Parser, decompress_stream
 from openpyxl.worksheet.formula import ArrayFormula
 
-from tests.docs_site import DOCS
-from tests.docs_site import hooks as docs_hooks
-from tests.libreoffice import require_soffice
+from tests.support.docs_site import DOCS
+from tests.support.docs_site import hooks as docs_hooks
+from tests.support.libreoffice import require_soffice
 from xl_addin.excel import frontend, instructions, vbaproject
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +79,7 @@ def test_no_module_calls_a_python_module_that_does_not_exist() -> None:
         assert body == [], f"{name}: {body}"
 
 
+@pytest.mark.slow  # LibreOffice imports the VBA project
 def test_the_vba_project_reads_back_with_two_independent_readers(tmp_path: Path) -> None:
     """olefile parses the compound file; LibreOffice imports every module (its own CFB and VBA readers)."""
     soffice = require_soffice()
@@ -125,6 +126,7 @@ def test_the_vba_project_reads_back_with_two_independent_readers(tmp_path: Path)
     }
 
 
+@pytest.mark.slow  # oletools' pure-Python decompression of 40 KB of samples: about 20 s
 def test_vba_compression_round_trips_through_oletools() -> None:
     sources = [code.encode("latin-1") for code in _vba_modules(TEMPLATE).values()]
     for data in [*sources, b"", b"ab", b"a" * 10_000, bytes(range(256)) * 20]:

@@ -25,8 +25,8 @@ import psutil
 import pytest
 from PIL import Image
 
-from tests import xlwings_harness as xh
-from tests.delivery_support import process_env, run_imgout, write_clients_file
+from tests.support import xlwings_harness as xh
+from tests.support.delivery_support import process_env, run_imgout, write_clients_file
 from xl_addin.common.yamlfile import parse_yaml_mapping, read_yaml_mapping
 from xl_addin.delivery.batch import load_clients
 from xl_addin.delivery.settings import load_settings
@@ -250,6 +250,7 @@ def test_a_logo_from_a_file_stays_in_that_files_folder(tmp_path: Path) -> None:
     assert load_clients(ok)[0].profile.logo == Path(absolute)
 
 
+@pytest.mark.slow  # real imgout processes
 def test_a_logo_beside_a_clients_file_named_by_a_relative_path_is_found_once(tmp_path: Path) -> None:
     folder = tmp_path / "clients"
     folder.mkdir()
@@ -273,6 +274,7 @@ def test_a_logo_beside_a_clients_file_named_by_a_relative_path_is_found_once(tmp
         assert any(name.startswith("xl/media/image") for name in book.namelist())
 
 
+@pytest.mark.slow  # real imgout processes
 def test_a_logo_given_on_the_command_line_may_be_anywhere(tmp_path: Path) -> None:
     (tmp_path / "elsewhere").mkdir()
     logo = _png(tmp_path / "elsewhere" / "brand.png")
@@ -337,6 +339,7 @@ def test_a_control_character_in_notes_or_a_focus_region_is_refused_but_line_brea
         load_profile(None, name="Acme", focus_regions=["APAC\x07"])
 
 
+@pytest.mark.slow  # real imgout processes
 def test_file_names_avoid_windows_device_names_and_are_unique_whatever_the_case(tmp_path: Path) -> None:
     assert [safe_filename(n) for n in ("CON", "aux", "Com1", "LPT9", "NUL.txt", "Console")] == [
         "CON-client",

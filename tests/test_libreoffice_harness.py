@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from tests.libreoffice import (
+from tests.support.libreoffice import (
     LibreOfficeError,
     cell_values,
     compare_stored_with_recalculated,

@@ -1,7 +1,7 @@
 """Secrets in the OS keyring (`imgout secret set/delete`), where each one comes from (`imgout doctor`), and a
 login that sends nothing (`imgout doctor --mail`).
 
-The keyring is the tests' in-memory stand-in (tests/memory_keyring.py, set for every test by conftest.py):
+The keyring is the tests' in-memory stand-in (tests/support/memory_keyring.py, set for every test by conftest.py):
 no test reads or writes this machine's keyring. The commands run in this process (`xl_addin.cli.main`) so
 that they share that keyring; the servers are the real aiosmtpd and the Graph stand-in on 127.0.0.1.
 """
@@ -15,10 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.cloud_server import CloudServer, graph_env, nothing_holds, token_command, token_file
-from tests.delivery_support import PASSWORD, USER, PackCache, client_entries, delivery_env, write_clients_file
-from tests.memory_keyring import MemoryKeyring
-from tests.smtp_server import LocalSMTPServer
+from tests.support.cloud_server import CloudServer, graph_env, nothing_holds, token_command, token_file
+from tests.support.delivery_support import (
+    PASSWORD,
+    USER,
+    PackCache,
+    client_entries,
+    delivery_env,
+    write_clients_file,
+)
+from tests.support.memory_keyring import MemoryKeyring
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin import cli
 
 KEYRING_PASSWORD = "Kr-4471-from-the-keyring"
@@ -218,7 +225,7 @@ def test_a_key_too_long_for_windows_credential_manager_is_refused_naming_the_fil
 ) -> None:
     import keyring
 
-    from tests.cloud_server import app_certificate
+    from tests.support.cloud_server import app_certificate
 
     class WinVaultKeyring(MemoryKeyring):  # what keyring's Windows backend is, by its module
         __module__ = "keyring.backends.Windows"

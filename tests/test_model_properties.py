@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from xl_addin.common.formats import money
 from xl_addin.model import AssumptionError, Market, assumptions_from_text, default_assumptions, with_overrides
 
+pytestmark = pytest.mark.slow  # hundreds of generated assumption sets (hypothesis)
+
 DEFAULT = default_assumptions()
 #: Derandomized, database-free: the examples are a function of the test alone.
 CI = settings(

@@ -23,9 +23,14 @@ import pikepdf
 import psutil
 import pytest
 
-from tests.compare_pdf_engines import compare_engines
-from tests.delivery_support import client_entries, received_by_client, settings_for, write_clients_file
-from tests.smtp_server import LocalSMTPServer
+from tests.support.compare_pdf_engines import compare_engines
+from tests.support.delivery_support import (
+    client_entries,
+    received_by_client,
+    settings_for,
+    write_clients_file,
+)
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.cli import main
 from xl_addin.delivery.batch import channel_for, load_clients, run_batch
 from xl_addin.errors import InvalidArgument, PdfEngineError, SettingsError
@@ -44,7 +49,10 @@ from xl_addin.report.brief.pdf import (
 )
 
 BROWSER = find_browser().path
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium-family browser on this machine")
+pytestmark = [
+    pytest.mark.skipif(BROWSER is None, reason="no Chromium-family browser on this machine"),
+    pytest.mark.slow,
+]  # Chromium and WeasyPrint print real PDFs
 WEB_ADDRESS = re.compile(r"https?://[^\s()]+[^\s().,;]")
 
 
@@ -157,7 +165,7 @@ def _type_sizes(data: bytes) -> tuple[int, list[float], list[float]]:
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_the_pdf_is_two_pages_with_nothing_under_7pt_and_most_text_at_body_size(paper, engine, tmp_path):
     """A client with a logo, a focus and a note, on A4 and on Letter: every character's size read back."""
-    from tests.look_at_briefs import write_logo
+    from tests.support.look_at_briefs import write_logo
 
     profile = load_profile(
         None,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.delivery_support import (
+from tests.support.delivery_support import (
     PASSWORD,
     USER,
     client_entries,
@@ -25,8 +25,10 @@ from tests.delivery_support import (
     settings_for,
     write_clients_file,
 )
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.delivery.smtp import Mailer
+
+pytestmark = pytest.mark.slow  # real SMTP servers and imgout processes
 
 #: Letters outside ASCII, in two scripts, with a marker no output could contain by accident.
 # No run of four of its characters is hex: a Message-ID or hash in the output could hold "7781" by chance.
@@ -91,6 +93,7 @@ def test_no_reason_ever_carries_the_password_in_any_form_it_travels_in(
     assert scrubbed.count("[password]") == 4
 
 
+@pytest.mark.tables
 def test_the_password_marker_is_in_no_output_of_any_command_nor_in_the_ledgers_rows(
     make_server: Callable[..., LocalSMTPServer], tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.signal_moments import EXPECTED, moments
+from tests.support.signal_moments import EXPECTED, moments
 
 
 @pytest.mark.slow

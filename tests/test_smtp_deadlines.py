@@ -1,6 +1,6 @@
 """Deadlines, not timeouts: a server that trickles, or answers without end, cannot hang a run or fill its memory.
 
-Each adversary is a real socket server on 127.0.0.1 (tests/hostile_smtp.py). The promise: every SMTP
+Each adversary is a real socket server on 127.0.0.1 (tests/support/hostile_smtp.py). The promise: every SMTP
 command's reply is complete within IMGOUT_SMTP_TIMEOUT or the attempt ends, and no reply grows past a cap;
 the pack is then recorded failed (or in doubt, once the whole message went out), never left in progress.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.delivery_support import client_entries, imgout_command, process_env, write_clients_file
-from tests.hostile_smtp import HostileSMTPServer, Trick
+from tests.support.delivery_support import client_entries, imgout_command, process_env, write_clients_file
+from tests.support.hostile_smtp import HostileSMTPServer, Trick
 from xl_addin.delivery.conversation import MAX_REPLY_BYTES
 from xl_addin.delivery.ledger import Ledger
 from xl_addin.delivery.settings import load_settings

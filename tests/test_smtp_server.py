@@ -11,7 +11,9 @@ from email.utils import make_msgid
 
 import pytest
 
-from tests.smtp_server import HOST, LocalSMTPServer, smtp_servers
+from tests.support.smtp_server import HOST, LocalSMTPServer, smtp_servers
+
+pytestmark = pytest.mark.slow  # the aiosmtpd harness itself, on real sockets
 
 USER = "mailer@imgout.example"
 PASSWORD = "correct horse battery staple"

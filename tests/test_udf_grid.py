@@ -1,6 +1,6 @@
 """Grid calls: one formula with range arguments spills the table a finance user lays out by hand.
 
-Every call goes through tests/xlwings_harness.py: xlwings' own ``XLPython.CallUDF`` -> ``call_udf`` ->
+Every call goes through tests/support/xlwings_harness.py: xlwings' own ``XLPython.CallUDF`` -> ``call_udf`` ->
 ``conversion.read`` (with each argument's registered options, here ``ndim="natural"``) -> the function ->
 ``conversion.write``. A reference to cells (``C4:L4``) is an ``xh.ExcelRange``, read through xlwings'
 Windows Range class; an array constant or a computed array (``{2021,2022}``, ``SEQUENCE(1,10,2021)``) is
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests import xlwings_harness as xh
-from xl_addin.model import market_for
+from tests.support import xlwings_harness as xh
+from xl_addin.model import Market, market_for
 
 MISSING = xh.MISSING
 pytestmark = pytest.mark.usefixtures("fresh")  # the embedded default, nothing cached (tests/conftest.py)
@@ -72,18 +72,24 @@ def test_a_one_cell_range_is_a_single_value(udfs: types.ModuleType, functions: t
         2030, "APAC"
     )
     # ... and is cached exactly like a typed-in value: the scalar path is the same path.
-    key = functions.answer_key(udfs.IMGOUT_FORECAST, (2030.0, None, None, None, None))
-    assert key in functions._results
+    udfs.clear_cache()
+    excel(udfs, "IMGOUT_FORECAST", row([2030.0]))
+    excel(udfs, "IMGOUT_FORECAST", 2030.0)
+    assert functions.cached_answers()["IMGOUT_FORECAST"] == 1
 
 
 def test_the_table_fills_the_answer_cache_of_its_single_calls(
-    udfs: types.ModuleType, functions: types.ModuleType
+    udfs: types.ModuleType, functions: types.ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    excel(udfs, "IMGOUT_FORECAST", row(YEARS), column(regions()))
-    assert len(functions._results) == 80
-    for region in regions():
-        key = functions.answer_key(udfs.IMGOUT_FORECAST, (2030.0, region, None, None, None))
-        assert key in functions._results
+    table = excel(udfs, "IMGOUT_FORECAST", row(YEARS), column(regions()))
+    assert functions.cached_answers()["IMGOUT_FORECAST"] == 80
+
+    def not_asked(*args: Any) -> None:
+        raise AssertionError("the engine was asked again")
+
+    monkeypatch.setattr(Market, "forecast", not_asked)  # each single call is answered from the cache
+    for r, region in enumerate(regions()):
+        assert udfs.IMGOUT_FORECAST(2030.0, region) == table[r][YEARS.index(2030.0)]
 
 
 # ----------------------------------------------------------------------------------------- broadcasting

@@ -1,4 +1,4 @@
-"""The Excel functions as Windows Excel sees them, proved on Linux through tests/xlwings_harness.py.
+"""The Excel functions as Windows Excel sees them, proved on Linux through tests/support/xlwings_harness.py.
 
 Registration metadata and the VBA come from xlwings' own code (``xlwings.udfs.xlfunc``/``import_udfs``);
 every value goes through xlwings' conversion layer (``XLPython.CallUDF`` -> ``call_udf`` ->
@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
-from tests import xlwings_harness as xh
+from tests.support import xlwings_harness as xh
 from xl_addin.model import Market, headline_with_consensus, market_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,13 +319,19 @@ def test_consensus_gives_the_median_or_the_statistic_asked_for(udfs: types.Modul
 
 
 def test_consensus_answers_are_cached_like_every_other(
-    udfs: types.ModuleType, functions: types.ModuleType
+    udfs: types.ModuleType, functions: types.ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = excel(udfs, "IMGOUT_CONSENSUS", 2031.0, "max")
-    key = functions.answer_key(udfs.IMGOUT_CONSENSUS, (2031.0, "max", None))
-    assert functions._results[key] == first
-    functions._results[key] = -1.0  # what a cached answer is served from
-    assert excel(udfs, "IMGOUT_CONSENSUS", 2031.0, "max") == -1.0
+    assert functions.cached_answers()["IMGOUT_CONSENSUS"] >= 1
+
+    def not_asked(*args: Any) -> None:
+        raise AssertionError("the engine was asked again")
+
+    monkeypatch.setattr(Market, "consensus", not_asked)  # what a cached answer is served from
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2031.0, "max") == first
+    assert excel(udfs, "IMGOUT_CONSENSUS", 2032.0, "max").startswith(
+        "#N/A IMGOUT_CONSENSUS could not compute"
+    )
 
 
 def test_status_y_shows_the_same_words_as_the_engine(udfs: types.ModuleType) -> None:
@@ -409,10 +415,22 @@ def test_results_are_cached_and_tables_are_fresh_lists(
     first = udfs.IMGOUT_SERIES(2020, 2030)
     first[1][1] = "scribbled"
     assert udfs.IMGOUT_SERIES(2020, 2030)[1][1] != "scribbled"
-    key = functions.answer_key(udfs.IMGOUT_FORECAST, (2030, None, None, None, None))
-    assert key not in functions._results
+    udfs.clear_cache()
+    assert functions.cached_answers()["IMGOUT_FORECAST"] == 0
     udfs.IMGOUT_FORECAST(2030)
-    assert key in functions._results
+    udfs.IMGOUT_FORECAST(2030)
+    assert functions.cached_answers()["IMGOUT_FORECAST"] == 1
+
+
+def test_the_cache_keeps_values_of_different_types_apart(
+    udfs: types.ModuleType, functions: types.ModuleType
+) -> None:
+    """2030, 2030.0 and a bool are equal in Python's eyes (True == 1): each call keeps an answer of its own."""
+    udfs.clear_cache()
+    answers = [udfs.IMGOUT_FORECAST(year) for year in (2030, 2030.0, True, 1, 1.0)]
+    assert functions.cached_answers()["IMGOUT_FORECAST"] == 5
+    assert answers[0] == answers[1] == market().forecast(2030)
+    assert answers[2].startswith("#N/A Invalid year: True") and answers[3].startswith("#N/A Invalid year: 1")
 
 
 def test_every_function_caches_its_answers_under_its_own_name(
@@ -420,12 +438,12 @@ def test_every_function_caches_its_answers_under_its_own_name(
 ) -> None:
     """Two functions given the same arguments never answer from each other's cache entries."""
     for name, function in udfs.FUNCTIONS.items():
-        functions._results.clear()
+        udfs.clear_cache()
         function(*(["region"] if name == "IMGOUT_LIST" else [2030.0] * REQUIRED[name]))
-        assert {key[0] for key in functions._results} == {name}
-    functions._results.clear()
+        assert {n for n, count in functions.cached_answers().items() if count} == {name}
+    udfs.clear_cache()
     assert excel(udfs, "IMGOUT_FORECAST", 2030.0) != excel(udfs, "IMGOUT_FAN", 2030.0)
-    assert len(functions._results) == 2
+    assert sum(functions.cached_answers().values()) == 2
 
 
 def test_true_and_1_are_different_arguments_whatever_was_asked_first(udfs: types.ModuleType) -> None:

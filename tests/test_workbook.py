@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from openpyxl.utils.cell import coordinate_to_tuple
 
-from tests.another_publication import ANOTHER_PUBLICATION
-from tests.libreoffice import (
+from tests.support.another_publication import ANOTHER_PUBLICATION
+from tests.support.libreoffice import (
     cell_values,
     compare_stored_with_recalculated,
     formula_cells,
@@ -347,6 +347,7 @@ HOSTILE_NAMES = [
 ]
 
 
+@pytest.mark.slow  # a workbook for each of ten names
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=[ascii(n)[1:25] for n in HOSTILE_NAMES])
 def test_hostile_client_names_stay_text_and_give_safe_file_names(name, tmp_path):
     folder = tmp_path / "out"

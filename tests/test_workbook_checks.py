@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests import libreoffice
+from tests.support import libreoffice
 from tests.test_model import JOINT  # a row for North America: Reporting 60 %
 from tests.test_workbook import named_cell
 from xl_addin.errors import AssumptionError, InputError

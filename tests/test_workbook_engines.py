@@ -20,7 +20,7 @@ from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import range_boundaries
 
-from tests import gnumeric, libreoffice
+from tests.support import gnumeric, libreoffice
 from tests.test_model import JOINT  # a row for North America: Reporting 60 %
 from tests.test_workbook import TOTAL, block, named_cell, time_rows
 from xl_addin.model import market_for

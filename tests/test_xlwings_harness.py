@@ -1,4 +1,4 @@
-"""Proves tests/xlwings_harness.py with tests/sample_udfs.py and small throwaway UDF modules.
+"""Proves tests/support/xlwings_harness.py with tests/support/sample_udfs.py and small throwaway UDF modules.
 
 Each test pins one thing Excel on Windows would see: registration metadata, the imported VBA and the
 function-wizard texts, and the values that cross COM in both directions. The "gotcha" tests pin
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests import xlwings_harness as xh
+from tests.support import xlwings_harness as xh
 
-SAMPLE = "tests.sample_udfs"
+SAMPLE = "tests.support.sample_udfs"
 SAMPLE_FUNCTIONS = {
     "SAMPLE_COLUMN",
     "SAMPLE_DESCRIBE",
@@ -151,7 +151,7 @@ def test_vba_has_every_function_with_its_arguments(sample: types.ModuleType) -> 
     assert "Function SAMPLE_INFO()" in lines
     assert lines.count("End Function") == len(SAMPLE_FUNCTIONS)
     assert (
-        '        SAMPLE_SCALE = XLPy.CallUDF("tests.sample_udfs", "SAMPLE_SCALE", Array(x, factor), '
+        '        SAMPLE_SCALE = XLPy.CallUDF("tests.support.sample_udfs", "SAMPLE_SCALE", Array(x, factor), '
         "ThisWorkbook, Application.Caller)" in lines
     )
     # Only the volatile function recalculates on every change.

@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 import click
 
@@ -140,6 +141,10 @@ def echo_json(payload: object) -> None:
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
+#: A table cell that is a number as the command prints it: 2030, 27.88, -0.2%, 1.93x, 1,234, or "-".
+_NUMBER = re.compile(r"-|[-+]?[\d.,]+[%x]?")
+
+
 def print_table(
     title: str,
     columns: Sequence[str],
@@ -148,18 +153,27 @@ def print_table(
     left: Sequence[int] = (0,),
 ) -> None:
     """A rich table on stdout (imported only when a table is printed, to keep start-up fast); the
-    columns in `left` are text (left-aligned), the others numbers."""
+    columns in `left` are text (left-aligned), the others numbers. On a narrow terminal text cells wrap (a word
+    too long for its column is folded, never cut to "…") and numbers keep their line; elsewhere the table keeps its full width (:mod:`.common.console`)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from .common.console import print_fitted
+
     # Text, never markup: a name from an assumption file such as "[/bold]" is shown as written.
     table = Table(title=Text(title), caption=Text(caption))
     for i, col in enumerate(columns):
-        table.add_column(Text(col), justify="left" if i in left else "right")
+        justify: Literal["left", "right"] = "left" if i in left else "right"
+        cells = [row[i] for row in rows]
+        if all(_NUMBER.fullmatch(cell) for cell in cells):  # a number keeps its line: text gives way
+            widest = max(map(len, cells), default=0)
+            table.add_column(Text(col), justify=justify, overflow="fold", min_width=widest, no_wrap=True)
+        else:
+            table.add_column(Text(col), justify=justify, overflow="fold")
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
-    Console().print(table)
+    print_fitted(Console(), table)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -540,14 +554,15 @@ def assumptions_diff(first: Path, second: Path, as_json: bool) -> None:
     if not changed:
         click.echo(f"No differences ({a.assumption_hash} = {b.assumption_hash}).")
         return
+    first_label, second_label = edition_labels(first, second)
     print_table(
         f"{first} -> {second}",
-        ("assumption", str(first), str(second)),
+        ("assumption", first_label, second_label),
         [(k, _shown(a, old), _shown(b, new)) for k, old, new in changed],
     )
     print_table(
         "Market by calendar year, USD bn",
-        ("year", str(first), "status", str(second), "status", "change"),
+        ("year", first_label, "status", second_label, "status", "change"),
         [
             (
                 str(y),
@@ -560,6 +575,24 @@ def assumptions_diff(first: Path, second: Path, as_json: bool) -> None:
             for y in years
         ],
     )
+
+
+def edition_labels(first: Path, second: Path) -> tuple[str, str]:
+    """Column headers for two compared files: their names, with as many parent folders as it takes to
+    tell them apart (``2026/assumptions.yaml``); a whole path would be cut to its first few characters in
+    a column. The table's title names both files in full.
+
+    >>> edition_labels(Path("/data/2026.yaml"), Path("/data/2027.yaml"))
+    ('2026.yaml', '2027.yaml')
+    >>> edition_labels(Path("/a/2026/set.yaml"), Path("/a/2027/set.yaml"))
+    ('2026/set.yaml', '2027/set.yaml')
+    """
+    parts_a, parts_b = first.parts, second.parts
+    for depth in range(1, max(len(parts_a), len(parts_b)) + 1):
+        a, b = Path(*parts_a[-depth:]), Path(*parts_b[-depth:])
+        if a != b:
+            return a.as_posix(), b.as_posix()
+    return str(first), str(second)
 
 
 def _differs(old: Entry | None, new: Entry | None) -> bool:

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from ..common.console import print_fitted
 from .batch import BatchReport, ClientResult
 from .ledger import PackRecord, Recipient
 from .settings import DeliverySettings
@@ -77,7 +78,7 @@ def print_summary(report: BatchReport, settings: DeliverySettings, console: Cons
         recipients = ", ".join(r.to) + (f" (cc {', '.join(r.cc)})" if r.cc else "")
         # Text, not markup: a client called "[/bold]" is shown as written.
         table.add_row(Text(r.client), Text(recipients), Text(r.status, style=style), Text(detail(r)))
-    console.print(table)
+    print_fitted(console, table)
     counts = [f"{report.count(s)} {s}" for s in ("sent", "written", "already sent") if report.count(s)]
     failed = len(report.failures)
     counts.append(f"{failed} not served" if failed else "no failures")
@@ -148,7 +149,7 @@ def print_packs(packs: Sequence[PackRecord], path: Path, console: Console | None
             Text(recipients),
             p.updated,
         )
-    console.print(table)
+    print_fitted(console, table)
     console.print(f"{len(packs)} packs", highlight=False)
 
 
@@ -168,11 +169,11 @@ def print_pack(p: PackRecord, history: Sequence[Sequence[str]], console: Console
         table.add_row(
             Text(f"{r.address} ({r.role})"), _status(r.state), str(r.attempts), Text(r.why), r.updated
         )
-    console.print(table)
+    print_fitted(console, table)
     events = Table(title="history", title_justify="left", box=None, padding=(0, 2))
     for column in ("time", "recipient", "event", "detail", "by"):
         events.add_column(column, overflow="fold")
     for row in history:
         events.add_row(*(Text(str(v)) for v in row))
-    console.print(events)
+    print_fitted(console, events)
     console.print()

@@ -25,13 +25,12 @@ Conventions shared by every function:
 How cells become arguments lives in :mod:`.arguments`. The assumption file is the ``IMGOUT_ASSUMPTIONS``
 environment variable, else the ``IMGOUT_ASSUMPTIONS`` setting of the user's xlwings config file
 (``~/.xlwings/xlwings.conf``), else the embedded default. A changed file (or setting) is picked up at the
-next recalculation. Answers are cached per function and typed argument tuple (:func:`answer_key`), so
-recalculating thousands of cells costs a dictionary lookup each.
+next recalculation. Answers are cached per function, keyed by the arguments and their types (a cache
+built in C, see :func:`_answer`), so recalculating thousands of cells costs a lookup each.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
 import functools
 import inspect
@@ -170,13 +169,18 @@ class _State:
     stamp: tuple[str, int, int] | None = None
     market: Market | None = None
     checked: float = -1e9
-    #: How many of the cached answers are errors (bounded by MAX_ERRORS).
+    #: How many answers were cached since the caches were last emptied (bounded by MAX_ANSWERS), and how
+    #: many of them are errors (bounded by MAX_ERRORS).
+    kept: int = 0
     errors: int = 0
 
 
 _state = _State()
 # answer_key(function, arguments) -> the answer Excel gets; emptied whenever the assumption file changes.
 _results: dict[tuple[Any, ...], Any] = {}
+# compute function -> its answers behind functools' C cache, keyed by the arguments and their types
+# (typed=True); emptied with _results. Calls with a tuple argument are kept in _results instead.
+_cached: dict[Callable[..., Any], Any] = {}
 # How often the setting and the file are looked at again. A recalculation of thousands of cells takes
 # less than this, so it stats once; a file saved, then Excel recalculated by hand, is always seen.
 CHECK_INTERVAL = 0.25
@@ -189,11 +193,27 @@ def _fresh_results() -> dict[tuple[Any, ...], Any]:
     stamp = _assumption_stamp()
     _state.checked = now
     if stamp != _state.stamp:
-        _results.clear()
-        _state.errors = 0
+        _forget_answers()
         _state.stamp = stamp
         _state.market = None
     return _results
+
+
+def _forget_answers() -> None:
+    _results.clear()
+    for cache in _cached.values():
+        cache.cache_clear()
+    _state.kept = _state.errors = 0
+
+
+def cached_answers() -> dict[str, int]:
+    """How many answers each function keeps (by function name): what a recalculation is served from."""
+    counts = {name: 0 for name in FUNCTIONS}
+    for compute, cache in _cached.items():
+        counts[_computes[compute]] += cache.cache_info().currsize
+    for key in _results:
+        counts[key[0]] += 1
+    return counts
 
 
 def current_market(overrides: str | None = None) -> Market:
@@ -213,8 +233,7 @@ def _market(overrides: str | None) -> Market:
 
 def clear_cache() -> None:
     """Forget every cached answer (the engine's own caches follow the assumption file anyway)."""
-    _results.clear()
-    _state.errors = 0
+    _forget_answers()
     _state.stamp = None
     _state.market = None
     _state.checked = -1e9
@@ -222,23 +241,19 @@ def clear_cache() -> None:
 
 # ---------------------------------------------------------------------------------------------- calling
 
-# Values of these types never equal a value of another of them (2030.0 != "2030", a date != a datetime),
-# so a key of such values needs no types. bool and int are left out on purpose: True == 1 == 1.0.
-_UNAMBIGUOUS = frozenset({float, str, type(None), _dt.datetime, _dt.date})
-
 
 def answer_key(function: Callable[..., Any], arguments: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The cache key of one call: the function's own name and the arguments, typed.
+    """The key a call with a tuple argument is cached under: the function's name, then each argument with
+    its type, a tuple's cell by cell.
 
     Types matter because Python's equality is looser than Excel's: ``True == 1 == 1.0`` (with equal
-    hashes), yet ``=IMGOUT_FAN(2030, TRUE)`` is an error and ``=IMGOUT_FAN(2030, 1)`` is P1. Numbers,
-    texts, dates and empty cells (all Excel sends but TRUE/FALSE) cannot be confused with each other, so
-    such calls key on their values alone, which keeps a recalculation cheap; any other argument (a bool,
-    an int, a tuple given from Python) puts every argument's type into the key, cell by cell.
-    A list (a range from Excel) makes the key unhashable: that call is answered, not cached.
+    hashes), yet ``=IMGOUT_FAN(2030, TRUE)`` is an error and ``=IMGOUT_FAN(2030, 1)`` is P1, and an int
+    from Excel is an error code (#SPILL!) where the same float is a number. Every other call is cached by
+    functools' C cache with ``typed=True`` (the same rule for its arguments, built without a Python call per
+    argument, which is what keeps a warm cell cheap); it types only the arguments themselves, and
+    ``(True,) == (1,)``, so a call with a tuple (a range of option cells in a grid call, or a tuple from
+    Python) is kept here instead.
     """
-    if _UNAMBIGUOUS.issuperset(map(type, arguments)):
-        return (function.__name__, *arguments)
     return (function.__name__, *map(_typed, arguments))
 
 
@@ -248,14 +263,66 @@ def _typed(value: Any) -> tuple[Any, Any]:
     return (type(value), value)
 
 
-def _answer(function: Callable[..., Any], compute: Callable[..., Any], *arguments: Any) -> Any:
-    """``function``'s cached answer for ``arguments``, or ``compute(*arguments)``; a failure is one line of text."""
-    results = _fresh_results()
-    key = answer_key(function, arguments)
+class _Uncached(Exception):
+    """An answer that must not enter the C cache: a bug's one line, or a call with a tuple argument."""
+
+    def __init__(self, answer: Any) -> None:
+        super().__init__()
+        self.answer = answer
+
+
+def _computed(function: Callable[..., Any], compute: Callable[..., Any], arguments: tuple[Any, ...]) -> Any:
+    """``compute(*arguments)``, or the one line a failure gives; a bug's line raises :class:`_Uncached`."""
     try:
-        found = results.get(key, _MISS)
-        hashable = True
-    except TypeError:  # a range argument (a list): a grid call, else answered and not cached
+        return compute(*arguments)
+    except ImgoutError as exc:
+        return ERROR_PREFIX + fit_cell(str(exc))  # fits a cell, whatever argument it quotes
+    except Exception as exc:  # a bug: still one line in the cell, the details in the log, nothing cached
+        name = function.__name__
+        log.exception("%s failed", name)
+        detail = " ".join(str(exc).split())[:200] or "unexpected problem"
+        raise _Uncached(f"{ERROR_PREFIX}{name} could not compute this ({detail})") from None
+
+
+def _cache_for(function: Callable[..., Any], compute: Callable[..., Any]) -> Any:
+    """``compute`` behind a C cache keyed by the arguments and their types (only misses run this code)."""
+
+    def answer(*arguments: Any) -> Any:
+        if tuple in map(type, arguments):  # typed cell by cell, in _results; never in the C cache
+            key = answer_key(function, arguments)
+            found = _results.get(key, _MISS)
+            if found is _MISS:
+                found = _computed(function, compute, arguments)
+                if _may_keep(found):
+                    _results[key] = found
+            raise _Uncached(found)
+        found = _computed(function, compute, arguments)
+        if not _may_keep(found):
+            raise _Uncached(found)
+        return found
+
+    _computes[compute] = function.__name__
+    cache = _cached[compute] = functools.lru_cache(maxsize=None, typed=True)(answer)
+    return cache
+
+
+_computes: dict[Callable[..., Any], str] = {}
+
+
+def _answer(function: Callable[..., Any], compute: Callable[..., Any], *arguments: Any) -> Any:
+    """``function``'s cached answer for ``arguments``, or ``compute(*arguments)``; a failure is one line of text.
+
+    A warm cell is the hot path of a recalculation: a clock check, then one call of functools' C cache
+    (``lru_cache(typed=True)``), whose key of arguments and types is built in C. Building that key in
+    Python, a call per argument, cost a warm cell 30x a trivial call; see docs/performance.md."""
+    if _monotonic() - _state.checked >= CHECK_INTERVAL:
+        _fresh_results()
+    cache = _cached.get(compute) or _cache_for(function, compute)
+    try:
+        found = cache(*arguments)
+    except _Uncached as uncached:
+        found = uncached.answer
+    except TypeError:  # a range argument (a list) cannot be a key: a grid call, else answered uncached
         odd = next(
             filter(None, (argument_problem(n, a) for n, a in zip(_names(function), arguments, strict=False))),
             None,
@@ -264,20 +331,10 @@ def _answer(function: Callable[..., Any], compute: Callable[..., Any], *argument
             return ERROR_PREFIX + fit_cell(str(odd))
         if function.__name__ in _GRID_CALLS:
             return _grid(function, compute, arguments)
-        hashable = False
-        found = _MISS
-    if found is _MISS:
         try:
-            found = compute(*arguments)
-        except ImgoutError as exc:
-            found = ERROR_PREFIX + fit_cell(str(exc))  # fits a cell, whatever argument it quotes
-        except Exception as exc:  # a bug: still one line in the cell, the details in the log
-            name = function.__name__
-            log.exception("%s failed", name)
-            detail = " ".join(str(exc).split())[:200] or "unexpected problem"
-            return f"{ERROR_PREFIX}{name} could not compute this ({detail})"
-        if hashable and _may_keep(results, found):
-            results[key] = found
+            found = _computed(function, compute, arguments)
+        except _Uncached as uncached:
+            found = uncached.answer
     if isinstance(found, tuple):  # a table: a fresh list of rows for each caller
         return [list(row) for row in found]
     return found
@@ -290,16 +347,16 @@ MAX_ANSWERS = 200_000
 MAX_ERRORS = 10_000
 
 
-def _may_keep(results: dict[tuple[Any, ...], Any], answer: Any) -> bool:
-    """Whether to cache ``answer``: always, until the cache is full (then it is emptied); an error only
-    while fewer than :data:`MAX_ERRORS` are kept."""
-    if len(results) >= MAX_ANSWERS:
-        results.clear()
-        _state.errors = 0
+def _may_keep(answer: Any) -> bool:
+    """Whether to cache ``answer``: always, until :data:`MAX_ANSWERS` are kept (then every cache is emptied
+    and starts afresh); an error only while fewer than :data:`MAX_ERRORS` are kept."""
+    if _state.kept >= MAX_ANSWERS:
+        _forget_answers()
     if isinstance(answer, str) and answer.startswith(ERROR_PREFIX):
         if _state.errors >= MAX_ERRORS:
             return False
         _state.errors += 1
+    _state.kept += 1
     return True
 
 

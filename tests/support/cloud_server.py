@@ -1,7 +1,7 @@
 """Stand-ins for Microsoft Graph, Microsoft Entra ID and Google's token endpoint, on 127.0.0.1 only.
 
 Nothing in the tests can reach Microsoft or Google, so this one HTTP server (the standard library's
-``http.server`` in a background thread, plain or TLS with the throwaway CA of :mod:`tests.smtp_server`)
+``http.server`` in a background thread, plain or TLS with the throwaway CA of :mod:`tests.support.smtp_server`)
 answers as their published APIs do, and checks what it is sent the way they do:
 
 - **Entra ID** (``/{tenant}/v2.0/.well-known/openid-configuration`` and ``/{tenant}/oauth2/v2.0/token``):
@@ -42,8 +42,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.delivery_support import SENDER
-from tests.smtp_server import HOST, _write_throwaway_certificate
+from tests.support.delivery_support import SENDER
+from tests.support.smtp_server import HOST, _write_throwaway_certificate
 
 GRAPH_RESOURCE = "graph"
 SMTP_RESOURCE = "smtp"

@@ -6,7 +6,7 @@ builds from it. Three clocks per stage: this process's CPU, CPU over the process
 every process below it: the browser's renderer is where a PDF's work happens) and the whole machine's
 (``/proc/stat``: meaningful on a quiet machine). Run two at once to see what sharing two cores costs.
 
-    python tests/bench_pack_stages.py --packs 40
+    python tests/benchmarks/bench_pack_stages.py --packs 40
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.process_cpu import machine_cpu, tree_cpu
+from tests.support.process_cpu import machine_cpu, tree_cpu
 from xl_addin.delivery.message import build_message
 from xl_addin.delivery.pack import build_detached_pack
 from xl_addin.report import build_context, load_profile

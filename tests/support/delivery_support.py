@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from tests.smtp_server import LocalSMTPServer
+from tests.support.smtp_server import LocalSMTPServer
 from xl_addin.delivery import batch
 from xl_addin.delivery.batch import BuildFailure
 from xl_addin.delivery.channel import PackKey
@@ -156,14 +156,10 @@ def process_env(extra: Mapping[str, str]) -> dict[str, str]:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMGOUT_")}
-    # keyring's "no keyring here" backend: an imgout under test never reads this machine's OS keyring.
-    env.update(
-        {
-            "COLUMNS": "200",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        }
-    )
+    # No COLUMNS: a table printed to a pipe keeps its full width (xl_addin/common/console.py), and CI runs
+    # the table tests again under COLUMNS=60 to hold that. keyring's "no keyring here" backend: an imgout
+    # under test never reads this machine's OS keyring.
+    env.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
     env.update(extra)
     return env
 

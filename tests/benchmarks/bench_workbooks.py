@@ -1,4 +1,4 @@
-"""How long 100 client workbooks take on 2 cores: `python tests/bench_workbooks.py [--count N] [--jobs J]`.
+"""How long 100 client workbooks take on 2 cores: `python tests/benchmarks/bench_workbooks.py [--count N] [--jobs J]`.
 
 Each worker process builds its share of the workbooks (context and .xlsx, a different client each time)
 into a throwaway folder; the wall time includes starting the processes and importing imgout, as a batch

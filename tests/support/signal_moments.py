@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.delivery_support import client_entries, imgout_command, process_env, write_clients_file
+from tests.support.delivery_support import client_entries, imgout_command, process_env, write_clients_file
 
 EXPECTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 

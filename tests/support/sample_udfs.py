@@ -1,4 +1,4 @@
-"""A tiny xlwings UDF module that proves tests/xlwings_harness.py (not part of the product).
+"""A tiny xlwings UDF module that proves tests/support/xlwings_harness.py (not part of the product).
 
 It uses each xlwings feature the real UDF module (``xl_addin/udfs.py``) is expected to use: a custom
 category, argument docs, optional arguments with defaults, a DataFrame returned as a spilled table

@@ -7,7 +7,7 @@ results is one that Excel, LibreOffice and Gnumeric users all see alike:
     recalculated = recalculate(workbook, tmp_path / "gnumeric")
     assert compare_stored_with_recalculated(workbook, recalculated, engine="Gnumeric") == []
 
-Comparison and reading cells are shared with :mod:`tests.libreoffice`.
+Comparison and reading cells are shared with :mod:`tests.support.libreoffice`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.libreoffice import DEFAULT_TIMEOUT, found_or_skip, source_and_target
+from tests.support.libreoffice import DEFAULT_TIMEOUT, found_or_skip, source_and_target
 
 __all__ = ["GnumericError", "find_ssconvert", "recalculate", "require_ssconvert"]
 

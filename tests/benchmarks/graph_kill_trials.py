@@ -1,9 +1,9 @@
 """Measurement, not a test: Graph's exactly-once under kill -9 at seeded points, over several seeds.
 
-Each seed runs 8 clients through the Graph stand-in (tests/cloud_server.py) five times, each run killed with
+Each seed runs 8 clients through the Graph stand-in (tests/support/cloud_server.py) five times, each run killed with
 SIGKILL at a seeded point (while Graph holds its answer back, or between packs), then one plain run and one
 with --resend-in-doubt; it prints per seed the kills, the lookups by Message-ID, and the most messages any
-client got. Usage: PYTHONPATH=. python tests/graph_kill_trials.py SEEDS   (about 50 s a seed)
+client got. Usage: PYTHONPATH=. python tests/benchmarks/graph_kill_trials.py SEEDS   (about 50 s a seed)
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.cloud_server import CloudServer, graph_env
-from tests.delivery_support import client_entries, run_imgout, start_imgout, write_clients_file
+from tests.support.cloud_server import CloudServer, graph_env
+from tests.support.delivery_support import client_entries, run_imgout, start_imgout, write_clients_file
 
 
 def main(seeds: int) -> None:

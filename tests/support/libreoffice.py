@@ -380,7 +380,7 @@ def compare_stored_with_recalculated(
     """List every formula cell of ``original`` whose stored result differs from the recalculating engine's.
 
     ``recalculated`` is the output of ``recalculate(original, ...)`` (or of another engine, named by
-    ``engine`` in the lines: :func:`tests.gnumeric.recalculate`). Numbers match within relative
+    ``engine`` in the lines: :func:`tests.support.gnumeric.recalculate`). Numbers match within relative
     tolerance ``rel`` (``abs_tol`` stops results that should be 0 failing on float noise such as 1e-17);
     text, booleans and error values must match exactly. A formula stored without any result is reported
     too. Returns human-readable lines like ``"Forecast!B4 =B1*B3: stored 999, LibreOffice 324.0"``;

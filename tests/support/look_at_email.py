@@ -1,7 +1,7 @@
 """Look at the email's body as a reader's mail app shows it: headless Chromium at 320, 375, 600 and 1024 px,
 with the ``<style>`` element and without it (Gmail's apps with a non-Google account drop it).
 
-    python -m tests.look_at_email [OUT_DIR]      # writes the emails and their screenshots; prints what it found
+    python -m tests.support.look_at_email [OUT_DIR]      # writes the emails and their screenshots; prints what it found
 
 In each view it measures, in the page itself: the page's height, how wide it is against the screen (no
 sideways scrolling), the smallest text shown (every element with text of its own, the chart's labels by the
@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.chromium import Browser
+from tests.support.chromium import Browser
 from xl_addin.report.brief.mail import CHART_CANVAS, EmailBrief
 
 WIDTHS = (320, 375, 600, 1024)
@@ -101,7 +101,7 @@ def look_at_emails(emails: Mapping[str, EmailBrief], folder: Path) -> dict[str, 
 
 
 def main(argv: list[str]) -> int:
-    from tests.look_at_briefs import clients
+    from tests.support.look_at_briefs import clients
     from xl_addin.report import build_context
     from xl_addin.report.brief import email_brief
 

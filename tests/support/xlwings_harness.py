@@ -289,7 +289,7 @@ class _FakeDispatchType:
 
 
 def _module(name: str, **attrs: Any) -> types.ModuleType:
-    mod = types.ModuleType(name, "Fake of pywin32's module for tests/xlwings_harness.py")
+    mod = types.ModuleType(name, "Fake of pywin32's module for tests/support/xlwings_harness.py")
     mod.__dict__.update(attrs)
     return mod
 
@@ -469,7 +469,7 @@ def install() -> None:
     if _installed:
         return
     if sys.platform == "win32":  # pragma: no cover - the real thing is available there
-        raise RuntimeError("tests/xlwings_harness.py fakes pywin32; on Windows use xlwings directly")
+        raise RuntimeError("tests/support/xlwings_harness.py fakes pywin32; on Windows use xlwings directly")
     import xlwings
 
     if xlwings.__version__ != XLWINGS_VERSION:

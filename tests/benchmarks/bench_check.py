@@ -1,6 +1,6 @@
 """Keeps the performance table (docs/performance.md) true: every benchmark against its target, scaled to this machine.
 
-Run: python tests/bench_check.py [--only NAME ...] [--slack 1.5]   (CI runs it after the tests)
+Run: python tests/benchmarks/bench_check.py [--only NAME ...] [--slack 1.5]   (CI runs it after the tests)
 
 Each check measures one figure of that table and compares it with its target as a ratio to a
 yardstick measured in the same run, so a slower machine gets a proportionally larger budget and a noisy one
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make `tests.` and `xl_addin` importable from the checkout
     sys.path.insert(0, str(ROOT))
 
@@ -100,6 +100,43 @@ def check_warm_lookup(scale: float) -> Result:
     return Result("warm lookup", "warm forecast vs trivial call", ratio, 20.0, 20.0, "x")
 
 
+def check_warm_udf(scale: float) -> Result:
+    """A warm IMGOUT_FORECAST cell (the function Excel calls, its answer cached) costs at most 20x a trivial
+    function of the same signature: the cache key, typed so that TRUE and 1 never share an answer, must
+    stay cheap. Measured with the year as Excel sends it (2030.0) and as Python callers write it (2030,
+    an int: a type the key must keep apart); the worse of the two counts. Calls are timed as statements
+    (no lambda around them) in CPU time of this process, so a busy machine's other work is not counted."""
+    from tests.support import xlwings_harness as harness
+
+    # The module as Excel imports it (the decorators bound), as the other UDF checks load it.
+    udfs = harness.load_udf_module("xl_addin.udfs", defined_in=["xl_addin.excel.functions"])
+
+    def trivial(
+        year: object,
+        region: object = None,
+        segment: object = None,
+        scenario: object = None,
+        options: object = None,
+    ) -> object:
+        return year
+
+    names = {"forecast": udfs.IMGOUT_FORECAST, "trivial": trivial}
+
+    def cpu_per_call(statement: str) -> float:
+        timer = timeit.Timer(statement, globals=names, timer=time.process_time)
+        return min(timer.repeat(repeat=7, number=50_000)) / 50_000
+
+    worst = 0.0
+    for year in ("2030.0", "2030"):
+        udfs.IMGOUT_FORECAST(float(year), "Asia-Pacific")
+        ratios = []
+        for _ in range(5):  # interleaved, so a busy moment slows both alike
+            cell = cpu_per_call(f"forecast({year}, 'Asia-Pacific')")
+            ratios.append(cell / cpu_per_call(f"trivial({year}, 'Asia-Pacific')"))
+        worst = max(worst, min(ratios))
+    return Result("warm cell", "warm IMGOUT_FORECAST call vs trivial call", worst, 20.0, 20.0, "x")
+
+
 def check_distinct_lookups(scale: float) -> Result:
     """10,000 distinct lookups, nothing cached, in at most 50 ms."""
     from xl_addin.model import default_market
@@ -165,10 +202,10 @@ def check_estimates_cold_start(scale: float) -> Result:
 
 def check_udf_call_path(scale: float) -> Result:
     """One IMGOUT_FORECAST through xlwings' conversion layer at most 1.5x a trivial UDF on the same path."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     harness.load_udf_module("xl_addin.udfs")
-    harness.load_udf_module("tests.bench_udfs")
+    harness.load_udf_module("tests.benchmarks.bench_udfs")
     from xlwings.com_server import XLPython
 
     server = XLPython()
@@ -178,7 +215,7 @@ def check_udf_call_path(scale: float) -> Result:
         return server.CallUDF("xl_addin.udfs", "IMGOUT_FORECAST", args, None, None)
 
     def baseline() -> Any:
-        return server.CallUDF("tests.bench_udfs", "BASELINE", args, None, None)
+        return server.CallUDF("tests.benchmarks.bench_udfs", "BASELINE", args, None, None)
 
     forecast()
     ratios = [best(forecast, number=2000) / best(baseline, number=2000) for _ in range(3)]
@@ -187,10 +224,10 @@ def check_udf_call_path(scale: float) -> Result:
 
 def _excel_server() -> Any:
     """xlwings' COM server class, with the UDF modules loaded the way Excel loads them (pywin32 stubbed)."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     harness.load_udf_module("xl_addin.udfs")
-    harness.load_udf_module("tests.bench_udfs")
+    harness.load_udf_module("tests.benchmarks.bench_udfs")
     from xlwings.com_server import XLPython
 
     return XLPython()
@@ -221,7 +258,7 @@ def check_recalculation(scale: float) -> Result:
 
 def check_series(scale: float) -> Result:
     """IMGOUT_SERIES(2020, 2040) through xlwings' conversion layer in at most 200 us."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     server = _excel_server()
     args = (2020.0, 2040.0, *([harness.MISSING] * 4))
@@ -239,7 +276,7 @@ def check_series(scale: float) -> Result:
 def check_grid(scale: float) -> Result:
     """One grid call for 10 years x 8 regions costs less Python time than the 80 single cells (its point is
     the round trips, 1 against 80; held here at most 1x the singles)."""
-    from tests import xlwings_harness as harness
+    from tests.support import xlwings_harness as harness
 
     server = _excel_server()
     from xl_addin import udfs
@@ -291,7 +328,7 @@ def check_html_brief(scale: float) -> Result:
 
 def check_pdf_brief(scale: float) -> Result:
     """The PDF brief with Chromium, warm, in at most 0.2 CPU-s over the process tree (the browser's too)."""
-    from tests.process_cpu import tree_cpu
+    from tests.support.process_cpu import tree_cpu
     from xl_addin.report import build_context, load_profile
     from xl_addin.report.brief.pdf import close_engines, pdf_bytes
 
@@ -310,6 +347,7 @@ def check_pdf_brief(scale: float) -> Result:
 
 CHECKS: dict[str, Callable[[float], Result]] = {
     "lookup": check_warm_lookup,
+    "cell": check_warm_udf,
     "distinct": check_distinct_lookups,
     "montecarlo": check_monte_carlo,
     "coldstart": check_cold_start,

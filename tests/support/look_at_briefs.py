@@ -1,13 +1,13 @@
 """Look at the briefs as a person would: the HTML brief in headless Chromium on a phone and a desktop, the
-PDF pages as pictures (the email, the brief's short layer, is looked at by :mod:`tests.look_at_email`).
+PDF pages as pictures (the email, the brief's short layer, is looked at by :mod:`tests.support.look_at_email`).
 
-    python -m tests.look_at_briefs [OUT_DIR]      # default: a new temporary folder; prints what it found
+    python -m tests.support.look_at_briefs [OUT_DIR]      # default: a new temporary folder; prints what it found
 
 For each client (an ordinary one, a bull-scenario client on Letter paper with a logo and a note, and one
 with a 300-character unbroken name plus Chinese, Arabic and Greek notes) it writes the HTML and PDF brief
 and weighs the email's HTML and chart PNG, then:
 
-- HTML: Chromium (driven over the DevTools protocol, :mod:`tests.chromium`) emulates a 320 px
+- HTML: Chromium (driven over the DevTools protocol, :mod:`tests.support.chromium`) emulates a 320 px
   and a 375 px phone and a 1280 px desktop. In each it measures, in the page itself: how wide the page is
   against the screen (no sideways scrolling), the size of the smallest chart text as shown (SVG text by
   its font size times the SVG's scale; the email's PNG by the canvas's type size times the image's shown
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from tests.chromium import Browser
+from tests.support.chromium import Browser
 from xl_addin.common.formats import money
 from xl_addin.report import build_context, load_profile
 from xl_addin.report.brief import email_brief, write_briefs
@@ -314,7 +314,7 @@ def look_at_briefs(out_dir: Path) -> Look:
             folder = out_dir / label
             written = write_briefs(context, folder, ["html", "pdf"])
             mail = email_brief(context, long_layer=written["pdf"].name)
-            pages = {"html": written["html"]}  # the email (the short layer): tests/look_at_email.py
+            pages = {"html": written["html"]}  # the email (the short layer): tests/support/look_at_email.py
             look.facts[f"{label} email PNG bytes"] = [len(i.png) for i in mail.images]
             look.facts[f"{label} email HTML bytes"] = len(mail.html.encode("utf-8"))
             headline = money(context.headline.horizon_value, context.units, with_unit=True)

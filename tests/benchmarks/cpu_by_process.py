@@ -5,7 +5,7 @@ at its last sample (Python workers, the browser's renderers, Playwright's driver
 and the whole machine's busy CPU over the run (``/proc/stat``, steal time shown apart). A process that
 lives less than 0.1 s may be missed: the machine's total is the reference.
 
-    python tests/cpu_by_process.py imgout batch clients.yaml --jobs 2 --dry-run eml
+    python tests/benchmarks/cpu_by_process.py imgout batch clients.yaml --jobs 2 --dry-run eml
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.process_cpu import machine_cpu, machine_steal
+from tests.support.process_cpu import machine_cpu, machine_steal
 
 
 def kind(cmdline: list[str]) -> str:

@@ -1,7 +1,7 @@
 """Cold start: `imgout forecast 2030` and `imgout estimates 2030 --json` against `python -c "import pandas"`
 (the yardstick), in fresh processes.
 
-Run: python tests/bench_cold_start.py [--runs 15]
+Run: python tests/benchmarks/bench_cold_start.py [--runs 15]
 Prints the median wall time of each and their ratio to the yardstick (target: at most 2; the estimates
 command in the same ballpark as the forecast).
 """

@@ -5,8 +5,8 @@ warm up (templates compiled, the browser started); each PDF's CPU is read over t
 process it started (the browser's helpers, Playwright's driver), with psutil. Also: what starting the
 browser costs (once per process or batch worker), and what pikepdf's metadata stamp adds to a Chromium PDF.
 
-    python tests/bench_pdf.py                  # both engines, 30 PDFs each
-    python tests/bench_pdf.py --count 50 --engine chromium
+    python tests/benchmarks/bench_pdf.py                  # both engines, 30 PDFs each
+    python tests/benchmarks/bench_pdf.py --count 50 --engine chromium
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.process_cpu import tree_cpu
+from tests.support.process_cpu import tree_cpu
 from xl_addin.report import ReportContext, build_context, load_profile
 from xl_addin.report.brief.browser import PrintJob
 from xl_addin.report.brief.pdf import (

@@ -1,6 +1,6 @@
 """Put the two PDF engines side by side: the same briefs printed by Chromium and by WeasyPrint, as pictures.
 
-    python tests/compare_pdf_engines.py [OUT_DIR]     # default: a new temporary folder
+    python tests/support/compare_pdf_engines.py [OUT_DIR]     # default: a new temporary folder
 
 For the clients of ``look_at_briefs.py`` (an ordinary one, and one with a 300-character name and notes in
 four scripts) it prints the PDF brief with each engine, renders every page with ``pdftoppm`` and checks each
@@ -19,9 +19,9 @@ from pathlib import Path
 
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.look_at_briefs import Look, clients, look_at_pdf
+from tests.support.look_at_briefs import Look, clients, look_at_pdf
 from xl_addin.report import build_context
 from xl_addin.report.brief.pdf import ENGINES, print_pdf
 

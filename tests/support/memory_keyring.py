@@ -3,7 +3,7 @@
 No test may read or write the keyring of the machine it runs on (a developer's real passwords are there),
 so every test runs with a fresh :class:`MemoryKeyring` (tests/conftest.py sets it with
 ``keyring.set_keyring``), and every ``imgout`` subprocess with keyring's own "no keyring" backend
-(``PYTHON_KEYRING_BACKEND``, tests/delivery_support.py).
+(``PYTHON_KEYRING_BACKEND``, tests/support/delivery_support.py).
 """
 
 from __future__ import annotations

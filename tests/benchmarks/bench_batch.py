@@ -15,8 +15,8 @@ workers or the cluster's, their browsers), sampled with psutil: ``RUSAGE_CHILDRE
 whose parents did not wait for them. Every run checks that exactly N messages arrived or N files were
 written. ``--pdf-engine`` picks the PDF engine (default: imgout's own choice, auto).
 
-    python tests/bench_batch.py                 # all four, 200 clients
-    python tests/bench_batch.py --clients 20 --only pdf --pdf-engine weasyprint
+    python tests/benchmarks/bench_batch.py                 # all four, 200 clients
+    python tests/benchmarks/bench_batch.py --clients 20 --only pdf --pdf-engine weasyprint
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.delivery_support import client_entries, delivery_env, write_clients_file
-from tests.process_cpu import TreeCPU, machine_cpu
-from tests.smtp_server import LocalSMTPServer
+from tests.support.delivery_support import client_entries, delivery_env, write_clients_file
+from tests.support.process_cpu import TreeCPU, machine_cpu
+from tests.support.smtp_server import LocalSMTPServer
 
 RUNS = ("jobs", "pdf", "dask", "dask-pdf")
 
