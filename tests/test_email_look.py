@@ -137,11 +137,11 @@ def test_a_5000_character_japanese_note_keeps_the_html_part_under_gmails_clip(tm
 
 
 #: The demo pack's message as transmitted, at most (see the test).
-DEMO_MESSAGE_BYTES = 375_000
+DEMO_MESSAGE_BYTES = 350_000
 
 
 @pytest.mark.slow  # prints the PDF with a real browser
-def test_the_demo_message_weighs_at_most_375_kb_and_its_text_part_fits_76_columns(tmp_path: Path) -> None:
+def test_the_demo_message_weighs_at_most_350_kb_and_its_text_part_fits_76_columns(tmp_path: Path) -> None:
     """The demo's pack (workbook, two-page PDF, one chart PNG): its message as transmitted."""
     from xl_addin.report.brief.pdf import find_browser
 
@@ -156,9 +156,8 @@ def test_the_demo_message_weighs_at_most_375_kb_and_its_text_part_fits_76_column
     )
     pack = build_pack(profile, tmp_path)
     raw = build_message(pack, ["cfo@demo.example"], sender=SENDER).as_bytes()
-    # Issue 18 asked for 350 KB; the workbook then grew by a check for every input and the Overrides sheet
-    # (issue 19: 126 -> 142 KB, 192 KB as base64), so the message is 369-371 KB. The bound that matters to
-    # a reader is the spam scanners' 500 KB, under which the message must stay with room.
+    # Issue 18's 350 KB, well under the 500 KB spam scanners skip unscanned: 340-341 KB since the PDF's
+    # fonts lost their hinting (369-371 KB before; the workbook, 142 KB, is 192 KB of it as base64).
     assert len(raw) <= DEMO_MESSAGE_BYTES, len(raw)
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     text = parsed.get_body(("plain",))

@@ -235,10 +235,53 @@ def _stamped(data: bytes, metadata: PdfMetadata) -> bytes:
         pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
         if "/StructTreeRoot" in pdf.Root:
             _mark_structure(pdf, metadata.note_languages)
+        _unhint_fonts(pdf)
         out = io.BytesIO()
         # Object streams pack the structure tree's ~600 small objects: 168 KB becomes 90 KB.
         pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
+
+
+#: The TrueType tables that only hint (the bytecode that snaps outlines to a screen's pixel grid).
+HINTING_TABLES = ("fpgm", "prep", "cvt ", "hdmx", "LTSH", "VDMX")
+
+
+def _unhint_fonts(pdf: Any) -> None:
+    """Every embedded TrueType font without its hinting: the same outlines and widths, 60 % smaller.
+
+    Chromium embeds Liberation Sans subsets with their hinting tables and per-glyph instructions (33 of
+    the demo PDF's 89 KB, 28 KB of its email as base64). Without it the fonts take 13 KB and the pages
+    look the same (poppler's two renderers, pdftoppm and pdftocairo, draw them pixel for pixel alike at
+    80 and 150 dpi). The outlines, advance widths and bounding boxes are untouched.
+    """
+    import zlib
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/FontDescriptor":
+            continue
+        stream = obj.get("/FontFile2")
+        if stream is None:
+            continue
+        font = TTFont(io.BytesIO(stream.read_bytes()), recalcBBoxes=False, recalcTimestamp=False)
+        for tag in HINTING_TABLES:
+            if tag in font:
+                del font[tag]
+        glyphs = font["glyf"]
+        for name in font.getGlyphOrder():
+            glyphs[name].removeHinting()
+        limits = font["maxp"]
+        limits.maxZones = 1
+        for field in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs"):
+            setattr(limits, field, 0)
+        limits.maxStackElements = limits.maxSizeOfInstructions = 0
+        data = io.BytesIO()
+        font.save(data)
+        unhinted = data.getvalue()
+        stream.write(zlib.compress(unhinted, 9), filter=pikepdf.Name.FlateDecode)
+        stream.Length1 = len(unhinted)
 
 
 #: The structure types of PDF 1.7 (ISO 32000-1, 14.8.4): any other tag needs a RoleMap entry, or
