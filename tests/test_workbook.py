@@ -208,6 +208,34 @@ def test_the_tornado_title_names_the_base_scenario_it_is_computed_for(tmp_path):
     assert tornado_title(path, data_only=True).endswith(": base scenario, basis consensus")
 
 
+FAST_LONGEST_FORMULA = 250
+"""FAST's limit on a formula's length, in characters (longer ones go into helper rows)."""
+
+
+def longest_formulas(path: Path) -> list[tuple[int, str]]:
+    """Every formula longer than FAST's limit: its length and its sheet!cell, longest first."""
+    book = openpyxl.load_workbook(path)
+    found = [
+        (len(c.value), f"{ws.title}!{c.coordinate}")
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f" and isinstance(c.value, str)
+    ]
+    assert len(found) > 1000  # the formulas were read, not missed
+    return sorted((f for f in found if f[0] > FAST_LONGEST_FORMULA), reverse=True)
+
+
+def test_no_formula_is_longer_than_fast_allows(workbook, tmp_path):
+    """FAST: no formula over 250 characters, in the default workbook and in a bull pack following the
+    consensus (whose basis formulas are the longest); long ones are split into helper rows."""
+    assert longest_formulas(workbook) == []
+    consensus = build_context(
+        load_profile(None, name="Basis Co"), overrides="basis=consensus", scenario="bull"
+    )
+    assert longest_formulas(write_workbook(consensus, tmp_path / "consensus.xlsx")) == []
+
+
 # ------------------------------------------------------------------ the engine's numbers, cell for cell
 
 

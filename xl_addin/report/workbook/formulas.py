@@ -23,11 +23,12 @@ functions that give a value by year take the year from a cell of the timeline (`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from ...common.formats import MONEY_DECIMALS, in_units
 from ...model import Market, headline_with_consensus
+from ...model import headline_line as headline_parts
 from ...model.assumptions import CONSENSUS, RESERVED_SCENARIO, Bound
 from ...model.status import (
     ASSUMED_SPLIT,
@@ -66,32 +67,44 @@ def joined(prefix: str, ref: str, value: str) -> Formula:
     return Formula(f"={text_literal(prefix)}&{ref}", prefix + value)
 
 
+def _money(units: str) -> Callable[[str], str]:
+    """How a headline writes an amount: FIXED, which takes its decimals as a number and writes the
+    reader's own decimal mark (a format string in TEXT would be read in the reader's locale and garble in
+    a German Excel): two decimals in USD bn (``ShownDecimals``, the decimals the Market estimates sheet
+    shows), none in USD mn."""
+    decimals = "ShownDecimals" if MONEY_DECIMALS[units] else "0"
+    return lambda ref: f"FIXED({ref},{decimals})"
+
+
 def headline_line(
-    market: Market, year: int, scenario: str, units: str, value_ref: str, consensus: Mapping[str, str]
+    market: Market, year: int, scenario: str, units: str, value_ref: str, consensus_ref: str
 ) -> Formula:
     """The headline figure with its basis and the publishers' consensus beside it, as text. Mirrors
     ``model.headline.headline_line``: ``USD 27.88 bn (basis: tbrc); 5 publishers' median 11.55, range
-    10.70-27.88``; ``value_ref`` holds the figure in the workbook's units, ``consensus`` the cells of the
-    year's ``count``, ``median``, ``min`` and ``max`` (USD bn, times ``UnitFactor``).
+    10.70-27.88``; ``value_ref`` holds the figure in the workbook's units, ``consensus_ref`` the consensus
+    part (:func:`consensus_phrase`, a helper row that keeps this formula short)."""
+    money = _money(units)
+    text = (
+        f'="USD "&{money(value_ref)}&" {units} ("&IF(Scenario="{RESERVED_SCENARIO}","",Scenario&" scenario, ")'
+        f'&"basis: "&Basis&"); "&{consensus_ref}'
+    )
+    return Formula(text, headline_with_consensus(market, year, scenario, units))
 
-    Numbers are written by FIXED, which takes its decimals as a number and writes the reader's own decimal
-    mark (a format string in TEXT would be read in the reader's locale and garble in a German Excel): two
-    decimals in USD bn (``ShownDecimals``, the decimals the Market estimates sheet shows), none in USD mn.
-    """
-    decimals = "ShownDecimals" if MONEY_DECIMALS[units] else "0"
 
-    def money(ref: str) -> str:
-        return f"FIXED({ref},{decimals})"
+def consensus_phrase(market: Market, year: int, units: str, consensus: Mapping[str, str]) -> Formula:
+    """The consensus beside the headline: ``5 publishers' median 11.55, range 10.70-27.88``. Mirrors
+    ``model.headline.headline_line`` (its ``consensus``); ``consensus`` holds the cells of the year's
+    ``count``, ``median``, ``min`` and ``max`` (USD bn, times ``UnitFactor``)."""
+    money = _money(units)
 
     def scaled(ref: str) -> str:
         return money(f"{ref}*UnitFactor")
 
     text = (
-        f'="USD "&{money(value_ref)}&" {units} ("&IF(Scenario="{RESERVED_SCENARIO}","",Scenario&" scenario, ")'
-        f'&"basis: "&Basis&"); "&{consensus["count"]}&" publishers\' median "&{scaled(consensus["median"])}'
+        f'={consensus["count"]}&" publishers\' median "&{scaled(consensus["median"])}'
         f'&", range "&{scaled(consensus["min"])}&"-"&{scaled(consensus["max"])}'
     )
-    return Formula(text, headline_with_consensus(market, year, scenario, units))
+    return Formula(text, headline_parts(market, year, units=units).consensus)
 
 
 def fade_weight(market: Market, year: int, year_ref: str) -> Formula:
@@ -133,18 +146,28 @@ def own_path(year_ref: str, before_ref: str, growth_ref: str, value: float) -> F
     )
 
 
-def publication_path(year_ref: str, before_ref: str, value: float) -> Formula:
+def publication_path(year_ref: str, before_ref: str, factor_ref: str, value: float) -> Formula:
     """The market's own publication's row of the estimates, USD bn: the model's own path at the calibrated
     growth (one path per publisher; a typed forecast growth is a what-if on the model, not the
-    publisher's). Mirrors ``Market._publication_path``."""
+    publisher's), after the horizon the year before times ``factor_ref`` (:func:`publication_factor`).
+    Mirrors ``Market._publication_path``."""
     y = year_ref
-    weight = f"IF({y}-HorizonYear<=0,1,IF(FadeYears<=0,0,MAX(0,1-({y}-HorizonYear)/FadeYears)))"
     return Formula(
         f"=IF({y}<=HorizonYear,IF({y}<BaseYear,BaseSize/(1+BackcastGrowth)^(BaseYear-{y}),"
         f"IF({y}=BaseYear,BaseSize,NextSize*(1+CalibratedGrowth)^({y}-NextYear))),"
-        f"{before_ref}*(1+IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
-        f"{_target('CalibratedGrowth')}+(CalibratedGrowth-{_target('CalibratedGrowth')})*{weight})))",
+        f"{before_ref}*{factor_ref})",
         value,
+    )
+
+
+def publication_factor(market: Market, year: int, weight_ref: str) -> Formula:
+    """1 + the growth after the horizon at the calibrated growth, the factor the market's own publication
+    grows by in a year after the horizon (a helper row of :func:`publication_path`; ``weight_ref``:
+    :func:`fade_weight`). Mirrors ``Market.post_horizon_growth``."""
+    return Formula(
+        f"=1+IF(ISNUMBER(ExtrapolationGrowth),ExtrapolationGrowth,"
+        f"{_target('CalibratedGrowth')}+(CalibratedGrowth-{_target('CalibratedGrowth')})*{weight_ref})",
+        1 + market.post_horizon_growth(year, market.calibrated_growth),
     )
 
 
@@ -236,26 +259,32 @@ def bridge_closing_factor(own: Formula, path_growth_ref: str, other_factor_refs:
 
 
 #: What base follows, by kind of basis (``BasisStory.base_description`` says it in the brief's words).
+RE_SOLVED = " (Basis on Inputs); the bridge's residual is re-solved"
+"""How the two bases other than the model's own path end (written once in the formula)."""
 BASE_FOLLOWS = {
     "calibrated": "the published figures' path (forecast growth on Inputs)",
-    "consensus": "follows the median of the publishers' paths (Basis on Inputs); the bridge's residual is re-solved",
-    "publisher": "follows the published figures of {basis} (Basis on Inputs); the bridge's residual is re-solved",
+    "consensus": "follows the median of the publishers' paths" + RE_SOLVED,
+    "publisher": "follows the published figures of {basis}" + RE_SOLVED,
 }
 
 
 def base_description(market: Market) -> Formula:
     """What the base scenario follows, by the ``Basis`` chosen on Inputs: the model's own path, the
-    consensus median or a publisher's path."""
-    own, consensus = (text_literal(BASE_FOLLOWS[k]) for k in ("calibrated", "consensus"))
-    before, after = BASE_FOLLOWS["publisher"].split("{basis}")
-    publisher = f"{text_literal(before)}&Basis&{text_literal(after)}"
+    consensus median or a publisher's path (the last two end alike, written once: FAST's 250 characters)."""
+    consensus = BASE_FOLLOWS["consensus"].removesuffix(RE_SOLVED)
+    before, after = BASE_FOLLOWS["publisher"].removesuffix(RE_SOLVED).split("{basis}")
+    publisher = f"{text_literal(before)}&Basis" + (f"&{text_literal(after)}" if after else "")
     if market.basis == market.default_basis:
         value = BASE_FOLLOWS["calibrated"]
     elif market.basis == CONSENSUS:
         value = BASE_FOLLOWS["consensus"]
     else:
         value = BASE_FOLLOWS["publisher"].format(basis=market.basis)
-    return Formula(f'=IF(Basis=DefaultBasis,{own},IF(Basis="{CONSENSUS}",{consensus},{publisher}))', value)
+    return Formula(
+        f"=IF(Basis=DefaultBasis,{text_literal(BASE_FOLLOWS['calibrated'])},"
+        f'IF(Basis="{CONSENSUS}",{text_literal(consensus)},{publisher})&{text_literal(RE_SOLVED)})',
+        value,
+    )
 
 
 def scenario_growth(market: Market, scenario: str, driver_refs: Sequence[str]) -> Formula:
@@ -777,24 +806,41 @@ def master_check(results: str, passed: int, count: int) -> Formula:
 # ------------------------------------------------------------------------------------------ estimates and basis
 
 
-def estimate_value(year_ref: str, refs: tuple[str, ...], spans: tuple[str, str], value: float) -> Formula:
+def estimate_value(year_ref: str, refs: tuple[str, ...], value: float) -> Formula:
     """A publisher's value in a year, by the rule its working rows give. Mirrors
     ``estimates.estimate_path``: the figure; grown from figure ``a`` at the growth, P_a (1+g)^(t-a); between
     figures ``a`` and ``b``, P_a (P_b/P_a)^((t-a)/(b-a)); after the last figure ``a``, the year before
-    grown at LR + (g - LR) w(t - a). ``refs``: this year's figure, rule, a, b, growth and the year
-    before's value; ``spans``: the publisher's figures and the timeline."""
+    times the faded growth factor (:func:`faded_factor`). ``refs``: this year's figure, rule, a, b, P_a, P_b
+    (:func:`figure_at`), the growth, the faded growth factor and the year before's value."""
     y = year_ref
-    figure, rule, a, b, g, before = refs
-    figures, timeline = spans
-    pa = f"INDEX({figures},1,MATCH({a},{timeline},0))"
-    pb = f"INDEX({figures},1,MATCH({b},{timeline},0))"
-    weight = f"IF({y}-{a}<=0,1,IF(FadeYears<=0,0,MAX(0,1-({y}-{a})/FadeYears)))"
+    figure, rule, a, b, pa, pb, g, factor, before = refs
     return Formula(
         f'=IF({rule}="published",{figure},IF({rule}="grown",{pa}*(1+{g})^({y}-{a}),'
-        f'IF({rule}="between",{pa}*({pb}/{pa})^(({y}-{a})/({b}-{a})),'
-        f"{before}*(1+{_target(g)}+({g}-{_target(g)})*{weight}))))",
+        f'IF({rule}="between",{pa}*({pb}/{pa})^(({y}-{a})/({b}-{a})),{before}*{factor})))',
         value,
     )
+
+
+def figure_at(spans: tuple[str, str], year_ref: str, value: float) -> Formula:
+    """A publisher's figure of the year in ``year_ref`` (a helper row of :func:`estimate_value`).
+    ``spans``: the publisher's figures and the timeline."""
+    figures, timeline = spans
+    return Formula(f"=INDEX({figures},1,MATCH({year_ref},{timeline},0))", value)
+
+
+def path_fade_weight(year_ref: str, from_ref: str, value: float) -> Formula:
+    """w(t - a), how much of a publisher's last growth is left in a year after its last figure ``a`` (a
+    helper row of :func:`estimate_value`). Mirrors ``estimates.fade_weight``."""
+    y, a = year_ref, from_ref
+    return Formula(f"=IF({y}-{a}<=0,1,IF(FadeYears<=0,0,MAX(0,1-({y}-{a})/FadeYears)))", value)
+
+
+def faded_factor(growth_ref: str, weight_ref: str, value: float) -> Formula:
+    """1 + LR + (g - LR) w, the factor a path grows by in a year after its last figure (a helper row of
+    :func:`estimate_value`; ``weight_ref``: :func:`path_fade_weight`). Mirrors ``estimates.estimate_path``
+    with ``fade_target``."""
+    g = growth_ref
+    return Formula(f"=1+{_target(g)}+({g}-{_target(g)})*{weight_ref}", value)
 
 
 def picked(growths: str, number_ref: str, value: float) -> Formula:

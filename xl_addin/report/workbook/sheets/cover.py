@@ -60,19 +60,23 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
             row, 1, f"Beside it: the publishers' consensus, {c.headline.horizon_year}", book.fmt(bold=True)
         )
         line_row = row + 1
+        book.helper_row(ws, line_row + 1)  # the consensus part: keeps the line's formula under 250 characters
 
         def beside() -> None:  # the consensus rows are on Market estimates, filled after the Cover
             consensus = {
                 k: book.at(("consensus", k), c.headline.horizon_year)[0]
                 for k in ("count", "median", "min", "max")
             }
+            year = c.headline.horizon_year
+            phrase = formulas.consensus_phrase(book.market, year, book.units, consensus)
+            book.formula(ws, line_row + 1, 1, phrase, book.fmt())
             line = formulas.headline_line(
-                book.market, c.headline.horizon_year, book.scenario, book.units, horizon_ref, consensus
+                book.market, year, book.scenario, book.units, horizon_ref, here(line_row + 1, 1)
             )
             book.formula(ws, line_row, 1, line, book.fmt(bold=True))
 
         book.later(beside)
-        row += 2
+        row += 3
     ws.write_string(row + 1, 1, "About this workbook", book.fmt(bold=True))
     book.paragraph(ws, row + 2, 1, book.text(sheet, "note"), italic=True)
     if c.client.logo is not None:

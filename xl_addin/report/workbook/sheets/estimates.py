@@ -28,13 +28,30 @@ from xlsxwriter.worksheet import Worksheet
 
 from ....common.formats import money
 from ....model.assumptions import CONSENSUS, PublisherEstimate
-from ....model.estimates import EstimatePath, median_path
+from ....model.estimates import EstimatePath, fade_target, fade_weight, median_path
 from ...layout import SheetLayout
 from .. import formulas
 from ..book import SERIES_COLOURS, STORED_FONT, Book, cell, here, span
 
 NEEDS = ("inputs",)
 SHOWS = ("scenarios",)
+
+WORKING = (
+    "rule",
+    "from figure of",
+    "to figure of",
+    "growth number",
+    "growth used",
+    "figure from",
+    "figure to",
+    "fade weight",
+    "growth factor of the fade",
+)
+"""The working rows of each path, in order; those from :data:`HELPERS` on are helper rows (hidden) that
+keep the path's formula under FAST's 250 characters: the two figures a year starts from, the fade weight
+and the factor the path grows by as its growth fades (after its last figure; the market's own
+publication: after the horizon, at the calibrated growth)."""
+HELPERS = 5
 
 RULES = ("published", "grown", "between", "faded")
 """How a year of a path is made: the figure itself, grown from a figure at a growth, geometric between
@@ -309,7 +326,7 @@ def _paths(
         r = row + n
         e = path.estimate
         ws.write_string(r, 0, e.publisher)
-        work = working_top + 1 + n * 5  # rule, from, to, growth number, growth
+        work = working_top + 1 + n * len(WORKING)
         pub_span = span(ws.name, published[key], 1, published[key], last_col)
         growths = span(ws.name, growth_rows[key][0], 3, growth_rows[key][1], 3)
         plan = steps(e, book.years)
@@ -321,20 +338,41 @@ def _paths(
                 here(work, j),
                 here(work + 1, j),
                 here(work + 2, j),
+                here(work + 5, j),
+                here(work + 6, j),
                 here(work + 4, j),
+                here(work + 8, j),
                 here(r, j - 1),
             )
             value = path.values[index[y]]
             if m.is_publication(key):  # one path per publisher: the market's own is the model's
-                estimate = formulas.publication_path(book.year_ref(ws, y), here(r, j - 1), value)
-            else:
-                estimate = formulas.estimate_value(
-                    book.year_ref(ws, y), refs, (pub_span, book.timeline_span(ws)), value
+                estimate = formulas.publication_path(
+                    book.year_ref(ws, y), here(r, j - 1), here(work + 8, j), value
                 )
+            else:
+                estimate = formulas.estimate_value(book.year_ref(ws, y), refs, value)
             book.formula(ws, r, j, estimate, book.fmt(num_format="0.00"))
-            pick = plan[y].growth
-            growth = formulas.picked(growths, here(work + 3, j), listed[pick - 1] if pick else 0.0)
+            step = plan[y]
+            used = listed[step.growth - 1] if step.growth else 0.0
+            growth = formulas.picked(growths, here(work + 3, j), used)
             book.formula(ws, work + 4, j, growth, book.fmt(num_format="0.00%", font_color=STORED_FONT))
+            figures = (pub_span, book.timeline_span(ws))
+            for k, at in ((5, step.a), (6, step.b)):
+                figure = formulas.figure_at(figures, here(work + k - 4, j), e.points[at])
+                book.formula(ws, work + k, j, figure, book.fmt(num_format="0.00", font_color=STORED_FONT))
+            y_ref = book.year_ref(ws, y)
+            if m.is_publication(key):  # its fade starts after the horizon, at the calibrated growth
+                weight = formulas.fade_weight(m, y, y_ref)
+                factor = formulas.publication_factor(m, y, here(work + 7, j))
+            else:
+                w = fade_weight(y - step.a, m.assumptions.fade_years)
+                target = fade_target(used, m.assumptions.long_run_growth)
+                weight = formulas.path_fade_weight(y_ref, here(work + 1, j), w)
+                factor = formulas.faded_factor(
+                    here(work + 4, j), here(work + 7, j), 1 + target + (used - target) * w
+                )
+            book.formula(ws, work + 7, j, weight, book.fmt(num_format="0.00", font_color=STORED_FONT))
+            book.formula(ws, work + 8, j, factor, book.fmt(num_format="0.0000", font_color=STORED_FONT))
     book.keep(ws, row - 1, row + len(paths))
 
 
@@ -438,15 +476,16 @@ def _working(book: Book, ws: Worksheet, row: int, paths: dict[str, EstimatePath]
     for path in paths.values():
         e = path.estimate
         plan = steps(e, book.years)
-        labels = ("rule", "from figure of", "to figure of", "growth number", "growth used")
-        for k, label in enumerate(labels):
+        for k, label in enumerate(WORKING):
             ws.write_string(r + k, 0, f"{e.publisher}: {label}", book.fmt(font_color=STORED_FONT))
+        for k in range(HELPERS, len(WORKING)):
+            book.helper_row(ws, r + k)
         for y, step in plan.items():
             j = book.year_col(y)
             ws.write_string(r, j, step.rule, book.fmt(font_color=STORED_FONT))
             for k, value in enumerate((step.a, step.b, step.growth), start=1):
                 ws.write_number(r + k, j, value, grey)
-        r += len(labels)
+        r += len(WORKING)
     book.keep(ws, row, r - 1)
     return _words(book, ws, r + 1, paths)
 
