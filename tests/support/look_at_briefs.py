@@ -49,9 +49,8 @@ MIN_BODY_TEXT = 14.0  # CSS px, on a phone
 PDF_DPI = 100
 MARGIN_STRIP_MM = 5  # inside the 7 mm page margin
 
-MEASURE = """(function () {
-  var root = document.documentElement;
-  var shown = function (e) {
+#: A JavaScript function: whether an element is shown (not hidden by itself or an ancestor, and not empty).
+SHOWN = """  var shown = function (e) {
     for (var n = e; n && n.nodeType === 1; n = n.parentElement) {
       var s = getComputedStyle(n);
       if (s.display === 'none' || s.visibility === 'hidden' || parseFloat(s.opacity) === 0) return false;
@@ -59,7 +58,14 @@ MEASURE = """(function () {
     var r = e.getBoundingClientRect();
     return r.width > 0 && r.height > 0;
   };
-  var chartText = [];
+"""
+
+MEASURE = (
+    """(function () {
+  var root = document.documentElement;
+"""
+    + SHOWN
+    + """  var chartText = [];
   document.querySelectorAll('svg').forEach(function (svg) {
     if (!shown(svg)) return;
     var scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
@@ -110,6 +116,7 @@ MEASURE = """(function () {
     tooWide: wide.slice(0, 8)
   };
 })()"""
+)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tests.support.chromium import Browser
+from tests.support.look_at_briefs import SHOWN
 from xl_addin.report.brief.mail import CHART_CANVAS, EmailBrief
 
 WIDTHS = (320, 375, 600, 1024)
@@ -24,17 +25,12 @@ PHONE_HEIGHT = 667
 MAX_HEIGHT_375 = 2600
 """The short layer at 375 px: at most about three phone screens."""
 
-MEASURE = """(function () {
+MEASURE = (
+    """(function () {
   var root = document.documentElement;
-  var shown = function (e) {
-    for (var n = e; n && n.nodeType === 1; n = n.parentElement) {
-      var s = getComputedStyle(n);
-      if (s.display === 'none' || s.visibility === 'hidden' || parseFloat(s.opacity) === 0) return false;
-    }
-    var r = e.getBoundingClientRect();
-    return r.width > 0 && r.height > 0;
-  };
-  var text = [];
+"""
+    + SHOWN
+    + """  var text = [];
   document.querySelectorAll('body *').forEach(function (e) {
     if (!shown(e)) return;
     var own = Array.prototype.some.call(e.childNodes, function (c) {
@@ -54,6 +50,7 @@ MEASURE = """(function () {
   return {screen: %(width)s, scrollWidth: root.scrollWidth, height: root.scrollHeight, text: text,
           images: images, tooWide: wide.slice(0, 8), figureTop: figure.top, figureBottom: figure.bottom};
 })()"""
+)
 
 
 def email_file(mail: EmailBrief, folder: Path, stem: str, *, styles: bool = True) -> Path:
