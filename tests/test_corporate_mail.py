@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -735,3 +736,18 @@ def test_a_sender_that_is_no_mailbox_of_the_tenant_stops_the_run_naming_imgout_m
         "the tenant has no mailbox briefs@elsewhere.example: check IMGOUT_MAIL_FROM"
     )
     assert cloud.messages == []
+
+
+def test_a_graph_answer_trickling_a_byte_at_a_time_ends_by_its_deadline_and_leaves_the_pack_in_doubt(
+    cloud: CloudServer, tmp_path: Path, cached_packs: PackCache
+) -> None:
+    """Graph accepted the message, then answers a byte every quarter second: a timeout per read never
+    fires, the answer's deadline (IMGOUT_SMTP_TIMEOUT) does; the pack is in doubt, never in progress."""
+    cloud.script = ["trickle"]
+    clients = write_clients_file(tmp_path / "clients.yaml", client_entries(1))
+    settings = load_settings(graph_env(cloud, tmp_path, IMGOUT_SMTP_TIMEOUT="1"))
+    started = time.monotonic()
+    report = _run(clients, settings)
+    assert time.monotonic() - started < 8  # the deadline, a second, with the pack's build and the ledger
+    assert _statuses(report) == ["in doubt"]
+    assert "no answer from" in report.results[0].reason and "in time" in report.results[0].reason

@@ -104,7 +104,8 @@ class CloudServer:
         self.issued: list[Issued] = []
         self.messages: list[GraphMessage] = []
         #: Answers to give to the next sendMail requests, in order (then 202): "202", "429:<seconds>",
-        #: "503", "500", "401", "403", "drop" (accept, then close without answering), "hold:<seconds>"
+        #: "503", "500", "401", "403", "drop" (accept, then close without answering), "trickle" (accept, then
+        #: answer a byte at a time), "hold:<seconds>"
         #: (accept, answer 202 after waiting), "500-after-accept".
         self.script: list[str] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
@@ -402,6 +403,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if answer == "500-after-accept":
             self._graph_error(500, "InternalServerError", "An internal server error occurred.")
+            return
+        if answer == "trickle":  # accepted, then an answer a byte at a time, each well within a read timeout
+            self.close_connection = True
+            try:
+                self.wfile.write(b"HTTP/1.1 202 Accepted\r\n")
+                for _ in range(240):  # one endless header line, a byte every quarter second (60 s at most)
+                    self.wfile.write(b"X")
+                    self.wfile.flush()
+                    time.sleep(0.25)
+            except OSError:
+                pass  # the sender gave up: as it should
             return
         if answer.startswith("hold:"):
             time.sleep(float(answer.split(":")[1]))

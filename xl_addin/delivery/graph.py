@@ -35,12 +35,14 @@ never crosses a network in clear.
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.policy
 import email.utils
 import http.client
 import json
 import socket
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -56,6 +58,9 @@ from .settings import MAX_WAIT, DeliverySettings, is_loopback_url
 from .smtp import Attempt, Sender, SendResult, SmtpChannel, _unsendable
 
 #: Who records a pack found by the lookup (the ledger's "resolved by").
+#: The most of an answer Graph's is read (a sendMail answer is empty, a lookup a few hundred bytes).
+MAX_ANSWER_BYTES = 1024 * 1024
+
 LOOKUP_ACTOR = "imgout (found by Microsoft Graph lookup)"
 #: Answers after which Graph may have sent the message: in doubt, never retried blindly.
 _IN_DOUBT_STATUSES = (500, 502, 504)
@@ -365,8 +370,7 @@ class GraphSender:
         try:
             connection.request(method, path, body=body, headers=headers)
             self._payload_sent = method == "POST"
-            response = connection.getresponse()
-            answer = response.read()
+            response, answer = _answer_by_deadline(connection, self.settings.smtp_timeout)
         except BaseException:
             self.close()
             raise
@@ -396,6 +400,38 @@ class GraphSender:
             else:
                 self._connection = http.client.HTTPConnection(host, port, timeout=timeout)
         return self._connection
+
+
+def _answer_by_deadline(
+    connection: http.client.HTTPConnection, seconds: float
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """The answer to the request just sent, whole within ``seconds`` (a deadline for the answer, not a
+    timeout per read: a server trickling a byte a second never ends it) and at most MAX_ANSWER_BYTES."""
+    cut = threading.Event()
+
+    def cut_off() -> None:
+        cut.set()
+        if connection.sock is not None:
+            with contextlib.suppress(OSError):  # already closed: nothing left to cut
+                connection.sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(seconds, cut_off)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        response = connection.getresponse()
+        answer = response.read(MAX_ANSWER_BYTES + 1)
+    except (OSError, http.client.HTTPException):
+        if cut.is_set():
+            raise TimeoutError(f"no whole answer in {seconds:g} s") from None
+        raise
+    finally:
+        watchdog.cancel()
+    if cut.is_set():
+        raise TimeoutError(f"no whole answer in {seconds:g} s")
+    if len(answer) > MAX_ANSWER_BYTES:
+        raise http.client.HTTPException(f"an answer of more than {MAX_ANSWER_BYTES:,} bytes")
+    return response, answer
 
 
 def _for_recipients(message: EmailMessage, recipients: Sequence[str]) -> EmailMessage:
