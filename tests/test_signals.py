@@ -16,7 +16,7 @@ from tests.support.signal_moments import EXPECTED, moments
 
 @pytest.mark.slow
 def test_sigint_and_sigterm_at_random_moments_exit_130_and_143_and_leave_files_whole(tmp_path: Path) -> None:
-    found = moments(tmp_path, count=16)
+    found = moments(tmp_path, count=16, within_run=True)
     signalled = [m for m in found if m.code is not None]
     assert len(signalled) >= 8, found  # most moments fall while the command runs
     wrong = [m for m in signalled if m.code != EXPECTED[m.signal]]

@@ -84,11 +84,14 @@ def durations(folder: Path) -> dict[str, float]:
     return taken
 
 
-def moments(folder: Path, count: int, seed: int = 20, latest: float = 8.0) -> list[Moment]:
-    """``count`` runs, each of a command and a signal drawn at random, signalled ``after`` seconds: a
-    moment within the command's own duration here (see :func:`durations`), at most ``latest``."""
+def moments(
+    folder: Path, count: int, seed: int = 20, latest: float = 8.0, within_run: bool = False
+) -> list[Moment]:
+    """``count`` runs, each of a command and a signal drawn at random, signalled ``after`` seconds, at most
+    ``latest``; ``within_run``: within the command's own duration here too (see :func:`durations`)."""
     draw = random.Random(seed)
-    taken = durations(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = durations(folder) if within_run else dict.fromkeys(commands(folder), latest / 0.95)
     found = []
     for number in range(count):
         work = folder / f"run-{number}"
