@@ -28,9 +28,30 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (a service manager or cron stopping the run): unwinds like Ctrl-C, exits 143."""
 
 
+# Every signal received while the command runs, in order. The exception a handler raises can be swallowed
+# where Python cannot raise it (a finaliser, a weakref callback: "exception ignored"), so the command may
+# finish as if nothing happened; the exit code is decided by this record, not by whether the exception
+# reached the top.
+received: list[int] = []
+
+
+def raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    """The SIGINT handler while a command runs: note it and unwind (``KeyboardInterrupt``)."""
+    received.append(signum)
+    raise KeyboardInterrupt()
+
+
 def raise_terminated(signum: int, frame: FrameType | None) -> None:
-    """The SIGTERM handler while a command runs: unwind as Ctrl-C does."""
+    """The SIGTERM handler while a command runs: note it and unwind as Ctrl-C does."""
+    received.append(signum)
     raise Terminated()
+
+
+def signalled_code() -> int | None:
+    """The exit code the first signal received asks for (130 or 143), or None if none came."""
+    if not received:
+        return None
+    return TERMINATED if received[0] == signal.SIGTERM else INTERRUPTED
 
 
 def _exit_now(signum: int, frame: FrameType | None) -> None:
@@ -50,7 +71,7 @@ def run_command(run: Callable[[], None]) -> None:
     SIGTERM 143 whenever they come, during the imports or the teardown too."""
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, raise_interrupted)
         signal.signal(signal.SIGTERM, raise_terminated)
     code: int | str | None = 0
     try:
@@ -67,6 +88,12 @@ def run_command(run: Callable[[], None]) -> None:
         if main_thread:
             signal.signal(signal.SIGINT, _exit_now)
             signal.signal(signal.SIGTERM, _exit_now)
+    signalled = signalled_code()
+    if signalled is not None and code != signalled:
+        # The signal's exception was swallowed on the way (see ``received``), or came as the command
+        # finished: the files are whole, the process still answers the signal.
+        print("imgout: terminated" if signalled == TERMINATED else "imgout: interrupted", file=sys.stderr)
+        code = signalled
     # Everything has unwound: files are finished or removed. What is left is the interpreter's teardown,
     # which puts back the default handlers (a signal then ends the process with -2 or -15) and, with the
     # PDF browser's connection cut in the middle of a call, can crash (-11). So the exit handlers (the
