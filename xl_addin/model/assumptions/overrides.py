@@ -171,25 +171,6 @@ def _record(
     return tuple(record.values())
 
 
-#: The canonical key of each override (the first spelling of :data:`_BY_HEAD`), by normalised head.
-_CANONICAL = {
-    "cagr": "cagr",
-    "forecastgrowth": "cagr",
-    "forecastcagr": "cagr",
-    "growthrate": "cagr",
-    "backcastgrowth": "backcast_growth",
-    "extrapolationgrowth": "extrapolation_growth",
-    "longrungrowth": "long_run_growth",
-    "fadeyears": "fade_years",
-    "basis": "basis",
-    "consensusmaxage": "consensus_max_age",
-    "paths": "paths",
-    "seed": "seed",
-    "volatility": "volatility",
-    "annualvolatility": "volatility",
-}
-
-
 def canonical_key(assumptions: AssumptionSet, key: str) -> str:
     """An override's key as the record shows it: ``share.APAC`` -> ``share.Asia-Pacific``, ``forecast
     growth`` -> ``cagr``, ``driver.Telemedicine`` -> ``driver.telemedicine``.
@@ -426,22 +407,27 @@ def _find_member(current: AssumptionSet, name: str) -> tuple[str, str]:
     raise InvalidArgument("member", name, allowed)
 
 
+#: Each override with no name after a dot: its spellings (normalised), the key the record of overrides
+#: shows for it (the first spelling), and how to apply it.
+_PLAIN: tuple[tuple[tuple[str, ...], Apply], ...] = (
+    (("cagr", "forecastgrowth", "forecastcagr", "growthrate"), _forecast_growth),
+    (("backcast_growth",), _extension("backcast_growth", "backcast")),
+    (("extrapolation_growth",), _extension("extrapolation_growth", "extrapolation")),
+    (("long_run_growth",), _extension("long_run_growth", "fade")),
+    (("fade_years",), _extension("fade_years", "fade", whole=True)),
+    (("basis",), _basis),
+    (("consensus_max_age",), _consensus_max_age),
+    (("paths",), _whole_number("paths")),
+    (("seed",), _whole_number("seed")),
+    (("volatility", "annualvolatility"), _volatility),
+)
+
+#: The canonical key of each plain override, by normalised spelling.
+_CANONICAL = {normalise(spelling): spellings[0] for spellings, _ in _PLAIN for spelling in spellings}
+
 #: (normalised key before the first dot, whether a name follows the dot) -> how to apply it.
 _BY_HEAD: dict[tuple[str, bool], Apply] = {
-    **dict.fromkeys(
-        [("cagr", False), ("forecastgrowth", False), ("forecastcagr", False), ("growthrate", False)],
-        _forecast_growth,
-    ),
-    ("backcastgrowth", False): _extension("backcast_growth", "backcast"),
-    ("extrapolationgrowth", False): _extension("extrapolation_growth", "extrapolation"),
-    ("longrungrowth", False): _extension("long_run_growth", "fade"),
-    ("fadeyears", False): _extension("fade_years", "fade", whole=True),
+    **{(normalise(spelling), False): apply for spellings, apply in _PLAIN for spelling in spellings},
     ("growth", True): _member_growth,
     ("driver", True): _driver_growth,
-    ("basis", False): _basis,
-    ("consensusmaxage", False): _consensus_max_age,
-    ("paths", False): _whole_number("paths"),
-    ("seed", False): _whole_number("seed"),
-    ("volatility", False): _volatility,
-    ("annualvolatility", False): _volatility,
 }
