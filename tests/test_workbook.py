@@ -514,7 +514,10 @@ def test_the_workbook_builds_in_millions_too(tmp_path):
     context = build_context(load_profile(None, name="Mega", units="mn", first_year=2024, last_year=2040))
     path = write_workbook(context, tmp_path / "mega.xlsx")
     forecast = time_rows(path, sheet_of_kind(context, "forecast"))["Market size, USD mn"]
-    assert forecast[2030] == pytest.approx(context.market.forecast(2030) * 1000, rel=1e-12)
+    assert forecast[2030] == 27_880  # as printed (test_units_as_published)
+    assert forecast[2031] == pytest.approx(context.market.forecast(2031) * 1000, rel=1e-12)
+    modelled = time_rows(path, sheet_of_kind(context, "forecast"))["Market size as modelled, USD mn"]
+    assert modelled[2030] == pytest.approx(context.market.forecast(2030) * 1000, rel=1e-12)
     assert f"{forecast[2030]:,.0f}" == "27,880"
     assert set(forecast) == set(range(2023, 2041))  # widened to Market.us's published 2023
     values = cell_values(path)

@@ -482,9 +482,10 @@ def _forecast(year: object, region: object, segment: object, scenario: object, o
     opts, market, region, segment, scenario = _scope(options, region, segment, scenario)
     y = year_of(market, year)
     if not opts.status:
-        return market.forecast(y, region, segment, scenario) * opts.factor
+        value = market.forecast(y, region, segment, scenario)
+        return market.as_published(value, opts.units) * opts.factor
     point = market.point(y, region, segment, scenario)
-    pair = [point.value * opts.factor, point.status]
+    pair = [market.as_published(point.value, opts.units) * opts.factor, point.status]
     return _table([[v] for v in pair] if opts.horizontal is False else [pair])  # a row unless Dir=V
 
 
@@ -507,7 +508,8 @@ def _series(
     for p in points:
         if p.year >= first:
             growth = "" if previous is None else p.value / previous - 1
-            rows.append([p.year, p.value * opts.factor, growth] + ([p.status] if opts.status else []))
+            shown = market.as_published(p.value, opts.units) * opts.factor
+            rows.append([p.year, shown, growth] + ([p.status] if opts.status else []))
         previous = p.value
     return _table(_layout(rows, opts))
 
@@ -565,12 +567,13 @@ def _breakdown(year: object, dimension: object, scenario: object, options: objec
     ]
     rows[0] += ["status"] if opts.status else []
     for r in rows_out:
-        rows.append([r.member, r.value * opts.factor, r.share, r.cagr] + ([r.status] if opts.status else []))
+        shown = market.as_published(r.value, opts.units) * opts.factor
+        rows.append([r.member, shown, r.share, r.cagr] + ([r.status] if opts.status else []))
     if opts.total:
         total = sum(r.value for r in rows_out)
         growth = market.cagr(market.next_year, market.horizon_year, opts.region, None, scenario)
         status = [market.status(y, scenario, opts.region)] if opts.status else []
-        rows.append(["Total", total * opts.factor, 1.0, growth, *status])
+        rows.append(["Total", market.as_published(total, opts.units) * opts.factor, 1.0, growth, *status])
     return _table(_layout(rows, opts))
 
 
@@ -587,7 +590,10 @@ def _scenarios(
     first, last = _period(market, (first_year, "first_year"), (last_year, "last_year"), same_year=True)
     table = market.scenarios(first, last, region, segment)
     rows: list[list[Any]] = [["year", *market.scenario_names]]
-    rows += [[y, *(values[s] * opts.factor for s in market.scenario_names)] for y, values in table]
+    rows += [
+        [y, *(market.as_published(values[s], opts.units) * opts.factor for s in market.scenario_names)]
+        for y, values in table
+    ]
     return _table(_layout(rows, opts))
 
 
@@ -613,7 +619,7 @@ def _fan(year: object, percentile: object, region: object, segment: object, opti
             ) from None
     if isinstance(p, int | float) and not isinstance(p, bool) and 0 < p < 1:
         p = p * 100  # Excel's PERCENTILE style: 0.9 is P90
-    return market.fan(y, p, region, segment) * opts.factor
+    return market.as_published(market.fan(y, p, region, segment), opts.units) * opts.factor
 
 
 @_excel_function()
@@ -627,7 +633,10 @@ def _estimates(year: object, options: object) -> Any:
     market = _market(opts.overrides)
     y = year_of(market, year)
     rows: list[list[Any]] = [["publisher", f"value ({opts.unit_label})", "status", "source"]]
-    rows += [[e.publisher, e.value * opts.factor, e.status, e.source.citation()] for e in market.estimates(y)]
+    rows += [
+        [e.publisher, market.as_published(e.value, opts.units) * opts.factor, e.status, e.source.citation()]
+        for e in market.estimates(y)
+    ]
     return _table(_layout(rows, opts))
 
 
@@ -674,8 +683,9 @@ def _consensus(year: object, statistic: object, options: object) -> Any:
     if found is None:
         raise InvalidArgument("statistic", wanted, _STATISTIC_NAMES)
     attribute, is_money = found
-    value = getattr(market.consensus(year_of(market, year)), attribute)
-    return value * opts.factor if is_money else value
+    y = year_of(market, year)
+    value = getattr(market.consensus(y), attribute)
+    return market.as_published(value, opts.units) * opts.factor if is_money else value
 
 
 @_excel_function(docs={"field": ARGUMENT_DOCS["field"]})

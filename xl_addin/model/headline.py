@@ -55,6 +55,18 @@ class HeadlineLine(NamedTuple):
         return self.text
 
 
+def money_as_published(market: Market, value_bn: float, units: str = "bn", *, with_unit: bool = False) -> str:
+    """``value_bn`` as text in ``units``, a published figure as printed (:meth:`.Market.as_published`):
+    the text every face writes for an amount.
+
+    >>> from xl_addin.model import default_market
+    >>> m = default_market()
+    >>> money_as_published(m, m.forecast(2025), "mn"), money_as_published(m, m.forecast(2024), "mn")
+    ('18,080', '16,604')
+    """
+    return money(market.as_published(value_bn, units), units, with_unit=with_unit)
+
+
 def headline_line(
     market: Market, year: object, scenario: object = RESERVED_SCENARIO, units: str = "bn"
 ) -> HeadlineLine:
@@ -62,15 +74,13 @@ def headline_line(
     consensus of that year beside it."""
     y, s = market.year(year), market.scenario(scenario)
     named = f"{s} scenario" if s != RESERVED_SCENARIO else ""
-    figure = money(market.forecast(y, scenario=s), units, with_unit=True)
+    figure = money_as_published(market, market.forecast(y, scenario=s), units, with_unit=True)
     basis = basis_label(market.basis)
     if not market.assumptions.estimates:
         return HeadlineLine(figure, named, basis, "")
     c = market.consensus(y)
-    spread = f"{money(c.minimum, units)}-{money(c.maximum, units)}"
-    return HeadlineLine(
-        figure, named, basis, f"{c.count} publishers' median {money(c.median, units)}, range {spread}"
-    )
+    low, median, high = (money_as_published(market, v, units) for v in (c.minimum, c.median, c.maximum))
+    return HeadlineLine(figure, named, basis, f"{c.count} publishers' median {median}, range {low}-{high}")
 
 
 def headline_with_consensus(

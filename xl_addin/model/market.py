@@ -175,6 +175,7 @@ class Market:
         self._warnings: tuple[str, ...] | None = None
         self._build_growth()
         self._build_basis()
+        self._build_printed()
         self._build_scenario_paths()
         self._build_resolution_tables()
         self._build_share_tables()
@@ -234,6 +235,42 @@ class Market:
         self.basis_words: tuple[str, ...] = tuple(words)
         self._basis_path = np.array(path, dtype=float)
         self._weights = np.array([self.fade_weight(y) if y > self.next_year else 0.0 for y in self.year_list])
+
+    def _build_printed(self) -> None:
+        """The sizes the market's own publication printed, by year, where the model's own path reproduces
+        them (to within half their last digit: calibration makes it so, a what-if such as ``cagr=`` moves
+        the years after the next one away)."""
+        own = self.own_path()
+        printed: dict[int, tuple[float, float]] = {}
+        for anchor in self.assumptions.anchors.values():
+            y = anchor.year
+            if anchor.kind != "published" or y is None or y not in self._year_index or anchor.units != UNITS:
+                continue
+            value = float(own[self._year_index[y]])
+            if abs(value - anchor.value) < 0.5 * 10.0**-anchor.decimals:
+                printed[y] = (value, anchor.value)
+        #: Year -> (the model's value, the figure as printed), USD bn: see :meth:`as_published`.
+        self.printed: Mapping[int, tuple[float, float]] = printed
+
+    def as_published(self, value: float, units: str = "bn") -> float:
+        """``value`` (USD bn) as a reader should see it in ``units``, still in USD bn: the figure as printed
+        where ``value`` is the model's own path in a year whose size the market's publication printed, and
+        ``units`` is finer than the publication's. The model reproduces 18.08 bn as 18.077659 (18.08 at the
+        publication's precision), so in USD mn it shows as 18,080, not 18,078. Every other value (other
+        years, a region or segment, another publisher's path, a Monte Carlo band with any width, growth) is
+        the model's own. In USD bn, the publication's unit, the model's value itself is returned: it shows
+        as printed at the two decimals money is shown with, and growth worked out from it stays the model's.
+
+        >>> m = default_market()
+        >>> m.as_published(m.forecast(2025), "mn"), m.as_published(m.forecast(2025), "bn") == m.forecast(2025)
+        (18.08, True)
+        """
+        if units == "bn":
+            return value
+        for model, figure in self.printed.values():
+            if math.isclose(value, model, rel_tol=1e-12):
+                return figure
+        return value
 
     def own_path(self, growth: float | None = None) -> np.ndarray:
         """The model's own path in every model year, USD bn (the first equation of this module's docstring):

@@ -32,6 +32,7 @@ from ...common.resources import templates_dir
 from ...errors import BriefTemplateError, InvalidArgument
 from ...model.assumptions import Source
 from ...model.estimates import Consensus
+from ...model.headline import money_as_published
 from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
 from .charts import ESTIMATES_PRINT, estimates_scene, figures
@@ -151,7 +152,7 @@ def _finalize_for(fmt: str) -> Callable[[object], object]:
 
 @jinja2.pass_context
 def _money(ctx: jinja2.runtime.Context, value: float, *, unit: bool = False) -> str:
-    return money(value, ctx["units"], with_unit=unit)
+    return money_as_published(ctx["c"].market, value, ctx["units"], with_unit=unit)
 
 
 def _percent(value: float) -> str:
@@ -386,8 +387,9 @@ def rounding_gaps(context: ReportContext, rows: Sequence[MemberRow]) -> tuple[Ro
     totals = (h.base_value, h.next_value, h.horizon_value)
     for i, (year, total) in enumerate(zip(context.table_years, totals, strict=True)):
         shown = sum(Decimal(money(r.values[i], units).replace(",", "")) for r in rows)
-        if money(float(shown) / factor, units) != money(total, units):
-            gaps.append(RoundingGap(str(year), money(float(shown) / factor, units), money(total, units)))
+        total_shown = money_as_published(context.market, total, units)
+        if money(float(shown) / factor, units) != total_shown:
+            gaps.append(RoundingGap(str(year), money(float(shown) / factor, units), total_shown))
     shown_share = sum(Decimal(percent(r.share).rstrip("%")) for r in rows)
     if percent(float(shown_share) / 100) != percent(1.0):
         gaps.append(RoundingGap(f"share {h.horizon_year}", percent(float(shown_share) / 100), percent(1.0)))

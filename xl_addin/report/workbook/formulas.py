@@ -200,6 +200,27 @@ def in_year(row_span: str, year_ref: str, value: float) -> Formula:
     return Formula(f"=INDEX({row_span},1,MATCH({year_ref},Timeline,0))", value)
 
 
+def printed_size(year_ref: str, printed: Sequence[tuple[str, str]], value: float) -> Formula:
+    """The size the market's publication printed in a year, USD bn, read from Inputs (0 in a year it
+    printed none). ``printed``: each printed year's name (``BaseYear``) and its published figure's cell.
+    Mirrors ``Market.printed``."""
+    text = "0"
+    for year_name, figure_ref in reversed(printed):
+        text = f"IF({year_ref}={year_name},{figure_ref},{text})"
+    return Formula(f"={text}", value)
+
+
+def as_published(model_ref: str, status_ref: str, printed_ref: str, value: float) -> Formula:
+    """The total as a reader sees it: in a unit finer than the publication's (``UnitFactor`` not 1) a
+    total that is exactly ``published`` shows the figure as printed (18.08 bn is 18,080 mn, not the
+    model's 18,077.66); every other value is the model's. Mirrors ``Market.as_published``."""
+    return Formula(
+        f'=IF(AND(UnitFactor<>1,{status_ref}="{PUBLISHED}",{printed_ref}<>0),'
+        f"{printed_ref}*UnitFactor,{model_ref})",
+        value,
+    )
+
+
 def growth(here_ref: str, before_ref: str, value: float, before: float) -> Formula:
     """Growth over the year before. Mirrors ``Market.growth``: value / value the year before - 1."""
     return Formula(f"={here_ref}/{before_ref}-1", value / before - 1)

@@ -97,15 +97,17 @@ def _headline(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> tuple[
     for col, text in ((1, "Headline"), (2, "Year"), (3, "To year"), (VALUE, "Value")):
         ws.write_string(row, col, text, label)
     row += 1
-    totals = book.cells.get(("total row",)).value
-    span = book.row_span(("total row",))
+    # Sizes as the reader compares them with the publication (the Forecast row shown); growth from the
+    # model's own values, as everywhere.
+    totals, shown = book.cells.get(("total row",)).value, book.cells.get(("shown row",)).value
+    span, shown_span = book.row_span(("total row",)), book.row_span(("shown row",))
     for item in sheet.spec.get("headline", ()):
         money = item.get("format") == "money"
         ws.write_string(row, 1, f"{item['label']}, {book.unit_label}" if money else str(item["label"]))
         if "year" in item:
             year = int(item["year"])
             ws.write_number(row, 2, year, year_fmt)
-            book.formula(ws, row, VALUE, formulas.in_year(span, here(row, 2), totals[year]), big_money)
+            book.formula(ws, row, VALUE, formulas.in_year(shown_span, here(row, 2), shown[year]), big_money)
             if year == book.market.horizon_year:
                 horizon_ref = here(row, VALUE)
         else:

@@ -15,6 +15,8 @@ from .. import formulas
 from ..book import Book, here, span
 
 NEEDS = ("inputs", "scenarios")
+#: The sizes the market's publication printed (anchors on Inputs), by the name of their year.
+_PRINTED = {"base_size": "BaseYear", "next_size": "NextYear", "horizon_size": "HorizonYear"}
 
 
 def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
@@ -25,8 +27,29 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     row = book.timeline(ws, row)
     first, last = book.year_col(book.years[0]), book.year_col(book.years[-1])
     book.define("Timeline", span(ws.name, timeline, first, timeline, last))
-    total_row, growth_row, word_row, moved_row, qualifier_row, status_row, code_row = range(row, row + 7)
+    rows = range(row, row + 9)
+    (
+        total_row,
+        growth_row,
+        model_row,
+        printed_row,
+        word_row,
+        moved_row,
+        qualifier_row,
+        status_row,
+        code_row,
+    ) = rows
     ws.write_string(total_row, 0, f"Market size, {book.unit_label}", book.fmt(bold=True))
+    ws.write_string(
+        model_row, 0, f"Market size as modelled, {book.unit_label}", book.fmt(font_color="#7F7F7F")
+    )
+    ws.write_string(
+        printed_row, 0, "Size as printed by the publication, USD bn", book.fmt(font_color="#7F7F7F")
+    )
+    printed_refs = _printed_refs(book)
+    figures = {
+        a.year: a.value for a in m.assumptions.anchors.values() if a.key in _PRINTED and a.year is not None
+    }
     ws.write_string(growth_row, 0, "Growth over the year before")
     ws.write_string(word_row, 0, "Word of the base path", book.fmt(font_color="#7F7F7F"))
     ws.write_string(moved_row, 0, "Moved by an override (1)", book.fmt(font_color="#7F7F7F"))
@@ -35,16 +58,26 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     ws.write_string(status_row, 0, "Status")
     ws.write_string(code_row, 0, "Status code (legend below)")
     values: dict[int, float] = {}
+    shown: dict[int, float] = {}
+    grey_money = book.fmt(num_format="#,##0.00", font_color="#7F7F7F")
     for y in book.years:
         j = book.year_col(y)
         y_ref = book.year_ref(ws, y)
+        modelled = m.forecast(y, scenario=s)
         total = formulas.selected(
-            book.column_of(("scenario block",), y), book.in_units(m.forecast(y, scenario=s)), across=False
+            book.column_of(("scenario block",), y), book.in_units(modelled), across=False
         )
         values[y] = float(total.value)
-        book.formula(ws, total_row, j, total, book.fmt(bold=True, num_format=book.money))
+        book.formula(ws, model_row, j, total, book.fmt(num_format=book.money, font_color="#7F7F7F"))
+        printed = figures.get(y, 0.0)
+        book.formula(ws, printed_row, j, formulas.printed_size(y_ref, printed_refs, printed), grey_money)
+        shown[y] = book.in_units(m.as_published(modelled, book.units))
+        display = formulas.as_published(
+            here(model_row, j), here(status_row, j), here(printed_row, j), shown[y]
+        )
+        book.formula(ws, total_row, j, display, book.fmt(bold=True, num_format=book.money))
         if y - 1 in values:
-            growth = formulas.growth(here(total_row, j), here(total_row, j - 1), values[y], values[y - 1])
+            growth = formulas.growth(here(model_row, j), here(model_row, j - 1), values[y], values[y - 1])
             book.formula(ws, growth_row, j, growth, book.fmt(num_format=book.pct))
         word_ref, _ = book.at(("path", "word"), y)
         word = m.basis_words[m.year_list.index(y)]
@@ -61,11 +94,13 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         book.formula(ws, code_row, j, code, book.fmt(align="center"))
     # A year's column is too narrow for "extrapolated (bull, override)" across: the statuses in full are
     # grouped under their code, which the legend explains.
-    for helper in (word_row, moved_row, qualifier_row, status_row):
+    for helper in (model_row, printed_row, word_row, moved_row, qualifier_row, status_row):
         book.helper_row(ws, helper)
     book.put_row(("moved row",), ws, moved_row, moved)
-    book.put_row(("total row",), ws, total_row, values)
-    book.define("ForecastTotals", span(ws.name, total_row, first, total_row, last))
+    # Every calculation reads the model's row; the row shown (and the Cover's sizes) the figure as printed.
+    book.put_row(("total row",), ws, model_row, values)
+    book.put_row(("shown row",), ws, total_row, shown)
+    book.define("ForecastTotals", span(ws.name, model_row, first, model_row, last))
     book.keep(ws, timeline, code_row + 1)
     row = _legend(book, ws, code_row + 1)
     chart_title = book.captioned(book.chart_title(sheet))
@@ -93,6 +128,16 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         f" {money(m.forecast(m.horizon_year, scenario=s), book.units, with_unit=True)} in {m.horizon_year}.",
         (1.6, 1.2),
     )
+
+
+def _printed_refs(book: Book) -> list[tuple[str, str]]:
+    """Each year the market's publication printed a size for, by its name on Inputs, with the cell of the
+    figure as printed there (Inputs' published figures)."""
+    found = []
+    for key, year_name in _PRINTED.items():
+        if key in book.market.assumptions.anchors:
+            found.append((year_name, book.cells.get(("anchor", key)).ref))
+    return found
 
 
 def _legend(book: Book, ws: Worksheet, row: int) -> int:
