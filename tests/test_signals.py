@@ -29,8 +29,8 @@ import os, signal, time
 from xl_addin.signals import run_command
 
 def run():
-    try:  # a library that catches the signal's exception and carries on (seen once in ~80 runs of
-        os.kill(os.getpid(), signal.{name})  # 'brief --format all': SIGTERM 1.8 s in exited 0)
+    try:  # a library that catches the signal's exception and carries on
+        os.kill(os.getpid(), signal.{name})
         time.sleep(5)
     except BaseException:
         pass
