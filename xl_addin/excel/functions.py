@@ -404,6 +404,12 @@ def _layout(rows: list[list[Any]], opts: Options, header_default: bool = True) -
     return rows
 
 
+def _amount(market: Market, value_bn: float, opts: Options) -> float:
+    """An amount in the units the options ask for, a size the publication printed as printed
+    (:meth:`Market.as_published`): every money cell goes through here."""
+    return market.as_published(value_bn, opts.units) * opts.factor
+
+
 def _scope(
     options: object, region: object, segment: object, scenario: object = None
 ) -> tuple[Options, Market, Any, Any, Any]:
@@ -482,10 +488,9 @@ def _forecast(year: object, region: object, segment: object, scenario: object, o
     opts, market, region, segment, scenario = _scope(options, region, segment, scenario)
     y = year_of(market, year)
     if not opts.status:
-        value = market.forecast(y, region, segment, scenario)
-        return market.as_published(value, opts.units) * opts.factor
+        return _amount(market, market.forecast(y, region, segment, scenario), opts)
     point = market.point(y, region, segment, scenario)
-    pair = [market.as_published(point.value, opts.units) * opts.factor, point.status]
+    pair = [_amount(market, point.value, opts), point.status]
     return _table([[v] for v in pair] if opts.horizontal is False else [pair])  # a row unless Dir=V
 
 
@@ -508,8 +513,9 @@ def _series(
     for p in points:
         if p.year >= first:
             growth = "" if previous is None else p.value / previous - 1
-            shown = market.as_published(p.value, opts.units) * opts.factor
-            rows.append([p.year, shown, growth] + ([p.status] if opts.status else []))
+            rows.append(
+                [p.year, _amount(market, p.value, opts), growth] + ([p.status] if opts.status else [])
+            )
         previous = p.value
     return _table(_layout(rows, opts))
 
@@ -567,13 +573,14 @@ def _breakdown(year: object, dimension: object, scenario: object, options: objec
     ]
     rows[0] += ["status"] if opts.status else []
     for r in rows_out:
-        shown = market.as_published(r.value, opts.units) * opts.factor
-        rows.append([r.member, shown, r.share, r.cagr] + ([r.status] if opts.status else []))
+        rows.append(
+            [r.member, _amount(market, r.value, opts), r.share, r.cagr] + ([r.status] if opts.status else [])
+        )
     if opts.total:
         total = sum(r.value for r in rows_out)
         growth = market.cagr(market.next_year, market.horizon_year, opts.region, None, scenario)
         status = [market.status(y, scenario, opts.region)] if opts.status else []
-        rows.append(["Total", market.as_published(total, opts.units) * opts.factor, 1.0, growth, *status])
+        rows.append(["Total", _amount(market, total, opts), 1.0, growth, *status])
     return _table(_layout(rows, opts))
 
 
@@ -590,10 +597,7 @@ def _scenarios(
     first, last = _period(market, (first_year, "first_year"), (last_year, "last_year"), same_year=True)
     table = market.scenarios(first, last, region, segment)
     rows: list[list[Any]] = [["year", *market.scenario_names]]
-    rows += [
-        [y, *(market.as_published(values[s], opts.units) * opts.factor for s in market.scenario_names)]
-        for y, values in table
-    ]
+    rows += [[y, *(_amount(market, values[s], opts) for s in market.scenario_names)] for y, values in table]
     return _table(_layout(rows, opts))
 
 
@@ -619,7 +623,7 @@ def _fan(year: object, percentile: object, region: object, segment: object, opti
             ) from None
     if isinstance(p, int | float) and not isinstance(p, bool) and 0 < p < 1:
         p = p * 100  # Excel's PERCENTILE style: 0.9 is P90
-    return market.as_published(market.fan(y, p, region, segment), opts.units) * opts.factor
+    return _amount(market, market.fan(y, p, region, segment), opts)
 
 
 @_excel_function()
@@ -634,7 +638,7 @@ def _estimates(year: object, options: object) -> Any:
     y = year_of(market, year)
     rows: list[list[Any]] = [["publisher", f"value ({opts.unit_label})", "status", "source"]]
     rows += [
-        [e.publisher, market.as_published(e.value, opts.units) * opts.factor, e.status, e.source.citation()]
+        [e.publisher, _amount(market, e.value, opts), e.status, e.source.citation()]
         for e in market.estimates(y)
     ]
     return _table(_layout(rows, opts))
@@ -685,7 +689,7 @@ def _consensus(year: object, statistic: object, options: object) -> Any:
     attribute, is_money = found
     y = year_of(market, year)
     value = getattr(market.consensus(y), attribute)
-    return market.as_published(value, opts.units) * opts.factor if is_money else value
+    return _amount(market, value, opts) if is_money else value
 
 
 @_excel_function(docs={"field": ARGUMENT_DOCS["field"]})
