@@ -46,10 +46,9 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     ws.write_string(
         printed_row, 0, "Size as printed by the publication, USD bn", book.fmt(font_color="#7F7F7F")
     )
-    printed_refs = _printed_refs(book)
-    figures = {
-        a.year: a.value for a in m.assumptions.anchors.values() if a.key in _PRINTED and a.year is not None
-    }
+    printed = _printed(book)
+    printed_refs = [(year_name, ref) for year_name, ref, _, _ in printed]
+    figures = {year: figure for _, _, year, figure in printed}
     ws.write_string(growth_row, 0, "Growth over the year before")
     ws.write_string(word_row, 0, "Word of the base path", book.fmt(font_color="#7F7F7F"))
     ws.write_string(moved_row, 0, "Moved by an override (1)", book.fmt(font_color="#7F7F7F"))
@@ -69,8 +68,8 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         )
         values[y] = float(total.value)
         book.formula(ws, model_row, j, total, book.fmt(num_format=book.money, font_color="#7F7F7F"))
-        printed = figures.get(y, 0.0)
-        book.formula(ws, printed_row, j, formulas.printed_size(y_ref, printed_refs, printed), grey_money)
+        printed_size = formulas.printed_size(y_ref, printed_refs, figures.get(y, 0.0))
+        book.formula(ws, printed_row, j, printed_size, grey_money)
         shown[y] = book.in_units(m.as_published(modelled, book.units))
         display = formulas.as_published(
             here(model_row, j), here(status_row, j), here(printed_row, j), shown[y]
@@ -130,13 +129,15 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     )
 
 
-def _printed_refs(book: Book) -> list[tuple[str, str]]:
-    """Each year the market's publication printed a size for, by its name on Inputs, with the cell of the
-    figure as printed there (Inputs' published figures)."""
+def _printed(book: Book) -> list[tuple[str, str, int, float]]:
+    """Each size the market's publication printed: the name of its year on Inputs, the cell of the figure
+    as printed there (Inputs' published figures), the year and the figure (USD bn)."""
+    anchors = book.market.assumptions.anchors
     found = []
     for key, year_name in _PRINTED.items():
-        if key in book.market.assumptions.anchors:
-            found.append((year_name, book.cells.get(("anchor", key)).ref))
+        anchor = anchors.get(key)
+        if anchor is not None and anchor.year is not None:
+            found.append((year_name, book.cells.get(("anchor", key)).ref, anchor.year, anchor.value))
     return found
 
 
