@@ -23,7 +23,7 @@ from . import __version__
 from .common.formats import money, percent
 from .errors import DeliveryError, ImgoutError, InputError, OutputError, os_error
 from .model import UNITS, Consensus, Entry, Market, headline_with_consensus, market_for
-from .signals import INTERRUPTED, TERMINATED, Terminated, raise_terminated
+from .signals import INTERRUPTED, TERMINATED, Terminated, raise_terminated, stopped
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -1406,9 +1406,9 @@ def _run(argv: Sequence[str] | None) -> None:
     try:
         app.main(args=list(argv) if argv is not None else None, prog_name="imgout", standalone_mode=False)
     except click.exceptions.Abort as exc:  # click turns Ctrl-C into Abort
-        terminated = isinstance(exc.__cause__, Terminated)
-        click.echo("imgout: terminated" if terminated else "imgout: interrupted", err=True)
-        sys.exit(TERMINATED if terminated else INTERRUPTED)
+        code = TERMINATED if isinstance(exc.__cause__, Terminated) else INTERRUPTED
+        click.echo(stopped(code), err=True)
+        sys.exit(code)
     except click.ClickException as exc:
         click.echo(f"imgout: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
@@ -1416,10 +1416,10 @@ def _run(argv: Sequence[str] | None) -> None:
         click.echo(f"imgout: error: {exc}", err=True)
         sys.exit(exit_code(exc))
     except Terminated:
-        click.echo("imgout: terminated", err=True)
+        click.echo(stopped(TERMINATED), err=True)
         sys.exit(TERMINATED)
     except KeyboardInterrupt:
-        click.echo("imgout: interrupted", err=True)
+        click.echo(stopped(INTERRUPTED), err=True)
         sys.exit(INTERRUPTED)
     except Exception as exc:  # a bug, not bad input: still one line unless asked for the traceback
         failure = _failure(exc)

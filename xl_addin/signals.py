@@ -47,6 +47,11 @@ def raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
+def stopped(code: int) -> str:
+    """The one line a run stopped by a signal ends with, by its exit code (143 or 130)."""
+    return "imgout: terminated" if code == TERMINATED else "imgout: interrupted"
+
+
 def signalled_code() -> int | None:
     """The exit code the first signal received asks for (130 or 143), or None if none came."""
     if not received:
@@ -79,21 +84,21 @@ def run_command(run: Callable[[], None]) -> None:
     except SystemExit as exc:
         code = exc.code
     except Terminated:  # before the command could answer it (during the imports)
-        print("imgout: terminated", file=sys.stderr)
         code = TERMINATED
+        print(stopped(code), file=sys.stderr)
     except KeyboardInterrupt:
-        print("imgout: interrupted", file=sys.stderr)
         code = INTERRUPTED
+        print(stopped(code), file=sys.stderr)
     finally:
         if main_thread:
             signal.signal(signal.SIGINT, _exit_now)
             signal.signal(signal.SIGTERM, _exit_now)
     signalled = signalled_code()
     if signalled is not None and code != signalled:
-        # The signal's exception was swallowed on the way (see ``received``), or came as the command
-        # finished: the files are whole, the process still answers the signal.
-        print("imgout: terminated" if signalled == TERMINATED else "imgout: interrupted", file=sys.stderr)
+        # The signal's exception was swallowed on the way (see ``received``): the command ran to its end,
+        # its files are whole, and the process still answers the signal.
         code = signalled
+        print(stopped(code), file=sys.stderr)
     # Everything has unwound: files are finished or removed. What is left is the interpreter's teardown,
     # which puts back the default handlers (a signal then ends the process with -2 or -15) and, with the
     # PDF browser's connection cut in the middle of a call, can crash (-11). So the exit handlers (the
