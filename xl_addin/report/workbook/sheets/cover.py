@@ -3,11 +3,13 @@ headline figures (live), the client's logo. No merged cells: long text wraps ins
 
 from __future__ import annotations
 
+import functools
+
 from xlsxwriter.worksheet import Worksheet
 
 from ...layout import SheetLayout
 from .. import formulas
-from ..book import Book, here
+from ..book import Book, CellKey, here
 
 NEEDS = ("inputs", "forecast", "scenarios")
 SHOWS = ("checks", "overrides", "estimates")
@@ -35,24 +37,11 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
     book.formula(
         ws, row, 2, formulas.Formula("=ScenarioCaption", formulas.caption_value(book.market, book.scenario))
     )
-    row += 1
-    ws.write_string(row, 1, "Checks", book.fmt(bold=True))
-    check_row = row
-
-    def show() -> None:
-        if book.cells.has(("master check",)):  # a layout without a Checks sheet shows none
-            book.link(ws, check_row, 2, ("master check",), book.fmt(bold=True))
-
-    book.later(show)
-    row += 1
-    ws.write_string(row, 1, "Inputs against the assumption set", book.fmt(bold=True))
-    provenance_row = row
-
-    def show_provenance() -> None:
-        if book.cells.has(("provenance",)):  # a layout without an Overrides sheet shows none
-            book.link(ws, provenance_row, 2, ("provenance",), book.fmt(bold=True))
-
-    book.later(show_provenance)
+    # Links to cells the Checks and Overrides sheets fill in later (a layout without one shows none).
+    for label, key in (("Checks", ("master check",)), ("Inputs against the assumption set", ("provenance",))):
+        row += 1
+        ws.write_string(row, 1, label, book.fmt(bold=True))
+        book.later(functools.partial(_link_if_there, book, ws, row, key))
     row, horizon_ref = _headline(book, ws, sheet, row + 2)
     if c.market.assumptions.estimates:
         # Right under the headline table (no blank row between): the Cover prints on one page.
@@ -84,6 +73,12 @@ def write(book: Book, ws: Worksheet, sheet: SheetLayout) -> None:
         book.columns(ws, {5: 30})
     book.keep(ws, 0, row + 2)
     ws.activate()
+
+
+def _link_if_there(book: Book, ws: Worksheet, row: int, key: CellKey) -> None:
+    """A link in column C of ``row`` to the registered cell ``key``, when the layout has its sheet."""
+    if book.cells.has(key):
+        book.link(ws, row, 2, key, book.fmt(bold=True))
 
 
 def _headline(book: Book, ws: Worksheet, sheet: SheetLayout, row: int) -> tuple[int, str]:
