@@ -23,6 +23,7 @@ from .. import __version__
 from ..errors import InvalidArgument
 from ..model import HeadlineLine, Market, headline_line, market_for
 from ..model.assumptions import CONSENSUS, Source
+from ..model.headline import money_as_published
 from ..model.market import SEGMENT_DIMENSIONS, BridgeFactor, Point, TornadoBar
 from .profile import ClientProfile, printable
 
@@ -193,6 +194,11 @@ class ReportContext:
         ``2026-03-03 8d16e52452c4`` (the hash alone when the publication has no date)."""
         date = self.publication.date.strip()
         return f"{date} {self.assumption_hash}" if date else self.assumption_hash
+
+    def money(self, value_bn: float, *, with_unit: bool = False) -> str:
+        """An amount as the pack writes it: in the pack's units, a size the publication printed as
+        printed (:meth:`.Market.as_published`)."""
+        return money_as_published(self.market, value_bn, self.units, with_unit=with_unit)
 
     def follows(self, estimate: str) -> bool:
         """Whether the model's total follows this publisher's estimate: the basis, or by default every

@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ...common.formats import UNIT_LABELS, axis_tick, in_units
-from ...model.headline import money_as_published
 from ..context import ReportContext
 from .drawing import Area, Box, Canvas, Circle, Scene, Shape, Stroke, Text, png, svg
 
@@ -268,7 +267,7 @@ def _marks(context: ReportContext, scale: _Scale, canvas: Canvas) -> list[Shape]
         placed = _spread(wanted, canvas.line, scale.top + canvas.line, scale.bottom - canvas.line / 2)
         for s, y in zip(order, placed, strict=True):
             dots.append(Circle(scale.x(horizon), scale.y(horizon_row[s]), 2.6, colours[s]))
-            text = f"{s} {money_as_published(context.market, horizon_row[s], context.units)}"
+            text = f"{s} {context.money(horizon_row[s])}"
             labels.append(Text(scale.x(horizon) + 7, y, text, colours[s], bold=True, halo=True))
     # Boxes of the labels placed so far: the scenarios' at the horizon, then each published figure's.
     taken = [_box(label, canvas) for label in labels if isinstance(label, Text)]
@@ -280,7 +279,7 @@ def _marks(context: ReportContext, scale: _Scale, canvas: Canvas) -> list[Shape]
         dots.append(Circle(x, y, 3.6, INK, open=True))
         if year == horizon:
             continue
-        text = money_as_published(context.market, value, context.units)
+        text = context.money(value)
         if not published_labels:
             tries = [Text(x - 6, y - canvas.font * 0.7, text, INK, "end", bold=True, halo=True)]
         else:
@@ -380,14 +379,8 @@ def chart_description(context: ReportContext) -> str:
     first, last = context.scenario_table[0][0], context.scenario_table[-1][0]
     horizon = context.headline.horizon_year
     horizon_values = dict(context.scenario_table).get(horizon, context.scenario_table[-1][1])
-    described = "; ".join(
-        f"{s} {money_as_published(context.market, horizon_values[s], units)}" for s in context.scenario_names
-    )
-    published = ", ".join(
-        f"{y} {money_as_published(context.market, v, units)}"
-        for y, v in context.published_sizes
-        if first <= y <= last
-    )
+    described = "; ".join(f"{s} {context.money(horizon_values[s])}" for s in context.scenario_names)
+    published = ", ".join(f"{y} {context.money(v)}" for y, v in context.published_sizes if first <= y <= last)
     text = f"Market size by year, {UNIT_LABELS[units]}, {first}-{last}, by scenario. {horizon}: {described}."
     if published:
         text += f" Published by {context.basis.publisher}, the path the total follows: {published}."
@@ -397,7 +390,7 @@ def chart_description(context: ReportContext) -> str:
         y, low, high = next(
             (r for r in context.publishers_range if r[0] == horizon), context.publishers_range[-1]
         )
-        text += f" Publishers' spread in {y}: {money_as_published(context.market, low, units)} to {money_as_published(context.market, high, units)}."
+        text += f" Publishers' spread in {y}: {context.money(low)} to {context.money(high)}."
     if last > horizon:
         text += f" Years after {horizon} are extrapolated."
     return text
@@ -557,7 +550,7 @@ def _estimates_axes(context: ReportContext, layout: _EstimatesLayout) -> list[Sh
     for n, year in enumerate((h.base_year, h.horizon_year)):
         x = layout.x(context.market.consensus(year).median)
         shapes.append(Stroke(((x, layout.top - canvas.line * 0.4), (x, layout.bottom)), AXIS, 1.2, True))
-        label = f"median {year} {money_as_published(context.market, context.market.consensus(year).median, units)}"
+        label = f"median {year} {context.money(context.market.consensus(year).median)}"
         shapes.append(Text(x + (4 if n else -4), label_y, label, AXIS_TEXT, "start" if n else "end"))
     return shapes
 
@@ -593,7 +586,7 @@ def _estimate_row(
             Text(
                 px + 7 * side,
                 y,
-                money_as_published(context.market, value, layout.units),
+                context.money(value),
                 faint if is_faint else colour,
                 "start" if side > 0 else "end",
                 bold=row.followed,
@@ -607,15 +600,12 @@ def estimates_description(context: ReportContext) -> str:
     """The publishers' chart in words: every publisher's values in the two years and the medians."""
     h, units = context.headline, context.units
     rows = _estimate_rows(context)
-    listed = "; ".join(
-        f"{r.name} {money_as_published(context.market, r.first, units)} and {money_as_published(context.market, r.second, units)}"
-        for r in rows
-    )
+    listed = "; ".join(f"{r.name} {context.money(r.first)} and {context.money(r.second)}" for r in rows)
     medians: Mapping[int, float] = {
         y: context.market.consensus(y).median for y in (h.base_year, h.horizon_year)
     }
     return (
         f"Publishers' estimates of the market, {UNIT_LABELS[units]}, {h.base_year} and {h.horizon_year}: {listed}. "
-        f"Medians: {h.base_year} {money_as_published(context.market, medians[h.base_year], units)}, "
-        f"{h.horizon_year} {money_as_published(context.market, medians[h.horizon_year], units)}."
+        f"Medians: {h.base_year} {context.money(medians[h.base_year])}, "
+        f"{h.horizon_year} {context.money(medians[h.horizon_year])}."
     )

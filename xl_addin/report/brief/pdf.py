@@ -32,7 +32,6 @@ from ... import __version__
 from ...common.atomic import write_atomic
 from ...common.formats import UNIT_LABELS, percent
 from ...errors import ImgoutError, InvalidArgument, PdfEngineError
-from ...model.headline import money_as_published
 from ..context import ReportContext
 from .browser import BrowserPrinter, PrintJob, find_browser
 from .render import client_notes, generated_text, print_html
@@ -68,7 +67,7 @@ def pdf_metadata(context: ReportContext) -> PdfMetadata:
     h = context.headline
     subject = (
         f"{context.title_name} {context.period} for {context.client.name}: "
-        f"{money_as_published(context.market, h.horizon_value, context.units, with_unit=True)} in {h.horizon_year}, "
+        f"{context.money(h.horizon_value, with_unit=True)} in {h.horizon_year}, "
         f"{percent(h.cagr)} a year ({context.scenario} scenario)"
     )
     keywords = (context.market_name, "market forecast", f"{context.scenario} scenario", context.period)

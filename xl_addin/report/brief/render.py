@@ -32,7 +32,6 @@ from ...common.resources import templates_dir
 from ...errors import BriefTemplateError, InvalidArgument
 from ...model.assumptions import Source
 from ...model.estimates import Consensus
-from ...model.headline import money_as_published
 from ...model.market import SEGMENT_DIMENSIONS
 from ..context import MemberRow, ReportContext
 from .charts import ESTIMATES_PRINT, estimates_scene, figures
@@ -152,7 +151,7 @@ def _finalize_for(fmt: str) -> Callable[[object], object]:
 
 @jinja2.pass_context
 def _money(ctx: jinja2.runtime.Context, value: float, *, unit: bool = False) -> str:
-    return money_as_published(ctx["c"].market, value, ctx["units"], with_unit=unit)
+    return ctx["c"].money(value, with_unit=unit)
 
 
 def _percent(value: float) -> str:
@@ -387,7 +386,7 @@ def rounding_gaps(context: ReportContext, rows: Sequence[MemberRow]) -> tuple[Ro
     totals = (h.base_value, h.next_value, h.horizon_value)
     for i, (year, total) in enumerate(zip(context.table_years, totals, strict=True)):
         shown = sum(Decimal(money(r.values[i], units).replace(",", "")) for r in rows)
-        total_shown = money_as_published(context.market, total, units)
+        total_shown = context.money(total)
         if money(float(shown) / factor, units) != total_shown:
             gaps.append(RoundingGap(str(year), money(float(shown) / factor, units), total_shown))
     shown_share = sum(Decimal(percent(r.share).rstrip("%")) for r in rows)
